@@ -1,0 +1,159 @@
+//! # weighted-health
+//!
+//! The reference customer health model: a weighted composite of measures
+//! grouped into usage, engagement, support, feedback and account changes,
+//! mapped to Green / Yellow / Red. Every number is tenant configuration.
+//!
+//! How a score is made:
+//! - each configured measure turns its value into a 0-100 sub-score by a linear
+//!   ramp from `worst` (0 points) to `best` (100 points), clamped;
+//! - its raw weight is `group weight x measure weight`; measures that are blank
+//!   for the account are dropped and the remaining weights renormalised to 1;
+//! - the score is the sum of `weight x sub-score`; each factor carries its
+//!   value, effective weight and points, so the factors add up to the score;
+//! - accounts younger than `onboarding_days` that report the
+//!   `onboarding_metric` are scored on onboarding progress alone;
+//! - `tiers` overrides group weights and band thresholds per account tier
+//!   (SMB and enterprise are judged differently).
+//!
+//! Built-in measures: `licence-utilisation`, `logins-per-seat`,
+//! `feature-breadth`, `tickets-open`, `tickets-high-severity`, `nps`, `csat`,
+//! `champion-left` (1 or 0), `late-payments`, `arr-change-90d` (relative),
+//! `logins-change-90d` (relative), `tenure-days`. Any other measure name is
+//! read from the snapshot's free-form metrics, so a new metric becomes a
+//! measure by configuration alone.
+//!
+//! Configuration (JSON, every field optional):
+//! `red_below` (50), `yellow_below` (75), `groups` (weight per group),
+//! `measures` (list of `{measure, group, weight, worst, best}`),
+//! `onboarding_days` (90), `onboarding_metric` (`onboarding-progress`, 0-100),
+//! `tiers` (`{tier: {groups?, red_below?, yellow_below?}}`).
+
+mod config;
+mod measure;
+
+pub use config::{Config, MeasureRule, TierOverride};
+use vitals_plugin_sdk::prelude::*;
+
+/// The weighted health model.
+pub struct WeightedHealth;
+
+impl HealthModel for WeightedHealth {
+    type Config = Config;
+    const NAME: &'static str = "weighted-health";
+    const VERSION: &'static str = env!("CARGO_PKG_VERSION");
+    const DESCRIPTION: &'static str = "Weighted composite of usage, engagement, support, feedback \
+        and account-change measures with per-measure thresholds, renormalised over the measures \
+        present; onboarding accounts scored on onboarding progress.";
+    const READS: &'static [&'static str] = &[
+        "seats-purchased",
+        "seats-active",
+        "logins",
+        "features-used",
+        "features-available",
+        "tickets-open",
+        "tickets-high-severity",
+        "nps",
+        "csat",
+        "arr",
+        "champion-left",
+        "late-payments",
+        "metrics",
+    ];
+
+    fn score(config: &Config, ctx: &Context, account: &Account) -> Result<Health, PluginError> {
+        score_account(config, ctx.as_of, account)
+    }
+}
+
+export_health_model!(WeightedHealth);
+
+/// Scores one account; public so that benchmarks can call the native logic.
+pub fn score_account(
+    config: &Config,
+    as_of: Date,
+    account: &Account,
+) -> Result<Health, PluginError> {
+    let tier = account
+        .attributes
+        .tier
+        .as_deref()
+        .and_then(|t| config.tiers.get(t));
+    let red_below = tier.and_then(|t| t.red_below).unwrap_or(config.red_below);
+    let yellow_below = tier
+        .and_then(|t| t.yellow_below)
+        .unwrap_or(config.yellow_below);
+
+    if let Some(onboarding) = onboarding_factor(config, as_of, account) {
+        let score = onboarding.points;
+        return Ok(Health {
+            score,
+            band: band_for(score, red_below, yellow_below),
+            factors: vec![onboarding],
+        });
+    }
+
+    let groups = tier
+        .and_then(|t| t.groups.as_ref())
+        .unwrap_or(&config.groups);
+    // (rule, raw weight, value) for every measure whose group carries weight.
+    let weighted: Vec<_> = config
+        .measures
+        .iter()
+        .filter_map(|rule| {
+            let raw = groups.get(&rule.group).copied().unwrap_or(0.0) * rule.weight;
+            (raw > 0.0).then(|| (rule, raw, measure::value(&rule.measure, as_of, account)))
+        })
+        .collect();
+    let total_weight: f64 = weighted.iter().filter(|w| w.2.is_some()).map(|w| w.1).sum();
+    if total_weight <= 0.0 {
+        return Err(PluginError::MissingData(
+            "none of the configured measures has a value for this account".into(),
+        ));
+    }
+    let mut score = 0.0;
+    let factors = weighted
+        .into_iter()
+        .map(|(rule, raw, value)| {
+            let (weight, points) = match value {
+                Some(v) => (
+                    raw / total_weight,
+                    raw / total_weight * measures::scale(v, rule.worst, rule.best),
+                ),
+                None => (0.0, 0.0),
+            };
+            score += points;
+            Factor {
+                name: rule.measure.clone(),
+                group: rule.group.clone(),
+                value,
+                weight,
+                points,
+            }
+        })
+        .collect();
+    let score = score.clamp(0.0, 100.0);
+    Ok(Health {
+        score,
+        band: band_for(score, red_below, yellow_below),
+        factors,
+    })
+}
+
+fn onboarding_factor(config: &Config, as_of: Date, account: &Account) -> Option<Factor> {
+    let tenure = measures::tenure_days(account, as_of)?;
+    if tenure >= config.onboarding_days {
+        return None;
+    }
+    let progress = measures::metric(&account.current, &config.onboarding_metric)?;
+    Some(Factor {
+        name: config.onboarding_metric.clone(),
+        group: "onboarding".into(),
+        value: Some(progress),
+        weight: 1.0,
+        points: progress.clamp(0.0, 100.0),
+    })
+}
+
+#[cfg(test)]
+mod tests;
