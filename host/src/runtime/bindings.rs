@@ -1,0 +1,50 @@
+//! The host bindings: one `bindgen!` per world over the one WIT package. The
+//! health-model world generates the shared types and the `log` import; the
+//! other worlds reuse them through `with`, so an account or a health score is
+//! one Rust type whatever the plugin kind.
+
+#![allow(missing_docs, clippy::all)]
+
+pub mod health_model {
+    wasmtime::component::bindgen!({
+        path: "../wit",
+        world: "vitals:plugin/health-model@0.1.0",
+        additional_derives: [serde::Serialize, serde::Deserialize, PartialEq],
+    });
+}
+
+pub mod segmenter {
+    wasmtime::component::bindgen!({
+        path: "../wit",
+        world: "vitals:plugin/segmenter@0.1.0",
+        with: {
+            "vitals:plugin/types": crate::runtime::bindings::health_model::vitals::plugin::types,
+            "vitals:plugin/log": crate::runtime::bindings::health_model::vitals::plugin::log,
+        },
+    });
+}
+
+pub mod propensity_model {
+    wasmtime::component::bindgen!({
+        path: "../wit",
+        world: "vitals:plugin/propensity-model@0.1.0",
+        with: {
+            "vitals:plugin/types": crate::runtime::bindings::health_model::vitals::plugin::types,
+            "vitals:plugin/log": crate::runtime::bindings::health_model::vitals::plugin::log,
+        },
+    });
+}
+
+pub mod forecaster {
+    wasmtime::component::bindgen!({
+        path: "../wit",
+        world: "vitals:plugin/forecaster@0.1.0",
+        with: {
+            "vitals:plugin/types": crate::runtime::bindings::health_model::vitals::plugin::types,
+            "vitals:plugin/log": crate::runtime::bindings::health_model::vitals::plugin::log,
+        },
+    });
+}
+
+pub use health_model::vitals::plugin::log;
+pub use health_model::vitals::plugin::types;

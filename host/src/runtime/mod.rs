@@ -1,0 +1,255 @@
+//! The sandboxed plugin runtime: wasmtime with the component model, every
+//! call under the operator's limits, in a locked-down deterministic context.
+//! Components are validated when added, compiled once (disk cache keyed by
+//! engine and content hash) and pre-instantiated; instances come from a
+//! pooling allocator and live for one call.
+
+mod bindings;
+mod cache;
+mod error;
+mod invoke;
+mod limits;
+mod run;
+mod sandbox;
+mod validate;
+
+pub use bindings::types;
+pub use cache::Loaded;
+pub use error::PluginError;
+pub use invoke::Output;
+pub use limits::Limits;
+pub use run::{RunOptions, RunOutput};
+pub use sandbox::LogLine;
+pub use types::{Account, PluginKind, PluginMetadata};
+pub use validate::{SUPPORTED_CONTRACT, check_config};
+
+use cache::CompileCache;
+use invoke::{EPOCH_TICK_MS, KindPre};
+use sandbox::CallState;
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use wasmtime::component::{Component, HasSelf, Linker};
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
+
+/// How the runtime is set up by the operator.
+#[derive(Debug, Clone)]
+pub struct RuntimeConfig {
+    /// The operator's default (and maximum) limits.
+    pub limits: Limits,
+    /// Where compiled components are cached; `None` compiles in memory only.
+    pub cache_dir: Option<PathBuf>,
+    /// Instances that may be alive at once (pool size).
+    pub max_instances: u32,
+}
+
+impl Default for RuntimeConfig {
+    fn default() -> Self {
+        RuntimeConfig {
+            limits: Limits::default(),
+            cache_dir: None,
+            max_instances: 64,
+        }
+    }
+}
+
+/// A validated, compiled plugin version, ready to call.
+pub struct Plugin {
+    /// sha-256 of the component bytes, hex.
+    pub hash: String,
+    /// The world it implements.
+    pub kind: PluginKind,
+    /// What it says about itself.
+    pub metadata: PluginMetadata,
+    /// How it was obtained (compiled now or from the disk cache).
+    pub loaded: Loaded,
+    schema: jsonschema::Validator,
+    pre: KindPre,
+}
+
+impl std::fmt::Debug for Plugin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Plugin")
+            .field("hash", &self.hash)
+            .field("kind", &self.kind)
+            .field("name", &self.metadata.name)
+            .field("version", &self.metadata.version)
+            .finish()
+    }
+}
+
+impl Plugin {
+    /// Validates a tenant configuration against this plugin's schema.
+    pub fn check_config(&self, config: &str) -> Result<(), PluginError> {
+        validate::check_config(&self.schema, config)
+    }
+}
+
+/// The runtime: one engine, one linker, the compile cache and the epoch ticker.
+pub struct Runtime {
+    engine: Engine,
+    linker: Linker<CallState>,
+    limits: Limits,
+    cache: Option<CompileCache>,
+    plugins: Mutex<HashMap<String, Arc<Plugin>>>,
+    ticker_stop: Arc<AtomicBool>,
+}
+
+impl Drop for Runtime {
+    fn drop(&mut self) {
+        self.ticker_stop.store(true, Ordering::Relaxed);
+    }
+}
+
+/// sha-256 of component bytes, hex: the plugin's content address.
+pub fn content_hash(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+impl Runtime {
+    /// Builds the engine (synchronous calls, fuel, epochs, pooling) and the
+    /// linker (our `log` import and the locked-down WASI 0.2 interfaces).
+    pub fn new(config: RuntimeConfig) -> Result<Self, PluginError> {
+        let host = |e: wasmtime::Error| PluginError::Host(format!("{e:#}"));
+        let mut pool = PoolingAllocationConfig::default();
+        pool.total_component_instances(config.max_instances)
+            .total_core_instances(config.max_instances * 4)
+            .total_memories(config.max_instances * 2)
+            .total_tables(config.max_instances * 4)
+            .total_stacks(config.max_instances)
+            .max_memory_size(config.limits.memory_bytes as usize)
+            .max_memories_per_component(4)
+            .max_tables_per_component(8)
+            .max_core_instances_per_component(16)
+            .table_elements(100_000);
+        let mut wasm = Config::new();
+        wasm.wasm_component_model(true)
+            .concurrency_support(false)
+            .consume_fuel(true)
+            .epoch_interruption(true)
+            .max_wasm_stack(1 << 20)
+            .allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+        let engine = Engine::new(&wasm).map_err(host)?;
+        let mut linker = Linker::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(host)?;
+        bindings::log::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s).map_err(host)?;
+        let cache =
+            match &config.cache_dir {
+                Some(dir) => Some(CompileCache::new(dir, &engine).map_err(|e| {
+                    PluginError::Host(format!("compile cache {}: {e}", dir.display()))
+                })?),
+                None => None,
+            };
+        let ticker_stop = Arc::new(AtomicBool::new(false));
+        let (ticker_engine, stop) = (engine.clone(), ticker_stop.clone());
+        std::thread::Builder::new()
+            .name("vitals-epoch".into())
+            .spawn(move || {
+                while !stop.load(Ordering::Relaxed) {
+                    std::thread::sleep(Duration::from_millis(EPOCH_TICK_MS));
+                    ticker_engine.increment_epoch();
+                }
+            })
+            .map_err(|e| PluginError::Host(format!("epoch ticker: {e}")))?;
+        Ok(Runtime {
+            engine,
+            linker,
+            limits: config.limits,
+            cache,
+            plugins: Mutex::new(HashMap::new()),
+            ticker_stop,
+        })
+    }
+
+    /// The operator's limits.
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    /// Validates and compiles a component (or finds it already loaded):
+    /// it must parse, implement exactly one known world of a supported
+    /// contract version, import nothing outside the allow-list, and answer
+    /// `metadata` within limits with the same kind and a valid JSON Schema.
+    pub fn load(&self, bytes: &[u8]) -> Result<Arc<Plugin>, PluginError> {
+        let hash = content_hash(bytes);
+        if let Some(p) = self.plugins.lock().expect("plugins lock").get(&hash) {
+            return Ok(p.clone());
+        }
+        let (component, loaded) = match &self.cache {
+            Some(cache) => cache.load_or_compile(&self.engine, &hash, bytes)?,
+            None => (
+                Component::new(&self.engine, bytes)
+                    .map_err(|e| PluginError::InvalidComponent(format!("{e:#}")))?,
+                Loaded::Compiled,
+            ),
+        };
+        validate::check_imports(&self.engine, &component)?;
+        let kind = validate::world_of(&self.engine, &component)?;
+        let pre = self
+            .linker
+            .instantiate_pre(&component)
+            .and_then(|pre| KindPre::new(kind, pre))
+            .map_err(|e| PluginError::UnknownWorld(format!("does not match its world: {e:#}")))?;
+        let metadata = invoke::metadata(&self.engine, &pre, &self.limits)?;
+        validate::check_metadata(kind, &metadata)?;
+        let schema = validate::compile_schema(&metadata.config_schema)
+            .map_err(|e| PluginError::BadMetadata(format!("config-schema: {e}")))?;
+        let plugin = Arc::new(Plugin {
+            hash: hash.clone(),
+            kind,
+            metadata,
+            loaded,
+            schema,
+            pre,
+        });
+        self.plugins
+            .lock()
+            .expect("plugins lock")
+            .insert(hash, plugin.clone());
+        Ok(plugin)
+    }
+
+    /// The names of a component's imports (parses and compiles it; no checks).
+    pub fn component_imports(&self, bytes: &[u8]) -> Result<Vec<String>, PluginError> {
+        let component = Component::new(&self.engine, bytes)
+            .map_err(|e| PluginError::InvalidComponent(format!("{e:#}")))?;
+        Ok(component
+            .component_type()
+            .imports(&self.engine)
+            .map(|(n, _)| n.to_string())
+            .collect())
+    }
+
+    /// One call on one batch, in a fresh instance. Low level: most callers
+    /// want [`Runtime::run`], which batches, parallelises and retries.
+    pub fn call(
+        &self,
+        plugin: &Plugin,
+        limits: &Limits,
+        config: &str,
+        as_of: i32,
+        accounts: &[Account],
+    ) -> Result<invoke::CallOutcome, PluginError> {
+        let limits = limits.capped_by(&self.limits);
+        invoke::call(&self.engine, &plugin.pre, &limits, config, as_of, accounts)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn garbage_is_an_invalid_component() {
+        let rt = Runtime::new(RuntimeConfig {
+            max_instances: 2,
+            ..Default::default()
+        })
+        .unwrap();
+        let err = rt.load(b"not wasm at all").unwrap_err();
+        assert_eq!(err.kind(), "invalid-component", "{err}");
+    }
+}

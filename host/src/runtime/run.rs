@@ -1,0 +1,169 @@
+//! Runs a plugin over many accounts: batches across every core, a trapped
+//! batch retried account by account so the failing account is named, and
+//! results in input order.
+
+use super::error::PluginError;
+use super::invoke::Output;
+use super::limits::Limits;
+use super::sandbox::LogLine;
+use super::types::Account;
+use super::{Plugin, Runtime};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// How a run is split.
+#[derive(Debug, Clone, Copy)]
+pub struct RunOptions {
+    /// Accounts per call. 500 amortises the call boundary (measured in
+    /// BENCHMARKS.md: per-account cost flattens from about 100 up) while
+    /// keeping a retried batch small.
+    pub batch_size: usize,
+    /// Worker threads; 0 means one per core.
+    pub workers: usize,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions {
+            batch_size: 500,
+            workers: 0,
+        }
+    }
+}
+
+/// The outcome of a run.
+#[derive(Debug)]
+pub struct RunOutput {
+    /// One result per account, in input order.
+    pub results: Vec<Result<Output, PluginError>>,
+    /// Log lines of every call, in batch order (each call bounded by the limits).
+    pub log: Vec<LogLine>,
+    /// Log lines dropped by the limits.
+    pub log_dropped: u64,
+    /// Fuel used by all calls.
+    pub fuel_used: u64,
+    /// Calls made, retries included.
+    pub calls: u64,
+    /// Batches that failed whole and were retried account by account.
+    pub retried_batches: u64,
+}
+
+struct BatchResult {
+    results: Vec<Result<Output, PluginError>>,
+    log: Vec<LogLine>,
+    log_dropped: u64,
+    fuel_used: u64,
+    calls: u64,
+    retried: bool,
+}
+
+impl Runtime {
+    /// Runs `plugin` over `accounts` at `as_of` with the tenant's
+    /// configuration (validated against the plugin's schema first: an
+    /// invalid configuration fails the run before any call).
+    pub fn run(
+        &self,
+        plugin: &Plugin,
+        limits: &Limits,
+        config: &str,
+        as_of: i32,
+        accounts: &[Account],
+        options: RunOptions,
+    ) -> Result<RunOutput, PluginError> {
+        plugin.check_config(config)?;
+        let batch_size = options.batch_size.max(1);
+        let chunks: Vec<&[Account]> = accounts.chunks(batch_size).collect();
+        let workers = match options.workers {
+            0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+            n => n,
+        }
+        .min(chunks.len().max(1));
+        let next = AtomicUsize::new(0);
+        let done: Mutex<Vec<Option<Result<BatchResult, PluginError>>>> =
+            Mutex::new((0..chunks.len()).map(|_| None).collect());
+        std::thread::scope(|scope| {
+            for _ in 0..workers {
+                scope.spawn(|| {
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(chunk) = chunks.get(i) else { break };
+                        let r = self.run_batch(plugin, limits, config, as_of, chunk);
+                        done.lock().expect("results lock")[i] = Some(r);
+                    }
+                });
+            }
+        });
+        let mut out = RunOutput {
+            results: Vec::with_capacity(accounts.len()),
+            log: Vec::new(),
+            log_dropped: 0,
+            fuel_used: 0,
+            calls: 0,
+            retried_batches: 0,
+        };
+        for batch in done.into_inner().expect("results lock") {
+            let b = batch.expect("every batch ran")?;
+            out.results.extend(b.results);
+            out.log.extend(b.log);
+            out.log_dropped += b.log_dropped;
+            out.fuel_used += b.fuel_used;
+            out.calls += b.calls;
+            out.retried_batches += u64::from(b.retried);
+        }
+        Ok(out)
+    }
+
+    fn run_batch(
+        &self,
+        plugin: &Plugin,
+        limits: &Limits,
+        config: &str,
+        as_of: i32,
+        chunk: &[Account],
+    ) -> Result<BatchResult, PluginError> {
+        match self.call(plugin, limits, config, as_of, chunk) {
+            Ok(c) => Ok(BatchResult {
+                results: c.results,
+                log: c.log.lines,
+                log_dropped: c.log.dropped,
+                fuel_used: c.fuel_used,
+                calls: 1,
+                retried: false,
+            }),
+            // The configuration is wrong for every account: fail the run.
+            Err(e @ PluginError::InvalidConfig(_)) => Err(e),
+            Err(e) if e.fails_the_batch() && chunk.len() > 1 => {
+                let mut b = BatchResult {
+                    results: Vec::with_capacity(chunk.len()),
+                    log: Vec::new(),
+                    log_dropped: 0,
+                    fuel_used: 0,
+                    calls: 1,
+                    retried: true,
+                };
+                for account in chunk {
+                    b.calls += 1;
+                    match self.call(plugin, limits, config, as_of, std::slice::from_ref(account)) {
+                        Ok(c) => {
+                            b.results.extend(c.results);
+                            b.log.extend(c.log.lines);
+                            b.log_dropped += c.log.dropped;
+                            b.fuel_used += c.fuel_used;
+                        }
+                        Err(e @ PluginError::InvalidConfig(_)) => return Err(e),
+                        Err(e) => b.results.push(Err(e)),
+                    }
+                }
+                Ok(b)
+            }
+            Err(e) => Ok(BatchResult {
+                results: chunk.iter().map(|_| Err(e.clone())).collect(),
+                log: Vec::new(),
+                log_dropped: 0,
+                fuel_used: 0,
+                calls: 1,
+                retried: false,
+            }),
+        }
+    }
+}

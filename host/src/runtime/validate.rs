@@ -1,0 +1,198 @@
+//! Checks made when a component is added, before it ever runs for a tenant:
+//! which world it implements, what it imports, what its metadata says.
+
+use super::error::PluginError;
+use super::types::{PluginKind, PluginMetadata};
+use wasmtime::Engine;
+use wasmtime::component::Component;
+
+/// The contract versions this host binds.
+pub const SUPPORTED_CONTRACT: &str = "0.1";
+
+/// The export interface of each world, without its version.
+const WORLD_EXPORTS: [(&str, PluginKind); 4] = [
+    ("vitals:plugin/health", PluginKind::HealthModel),
+    ("vitals:plugin/segments", PluginKind::Segmenter),
+    ("vitals:plugin/propensity", PluginKind::PropensityModel),
+    ("vitals:plugin/forecast", PluginKind::Forecaster),
+];
+
+/// Interfaces a plugin may import (without version): our log, and the WASI
+/// 0.2 interfaces language runtimes need to start, all served locked down.
+const ALLOWED_IMPORT_PACKAGES: [&str; 8] = [
+    "vitals:plugin/types",
+    "vitals:plugin/log",
+    "wasi:cli/",
+    "wasi:clocks/",
+    "wasi:random/",
+    "wasi:io/",
+    "wasi:filesystem/",
+    "wasi:sockets/",
+];
+
+/// The world a component implements, from its exports: exactly one known
+/// world of a supported contract version.
+pub fn world_of(engine: &Engine, component: &Component) -> Result<PluginKind, PluginError> {
+    let ty = component.component_type();
+    let mut found = Vec::new();
+    let mut names = Vec::new();
+    for (name, _) in ty.exports(engine) {
+        names.push(name.to_string());
+        let (iface, version) = name.split_once('@').unwrap_or((name, ""));
+        if let Some((_, kind)) = WORLD_EXPORTS.iter().find(|(n, _)| *n == iface) {
+            if !is_supported(version) {
+                return Err(PluginError::UnknownWorld(format!(
+                    "{name} is contract version {version}; this host supports {SUPPORTED_CONTRACT}.x"
+                )));
+            }
+            found.push(*kind);
+        }
+    }
+    match found.as_slice() {
+        [kind] => Ok(*kind),
+        [] => Err(PluginError::UnknownWorld(format!(
+            "exports no Vitals plugin interface (exports: {})",
+            if names.is_empty() {
+                "none".to_string()
+            } else {
+                names.join(", ")
+            }
+        ))),
+        _ => Err(PluginError::UnknownWorld(format!(
+            "exports several plugin worlds ({}); a component implements exactly one",
+            names.join(", ")
+        ))),
+    }
+}
+
+fn is_supported(version: &str) -> bool {
+    version
+        .strip_prefix(SUPPORTED_CONTRACT)
+        .is_some_and(|rest| rest.starts_with('.'))
+}
+
+/// Refuses any import outside the allow-list, naming it.
+pub fn check_imports(engine: &Engine, component: &Component) -> Result<(), PluginError> {
+    for (name, _) in component.component_type().imports(engine) {
+        let iface = name.split_once('@').map_or(name, |(i, _)| i);
+        let allowed = ALLOWED_IMPORT_PACKAGES.iter().any(|p| {
+            if p.ends_with('/') {
+                iface.starts_with(p)
+            } else {
+                iface == *p
+            }
+        });
+        let wasi_02 = !iface.starts_with("wasi:") || name.contains("@0.2.");
+        if !allowed || !wasi_02 {
+            return Err(PluginError::ForbiddenImport {
+                import: name.to_string(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Checks what `metadata` said against the world and the contract.
+pub fn check_metadata(kind: PluginKind, meta: &PluginMetadata) -> Result<(), PluginError> {
+    if meta.kind != kind {
+        return Err(PluginError::BadMetadata(format!(
+            "metadata says kind {:?} but the component implements the {:?} world",
+            meta.kind, kind
+        )));
+    }
+    let kebab = |s: &str| {
+        !s.is_empty()
+            && s.len() <= 64
+            && s.starts_with(|c: char| c.is_ascii_lowercase())
+            && s.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+    };
+    if !kebab(&meta.name) {
+        return Err(PluginError::BadMetadata(format!(
+            "name {:?} must be kebab-case (a-z, 0-9, -), at most 64 characters",
+            meta.name
+        )));
+    }
+    semver::Version::parse(&meta.version).map_err(|e| {
+        PluginError::BadMetadata(format!(
+            "version {:?} is not a semantic version: {e}",
+            meta.version
+        ))
+    })?;
+    if meta.description.len() > 4096 {
+        return Err(PluginError::BadMetadata(
+            "description is over 4096 bytes".into(),
+        ));
+    }
+    compile_schema(&meta.config_schema)
+        .map_err(|e| PluginError::BadMetadata(format!("config-schema: {e}")))?;
+    Ok(())
+}
+
+/// Parses and compiles a configuration JSON Schema.
+pub fn compile_schema(schema: &str) -> Result<jsonschema::Validator, String> {
+    let value: serde_json::Value =
+        serde_json::from_str(schema).map_err(|e| format!("not JSON: {e}"))?;
+    jsonschema::meta::validate(&value).map_err(|e| format!("not a valid JSON Schema: {e}"))?;
+    jsonschema::validator_for(&value).map_err(|e| format!("not a usable JSON Schema: {e}"))
+}
+
+/// Validates a tenant configuration against a plugin's schema. The error
+/// names each failing field by its JSON pointer.
+pub fn check_config(schema: &jsonschema::Validator, config: &str) -> Result<(), PluginError> {
+    let value: serde_json::Value = serde_json::from_str(config)
+        .map_err(|e| PluginError::InvalidConfig(format!("not JSON: {e}")))?;
+    let problems: Vec<String> = schema
+        .iter_errors(&value)
+        .map(|e| {
+            let at = e.instance_path().to_string();
+            format!(
+                "{}: {e}",
+                if at.is_empty() {
+                    "(top level)".to_string()
+                } else {
+                    at
+                }
+            )
+        })
+        .collect();
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(PluginError::InvalidConfig(problems.join("; ")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn contract_versions() {
+        assert!(is_supported("0.1.0"));
+        assert!(is_supported("0.1.7"));
+        assert!(!is_supported("0.2.0"));
+        assert!(!is_supported("0.10.0"));
+        assert!(!is_supported(""));
+    }
+
+    #[test]
+    fn config_errors_name_the_field() {
+        let schema = compile_schema(
+            r#"{"type":"object","properties":{"red_below":{"type":"number"}},"additionalProperties":false}"#,
+        )
+        .unwrap();
+        check_config(&schema, r#"{"red_below": 40}"#).unwrap();
+        let err = check_config(&schema, r#"{"red_below": "x"}"#).unwrap_err();
+        assert!(err.to_string().contains("/red_below"), "{err}");
+        let err = check_config(&schema, r#"{"bogus": 1}"#).unwrap_err();
+        assert!(err.to_string().contains("bogus"), "{err}");
+    }
+
+    #[test]
+    fn a_schema_that_is_not_a_schema_is_refused() {
+        assert!(compile_schema("{").is_err());
+        assert!(compile_schema(r#"{"type": 12}"#).is_err());
+        assert!(compile_schema(r#"{"type": "object"}"#).is_ok());
+    }
+}

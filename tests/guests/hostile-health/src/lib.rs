@@ -1,0 +1,182 @@
+//! A hostile health model for the runtime's tests. It implements the world's
+//! export directly (not through the SDK's per-account trait) so that it can
+//! break the contract, e.g. return the wrong number of results. The
+//! configuration picks the misbehaviour and, optionally, the one account
+//! that triggers it: `{"mode": "panic", "target": "acct-7"}`.
+//!
+//! Each mode's contract (what the host must answer):
+//! - `good`: scores 50 + logins (capped), a well-behaved baseline;
+//! - `loop`: spins forever: fuel exhausted, or deadline;
+//! - `memory-bomb`: allocates without end: memory limit;
+//! - `recursion`: recurses without end: trap (stack overflow);
+//! - `giant-output`: returns ~8 MB of factor names: output too large;
+//! - `log-flood`: logs a million lines through the import and stdout: run
+//!   succeeds, log truncated at the limits;
+//! - `panic`: panics: trap, with the panic message;
+//! - `nan`: score NaN: bad output for that account;
+//! - `out-of-range`: score 150: bad output;
+//! - `wrong-count`: one result too many: bad output for the batch;
+//! - `socket`: tries to open a TCP connection: denied, reported as an error;
+//! - `file`: tries to read /etc/passwd: denied, reported as an error;
+//! - `ambient`: reports the wall clock, monotonic clock and random numbers it
+//!   sees as factors, to prove they are frozen and seeded.
+#![allow(unsafe_code)]
+
+use vitals_plugin_sdk::bindings::health_model::exports::vitals::plugin::health::Guest;
+use vitals_plugin_sdk::{Account, Band, Factor, Health, Metadata, PluginError, PluginKind};
+
+struct Hostile;
+
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+struct Config {
+    mode: String,
+    target: Option<String>,
+}
+
+fn factor(name: String, value: f64) -> Factor {
+    Factor {
+        name,
+        group: "test".into(),
+        value: Some(value),
+        weight: 0.0,
+        points: 0.0,
+    }
+}
+
+fn good(a: &Account) -> Health {
+    let score = (50.0 + f64::from(a.current.logins.unwrap_or(0))).min(100.0);
+    Health {
+        score,
+        band: Band::Yellow,
+        factors: vec![factor("logins".into(), score)],
+    }
+}
+
+#[inline(never)]
+fn recurse(n: u64) -> u64 {
+    std::hint::black_box(recurse(std::hint::black_box(n + 1))) + 1
+}
+
+fn misbehave(mode: &str, a: &Account) -> Result<Health, PluginError> {
+    match mode {
+        "loop" => loop {
+            std::hint::black_box(a);
+        },
+        "memory-bomb" => {
+            let mut hoard: Vec<Vec<u8>> = Vec::new();
+            loop {
+                hoard.push(vec![7u8; 1 << 20]);
+                std::hint::black_box(&hoard);
+            }
+        }
+        "recursion" => Ok(Health {
+            score: recurse(0) as f64,
+            band: Band::Red,
+            factors: vec![],
+        }),
+        "giant-output" => {
+            let factors = (0..8_000)
+                .map(|i| factor(format!("{i:01000}"), 1.0))
+                .collect();
+            Ok(Health {
+                score: 1.0,
+                band: Band::Red,
+                factors,
+            })
+        }
+        "log-flood" => {
+            for i in 0..1_000_000 {
+                vitals_plugin_sdk::log::info(&format!("flood line {i}"));
+                if i % 10 == 0 {
+                    println!("stdout flood {i}");
+                }
+            }
+            Ok(good(a))
+        }
+        "panic" => panic!("hostile panic on account {}", a.id),
+        "nan" => Ok(Health {
+            score: f64::NAN,
+            ..good(a)
+        }),
+        "out-of-range" => Ok(Health {
+            score: 150.0,
+            ..good(a)
+        }),
+        "socket" => match std::net::TcpStream::connect("127.0.0.1:80") {
+            Ok(_) => Ok(Health {
+                factors: vec![factor("socket-opened".into(), 1.0)],
+                ..good(a)
+            }),
+            Err(e) => Err(PluginError::Internal(format!("socket denied: {e}"))),
+        },
+        "file" => match std::fs::read_to_string("/etc/passwd") {
+            Ok(text) => Ok(Health {
+                factors: vec![factor(text, 1.0)],
+                ..good(a)
+            }),
+            Err(e) => Err(PluginError::Internal(format!("file denied: {e}"))),
+        },
+        "ambient" => {
+            let wall = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs_f64())
+                .unwrap_or(-1.0);
+            let start = std::time::Instant::now();
+            let mono = start.elapsed().as_nanos() as f64;
+            use std::hash::{BuildHasher, Hasher};
+            let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+            h.write_u8(1);
+            let random = (h.finish() >> 11) as f64;
+            let factors = vec![
+                factor("wall-clock-secs".into(), wall),
+                factor("monotonic-elapsed-ns".into(), mono),
+                factor("random".into(), random),
+                factor("env-vars".into(), std::env::vars().count() as f64),
+                factor("args".into(), std::env::args().count() as f64),
+            ];
+            Ok(Health { factors, ..good(a) })
+        }
+        _ => Ok(good(a)),
+    }
+}
+
+impl Guest for Hostile {
+    fn metadata() -> Metadata {
+        Metadata {
+            name: "hostile-health".into(),
+            version: "0.1.0".into(),
+            kind: PluginKind::HealthModel,
+            description: "Misbehaves on purpose, for tests.".into(),
+            config_schema: r#"{"type":"object"}"#.into(),
+            reads: vec!["logins".into()],
+        }
+    }
+
+    fn score(
+        config: String,
+        _as_of: i32,
+        accounts: Vec<Account>,
+    ) -> Result<Vec<Result<Health, PluginError>>, PluginError> {
+        let config: Config = serde_json::from_str(&config)
+            .map_err(|e| PluginError::InvalidConfig(format!("hostile config: {e}")))?;
+        let hit = |a: &Account| config.target.as_deref().is_none_or(|t| t == a.id);
+        let mut out: Vec<_> = accounts
+            .iter()
+            .map(|a| {
+                if hit(a) {
+                    misbehave(&config.mode, a)
+                } else {
+                    Ok(good(a))
+                }
+            })
+            .collect();
+        if config.mode == "wrong-count" {
+            out.push(Ok(good(&accounts[0])));
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(target_arch = "wasm32")]
+vitals_plugin_sdk::bindings::health_model::__export_health_model_world!(Hostile with_types_in vitals_plugin_sdk::bindings::health_model);

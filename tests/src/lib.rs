@@ -1,0 +1,7 @@
+//! # vitals-e2e
+//!
+//! Fixtures for the end-to-end tests: the test-only guest components (built
+//! from `tests/guests/` by this crate's build script) and fixture accounts.
+
+/// The hostile health model (see `tests/guests/hostile-health`).
+pub const HOSTILE_HEALTH: &[u8] = include_bytes!(env!("GUEST_HOSTILE_HEALTH"));

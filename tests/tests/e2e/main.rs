@@ -1,0 +1,6 @@
+//! End-to-end tests, one binary: real components built from source, the real
+//! runtime (and, in later modules, the real store, binary and server).
+
+mod common;
+mod contract;
+mod sandbox;
