@@ -7,5 +7,20 @@
 //!
 //! - [`runtime`]: wasmtime with the component model; limits, a locked-down
 //!   deterministic context, validation at upload, compile cache.
+//! - [`scoring`]: runs of a plugin pack over accounts, and their summaries.
+//! - [`demo`]: a generated tenant for `vitals demo`.
+//! - [`cli`]: the `vitals` command line.
+//!
+//! ```no_run
+//! use vitals::runtime::{Limits, RunOptions, Runtime, RuntimeConfig};
+//! let rt = Runtime::new(RuntimeConfig::default()).unwrap();
+//! let plugin = rt.load(vitals_reference_pack::component("weighted-health").unwrap()).unwrap();
+//! let accounts = vitals::demo::generate(100, 20_454, 1);
+//! let out = rt.run(&plugin, &Limits::default(), "{}", 20_454, &accounts, RunOptions::default()).unwrap();
+//! assert_eq!(out.results.len(), 100);
+//! ```
 
+pub mod cli;
+pub mod demo;
 pub mod runtime;
+pub mod scoring;

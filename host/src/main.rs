@@ -1,1 +1,5 @@
-fn main() {}
+//! The `vitals` binary: all logic lives in the library.
+
+fn main() {
+    std::process::exit(vitals::cli::main());
+}

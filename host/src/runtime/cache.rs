@@ -46,11 +46,11 @@ impl CompileCache {
         bytes: &[u8],
     ) -> Result<(Component, Loaded), PluginError> {
         let path = self.path(hash);
-        if path.exists() {
-            if let Ok(component) = deserialize(engine, &path) {
-                return Ok((component, Loaded::FromCache));
-            }
-            // A damaged or foreign file: compile again and overwrite it.
+        // A damaged or foreign file fails to load: compile again and overwrite it.
+        if path.exists()
+            && let Ok(component) = deserialize(engine, &path)
+        {
+            return Ok((component, Loaded::FromCache));
         }
         let compiled = engine
             .precompile_component(bytes)

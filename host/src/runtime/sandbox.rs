@@ -14,7 +14,7 @@ use wasmtime_wasi::p2::{OutputStream, Pollable, StreamResult};
 use wasmtime_wasi::{HostMonotonicClock, HostWallClock, WasiCtx, WasiCtxView, WasiView};
 
 /// Fixed seed of every plugin's randomness: the same inputs give the same output.
-const RANDOM_SEED: u64 = 0x5eed_0f_7a15;
+const RANDOM_SEED: u64 = 0x5eed_0f7a_15ed;
 
 /// One line of a plugin's log.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

@@ -117,13 +117,14 @@ impl Segmenter for LifecycleSegments {
         if let Some(h) = account.health.last().filter(|h| h.band == Band::Red) {
             add("at-risk", format!("health {:.0} is Red", h.score));
         }
-        if let (Some(nps), Some(t)) = (account.current.nps, tenure) {
-            if nps >= config.advocate_nps && t > config.advocate_min_days {
-                add(
-                    "advocate",
-                    format!("NPS {nps} (>= {}) after {t} days", config.advocate_nps),
-                );
-            }
+        if let (Some(nps), Some(t)) = (account.current.nps, tenure)
+            && nps >= config.advocate_nps
+            && t > config.advocate_min_days
+        {
+            add(
+                "advocate",
+                format!("NPS {nps} (>= {}) after {t} days", config.advocate_nps),
+            );
         }
         Ok(out)
     }

@@ -21,6 +21,8 @@
 //! - `ambient`: reports the wall clock, monotonic clock and random numbers it
 //!   sees as factors, to prove they are frozen and seeded.
 #![allow(unsafe_code)]
+// Natively only the export is missing: everything is reached from it in the component.
+#![cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
 
 use vitals_plugin_sdk::bindings::health_model::exports::vitals::plugin::health::Guest;
 use vitals_plugin_sdk::{Account, Band, Factor, Health, Metadata, PluginError, PluginKind};
@@ -54,6 +56,7 @@ fn good(a: &Account) -> Health {
 }
 
 #[inline(never)]
+#[allow(unconditional_recursion)] // the point: recurse until the stack runs out
 fn recurse(n: u64) -> u64 {
     std::hint::black_box(recurse(std::hint::black_box(n + 1))) + 1
 }
