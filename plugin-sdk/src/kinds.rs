@@ -12,8 +12,8 @@ pub struct Context {
     pub as_of: Date,
 }
 
-/// A customer health model: one explained 0-100 score per account.
-pub trait HealthModel {
+/// What every plugin says about itself, whatever its kind.
+pub trait Plugin {
     /// The tenant's configuration, parsed once per batch. Use
     /// `#[serde(default, deny_unknown_fields)]` so that blank settings take
     /// defaults and misspelt ones are refused with the field's name.
@@ -26,6 +26,10 @@ pub trait HealthModel {
     const DESCRIPTION: &'static str;
     /// The snapshot fields and metrics read.
     const READS: &'static [&'static str];
+}
+
+/// A customer health model: one explained 0-100 score per account.
+pub trait HealthModel: Plugin {
     /// Scores one account.
     fn score(
         config: &Self::Config,
@@ -35,19 +39,7 @@ pub trait HealthModel {
 }
 
 /// A lifecycle segmenter: the segments each account is in, with reasons.
-pub trait Segmenter {
-    /// The tenant's configuration, parsed once per batch. Use
-    /// `#[serde(default, deny_unknown_fields)]` so that blank settings take
-    /// defaults and misspelt ones are refused with the field's name.
-    type Config: DeserializeOwned + JsonSchema + Default;
-    /// Plugin name, kebab-case.
-    const NAME: &'static str;
-    /// Semantic version.
-    const VERSION: &'static str;
-    /// One paragraph for people.
-    const DESCRIPTION: &'static str;
-    /// The snapshot fields and metrics read.
-    const READS: &'static [&'static str];
+pub trait Segmenter: Plugin {
     /// Segments of one account.
     fn assign(
         config: &Self::Config,
@@ -57,19 +49,7 @@ pub trait Segmenter {
 }
 
 /// An expansion-propensity model: a 0-1 score with drivers per account.
-pub trait PropensityModel {
-    /// The tenant's configuration, parsed once per batch. Use
-    /// `#[serde(default, deny_unknown_fields)]` so that blank settings take
-    /// defaults and misspelt ones are refused with the field's name.
-    type Config: DeserializeOwned + JsonSchema + Default;
-    /// Plugin name, kebab-case.
-    const NAME: &'static str;
-    /// Semantic version.
-    const VERSION: &'static str;
-    /// One paragraph for people.
-    const DESCRIPTION: &'static str;
-    /// The snapshot fields and metrics read.
-    const READS: &'static [&'static str];
+pub trait PropensityModel: Plugin {
     /// Propensity of one account.
     fn score(
         config: &Self::Config,
@@ -79,19 +59,7 @@ pub trait PropensityModel {
 }
 
 /// A renewal forecaster: probability and expected value per account.
-pub trait Forecaster {
-    /// The tenant's configuration, parsed once per batch. Use
-    /// `#[serde(default, deny_unknown_fields)]` so that blank settings take
-    /// defaults and misspelt ones are refused with the field's name.
-    type Config: DeserializeOwned + JsonSchema + Default;
-    /// Plugin name, kebab-case.
-    const NAME: &'static str;
-    /// Semantic version.
-    const VERSION: &'static str;
-    /// One paragraph for people.
-    const DESCRIPTION: &'static str;
-    /// The snapshot fields and metrics read.
-    const READS: &'static [&'static str];
+pub trait Forecaster: Plugin {
     /// Forecast for one account.
     fn forecast(
         config: &Self::Config,

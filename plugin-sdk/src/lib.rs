@@ -29,13 +29,14 @@
 //!     fn default() -> Self { Config { red_below: 50.0 } }
 //! }
 //!
-//! impl HealthModel for Utilisation {
+//! impl Plugin for Utilisation {
 //!     type Config = Config;
 //!     const NAME: &'static str = "utilisation-health";
 //!     const VERSION: &'static str = "1.0.0";
 //!     const DESCRIPTION: &'static str = "Health from licence utilisation.";
 //!     const READS: &'static [&'static str] = &["seats-purchased", "seats-active"];
-//!
+//! }
+//! impl HealthModel for Utilisation {
 //!     fn score(config: &Config, _ctx: &Context, account: &Account) -> Result<Health, PluginError> {
 //!         let used = measures::licence_utilisation(&account.current)
 //!             .ok_or_else(|| PluginError::MissingData("seats-purchased is blank or zero".into()))?;
@@ -71,7 +72,7 @@ pub use bindings::health_model::vitals::plugin::types::{
     Metric, PluginError, PluginKind, Propensity, Segment, Snapshot,
 };
 pub use date::Date;
-pub use kinds::{Context, Forecaster, HealthModel, PropensityModel, Segmenter};
+pub use kinds::{Context, Forecaster, HealthModel, Plugin, PropensityModel, Segmenter};
 
 #[doc(hidden)]
 pub use schemars as __schemars;
@@ -94,8 +95,9 @@ pub fn band_for(score: f64, red_below: f64, yellow_below: f64) -> Band {
 pub mod prelude {
     pub use crate::{
         Account, Attributes, Band, Confidence, Context, Date, Driver, Factor, Forecast, Forecaster,
-        Health, HealthModel, HealthPoint, Label, Metric, PluginError, PluginKind, Propensity,
-        PropensityModel, Segment, Segmenter, Snapshot, band_for, date, log, measures, testing,
+        Health, HealthModel, HealthPoint, Label, Metric, Plugin, PluginError, PluginKind,
+        Propensity, PropensityModel, Segment, Segmenter, Snapshot, band_for, date, log, measures,
+        testing,
     };
     pub use crate::{
         export_forecaster, export_health_model, export_propensity_model, export_segmenter,

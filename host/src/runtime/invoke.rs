@@ -74,13 +74,16 @@ pub struct CallOutcome {
 fn new_store(
     engine: &Engine,
     limits: &Limits,
+    fuel: bool,
     as_of: i32,
 ) -> Result<Store<CallState>, PluginError> {
     let mut store = Store::new(engine, CallState::new(limits, as_of));
     store.limiter(|s| &mut s.limiter);
-    store
-        .set_fuel(limits.fuel)
-        .map_err(|e| PluginError::Host(format!("{e:#}")))?;
+    if fuel {
+        store
+            .set_fuel(limits.fuel)
+            .map_err(|e| PluginError::Host(format!("{e:#}")))?;
+    }
     store.set_epoch_deadline(limits.deadline_ms.div_ceil(EPOCH_TICK_MS) + 1);
     Ok(store)
 }
@@ -90,8 +93,9 @@ pub fn metadata(
     engine: &Engine,
     pre: &KindPre,
     limits: &Limits,
+    fuel: bool,
 ) -> Result<PluginMetadata, PluginError> {
-    let mut store = new_store(engine, limits, 0)?;
+    let mut store = new_store(engine, limits, fuel, 0)?;
     let result = (|| -> wasmtime::Result<PluginMetadata> {
         match pre {
             KindPre::Health(p) => p
@@ -135,11 +139,12 @@ pub fn call(
     engine: &Engine,
     pre: &KindPre,
     limits: &Limits,
+    fuel: bool,
     config: &str,
     as_of: i32,
     accounts: &[Account],
 ) -> Result<CallOutcome, PluginError> {
-    let mut store = new_store(engine, limits, as_of)?;
+    let mut store = new_store(engine, limits, fuel, as_of)?;
     let raw = (|| -> wasmtime::Result<Batch<Output>> {
         fn wrap<T>(b: Batch<T>, f: impl Fn(T) -> Output) -> Batch<Output> {
             b.map(|v| v.into_iter().map(|r| r.map(&f)).collect())
@@ -175,7 +180,11 @@ pub fn call(
             }
         })
     })();
-    let fuel_used = limits.fuel.saturating_sub(store.get_fuel().unwrap_or(0));
+    let fuel_used = if fuel {
+        limits.fuel.saturating_sub(store.get_fuel().unwrap_or(0))
+    } else {
+        0
+    };
     let batch = raw.map_err(|e| classify(e, &store, limits))?;
     let log = std::mem::take(&mut *store.data().log.lock().expect("log lock"));
     let results = batch.map_err(PluginError::from)?;

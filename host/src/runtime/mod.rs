@@ -44,6 +44,13 @@ pub struct RuntimeConfig {
     pub cache_dir: Option<PathBuf>,
     /// Instances that may be alive at once (pool size).
     pub max_instances: u32,
+    /// Instances from a pooling allocator (on-demand allocation otherwise).
+    /// Only benchmarks turn this, fuel or epochs off, to measure their cost.
+    pub pooling: bool,
+    /// Meter fuel (the `fuel` limit needs it).
+    pub fuel: bool,
+    /// Epoch interruption (the `deadline_ms` limit needs it).
+    pub epochs: bool,
 }
 
 impl Default for RuntimeConfig {
@@ -52,6 +59,9 @@ impl Default for RuntimeConfig {
             limits: Limits::default(),
             cache_dir: None,
             max_instances: 64,
+            pooling: true,
+            fuel: true,
+            epochs: true,
         }
     }
 }
@@ -93,6 +103,7 @@ pub struct Runtime {
     engine: Engine,
     linker: Linker<CallState>,
     limits: Limits,
+    fuel: bool,
     cache: Option<CompileCache>,
     plugins: Mutex<HashMap<String, Arc<Plugin>>>,
     ticker_stop: Arc<AtomicBool>,
@@ -128,10 +139,12 @@ impl Runtime {
         let mut wasm = Config::new();
         wasm.wasm_component_model(true)
             .concurrency_support(false)
-            .consume_fuel(true)
-            .epoch_interruption(true)
-            .max_wasm_stack(1 << 20)
-            .allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+            .consume_fuel(config.fuel)
+            .epoch_interruption(config.epochs)
+            .max_wasm_stack(1 << 20);
+        if config.pooling {
+            wasm.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+        }
         let engine = Engine::new(&wasm).map_err(host)?;
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(host)?;
@@ -158,6 +171,7 @@ impl Runtime {
             engine,
             linker,
             limits: config.limits,
+            fuel: config.fuel,
             cache,
             plugins: Mutex::new(HashMap::new()),
             ticker_stop,
@@ -193,7 +207,7 @@ impl Runtime {
             .instantiate_pre(&component)
             .and_then(|pre| KindPre::new(kind, pre))
             .map_err(|e| PluginError::UnknownWorld(format!("does not match its world: {e:#}")))?;
-        let metadata = invoke::metadata(&self.engine, &pre, &self.limits)?;
+        let metadata = invoke::metadata(&self.engine, &pre, &self.limits, self.fuel)?;
         validate::check_metadata(kind, &metadata)?;
         let schema = validate::compile_schema(&metadata.config_schema)
             .map_err(|e| PluginError::BadMetadata(format!("config-schema: {e}")))?;
@@ -234,7 +248,15 @@ impl Runtime {
         accounts: &[Account],
     ) -> Result<invoke::CallOutcome, PluginError> {
         let limits = limits.capped_by(&self.limits);
-        invoke::call(&self.engine, &plugin.pre, &limits, config, as_of, accounts)
+        invoke::call(
+            &self.engine,
+            &plugin.pre,
+            &limits,
+            self.fuel,
+            config,
+            as_of,
+            accounts,
+        )
     }
 }
 

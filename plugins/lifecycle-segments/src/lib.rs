@@ -52,7 +52,7 @@ impl Default for Config {
 /// The lifecycle segmenter.
 pub struct LifecycleSegments;
 
-impl Segmenter for LifecycleSegments {
+impl Plugin for LifecycleSegments {
     type Config = Config;
     const NAME: &'static str = "lifecycle-segments";
     const VERSION: &'static str = env!("CARGO_PKG_VERSION");
@@ -66,7 +66,9 @@ impl Segmenter for LifecycleSegments {
         "health",
         "start-date",
     ];
+}
 
+impl Segmenter for LifecycleSegments {
     fn assign(
         config: &Config,
         ctx: &Context,

@@ -70,7 +70,7 @@ impl Default for Config {
 /// The renewal forecaster.
 pub struct RenewalForecast;
 
-impl Forecaster for RenewalForecast {
+impl Plugin for RenewalForecast {
     type Config = Config;
     const NAME: &'static str = "renewal-forecast";
     const VERSION: &'static str = env!("CARGO_PKG_VERSION");
@@ -85,7 +85,9 @@ impl Forecaster for RenewalForecast {
         "seats-active",
         "health",
     ];
+}
 
+impl Forecaster for RenewalForecast {
     fn forecast(
         config: &Config,
         ctx: &Context,

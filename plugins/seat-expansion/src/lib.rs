@@ -67,7 +67,7 @@ impl Default for Config {
 /// The seat-expansion propensity model.
 pub struct SeatExpansion;
 
-impl PropensityModel for SeatExpansion {
+impl Plugin for SeatExpansion {
     type Config = Config;
     const NAME: &'static str = "seat-expansion";
     const VERSION: &'static str = env!("CARGO_PKG_VERSION");
@@ -81,7 +81,9 @@ impl PropensityModel for SeatExpansion {
         "health",
         "renewal-date",
     ];
+}
 
+impl PropensityModel for SeatExpansion {
     fn score(config: &Config, ctx: &Context, account: &Account) -> Result<Propensity, PluginError> {
         let utilisation = measures::licence_utilisation(&account.current).ok_or_else(|| {
             PluginError::MissingData(

@@ -38,7 +38,7 @@ use vitals_plugin_sdk::prelude::*;
 /// The weighted health model.
 pub struct WeightedHealth;
 
-impl HealthModel for WeightedHealth {
+impl Plugin for WeightedHealth {
     type Config = Config;
     const NAME: &'static str = "weighted-health";
     const VERSION: &'static str = env!("CARGO_PKG_VERSION");
@@ -60,7 +60,9 @@ impl HealthModel for WeightedHealth {
         "late-payments",
         "metrics",
     ];
+}
 
+impl HealthModel for WeightedHealth {
     fn score(config: &Config, ctx: &Context, account: &Account) -> Result<Health, PluginError> {
         score_account(config, ctx.as_of, account)
     }

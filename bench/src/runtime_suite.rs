@@ -1,0 +1,193 @@
+//! The runtime suite: `weighted-health` native vs as a component at batch
+//! sizes 1, 100 and 1000; instantiation pooled vs on demand; cold compile vs
+//! cached load; the overheads of fuel and epoch interruption.
+
+use crate::native;
+use serde_json::json;
+use std::time::{Duration, Instant};
+use vitals::runtime::{Account, Limits, Plugin, Runtime, RuntimeConfig};
+
+const AS_OF: i32 = 20_454;
+const ACCOUNTS: usize = 20_000;
+const ROUNDS: usize = 7;
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+fn per_account_ns(elapsed: Duration, n: usize) -> f64 {
+    elapsed.as_secs_f64() * 1e9 / n as f64
+}
+
+fn wasm_pass(rt: &Runtime, plugin: &Plugin, accounts: &[Account], batch: usize) -> f64 {
+    let limits = Limits::default();
+    let started = Instant::now();
+    for chunk in accounts.chunks(batch) {
+        let out = rt.call(plugin, &limits, "{}", AS_OF, chunk).expect("call");
+        std::hint::black_box(out.results);
+    }
+    per_account_ns(started.elapsed(), accounts.len())
+}
+
+fn native_pass(config: &weighted_health::Config, accounts: &[Account]) -> f64 {
+    let started = Instant::now();
+    std::hint::black_box(native::score_batch(config, AS_OF, accounts));
+    per_account_ns(started.elapsed(), accounts.len())
+}
+
+fn runtime_with(config: RuntimeConfig) -> Runtime {
+    Runtime::new(config).expect("runtime")
+}
+
+fn load(rt: &Runtime) -> std::sync::Arc<Plugin> {
+    rt.load(vitals_reference_pack::component("weighted-health").expect("pack"))
+        .expect("load")
+}
+
+/// Time of a call on an empty batch: store, instance, call, teardown.
+fn instantiate_us(rt: &Runtime, plugin: &Plugin) -> f64 {
+    let limits = Limits::default();
+    let n = 2000;
+    let started = Instant::now();
+    for _ in 0..n {
+        std::hint::black_box(rt.call(plugin, &limits, "{}", AS_OF, &[]).expect("call"));
+    }
+    started.elapsed().as_secs_f64() * 1e6 / f64::from(n)
+}
+
+pub fn run(json: bool) {
+    let accounts = vitals::demo::generate(ACCOUNTS, AS_OF, 7);
+    let config = weighted_health::Config::default();
+    let rt = runtime_with(RuntimeConfig::default());
+    let plugin = load(&rt);
+
+    // Native and wasm passes alternate within each round.
+    let batches = [1usize, 100, 1000];
+    let mut native_ns = Vec::new();
+    let mut wasm_ns: Vec<Vec<f64>> = vec![Vec::new(); batches.len()];
+    for _ in 0..ROUNDS {
+        native_ns.push(native_pass(&config, &accounts));
+        for (i, b) in batches.iter().enumerate() {
+            wasm_ns[i].push(wasm_pass(&rt, &plugin, &accounts, *b));
+        }
+    }
+    let native = median(native_ns);
+    let wasm: Vec<f64> = wasm_ns.into_iter().map(median).collect();
+
+    // Instantiation, pooled vs on demand, alternating.
+    let on_demand_rt = runtime_with(RuntimeConfig {
+        pooling: false,
+        ..RuntimeConfig::default()
+    });
+    let on_demand_plugin = load(&on_demand_rt);
+    let (mut pooled, mut on_demand) = (Vec::new(), Vec::new());
+    for _ in 0..ROUNDS {
+        pooled.push(instantiate_us(&rt, &plugin));
+        on_demand.push(instantiate_us(&on_demand_rt, &on_demand_plugin));
+    }
+    let (pooled, on_demand) = (median(pooled), median(on_demand));
+
+    // Cold compile vs cached load (validation and metadata call included in both).
+    let cache = tempfile::tempdir().expect("tempdir");
+    let cached_config = || RuntimeConfig {
+        cache_dir: Some(cache.path().to_path_buf()),
+        max_instances: 8,
+        ..RuntimeConfig::default()
+    };
+    let (mut cold, mut warm) = (Vec::new(), Vec::new());
+    for _ in 0..ROUNDS {
+        for f in std::fs::read_dir(cache.path())
+            .expect("cache dir")
+            .flatten()
+        {
+            let _ = std::fs::remove_dir_all(f.path());
+        }
+        let rt_cold = runtime_with(cached_config());
+        let t = Instant::now();
+        load(&rt_cold);
+        cold.push(t.elapsed().as_secs_f64() * 1e3);
+        let rt_warm = runtime_with(cached_config());
+        let t = Instant::now();
+        load(&rt_warm);
+        warm.push(t.elapsed().as_secs_f64() * 1e3);
+    }
+    let (cold, warm) = (median(cold), median(warm));
+
+    // Fuel and epoch overheads at batch 1000, alternating with the full setup.
+    let no_fuel_rt = runtime_with(RuntimeConfig {
+        fuel: false,
+        ..RuntimeConfig::default()
+    });
+    let no_epoch_rt = runtime_with(RuntimeConfig {
+        epochs: false,
+        ..RuntimeConfig::default()
+    });
+    let neither_rt = runtime_with(RuntimeConfig {
+        fuel: false,
+        epochs: false,
+        ..RuntimeConfig::default()
+    });
+    let (p_nf, p_ne, p_n) = (load(&no_fuel_rt), load(&no_epoch_rt), load(&neither_rt));
+    let (mut full, mut nf, mut ne, mut neither) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..ROUNDS {
+        full.push(wasm_pass(&rt, &plugin, &accounts, 1000));
+        nf.push(wasm_pass(&no_fuel_rt, &p_nf, &accounts, 1000));
+        ne.push(wasm_pass(&no_epoch_rt, &p_ne, &accounts, 1000));
+        neither.push(wasm_pass(&neither_rt, &p_n, &accounts, 1000));
+    }
+    let (full, nf, ne, neither) = (median(full), median(nf), median(ne), median(neither));
+
+    let report = json!({
+        "accounts": ACCOUNTS,
+        "rounds": ROUNDS,
+        "native_ns_per_account": native,
+        "wasm_ns_per_account": {"batch_1": wasm[0], "batch_100": wasm[1], "batch_1000": wasm[2]},
+        "wasm_over_native": {"batch_1": wasm[0] / native, "batch_100": wasm[1] / native, "batch_1000": wasm[2] / native},
+        "instantiate_us": {"pooled": pooled, "on_demand": on_demand, "on_demand_over_pooled": on_demand / pooled},
+        "load_ms": {"cold_compile": cold, "cached": warm, "cold_over_cached": cold / warm},
+        "overhead_at_batch_1000": {
+            "ns_per_account_fuel_and_epochs": full,
+            "ns_per_account_no_fuel": nf,
+            "ns_per_account_no_epochs": ne,
+            "ns_per_account_neither": neither,
+            "fuel_pct": (full / nf - 1.0) * 100.0,
+            "epochs_pct": (full / ne - 1.0) * 100.0,
+            "both_pct": (full / neither - 1.0) * 100.0,
+        },
+    });
+    if json {
+        println!("{report}");
+        return;
+    }
+    println!(
+        "vitals-bench runtime: weighted-health over {ACCOUNTS} generated accounts, median of {ROUNDS} alternating rounds, one thread\n"
+    );
+    println!("{:<34}{:>12}{:>14}", "path", "ns/account", "x native");
+    println!(
+        "{:<34}{:>12.0}{:>14.2}",
+        "native (incl. input conversion)", native, 1.0
+    );
+    for (b, w) in batches.iter().zip(&wasm) {
+        println!(
+            "{:<34}{:>12.0}{:>14.2}",
+            format!("component, batch {b}"),
+            w,
+            w / native
+        );
+    }
+    println!(
+        "\ninstantiate + empty call: pooled {pooled:.1} us, on demand {on_demand:.1} us ({:.2}x)",
+        on_demand / pooled
+    );
+    println!(
+        "load (validate, compile, metadata): cold {cold:.1} ms, from disk cache {warm:.2} ms ({:.0}x)",
+        cold / warm
+    );
+    println!(
+        "batch 1000 overheads: fuel {:+.1} %, epochs {:+.1} %, both {:+.1} % ({full:.0} vs {neither:.0} ns/account)",
+        (full / nf - 1.0) * 100.0,
+        (full / ne - 1.0) * 100.0,
+        (full / neither - 1.0) * 100.0
+    );
+}
