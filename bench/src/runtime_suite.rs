@@ -75,6 +75,22 @@ pub fn run(json: bool) {
     let native = median(native_ns);
     let wasm: Vec<f64> = wasm_ns.into_iter().map(median).collect();
 
+    // The same accounts without their history window: how much of the cost
+    // is copying eight quarters of snapshots across the boundary.
+    let current_only: Vec<Account> = accounts
+        .iter()
+        .map(|a| Account {
+            history: vec![],
+            ..a.clone()
+        })
+        .collect();
+    let (mut n_short, mut w_short) = (Vec::new(), Vec::new());
+    for _ in 0..ROUNDS {
+        n_short.push(native_pass(&config, &current_only));
+        w_short.push(wasm_pass(&rt, &plugin, &current_only, 1000));
+    }
+    let (native_short, wasm_short) = (median(n_short), median(w_short));
+
     // Instantiation, pooled vs on demand, alternating.
     let on_demand_rt = runtime_with(RuntimeConfig {
         pooling: false,
@@ -144,6 +160,7 @@ pub fn run(json: bool) {
         "native_ns_per_account": native,
         "wasm_ns_per_account": {"batch_1": wasm[0], "batch_100": wasm[1], "batch_1000": wasm[2]},
         "wasm_over_native": {"batch_1": wasm[0] / native, "batch_100": wasm[1] / native, "batch_1000": wasm[2] / native},
+        "no_history_batch_1000": {"native_ns": native_short, "wasm_ns": wasm_short, "wasm_over_native": wasm_short / native_short},
         "instantiate_us": {"pooled": pooled, "on_demand": on_demand, "on_demand_over_pooled": on_demand / pooled},
         "load_ms": {"cold_compile": cold, "cached": warm, "cold_over_cached": cold / warm},
         "overhead_at_batch_1000": {
@@ -176,6 +193,12 @@ pub fn run(json: bool) {
             w / native
         );
     }
+    println!(
+        "{:<34}{:>12.0}{:>14.2}   (native {native_short:.0} ns without history)",
+        "component, batch 1000, no history",
+        wasm_short,
+        wasm_short / native_short
+    );
     println!(
         "\ninstantiate + empty call: pooled {pooled:.1} us, on demand {on_demand:.1} us ({:.2}x)",
         on_demand / pooled
