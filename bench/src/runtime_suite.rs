@@ -90,6 +90,26 @@ pub fn run(json: bool) {
         w_short.push(wasm_pass(&rt, &plugin, &current_only, 1000));
     }
     let (native_short, wasm_short) = (median(n_short), median(w_short));
+    // The boundary alone: a guest that does almost no work per account
+    // (the hostile test guest in its well-behaved mode).
+    let minimal = rt.load(vitals_e2e::HOSTILE_HEALTH).expect("test guest");
+    let boundary = |accts: &[Account]| {
+        let limits = Limits::default();
+        let rounds: Vec<f64> = (0..ROUNDS)
+            .map(|_| {
+                let t = Instant::now();
+                for chunk in accts.chunks(1000) {
+                    let out = rt
+                        .call(&minimal, &limits, r#"{"mode":"good"}"#, AS_OF, chunk)
+                        .expect("call");
+                    std::hint::black_box(out.results);
+                }
+                per_account_ns(t.elapsed(), accts.len())
+            })
+            .collect();
+        median(rounds)
+    };
+    let (boundary_full, boundary_short) = (boundary(&accounts), boundary(&current_only));
 
     // Instantiation, pooled vs on demand, alternating.
     let on_demand_rt = runtime_with(RuntimeConfig {
@@ -160,6 +180,7 @@ pub fn run(json: bool) {
         "native_ns_per_account": native,
         "wasm_ns_per_account": {"batch_1": wasm[0], "batch_100": wasm[1], "batch_1000": wasm[2]},
         "wasm_over_native": {"batch_1": wasm[0] / native, "batch_100": wasm[1] / native, "batch_1000": wasm[2] / native},
+        "boundary_only_batch_1000": {"full_ns": boundary_full, "current_snapshot_only_ns": boundary_short},
         "no_history_batch_1000": {"native_ns": native_short, "wasm_ns": wasm_short, "wasm_over_native": wasm_short / native_short},
         "instantiate_us": {"pooled": pooled, "on_demand": on_demand, "on_demand_over_pooled": on_demand / pooled},
         "load_ms": {"cold_compile": cold, "cached": warm, "cold_over_cached": cold / warm},
@@ -198,6 +219,10 @@ pub fn run(json: bool) {
         "component, batch 1000, no history",
         wasm_short,
         wasm_short / native_short
+    );
+    println!(
+        "{:<34}{:>12.0}   (current snapshot only: {boundary_short:.0})",
+        "boundary only (guest does nothing)", boundary_full
     );
     println!(
         "\ninstantiate + empty call: pooled {pooled:.1} us, on demand {on_demand:.1} us ({:.2}x)",

@@ -22,5 +22,8 @@
 
 pub mod cli;
 pub mod demo;
+pub mod ingest;
+pub mod model;
 pub mod runtime;
 pub mod scoring;
+pub mod store;

@@ -104,6 +104,17 @@ pub mod prelude {
     };
 }
 
+impl std::fmt::Display for Band {
+    /// `green`, `yellow` or `red`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Band::Green => "green",
+            Band::Yellow => "yellow",
+            Band::Red => "red",
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -120,7 +120,8 @@ pub fn scale(value: f64, worst: f64, best: f64) -> f64 {
     if best == worst {
         return if value >= best { 100.0 } else { 0.0 };
     }
-    ((value - worst) / (best - worst) * 100.0).clamp(0.0, 100.0)
+    // `+ 0.0` turns -0.0 into 0.0 so explanations never show "-0.00" points.
+    ((value - worst) / (best - worst) * 100.0).clamp(0.0, 100.0) + 0.0
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 //! stories (onboarding, adoption, decline, expansion, churn). Deterministic
 //! for a seed, so the demo prints the same figures every time.
 
+use crate::model::{IngestRow, Outcome, OutcomeKind};
 use crate::runtime::types::{Account, Attributes, Confidence, Metric, Snapshot};
 
 /// SplitMix64: tiny, fast, deterministic.
@@ -204,6 +205,63 @@ fn snapshot(
         }),
         metrics,
     }
+}
+
+/// The generated accounts as ingest rows: one row per snapshot (attributes
+/// on each), plus outcomes: churned accounts churned at their last
+/// snapshot, accounts over a year old renewed on their first anniversary,
+/// expanding accounts expanded then.
+pub fn rows(accounts: &[Account]) -> Vec<IngestRow> {
+    let mut out = Vec::new();
+    for a in accounts {
+        for s in a.history.iter().chain(std::iter::once(&a.current)) {
+            out.push(IngestRow {
+                line: out.len() + 1,
+                account_id: a.id.clone(),
+                attributes: a.attributes.clone(),
+                snapshot: Some(s.clone()),
+                outcome: None,
+            });
+        }
+        let contract = a.attributes.contract_arr.unwrap_or(0.0);
+        let outcome = if a.current.arr == Some(0.0) {
+            Some(Outcome {
+                date: a.current.as_of,
+                kind: OutcomeKind::Churned,
+                arr_change: -contract,
+            })
+        } else {
+            a.attributes
+                .start_date
+                .filter(|s| a.current.as_of - s > 365)
+                .map(|s| {
+                    let grew = a.current.arr.unwrap_or(contract) > contract * 1.05;
+                    if grew {
+                        Outcome {
+                            date: s + 365,
+                            kind: OutcomeKind::Expanded,
+                            arr_change: a.current.arr.unwrap_or(contract) - contract,
+                        }
+                    } else {
+                        Outcome {
+                            date: s + 365,
+                            kind: OutcomeKind::Renewed,
+                            arr_change: 0.0,
+                        }
+                    }
+                })
+        };
+        if let Some(o) = outcome {
+            out.push(IngestRow {
+                line: out.len() + 1,
+                account_id: a.id.clone(),
+                attributes: a.attributes.clone(),
+                snapshot: None,
+                outcome: Some(o),
+            });
+        }
+    }
+    out
 }
 
 /// The account as it looked at `at`: its latest snapshot at or before then

@@ -48,3 +48,24 @@ pub mod forecaster {
 
 pub use health_model::vitals::plugin::log;
 pub use health_model::vitals::plugin::types;
+
+impl std::fmt::Display for types::Band {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            types::Band::Green => "green",
+            types::Band::Yellow => "yellow",
+            types::Band::Red => "red",
+        })
+    }
+}
+
+impl std::fmt::Display for types::PluginKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            types::PluginKind::HealthModel => "health-model",
+            types::PluginKind::Segmenter => "segmenter",
+            types::PluginKind::PropensityModel => "propensity-model",
+            types::PluginKind::Forecaster => "forecaster",
+        })
+    }
+}

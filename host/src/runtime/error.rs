@@ -5,7 +5,9 @@ use serde::{Deserialize, Serialize};
 
 /// Why a plugin could not be added or could not produce a result.
 #[derive(Debug, Clone, PartialEq, thiserror::Error, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "kebab-case")]
+// Adjacent tagging: {"kind": "bad-output", "detail": ...}; internal tagging
+// cannot carry the variants that hold a bare message.
+#[serde(tag = "kind", content = "detail", rename_all = "kebab-case")]
 #[non_exhaustive]
 pub enum PluginError {
     /// The bytes are not a valid WebAssembly component.

@@ -1,12 +1,13 @@
-//! Summaries a CS leader reads first: band counts and their change, who
-//! turned Red, segment sizes with entries and exits, top expansion
-//! candidates, and the renewal forecast with GRR and NRR.
+//! Summaries read from stored results: band counts and their change since
+//! the previous run, who turned Red, segment sizes with entries and exits,
+//! the top expansion candidates, and the renewal forecast for a period with
+//! GRR and NRR by the formulas of DESIGN.md.
 
-use super::PackResults;
-use crate::runtime::Output;
-use crate::runtime::types::{Account, Band};
+use crate::runtime::types::Band;
+use crate::runtime::{Output, PluginKind};
+use crate::store::{RunRecord, Store, StoreError, StoredResult};
 use serde::Serialize;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// Counts per band.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -19,18 +20,48 @@ pub struct BandCounts {
     pub red: usize,
 }
 
-/// Renewal forecast for accounts renewing in a window.
+/// Health now and against the previous health run.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BandSummary {
+    /// The run summarised.
+    pub run: u64,
+    /// Its instant.
+    pub as_of: String,
+    /// Band counts.
+    pub now: BandCounts,
+    /// Band counts of the previous run, if any.
+    pub before: Option<BandCounts>,
+    /// Accounts Red now and not Red (or not scored) in the previous run.
+    pub turned_red: Vec<String>,
+}
+
+/// One segment now against the previous segmenter run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SegmentChange {
+    /// Segment name.
+    pub segment: String,
+    /// Members now.
+    pub size: usize,
+    /// Members now that were not members before.
+    pub entered: usize,
+    /// Members before that are not members now.
+    pub left: usize,
+}
+
+/// Renewal forecast for renewals due in a period.
 #[derive(Debug, Default, Clone, PartialEq, Serialize)]
 pub struct ForecastSummary {
-    /// Window length in days from as-of.
-    pub days: i32,
-    /// Renewals due in the window.
+    /// First day of the period (inclusive).
+    pub from: String,
+    /// Last day of the period (inclusive).
+    pub to: String,
+    /// Renewals due.
     pub renewals_due: usize,
-    /// Contract ARR up for renewal (start ARR).
+    /// Contract ARR up for renewal (the period's start ARR).
     pub arr_due: f64,
     /// Expected renewal ARR.
     pub expected_renewal_arr: f64,
-    /// Expected churn: ARR due minus expected renewal ARR.
+    /// Expected churn: ARR due less expected renewal ARR.
     pub expected_churn_arr: f64,
     /// Expected expansion.
     pub expected_expansion_arr: f64,
@@ -42,123 +73,92 @@ pub struct ForecastSummary {
     pub nrr: f64,
 }
 
-/// Everything the demo prints.
+/// Everything `vitals summary` prints.
 #[derive(Debug, Clone, Serialize)]
 pub struct Summary {
-    /// Accounts scored.
-    pub accounts: usize,
-    /// Band counts now.
-    pub bands: BandCounts,
-    /// Band counts one quarter earlier.
-    pub bands_before: BandCounts,
-    /// Accounts Red now that were not Red before.
-    pub turned_red: Vec<String>,
-    /// Segment name: (size, entered, left) versus one quarter earlier.
-    pub segments: BTreeMap<String, (usize, usize, usize)>,
+    /// Health.
+    pub health: Option<BandSummary>,
+    /// Segments.
+    pub segments: Vec<SegmentChange>,
     /// Top expansion candidates: (account, propensity, contract ARR).
     pub expansion: Vec<(String, f64, f64)>,
-    /// Forecast for the next 90 days.
-    pub forecast: ForecastSummary,
-    /// Errors per plugin kind and error kind.
-    pub errors: BTreeMap<String, usize>,
+    /// The forecast for the period.
+    pub forecast: Option<ForecastSummary>,
+    /// Per-account errors of the latest runs, by plugin and error kind.
+    pub errors: BTreeMap<String, u64>,
 }
 
-fn bands(
-    results: &[Result<Output, crate::runtime::PluginError>],
-) -> (BandCounts, Vec<Option<Band>>) {
+/// The latest complete run of a kind and the one before it.
+fn latest_two(
+    store: &Store,
+    tenant: &str,
+    kind: PluginKind,
+) -> Result<(Option<RunRecord>, Option<RunRecord>), StoreError> {
+    let mut runs = store.complete_runs_of_kind(tenant, kind)?;
+    runs.sort_by_key(|r| (r.as_of, r.id));
+    let now = runs.pop();
+    let before = now
+        .as_ref()
+        .and_then(|n| runs.into_iter().rev().find(|r| r.as_of < n.as_of));
+    Ok((now, before))
+}
+
+fn bands(results: &[StoredResult]) -> (BandCounts, HashMap<&str, Band>) {
     let mut counts = BandCounts::default();
-    let per = results
-        .iter()
-        .map(|r| match r {
-            Ok(Output::Health(h)) => {
-                match h.band {
-                    Band::Green => counts.green += 1,
-                    Band::Yellow => counts.yellow += 1,
-                    Band::Red => counts.red += 1,
-                }
-                Some(h.band)
+    let mut per = HashMap::new();
+    for r in results {
+        if let Ok(Output::Health(h)) = &r.result {
+            match h.band {
+                Band::Green => counts.green += 1,
+                Band::Yellow => counts.yellow += 1,
+                Band::Red => counts.red += 1,
             }
-            _ => None,
-        })
-        .collect();
+            per.insert(r.account_id.as_str(), h.band);
+        }
+    }
     (counts, per)
 }
 
-fn segment_sets(results: &[Result<Output, crate::runtime::PluginError>]) -> Vec<Vec<String>> {
+fn segment_sets(results: &[StoredResult]) -> HashMap<&str, Vec<&str>> {
     results
         .iter()
-        .map(|r| match r {
-            Ok(Output::Segments { segments }) => segments.iter().map(|s| s.name.clone()).collect(),
-            _ => vec![],
+        .filter_map(|r| match &r.result {
+            Ok(Output::Segments { segments }) => Some((
+                r.account_id.as_str(),
+                segments.iter().map(|s| s.name.as_str()).collect(),
+            )),
+            _ => None,
         })
         .collect()
 }
 
-/// Summarises the pack's results now against one quarter earlier.
-pub fn summarise(
-    accounts: &[Account],
-    now: &PackResults,
-    before: &PackResults,
-    as_of: i32,
-    horizon_days: i32,
-) -> Summary {
-    let (band_now, per_now) = bands(&now.health);
-    let (band_before, per_before) = bands(&before.health);
-    let turned_red = accounts
-        .iter()
-        .zip(per_now.iter().zip(&per_before))
-        .filter(|(_, (n, b))| **n == Some(Band::Red) && **b != Some(Band::Red))
-        .map(|(a, _)| a.id.clone())
-        .collect();
-    let (seg_now, seg_before) = (segment_sets(&now.segments), segment_sets(&before.segments));
-    let mut segments: BTreeMap<String, (usize, usize, usize)> = BTreeMap::new();
-    for (n, b) in seg_now.iter().zip(&seg_before) {
-        for s in n {
-            let e = segments.entry(s.clone()).or_default();
-            e.0 += 1;
-            e.1 += usize::from(!b.contains(s));
-        }
-        for s in b.iter().filter(|s| !n.contains(s)) {
-            segments.entry(s.clone()).or_default().2 += 1;
-        }
-    }
-    let mut expansion: Vec<(String, f64, f64)> = accounts
-        .iter()
-        .zip(&now.propensity)
-        .filter_map(|(a, r)| match r {
-            Ok(Output::Propensity(p)) if p.score > 0.0 => Some((
-                a.id.clone(),
-                p.score,
-                a.attributes.contract_arr.unwrap_or(0.0),
-            )),
-            _ => None,
-        })
-        .collect();
-    expansion.sort_by(|x, y| {
-        y.1.total_cmp(&x.1)
-            .then(y.2.total_cmp(&x.2))
-            .then(x.0.cmp(&y.0))
-    });
-    expansion.truncate(10);
+/// Renewal forecast for renewals due in `[from, to]`, from a forecaster run.
+pub fn forecast_summary(
+    store: &Store,
+    tenant: &str,
+    results: &[StoredResult],
+    from: i32,
+    to: i32,
+) -> Result<ForecastSummary, StoreError> {
+    let fmt = vitals_plugin_sdk::date::format;
     let mut f = ForecastSummary {
-        days: horizon_days,
+        from: fmt(from),
+        to: fmt(to),
         ..Default::default()
     };
-    for (a, r) in accounts.iter().zip(&now.forecast) {
-        let Ok(Output::Forecast(fc)) = r else {
+    for r in results {
+        let Ok(Output::Forecast(fc)) = &r.result else {
             continue;
         };
-        if !fc
-            .renewal_date
-            .is_some_and(|d| (as_of..as_of + horizon_days).contains(&d))
-        {
+        if !fc.renewal_date.is_some_and(|d| d >= from && d <= to) {
             continue;
         }
-        let start = a.attributes.contract_arr.unwrap_or(0.0);
+        let attrs = store.account(tenant, &r.account_id)?;
+        let start = attrs.contract_arr.unwrap_or(fc.expected_renewal_arr);
         f.renewals_due += 1;
         f.arr_due += start;
         f.expected_renewal_arr += fc.expected_renewal_arr;
-        f.expected_churn_arr += start - fc.expected_renewal_arr;
+        f.expected_churn_arr += (start - fc.expected_renewal_arr).max(0.0);
         f.expected_expansion_arr += fc.expected_expansion_arr;
         f.expected_contraction_arr += fc.expected_contraction_arr;
     }
@@ -167,25 +167,146 @@ pub fn summarise(
         f.grr = (f.arr_due - lost) / f.arr_due;
         f.nrr = (f.arr_due + f.expected_expansion_arr - lost) / f.arr_due;
     }
-    let mut errors = BTreeMap::new();
-    for (kind, results) in [
-        ("health", &now.health),
-        ("segments", &now.segments),
-        ("propensity", &now.propensity),
-        ("forecast", &now.forecast),
-    ] {
-        for e in results.iter().filter_map(|r| r.as_ref().err()) {
-            *errors.entry(format!("{kind}/{}", e.kind())).or_insert(0) += 1;
-        }
-    }
-    Summary {
-        accounts: accounts.len(),
-        bands: band_now,
-        bands_before: band_before,
-        turned_red,
-        segments,
-        expansion,
-        forecast: f,
-        errors,
+    Ok(f)
+}
+
+impl Summary {
+    /// Builds the summary of a tenant's latest complete runs; the forecast
+    /// covers renewals due in the `horizon_days` after the forecast's as-of.
+    pub fn build(
+        store: &Store,
+        tenant: &str,
+        horizon_days: i32,
+        top: usize,
+    ) -> Result<Summary, StoreError> {
+        let mut errors = BTreeMap::new();
+        let mut count_errors = |run: &RunRecord| {
+            for (kind, n) in &run.errors {
+                *errors.entry(format!("{}/{kind}", run.plugin)).or_insert(0) += n;
+            }
+        };
+        let health = match latest_two(store, tenant, PluginKind::HealthModel)? {
+            (Some(now), before) => {
+                count_errors(&now);
+                let now_results = store.results(tenant, now.id)?;
+                let (counts, per_now) = bands(&now_results);
+                let (before_counts, per_before) = match &before {
+                    Some(b) => {
+                        let r = store.results(tenant, b.id)?;
+                        let (c, per) = bands(&r);
+                        let per: HashMap<String, Band> =
+                            per.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+                        (Some(c), per)
+                    }
+                    None => (None, HashMap::new()),
+                };
+                let mut turned_red: Vec<String> = per_now
+                    .iter()
+                    .filter(|(id, band)| {
+                        **band == Band::Red
+                            && before.is_some()
+                            && per_before.get(**id) != Some(&Band::Red)
+                    })
+                    .map(|(id, _)| id.to_string())
+                    .collect();
+                turned_red.sort();
+                Some(BandSummary {
+                    run: now.id,
+                    as_of: vitals_plugin_sdk::date::format(now.as_of),
+                    now: counts,
+                    before: before_counts,
+                    turned_red,
+                })
+            }
+            (None, _) => None,
+        };
+        let segments = match latest_two(store, tenant, PluginKind::Segmenter)? {
+            (Some(now), before) => {
+                count_errors(&now);
+                let now_r = store.results(tenant, now.id)?;
+                let before_r = match &before {
+                    Some(b) => store.results(tenant, b.id)?,
+                    None => vec![],
+                };
+                let (n, b) = (segment_sets(&now_r), segment_sets(&before_r));
+                let mut changes: BTreeMap<&str, SegmentChange> = BTreeMap::new();
+                let entry = |name: &str| -> SegmentChange {
+                    SegmentChange {
+                        segment: name.into(),
+                        size: 0,
+                        entered: 0,
+                        left: 0,
+                    }
+                };
+                for (id, segs) in &n {
+                    let old = b.get(id);
+                    for s in segs {
+                        let c = changes.entry(s).or_insert_with(|| entry(s));
+                        c.size += 1;
+                        c.entered +=
+                            usize::from(before.is_some() && !old.is_some_and(|o| o.contains(s)));
+                    }
+                }
+                for (id, segs) in &b {
+                    let new = n.get(id);
+                    for s in segs
+                        .iter()
+                        .filter(|s| !new.is_some_and(|nw| nw.contains(s)))
+                    {
+                        changes.entry(s).or_insert_with(|| entry(s)).left += 1;
+                    }
+                }
+                changes.into_values().collect()
+            }
+            (None, _) => vec![],
+        };
+        let expansion = match latest_two(store, tenant, PluginKind::PropensityModel)?.0 {
+            Some(run) => {
+                count_errors(&run);
+                let mut ranked: Vec<(String, f64)> = store
+                    .results(tenant, run.id)?
+                    .into_iter()
+                    .filter_map(|r| match r.result {
+                        Ok(Output::Propensity(p)) if p.score > 0.0 => Some((r.account_id, p.score)),
+                        _ => None,
+                    })
+                    .collect();
+                ranked.sort_by(|x, y| y.1.total_cmp(&x.1).then(x.0.cmp(&y.0)));
+                ranked
+                    .into_iter()
+                    .take(top)
+                    .map(|(id, p)| {
+                        let arr = store
+                            .account(tenant, &id)
+                            .ok()
+                            .and_then(|a| a.contract_arr)
+                            .unwrap_or(0.0);
+                        (id, p, arr)
+                    })
+                    .collect()
+            }
+            None => vec![],
+        };
+        let forecast = match latest_two(store, tenant, PluginKind::Forecaster)?.0 {
+            Some(run) => {
+                count_errors(&run);
+                let results = store.results(tenant, run.id)?;
+                Some(forecast_summary(
+                    store,
+                    tenant,
+                    &results,
+                    run.as_of,
+                    run.as_of + horizon_days - 1,
+                )?)
+            }
+            None => None,
+        };
+        Ok(Summary {
+            health,
+            segments,
+            expansion,
+            forecast,
+            errors,
+        })
     }
 }

@@ -180,7 +180,7 @@ fn probability(config: &Config, account: &Account) -> (f64, Confidence, String) 
         Band::Red if config.red_policy == RedPolicy::Omit => (0.0, Confidence::Omitted),
         Band::Red => (config.red, Confidence::Pipeline),
     };
-    let band = format!("{:?}", h.band).to_lowercase();
+    let band = h.band;
     (
         p,
         tier.unwrap_or(default_tier),

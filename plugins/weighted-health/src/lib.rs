@@ -68,6 +68,7 @@ impl HealthModel for WeightedHealth {
     }
 }
 
+#[cfg(feature = "export")]
 export_health_model!(WeightedHealth);
 
 /// Scores one account; public so that benchmarks can call the native logic.

@@ -1,0 +1,115 @@
+//! What every command needs: the store, the runtime, the tenant, the output
+//! format, and errors classified into exit codes.
+
+use super::output::Format;
+use crate::runtime::{PluginError, Runtime, RuntimeConfig};
+use crate::store::{Store, StoreError};
+use std::path::PathBuf;
+
+/// A command's failure: bad input (exit 2) or an internal failure (exit 1).
+#[derive(Debug)]
+pub struct CliError {
+    pub bad_input: bool,
+    pub message: String,
+    pub hint: Option<String>,
+}
+
+impl CliError {
+    pub fn bad(message: impl Into<String>) -> Self {
+        CliError {
+            bad_input: true,
+            message: message.into(),
+            hint: None,
+        }
+    }
+    pub fn internal(message: impl Into<String>) -> Self {
+        CliError {
+            bad_input: false,
+            message: message.into(),
+            hint: None,
+        }
+    }
+    pub fn hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+}
+
+impl From<StoreError> for CliError {
+    fn from(e: StoreError) -> Self {
+        match &e {
+            StoreError::NotFound { what: "tenant", .. } => CliError::bad(e.to_string())
+                .hint("create it with `vitals tenant create ID` (or `vitals init`)"),
+            StoreError::NotFound { .. } | StoreError::Invalid(_) | StoreError::Rejected(_) => {
+                CliError::bad(e.to_string())
+            }
+            StoreError::SchemaTooNew { .. } => CliError::bad(e.to_string()),
+            _ => CliError::internal(e.to_string()),
+        }
+    }
+}
+
+impl From<PluginError> for CliError {
+    fn from(e: PluginError) -> Self {
+        match e {
+            PluginError::Host(_) => CliError::internal(e.to_string()),
+            _ => CliError::bad(e.to_string()),
+        }
+    }
+}
+
+impl From<crate::scoring::RunError> for CliError {
+    fn from(e: crate::scoring::RunError) -> Self {
+        match e {
+            crate::scoring::RunError::Store(s) => s.into(),
+            other => CliError::bad(other.to_string()),
+        }
+    }
+}
+
+impl From<std::io::Error> for CliError {
+    fn from(e: std::io::Error) -> Self {
+        CliError::bad(e.to_string())
+    }
+}
+
+/// The global options, resolved.
+pub struct Ctx {
+    pub data_dir: PathBuf,
+    pub tenant: String,
+    pub format: Format,
+}
+
+impl Ctx {
+    /// Opens the store in the data dir (created if needed).
+    pub fn store(&self) -> Result<Store, CliError> {
+        std::fs::create_dir_all(&self.data_dir)
+            .map_err(|e| CliError::bad(format!("data dir {}: {e}", self.data_dir.display())))?;
+        Store::open(&self.data_dir.join("store")).map_err(|e| {
+            CliError::from(e).hint(format!(
+                "is another vitals process using {}?",
+                self.data_dir.display()
+            ))
+        })
+    }
+
+    /// The runtime, with its compile cache in the data dir.
+    pub fn runtime(&self) -> Result<Runtime, CliError> {
+        let config = RuntimeConfig {
+            cache_dir: Some(self.data_dir.join("compiled")),
+            ..RuntimeConfig::default()
+        };
+        Runtime::new(config).map_err(CliError::from)
+    }
+}
+
+/// Parses a `YYYY-MM-DD` argument, naming the option in the error.
+pub fn date_arg(option: &str, text: &str) -> Result<i32, CliError> {
+    vitals_plugin_sdk::date::parse(text)
+        .ok_or_else(|| CliError::bad(format!("{option} {text:?} is not a date (YYYY-MM-DD)")))
+}
+
+/// Today as days since 1970-01-01 (the default as-of of runs).
+pub fn today() -> i32 {
+    (crate::store::now_ms() / 86_400_000) as i32
+}

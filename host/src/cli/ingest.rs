@@ -1,0 +1,122 @@
+//! `vitals ingest`: CSV, NDJSON or JSON from a file or stdin, optionally
+//! through a mapping; all-or-nothing unless `--rejects` is given.
+
+use super::context::{CliError, Ctx};
+use super::output::{Format, print_json};
+use crate::ingest::{Format as InputFormat, Mapping, parse};
+use crate::store::{IngestMode, StoreError};
+use std::io::Read;
+use std::path::PathBuf;
+
+/// Options of `vitals ingest`.
+#[derive(Debug, clap::Args)]
+pub struct IngestArgs {
+    /// The file to load, or `-` for stdin.
+    file: PathBuf,
+    /// csv, ndjson or json (default: from the file's extension).
+    #[arg(long)]
+    format: Option<String>,
+    /// A mapping file (JSON) for other column names, or `telco` for the
+    /// built-in mapping of the IBM Telco churn sample.
+    #[arg(long)]
+    mapping: Option<String>,
+    /// Load the valid records and write the rejected ones (with line,
+    /// column and reason) to this CSV file, instead of loading nothing.
+    #[arg(long)]
+    rejects: Option<PathBuf>,
+}
+
+pub fn run(ctx: &Ctx, args: IngestArgs) -> Result<(), CliError> {
+    let stdin = args.file.as_os_str() == "-";
+    let format = match &args.format {
+        Some(f) => InputFormat::parse_name(f)
+            .ok_or_else(|| CliError::bad(format!("--format {f:?}: use csv, ndjson or json")))?,
+        None if stdin => {
+            return Err(CliError::bad(
+                "reading stdin needs --format csv, ndjson or json",
+            ));
+        }
+        None => InputFormat::from_path(&args.file).ok_or_else(|| {
+            CliError::bad(format!(
+                "cannot tell the format of {} from its extension",
+                args.file.display()
+            ))
+            .hint("pass --format csv, ndjson or json")
+        })?,
+    };
+    let mapping = match args.mapping.as_deref() {
+        None => None,
+        Some("telco") => Some(Mapping::telco()),
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| CliError::bad(format!("mapping {path}: {e}")))?;
+            Some(
+                Mapping::from_json(&text)
+                    .map_err(|e| CliError::bad(format!("mapping {path}: {e}")))?,
+            )
+        }
+    };
+    let mut input = Vec::new();
+    if stdin {
+        std::io::stdin().read_to_end(&mut input)?;
+    } else {
+        input = std::fs::read(&args.file)
+            .map_err(|e| CliError::bad(format!("{}: {e}", args.file.display())))?;
+    }
+    let parsed = parse(&input, format, mapping.as_ref());
+    let store = ctx.store()?;
+    let mode = if args.rejects.is_some() {
+        IngestMode::ValidRows
+    } else {
+        IngestMode::AllOrNothing
+    };
+    let report = match store.ingest(&ctx.tenant, &parsed.rows, parsed.errors, mode) {
+        Ok(r) => r,
+        Err(StoreError::Rejected(errors)) => {
+            for e in errors.iter().take(20) {
+                eprintln!("{}: {e}", args.file.display());
+            }
+            if errors.len() > 20 {
+                eprintln!("... and {} more", errors.len() - 20);
+            }
+            return Err(CliError::bad(format!("{} bad record(s) in {}: nothing was loaded", errors.len(), args.file.display()))
+                .hint("fix them, or pass --rejects FILE to load the valid records and set the bad ones aside"));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    if let Some(path) = &args.rejects {
+        let mut w = csv::Writer::from_path(path)
+            .map_err(|e| CliError::bad(format!("{}: {e}", path.display())))?;
+        w.write_record(["line", "column", "reason"])
+            .map_err(|e| CliError::internal(e.to_string()))?;
+        for e in &report.rejected {
+            w.write_record([
+                e.line.to_string(),
+                e.column.clone().unwrap_or_default(),
+                e.reason.clone(),
+            ])
+            .map_err(|e| CliError::internal(e.to_string()))?;
+        }
+        w.flush()?;
+    }
+    if ctx.format == Format::Json {
+        print_json(&report);
+    } else {
+        println!(
+            "{} records: {} snapshots added ({} unchanged), {} outcomes added ({} unchanged), {} accounts new, {} updated{}",
+            report.rows,
+            report.snapshots_added,
+            report.snapshots_unchanged,
+            report.outcomes_added,
+            report.outcomes_unchanged,
+            report.accounts_created,
+            report.accounts_updated,
+            match (&args.rejects, report.rejected.len()) {
+                (_, 0) => String::new(),
+                (Some(p), n) => format!("; {n} rejected, written to {}", p.display()),
+                (None, n) => format!("; {n} rejected"),
+            }
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,126 @@
+//! Output for people (aligned tables) or machines (`--json`, `--csv`).
+
+use serde::Serialize;
+
+/// How results are printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// Aligned columns.
+    Table,
+    /// JSON.
+    Json,
+    /// CSV with a header.
+    Csv,
+}
+
+/// A table of strings with headers.
+pub struct Table {
+    pub headers: Vec<&'static str>,
+    pub rows: Vec<Vec<String>>,
+}
+
+impl Table {
+    pub fn new(headers: Vec<&'static str>) -> Self {
+        Table {
+            headers,
+            rows: Vec::new(),
+        }
+    }
+
+    pub fn row(&mut self, cells: Vec<String>) {
+        self.rows.push(cells);
+    }
+
+    /// Prints in `format`; JSON is an array of objects keyed by header.
+    pub fn print(&self, format: Format) {
+        match format {
+            Format::Table => {
+                let widths: Vec<usize> = (0..self.headers.len())
+                    .map(|i| {
+                        self.rows
+                            .iter()
+                            .map(|r| r[i].chars().count())
+                            .chain([self.headers[i].len()])
+                            .max()
+                            .unwrap_or(0)
+                    })
+                    .collect();
+                let line = |cells: Vec<&str>| {
+                    let padded: Vec<String> = cells
+                        .iter()
+                        .zip(&widths)
+                        .map(|(c, w)| format!("{c:<w$}"))
+                        .collect();
+                    println!("{}", padded.join("  ").trim_end());
+                };
+                line(self.headers.clone());
+                for r in &self.rows {
+                    line(r.iter().map(String::as_str).collect());
+                }
+            }
+            Format::Csv => {
+                let mut w = csv::Writer::from_writer(std::io::stdout());
+                let _ = w.write_record(&self.headers);
+                for r in &self.rows {
+                    let _ = w.write_record(r);
+                }
+                let _ = w.flush();
+            }
+            Format::Json => {
+                let objects: Vec<serde_json::Map<String, serde_json::Value>> = self
+                    .rows
+                    .iter()
+                    .map(|r| {
+                        self.headers
+                            .iter()
+                            .zip(r)
+                            .map(|(h, c)| {
+                                let v = c
+                                    .parse::<f64>()
+                                    .ok()
+                                    .filter(|f| f.is_finite())
+                                    .map_or(serde_json::Value::String(c.clone()), |f| {
+                                        serde_json::json!(f)
+                                    });
+                                (h.to_string(), v)
+                            })
+                            .collect()
+                    })
+                    .collect();
+                println!("{}", serde_json::to_string_pretty(&objects).expect("json"));
+            }
+        }
+    }
+}
+
+/// Prints any serialisable value as pretty JSON.
+pub fn print_json<T: Serialize>(value: &T) {
+    println!(
+        "{}",
+        serde_json::to_string_pretty(value).expect("serialisable")
+    );
+}
+
+/// A number with thousands separators, no decimals.
+pub fn money(v: f64) -> String {
+    let n = v.round() as i64;
+    let digits = n.unsigned_abs().to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if n < 0 { format!("-{out}") } else { out }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn money_groups_thousands() {
+        assert_eq!(super::money(1234567.4), "1,234,567");
+        assert_eq!(super::money(-1000.0), "-1,000");
+        assert_eq!(super::money(12.0), "12");
+    }
+}

@@ -1,0 +1,343 @@
+//! `vitals run`, `results`, `summary` and `forecast`.
+
+use super::context::{CliError, Ctx, date_arg, today};
+use super::output::{Format, Table, money, print_json};
+use crate::runtime::{Output, PluginKind};
+use crate::scoring::{RunSettings, Summary, forecast_summary, run_active};
+use crate::store::RunStatus;
+use std::io::IsTerminal;
+
+/// Options of `vitals run`.
+#[derive(Debug, clap::Args)]
+pub struct RunArgs {
+    /// Run only this active plugin (default: every active plugin, health first).
+    #[arg(long)]
+    plugin: Option<String>,
+    /// Score as of this date (YYYY-MM-DD; default today): each account's
+    /// latest snapshot at or before it.
+    #[arg(long)]
+    as_of: Option<String>,
+    /// Days of earlier snapshots passed with each account.
+    #[arg(long, default_value_t = 400)]
+    history_days: i32,
+}
+
+/// Options of `vitals results`.
+#[derive(Debug, clap::Args)]
+pub struct ResultsArgs {
+    /// A run id: print its per-account results (default: list the runs).
+    #[arg(long)]
+    run: Option<u64>,
+    /// At most this many accounts.
+    #[arg(long, default_value_t = 50)]
+    limit: usize,
+}
+
+/// Options of `vitals summary`.
+#[derive(Debug, clap::Args)]
+pub struct SummaryArgs {
+    /// Forecast horizon in days.
+    #[arg(long, default_value_t = 90)]
+    days: i32,
+    /// Expansion candidates to list.
+    #[arg(long, default_value_t = 10)]
+    top: usize,
+}
+
+/// Options of `vitals forecast`.
+#[derive(Debug, clap::Args)]
+pub struct ForecastArgs {
+    /// First renewal date of the period (default: the forecast run's as-of).
+    #[arg(long)]
+    from: Option<String>,
+    /// Length of the period in days.
+    #[arg(long, default_value_t = 90)]
+    days: i32,
+}
+
+fn kind_label(kind: PluginKind) -> &'static str {
+    match kind {
+        PluginKind::HealthModel => "health",
+        PluginKind::Segmenter => "segments",
+        PluginKind::PropensityModel => "propensity",
+        PluginKind::Forecaster => "forecast",
+    }
+}
+
+fn status_label(s: &RunStatus) -> String {
+    match s {
+        RunStatus::Running => "running".into(),
+        RunStatus::Complete => "complete".into(),
+        RunStatus::Failed { reason } => format!("failed: {reason}"),
+    }
+}
+
+pub fn run(ctx: &Ctx, args: RunArgs) -> Result<(), CliError> {
+    let as_of = match &args.as_of {
+        Some(d) => date_arg("--as-of", d)?,
+        None => today(),
+    };
+    let store = ctx.store()?;
+    let rt = ctx.runtime()?;
+    let total = store.account_count(&ctx.tenant)? as u64;
+    let bar = std::io::stderr().is_terminal().then(|| {
+        let b = indicatif::ProgressBar::new(total);
+        b.set_style(
+            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} accounts {elapsed}")
+                .expect("template"),
+        );
+        b
+    });
+    let settings = RunSettings {
+        history_days: args.history_days,
+        ..RunSettings::default()
+    };
+    let started = std::time::Instant::now();
+    let runs = run_active(
+        &store,
+        &rt,
+        &ctx.tenant,
+        as_of,
+        args.plugin.as_deref(),
+        settings,
+        |done| {
+            if let Some(b) = &bar {
+                b.set_position(done);
+            }
+        },
+    );
+    if let Some(b) = &bar {
+        b.finish_and_clear();
+    }
+    let runs = runs?;
+    if ctx.format == Format::Json {
+        print_json(&runs);
+        return Ok(());
+    }
+    let mut t = Table::new(vec![
+        "run", "plugin", "version", "as of", "accounts", "ok", "errors", "status",
+    ]);
+    for r in &runs {
+        let errors: u64 = r.errors.values().sum();
+        t.row(vec![
+            r.id.to_string(),
+            r.plugin.clone(),
+            r.version.clone(),
+            vitals_plugin_sdk::date::format(r.as_of),
+            r.accounts.to_string(),
+            r.ok.to_string(),
+            errors.to_string(),
+            status_label(&r.status),
+        ]);
+    }
+    t.print(ctx.format);
+    println!("({:.1} s)", started.elapsed().as_secs_f64());
+    Ok(())
+}
+
+/// One line describing a result, for tables.
+pub fn describe(result: &Result<Output, crate::runtime::PluginError>) -> (String, String) {
+    match result {
+        Ok(Output::Health(h)) => (format!("{:.1}", h.score), h.band.to_string()),
+        Ok(Output::Segments { segments }) => (
+            segments.len().to_string(),
+            segments
+                .iter()
+                .map(|s| s.name.as_str())
+                .collect::<Vec<_>>()
+                .join(" "),
+        ),
+        Ok(Output::Propensity(p)) => (
+            format!("{:.3}", p.score),
+            p.drivers
+                .iter()
+                .max_by(|a, b| a.contribution.total_cmp(&b.contribution))
+                .map(|d| format!("top driver {}", d.name))
+                .unwrap_or_default(),
+        ),
+        Ok(Output::Forecast(f)) => (
+            format!("{:.2}", f.renewal_probability),
+            format!(
+                "renewal ARR {} ({})",
+                money(f.expected_renewal_arr),
+                f.basis
+            ),
+        ),
+        Err(e) => ("error".into(), e.to_string()),
+    }
+}
+
+pub fn results(ctx: &Ctx, args: ResultsArgs) -> Result<(), CliError> {
+    let store = ctx.store()?;
+    let Some(id) = args.run else {
+        let runs = store.runs(&ctx.tenant)?;
+        if ctx.format == Format::Json {
+            print_json(&runs);
+            return Ok(());
+        }
+        let mut t = Table::new(vec![
+            "run", "plugin", "version", "kind", "as of", "accounts", "ok", "status",
+        ]);
+        for r in runs {
+            t.row(vec![
+                r.id.to_string(),
+                r.plugin,
+                r.version,
+                kind_label(r.kind).into(),
+                vitals_plugin_sdk::date::format(r.as_of),
+                r.accounts.to_string(),
+                r.ok.to_string(),
+                status_label(&r.status),
+            ]);
+        }
+        t.print(ctx.format);
+        return Ok(());
+    };
+    let results = store.results(&ctx.tenant, id)?;
+    if ctx.format == Format::Json {
+        let out: Vec<serde_json::Value> = results
+            .iter()
+            .take(args.limit)
+            .map(|r| match &r.result {
+                Ok(o) => serde_json::json!({"account": r.account_id, "output": o}),
+                Err(e) => serde_json::json!({"account": r.account_id, "error": e}),
+            })
+            .collect();
+        print_json(&out);
+        return Ok(());
+    }
+    let mut t = Table::new(vec!["account", "value", "detail"]);
+    for r in results.iter().take(args.limit) {
+        let (value, detail) = describe(&r.result);
+        t.row(vec![r.account_id.clone(), value, detail]);
+    }
+    t.print(ctx.format);
+    Ok(())
+}
+
+pub fn summary(ctx: &Ctx, args: SummaryArgs) -> Result<(), CliError> {
+    let store = ctx.store()?;
+    let s = Summary::build(&store, &ctx.tenant, args.days, args.top)?;
+    if ctx.format == Format::Json {
+        print_json(&s);
+    } else {
+        print_summary(&s);
+    }
+    Ok(())
+}
+
+/// Prints a summary for people.
+pub fn print_summary(s: &Summary) {
+    let delta = |now: usize, before: Option<usize>| {
+        before.map_or("-".to_string(), |b| format!("{:+}", now as i64 - b as i64))
+    };
+    match &s.health {
+        Some(h) => {
+            println!(
+                "Health as of {} (run {})        now   change",
+                h.as_of, h.run
+            );
+            for (band, now, before) in [
+                ("Green", h.now.green, h.before.map(|b| b.green)),
+                ("Yellow", h.now.yellow, h.before.map(|b| b.yellow)),
+                ("Red", h.now.red, h.before.map(|b| b.red)),
+            ] {
+                println!("  {band:<30}{now:>7}   {:>6}", delta(now, before));
+            }
+            let sample: Vec<&str> = h.turned_red.iter().take(5).map(String::as_str).collect();
+            println!(
+                "  turned Red since the previous run: {}{}",
+                h.turned_red.len(),
+                if sample.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (e.g. {})", sample.join(", "))
+                }
+            );
+        }
+        None => println!("Health: no complete health run yet"),
+    }
+    if !s.segments.is_empty() {
+        println!("\nSegments                         size  entered   left");
+        for c in &s.segments {
+            println!(
+                "  {:<28}{:>7}  {:>7}  {:>5}",
+                c.segment, c.size, c.entered, c.left
+            );
+        }
+    }
+    if !s.expansion.is_empty() {
+        println!("\nTop expansion candidates");
+        for (id, p, arr) in &s.expansion {
+            println!(
+                "  {id:<16} propensity {p:.2}   contract ARR {:>12}",
+                money(*arr)
+            );
+        }
+    }
+    if let Some(f) = &s.forecast {
+        print_forecast(f);
+    }
+    if !s.errors.is_empty() {
+        println!(
+            "\nPer-account errors (typed, by plugin/kind): {:?}",
+            s.errors
+        );
+    }
+}
+
+fn print_forecast(f: &crate::scoring::ForecastSummary) {
+    println!("\nRenewals due {} to {}: {}", f.from, f.to, f.renewals_due);
+    println!("  ARR due                {:>14}", money(f.arr_due));
+    println!(
+        "  expected renewal ARR   {:>14}",
+        money(f.expected_renewal_arr)
+    );
+    println!(
+        "  expected churn         {:>14}",
+        money(f.expected_churn_arr)
+    );
+    println!(
+        "  expected expansion     {:>14}",
+        money(f.expected_expansion_arr)
+    );
+    println!(
+        "  expected contraction   {:>14}",
+        money(f.expected_contraction_arr)
+    );
+    println!("  GRR {:.1} %   NRR {:.1} %", f.grr * 100.0, f.nrr * 100.0);
+}
+
+pub fn forecast(ctx: &Ctx, args: ForecastArgs) -> Result<(), CliError> {
+    let store = ctx.store()?;
+    let run = store
+        .complete_runs_of_kind(&ctx.tenant, PluginKind::Forecaster)?
+        .into_iter()
+        .max_by_key(|r| (r.as_of, r.id))
+        .ok_or_else(|| {
+            CliError::bad("no complete forecast run yet")
+                .hint("activate a forecaster and `vitals run`")
+        })?;
+    let from = match &args.from {
+        Some(d) => date_arg("--from", d)?,
+        None => run.as_of,
+    };
+    if args.days < 1 {
+        return Err(CliError::bad("--days must be at least 1"));
+    }
+    let results = store.results(&ctx.tenant, run.id)?;
+    let f = forecast_summary(&store, &ctx.tenant, &results, from, from + args.days - 1)?;
+    if ctx.format == Format::Json {
+        print_json(&f);
+    } else {
+        println!(
+            "Forecast run {} ({} {}, as of {})",
+            run.id,
+            run.plugin,
+            run.version,
+            vitals_plugin_sdk::date::format(run.as_of)
+        );
+        print_forecast(&f);
+    }
+    Ok(())
+}

@@ -1,0 +1,192 @@
+//! Ingest parsing: CSV, NDJSON and JSON input turned into typed
+//! [`IngestRow`]s, with a [`Mapping`] for files whose columns are not
+//! Vitals' own. Nothing here writes to the store: [`parse`] returns the good
+//! rows and, for each bad record, its [`RowError`]s (one per bad cell: line,
+//! column, reason); the caller decides between all-or-nothing and loading
+//! the valid rows.
+//!
+//! # Formats
+//!
+//! - **CSV** ([`Format::Csv`]): a header line, then one record per line
+//!   (RFC 4180 quoting; a UTF-8 byte-order mark is skipped). Every line must
+//!   have as many fields as the header.
+//! - **NDJSON** ([`Format::Ndjson`]): one JSON object per line, keys as
+//!   column names, values strings, numbers, booleans or null (null is
+//!   blank). Blank lines are skipped; a malformed line fails only itself.
+//! - **JSON** ([`Format::Json`]): an array of such objects, or
+//!   `{"records": [...]}`; a row's `line` is its 1-based element index. A
+//!   malformed document is one error with line 0.
+//!
+//! # Canonical columns
+//!
+//! Header names are matched in snake_case or kebab-case, any letter case
+//! (`as_of`, `as-of`, `As Of`). Cells are trimmed; a blank cell is absent
+//! (`None`), never an error.
+//!
+//! | column | value |
+//! | --- | --- |
+//! | `account_id` | required, non-empty, at most 256 bytes |
+//! | `as_of` | `YYYY-MM-DD`; a row with it carries a snapshot, a row without only updates attributes and/or records an outcome |
+//! | `name`, `owner`, `tier`, `plan` | text attributes |
+//! | `start_date`, `renewal_date` | `YYYY-MM-DD` attributes |
+//! | `contract_arr` | attribute, number >= 0 |
+//! | `renewal_confidence` | `commit`, `best-case`, `pipeline` or `omitted` |
+//! | `seats_purchased`, `seats_active`, `logins`, `features_used`, `features_available`, `tickets_open`, `tickets_high_severity`, `late_payments` | snapshot, whole numbers 0..=4294967295 |
+//! | `nps` | snapshot, whole number 0-10 |
+//! | `csat` | snapshot, number 0-100 |
+//! | `arr` | snapshot, number >= 0 |
+//! | `champion_left` | snapshot, `true`/`false`/`yes`/`no`/`1`/`0` |
+//! | `outcome` | `renewed`, `churned`, `expanded` or `contracted` |
+//! | `outcome_date` | `YYYY-MM-DD`; defaults to `as_of` (plus a mapping's `outcome_offset_days`); an outcome with neither is an error |
+//! | `arr_change` | any finite number; default 0 |
+//!
+//! Any other column is free-form: on a row with `as_of`, a cell that parses
+//! as a finite number becomes a snapshot **metric**, any other a **label**
+//! (an attribute); on a row without `as_of` (no snapshot) every such cell is
+//! a label. Its name is kebab-cased: lowercase, spaces and underscores
+//! turned into `-` (`Webinars Attended` -> `webinars-attended`).
+//!
+//! Refused, with the line and column: NaN and infinities; negative,
+//! fractional or too large counts; `nps`/`csat` out of range; impossible
+//! dates (`2026-02-30`); cells over 4096 bytes; invalid UTF-8; snapshot
+//! measures on a row without `as_of`; `outcome_date`/`arr_change` without an
+//! `outcome`. Refused for the whole file (line 0, or the header's line): an
+//! empty input, duplicate header columns (also two columns that name the
+//! same column or metric), no `account_id` column, an invalid header.
+//!
+//! # Mapping files
+//!
+//! A [`Mapping`] is JSON; every key is optional and unknown keys are refused.
+//!
+//! | key | meaning |
+//! | --- | --- |
+//! | `description` | free text |
+//! | `columns` | source column -> target, or a list of targets. A target is a canonical column, `metric:NAME`, `label:NAME` (NAME used as given) or `ignore`. Source names match exactly (after trimming spaces). Columns not listed keep the canonical rules above. |
+//! | `values` | source column -> `{raw: replacement}`, applied to the trimmed cell before conversion (`{"Yes": "1", "No": "0"}`); unlisted values pass through; `""` makes a cell blank |
+//! | `scale` | canonical numeric column or `metric:NAME` -> multiplier for numbers converted into it (`{"arr": 12}`: monthly to annual) |
+//! | `constants` | target -> value for every row (`{"as_of": "2026-01-01"}`); no column may also set it; not scaled |
+//! | `months_before_as_of` | date column (`start_date`, `renewal_date`, `outcome_date`) -> source column holding a whole number of months: the date is `as_of` minus that many calendar months |
+//! | `copy` | canonical column -> canonical column whose converted, scaled value fills it when blank (`{"contract_arr": "arr"}`); into a snapshot measure only on rows with `as_of`; no chains |
+//! | `outcome_offset_days` | outcome date = `as_of` + this many days when the row has no `outcome_date` (default 0) |
+//! | `churn_arr_change_from_arr` | `true`: a `churned` outcome without `arr_change` gets `-(arr)` (else `-(contract_arr)`) |
+//! | `unmapped` | `auto` (default: the free-form rule), `ignore`, or `error` (refuse a file with a column the mapping does not mention) |
+//!
+//! ```
+//! use vitals::ingest::{parse, Format, Mapping};
+//! let mapping = Mapping::from_json(r#"{
+//!     "columns": {
+//!         "Customer": "account_id",
+//!         "Monthly": ["arr", "metric:monthly-charges"],
+//!         "Left": "outcome"
+//!     },
+//!     "values": {"Left": {"Yes": "churned", "No": "renewed"}},
+//!     "scale": {"arr": 12},
+//!     "constants": {"as_of": "2026-01-01"},
+//!     "months_before_as_of": {"start_date": "Tenure"},
+//!     "copy": {"contract_arr": "arr"},
+//!     "outcome_offset_days": 30,
+//!     "churn_arr_change_from_arr": true
+//! }"#).unwrap();
+//! let csv = "Customer,Monthly,Tenure,Left\nacme,10,3,Yes\n";
+//! let parsed = parse(csv.as_bytes(), Format::Csv, Some(&mapping));
+//! assert!(parsed.errors.is_empty());
+//! let row = &parsed.rows[0];
+//! assert_eq!(row.snapshot.as_ref().unwrap().arr, Some(120.0));
+//! assert_eq!(row.attributes.contract_arr, Some(120.0));
+//! assert_eq!(row.outcome.as_ref().unwrap().arr_change, -120.0);
+//! ```
+//!
+//! [`Mapping::telco`] is the mapping for IBM's "Telco Customer Churn"
+//! sample (`examples/mappings/telco.json`, explained in
+//! `examples/mappings/README.md`).
+
+mod build;
+mod columns;
+mod csv_input;
+mod fields;
+mod json_input;
+mod mapping;
+mod row;
+
+#[cfg(test)]
+mod tests;
+#[cfg(test)]
+mod tests_bad;
+#[cfg(test)]
+mod tests_mapping;
+
+pub use mapping::{Mapping, Targets, Unmapped};
+
+use crate::model::{IngestRow, RowError};
+use row::Engine;
+
+/// An input format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Format {
+    /// Comma-separated values with a header line.
+    Csv,
+    /// One JSON object per line.
+    Ndjson,
+    /// A JSON array of objects, or `{"records": [...]}`.
+    Json,
+}
+
+impl Format {
+    /// The format a file name implies: `.csv`, `.ndjson`/`.jsonl`, `.json`
+    /// (any letter case).
+    pub fn from_path(path: &std::path::Path) -> Option<Format> {
+        Format::parse_name(path.extension()?.to_str()?)
+    }
+
+    /// Parses `csv`, `ndjson` (also `jsonl`) or `json` (any letter case).
+    pub fn parse_name(s: &str) -> Option<Format> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "csv" => Some(Format::Csv),
+            "ndjson" | "jsonl" => Some(Format::Ndjson),
+            "json" => Some(Format::Json),
+            _ => None,
+        }
+    }
+
+    /// The lowercase name (`csv`, `ndjson`, `json`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::Csv => "csv",
+            Format::Ndjson => "ndjson",
+            Format::Json => "json",
+        }
+    }
+}
+
+/// The result of a parse: good rows and bad records, each in input order.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Parsed {
+    /// Records that converted cleanly.
+    pub rows: Vec<IngestRow>,
+    /// One or more errors per bad record; file-level problems use line 0 or
+    /// the header's line.
+    pub errors: Vec<RowError>,
+}
+
+/// Parses a whole input. Never panics and never stops at the first bad
+/// record: every bad record gets its own errors, every good one its row.
+pub fn parse(input: &[u8], format: Format, mapping: Option<&Mapping>) -> Parsed {
+    let mut out = Parsed::default();
+    let compiled = match mapping.map(Mapping::compile).transpose() {
+        Ok(c) => c.unwrap_or_else(mapping::Compiled::canonical),
+        Err(reason) => {
+            out.errors.push(RowError {
+                line: 0,
+                column: None,
+                reason: format!("mapping: {reason}"),
+            });
+            return out;
+        }
+    };
+    match format {
+        Format::Csv => csv_input::parse(input, compiled, &mut out),
+        Format::Ndjson => json_input::parse_ndjson(input, Engine::new(compiled), &mut out),
+        Format::Json => json_input::parse_json(input, Engine::new(compiled), &mut out),
+    }
+    out
+}

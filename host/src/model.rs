@@ -1,0 +1,91 @@
+//! The host's domain records beyond what plugins see: outcomes, and the rows
+//! ingest produces. Accounts, snapshots and results reuse the contract's
+//! types (`runtime::types`), so what is stored is exactly what plugins read.
+
+use crate::runtime::types::{Attributes, Snapshot};
+use serde::{Deserialize, Serialize};
+
+/// What happened to an account at a date.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum OutcomeKind {
+    /// The contract renewed.
+    Renewed,
+    /// The customer left.
+    Churned,
+    /// The contract grew.
+    Expanded,
+    /// The contract shrank.
+    Contracted,
+}
+
+impl OutcomeKind {
+    /// Parses `renewed`, `churned`, `expanded` or `contracted`.
+    pub fn parse(text: &str) -> Option<Self> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "renewed" => Some(OutcomeKind::Renewed),
+            "churned" => Some(OutcomeKind::Churned),
+            "expanded" => Some(OutcomeKind::Expanded),
+            "contracted" => Some(OutcomeKind::Contracted),
+            _ => None,
+        }
+    }
+
+    /// The kebab-case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OutcomeKind::Renewed => "renewed",
+            OutcomeKind::Churned => "churned",
+            OutcomeKind::Expanded => "expanded",
+            OutcomeKind::Contracted => "contracted",
+        }
+    }
+}
+
+/// An account's outcome: the backtests' ground truth and NRR's inputs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Outcome {
+    /// The day it happened (days since 1970-01-01).
+    pub date: i32,
+    /// What happened.
+    pub kind: OutcomeKind,
+    /// ARR change it brought (negative for churn and contraction).
+    pub arr_change: f64,
+}
+
+/// One parsed input record: an account's attributes, and optionally a
+/// snapshot and an outcome. `line` is the 1-based line (CSV, NDJSON) or
+/// element index + 1 (JSON array) it came from, for error messages.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IngestRow {
+    /// Where it came from.
+    pub line: usize,
+    /// Tenant-scoped account id.
+    pub account_id: String,
+    /// Attributes given on this row (blank fields are `None`).
+    pub attributes: Attributes,
+    /// The snapshot of this row, when it has an `as_of`.
+    pub snapshot: Option<Snapshot>,
+    /// The outcome of this row, when it has one.
+    pub outcome: Option<Outcome>,
+}
+
+/// A record that could not be read, with where and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RowError {
+    /// 1-based line (or element) number.
+    pub line: usize,
+    /// The column (field) at fault, when one is.
+    pub column: Option<String>,
+    /// What is wrong, in words.
+    pub reason: String,
+}
+
+impl std::fmt::Display for RowError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.column {
+            Some(c) => write!(f, "line {}, column {c}: {}", self.line, self.reason),
+            None => write!(f, "line {}: {}", self.line, self.reason),
+        }
+    }
+}

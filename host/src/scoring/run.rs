@@ -1,0 +1,195 @@
+//! A run of a tenant's active plugins at an instant, streamed chunk by chunk
+//! from the store so memory stays flat however many accounts there are.
+
+use crate::runtime::types::{Account, HealthPoint};
+use crate::runtime::{Limits, Output, PluginError, PluginKind, RunOptions, Runtime};
+use crate::store::{ActivePlugin, RunRecord, Store, StoreError};
+use std::collections::HashMap;
+
+/// How a run reads the store and calls plugins.
+#[derive(Debug, Clone, Copy)]
+pub struct RunSettings {
+    /// Earlier snapshots passed with each account (days before its latest).
+    pub history_days: i32,
+    /// Accounts read and scored per chunk.
+    pub chunk: usize,
+    /// Batching and workers of the runtime.
+    pub options: RunOptions,
+}
+
+impl Default for RunSettings {
+    fn default() -> Self {
+        RunSettings {
+            history_days: 400,
+            chunk: 20_000,
+            options: RunOptions::default(),
+        }
+    }
+}
+
+/// Why a run could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A plugin could not be loaded or its configuration is invalid.
+    #[error("{plugin}: {error}")]
+    Plugin {
+        /// The plugin name.
+        plugin: String,
+        /// What went wrong.
+        error: PluginError,
+    },
+    /// Nothing to run.
+    #[error("{0}")]
+    Nothing(String),
+}
+
+fn kind_order(kind: PluginKind) -> u8 {
+    match kind {
+        PluginKind::HealthModel => 0,
+        PluginKind::Segmenter => 1,
+        PluginKind::PropensityModel => 2,
+        PluginKind::Forecaster => 3,
+    }
+}
+
+/// Runs the tenant's active plugins (or only `only`) at `as_of`; each plugin
+/// gets its own run record. `progress` is called with accounts done so far.
+pub fn run_active(
+    store: &Store,
+    rt: &Runtime,
+    tenant: &str,
+    as_of: i32,
+    only: Option<&str>,
+    settings: RunSettings,
+    mut progress: impl FnMut(u64),
+) -> Result<Vec<RunRecord>, RunError> {
+    let mut active: Vec<ActivePlugin> = store.active_plugins(tenant)?;
+    if let Some(name) = only {
+        active.retain(|p| p.plugin.name == name);
+        if active.is_empty() {
+            return Err(RunError::Nothing(format!(
+                "no active plugin named {name:?} (see `vitals plugin list`)"
+            )));
+        }
+    }
+    if active.is_empty() {
+        return Err(RunError::Nothing(
+            "the tenant has no active plugin (add one with `vitals plugin add --activate`)".into(),
+        ));
+    }
+    active.sort_by_key(|p| kind_order(p.plugin.kind));
+    let limits = tenant_limits(store, rt, tenant)?;
+    let mut loaded = Vec::new();
+    for p in &active {
+        let fail = |error| RunError::Plugin {
+            plugin: p.plugin.name.clone(),
+            error,
+        };
+        let component = store.component(&p.plugin.hash)?;
+        let plugin = rt.load(&component).map_err(fail)?;
+        plugin.check_config(&p.config).map_err(fail)?;
+        loaded.push(plugin);
+    }
+    let mut health = health_history(store, tenant, as_of, settings.history_days)?;
+    let mut runs: Vec<RunRecord> = active
+        .iter()
+        .map(|p| store.start_run(tenant, &p.plugin, &p.config, as_of))
+        .collect::<Result<_, _>>()?;
+    let mut done = 0u64;
+    let outcome = store.for_each_chunk_at(
+        tenant,
+        as_of,
+        settings.history_days,
+        settings.chunk,
+        |mut chunk: Vec<Account>| {
+            for a in &mut chunk {
+                if let Some(points) = health.remove(&a.id) {
+                    a.health = points;
+                }
+            }
+            for ((p, plugin), run) in active.iter().zip(&loaded).zip(runs.iter_mut()) {
+                let out = rt
+                    .run(plugin, &limits, &p.config, as_of, &chunk, settings.options)
+                    .map_err(|e| StoreError::Invalid(format!("{}: {e}", p.plugin.name)))?;
+                if p.plugin.kind == PluginKind::HealthModel {
+                    for (a, r) in chunk.iter_mut().zip(&out.results) {
+                        if let Ok(Output::Health(h)) = r {
+                            a.health.retain(|x| x.as_of < as_of);
+                            a.health.push(HealthPoint {
+                                as_of,
+                                score: h.score,
+                                band: h.band,
+                            });
+                        }
+                    }
+                }
+                let results: Vec<(String, Result<Output, PluginError>)> = chunk
+                    .iter()
+                    .map(|a| a.id.clone())
+                    .zip(out.results)
+                    .collect();
+                store.write_results(run, &results, out.fuel_used)?;
+            }
+            done += chunk.len() as u64;
+            progress(done);
+            Ok(())
+        },
+    );
+    match outcome {
+        Ok(()) => {
+            for run in &mut runs {
+                store.complete_run(run)?;
+            }
+            Ok(runs)
+        }
+        Err(e) => {
+            for run in &mut runs {
+                store.fail_run(run, &e.to_string())?;
+            }
+            Err(e.into())
+        }
+    }
+}
+
+/// Health points per account from complete health runs before `as_of`
+/// within the window (the latest run per instant wins).
+fn health_history(
+    store: &Store,
+    tenant: &str,
+    as_of: i32,
+    days: i32,
+) -> Result<HashMap<String, Vec<HealthPoint>>, StoreError> {
+    let mut by_instant: HashMap<i32, u64> = HashMap::new();
+    for run in store.complete_runs_of_kind(tenant, PluginKind::HealthModel)? {
+        if run.as_of < as_of && run.as_of >= as_of - days {
+            by_instant.insert(run.as_of, run.id);
+        }
+    }
+    let mut instants: Vec<(i32, u64)> = by_instant.into_iter().collect();
+    instants.sort();
+    let mut out: HashMap<String, Vec<HealthPoint>> = HashMap::new();
+    for (instant, id) in instants {
+        for r in store.results(tenant, id)? {
+            if let Ok(Output::Health(h)) = r.result {
+                out.entry(r.account_id).or_default().push(HealthPoint {
+                    as_of: instant,
+                    score: h.score,
+                    band: h.band,
+                });
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Limits for a run: the tenant's, never above the operator's.
+pub fn tenant_limits(store: &Store, rt: &Runtime, tenant: &str) -> Result<Limits, StoreError> {
+    Ok(store
+        .tenant(tenant)?
+        .limits
+        .unwrap_or(*rt.limits())
+        .capped_by(rt.limits()))
+}

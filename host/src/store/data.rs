@@ -1,0 +1,352 @@
+//! Tenant data: accounts (attributes), snapshots (append-only) and outcomes,
+//! all in one tree so that one ingest batch is one atomic sled batch.
+
+use super::keys::{self, Kind};
+use super::{Store, StoreError, codec};
+use crate::model::{IngestRow, Outcome, OutcomeKind, RowError};
+use crate::runtime::types::{Account, Attributes, Snapshot};
+use std::collections::HashMap;
+
+/// What to do with bad records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IngestMode {
+    /// Any bad record (unreadable, conflicting) and nothing is written.
+    AllOrNothing,
+    /// Write the good rows; the bad ones are returned as rejects.
+    ValidRows,
+}
+
+/// What an ingest did.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct IngestReport {
+    /// Records read.
+    pub rows: usize,
+    /// Accounts seen for the first time.
+    pub accounts_created: usize,
+    /// Known accounts whose attributes changed.
+    pub accounts_updated: usize,
+    /// New snapshots.
+    pub snapshots_added: usize,
+    /// Snapshots identical to ones already stored (no-ops).
+    pub snapshots_unchanged: usize,
+    /// New outcomes.
+    pub outcomes_added: usize,
+    /// Outcomes identical to ones already stored.
+    pub outcomes_unchanged: usize,
+    /// Records not written, with why (only in `ValidRows` mode; in
+    /// `AllOrNothing` mode any of these fails the whole ingest).
+    pub rejected: Vec<RowError>,
+}
+
+/// An account as of an instant, ready for plugins: attributes, the latest
+/// snapshot at or before the instant, and earlier snapshots in the window.
+pub type AccountView = Account;
+
+fn merge_attributes(into: &mut Attributes, from: &Attributes) -> bool {
+    let before = into.clone();
+    macro_rules! take {
+        ($($f:ident),*) => { $( if from.$f.is_some() { into.$f = from.$f.clone(); } )* };
+    }
+    take!(
+        name,
+        owner,
+        tier,
+        plan,
+        start_date,
+        renewal_date,
+        contract_arr,
+        renewal_confidence
+    );
+    for label in &from.labels {
+        match into.labels.iter_mut().find(|l| l.name == label.name) {
+            Some(existing) => existing.value = label.value.clone(),
+            None => into.labels.push(label.clone()),
+        }
+    }
+    *into != before
+}
+
+fn empty_attributes() -> Attributes {
+    Attributes {
+        name: None,
+        owner: None,
+        tier: None,
+        plan: None,
+        start_date: None,
+        renewal_date: None,
+        contract_arr: None,
+        renewal_confidence: None,
+        labels: vec![],
+    }
+}
+
+fn outcome_byte(kind: OutcomeKind) -> u8 {
+    match kind {
+        OutcomeKind::Renewed => b'r',
+        OutcomeKind::Churned => b'c',
+        OutcomeKind::Expanded => b'e',
+        OutcomeKind::Contracted => b'x',
+    }
+}
+
+impl Store {
+    pub(super) fn require_tenant(&self, tenant: &str) -> Result<(), StoreError> {
+        if self.tenants.contains_key(tenant)? {
+            Ok(())
+        } else {
+            Err(StoreError::NotFound {
+                what: "tenant",
+                id: tenant.into(),
+            })
+        }
+    }
+
+    /// Writes parsed rows for a tenant in one atomic batch, flushed before
+    /// returning. Snapshots are append-only: an identical one is a no-op, a
+    /// different one for the same (account, as_of) is a conflict, never an
+    /// overwrite. `parse_errors` are the reader's errors for the same input.
+    pub fn ingest(
+        &self,
+        tenant: &str,
+        rows: &[IngestRow],
+        parse_errors: Vec<RowError>,
+        mode: IngestMode,
+    ) -> Result<IngestReport, StoreError> {
+        self.require_tenant(tenant)?;
+        let mut report = IngestReport {
+            rows: rows.len() + parse_errors.len(),
+            rejected: parse_errors,
+            ..Default::default()
+        };
+        let mut accounts: HashMap<&str, (Attributes, bool, bool)> = HashMap::new(); // (attrs, new, changed)
+        let mut staged: HashMap<Vec<u8>, (Vec<u8>, usize)> = HashMap::new(); // key -> (value, line)
+        let mut order: Vec<Vec<u8>> = Vec::new();
+        for row in rows {
+            if !keys::valid_id(&row.account_id) {
+                report.rejected.push(RowError {
+                    line: row.line,
+                    column: Some("account_id".into()),
+                    reason: "account id must be 1-256 bytes without control characters".into(),
+                });
+                continue;
+            }
+            let mut writes: Vec<(Vec<u8>, Vec<u8>, &'static str)> = Vec::new();
+            if let Some(s) = &row.snapshot {
+                writes.push((
+                    keys::snapshot(tenant, &row.account_id, s.as_of),
+                    codec::encode(s),
+                    "snapshot",
+                ));
+            }
+            if let Some(o) = &row.outcome {
+                writes.push((
+                    keys::outcome(tenant, &row.account_id, o.date, outcome_byte(o.kind)),
+                    codec::encode(o),
+                    "outcome",
+                ));
+            }
+            let mut conflict = None;
+            let mut fresh = Vec::new();
+            for (key, value, what) in writes {
+                let existing = match staged.get(&key) {
+                    Some((v, _)) => Some(v.clone()),
+                    None => self.data.get(&key)?.map(|v| v.to_vec()),
+                };
+                match existing {
+                    Some(old) if old == value => match what {
+                        "snapshot" => report.snapshots_unchanged += 1,
+                        _ => report.outcomes_unchanged += 1,
+                    },
+                    Some(_) => {
+                        let (column, at) = match what {
+                            "snapshot" => ("as_of", row.snapshot.as_ref().map(|s| s.as_of)),
+                            _ => ("outcome", row.outcome.as_ref().map(|o| o.date)),
+                        };
+                        conflict = Some(RowError {
+                            line: row.line,
+                            column: Some(column.into()),
+                            reason: format!(
+                                "a different {what} of account {:?} on {} is already stored; {what}s are append-only and never overwritten",
+                                row.account_id,
+                                at.map(vitals_plugin_sdk::date::format).unwrap_or_default()
+                            ),
+                        });
+                        break;
+                    }
+                    None => fresh.push((key, value, what)),
+                }
+            }
+            if let Some(c) = conflict {
+                report.rejected.push(c);
+                continue;
+            }
+            for (key, value, what) in fresh {
+                match what {
+                    "snapshot" => report.snapshots_added += 1,
+                    _ => report.outcomes_added += 1,
+                }
+                order.push(key.clone());
+                staged.insert(key, (value, row.line));
+            }
+            let entry = match accounts.entry(row.account_id.as_str()) {
+                std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+                std::collections::hash_map::Entry::Vacant(v) => {
+                    let existing = self.data.get(keys::account(tenant, &row.account_id))?;
+                    let attrs = match &existing {
+                        Some(bytes) => codec::decode("account", bytes)?,
+                        None => empty_attributes(),
+                    };
+                    v.insert((attrs, existing.is_none(), false))
+                }
+            };
+            if merge_attributes(&mut entry.0, &row.attributes) {
+                entry.2 = true;
+            }
+        }
+        if mode == IngestMode::AllOrNothing && !report.rejected.is_empty() {
+            report.rejected.sort_by_key(|e| e.line);
+            return Err(StoreError::Rejected(report.rejected));
+        }
+        let mut batch = sled::Batch::default();
+        for (id, (attrs, new, changed)) in &accounts {
+            if *new || *changed {
+                batch.insert(keys::account(tenant, id), codec::encode(attrs));
+            }
+            report.accounts_created += usize::from(*new);
+            report.accounts_updated += usize::from(!*new && *changed);
+        }
+        for key in order {
+            let (value, _) = staged.remove(&key).expect("staged");
+            batch.insert(key, value);
+        }
+        self.data.apply_batch(batch)?;
+        self.flush()?;
+        report.rejected.sort_by_key(|e| e.line);
+        Ok(report)
+    }
+
+    /// An account's attributes.
+    pub fn account(&self, tenant: &str, id: &str) -> Result<Attributes, StoreError> {
+        match self.data.get(keys::account(tenant, id))? {
+            Some(v) => Ok(codec::decode("account", &v)?),
+            None => Err(StoreError::NotFound {
+                what: "account",
+                id: id.into(),
+            }),
+        }
+    }
+
+    /// Number of accounts of a tenant.
+    pub fn account_count(&self, tenant: &str) -> Result<usize, StoreError> {
+        Ok(self
+            .data
+            .scan_prefix(keys::kind_prefix(tenant, Kind::Account))
+            .count())
+    }
+
+    /// Every snapshot of an account, oldest first (one range scan).
+    pub fn history(&self, tenant: &str, id: &str) -> Result<Vec<Snapshot>, StoreError> {
+        self.data
+            .scan_prefix(keys::account_prefix(tenant, Kind::Snapshot, id))
+            .map(|kv| Ok(codec::decode("snapshot", &kv?.1)?))
+            .collect()
+    }
+
+    /// Every outcome of an account, oldest first.
+    pub fn outcomes(&self, tenant: &str, id: &str) -> Result<Vec<Outcome>, StoreError> {
+        self.data
+            .scan_prefix(keys::account_prefix(tenant, Kind::Outcome, id))
+            .map(|kv| Ok(codec::decode("outcome", &kv?.1)?))
+            .collect()
+    }
+
+    /// Every outcome of a tenant as (account, outcome).
+    pub fn all_outcomes(&self, tenant: &str) -> Result<Vec<(String, Outcome)>, StoreError> {
+        let prefix = keys::kind_prefix(tenant, Kind::Outcome);
+        self.data
+            .scan_prefix(&prefix)
+            .map(|kv| {
+                let (k, v) = kv?;
+                let (account, _) = keys::split_account_day(&k[prefix.len()..])
+                    .ok_or_else(|| StoreError::Invalid("damaged outcome key".into()))?;
+                Ok((account.to_string(), codec::decode("outcome", &v)?))
+            })
+            .collect()
+    }
+
+    /// Streams the tenant's accounts as of `as_of` in id order, `chunk` at a
+    /// time: each with its latest snapshot at or before `as_of` and the
+    /// earlier snapshots of the last `window_days` days. Accounts with no
+    /// snapshot yet are skipped. One pass over the snapshots (a merge with
+    /// the accounts), so memory stays at one chunk.
+    pub fn for_each_chunk_at(
+        &self,
+        tenant: &str,
+        as_of: i32,
+        window_days: i32,
+        chunk: usize,
+        mut f: impl FnMut(Vec<AccountView>) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        let snap_prefix = keys::kind_prefix(tenant, Kind::Snapshot);
+        let acct_prefix = keys::kind_prefix(tenant, Kind::Account);
+        let mut accounts = self.data.scan_prefix(&acct_prefix);
+        let mut buffer: Vec<AccountView> = Vec::with_capacity(chunk);
+        let mut current: Option<(String, Vec<Snapshot>)> = None;
+        let mut finish = |id: String,
+                          snaps: Vec<Snapshot>,
+                          buffer: &mut Vec<AccountView>|
+         -> Result<(), StoreError> {
+            let mut snaps = snaps;
+            let Some(latest) = snaps.pop() else {
+                return Ok(());
+            };
+            let attributes = loop {
+                match accounts.next() {
+                    Some(kv) => {
+                        let (k, v) = kv?;
+                        if &k[acct_prefix.len()..] == id.as_bytes() {
+                            break codec::decode("account", &v)?;
+                        }
+                    }
+                    None => break empty_attributes(),
+                }
+            };
+            let from = latest.as_of - window_days;
+            snaps.retain(|s| s.as_of >= from);
+            buffer.push(Account {
+                id,
+                attributes,
+                current: latest,
+                history: snaps,
+                health: vec![],
+            });
+            Ok(())
+        };
+        for kv in self.data.scan_prefix(&snap_prefix) {
+            let (k, v) = kv?;
+            let (id, day) = keys::split_account_day(&k[snap_prefix.len()..])
+                .ok_or_else(|| StoreError::Invalid("damaged snapshot key".into()))?;
+            if day > as_of {
+                continue;
+            }
+            if current.as_ref().is_none_or(|(cur, _)| cur != id) {
+                if let Some((cid, snaps)) = current.take() {
+                    finish(cid, snaps, &mut buffer)?;
+                    if buffer.len() >= chunk {
+                        f(std::mem::replace(&mut buffer, Vec::with_capacity(chunk)))?;
+                    }
+                }
+                current = Some((id.to_string(), Vec::new()));
+            }
+            let snap: Snapshot = codec::decode("snapshot", &v)?;
+            current.as_mut().expect("set above").1.push(snap);
+        }
+        if let Some((cid, snaps)) = current.take() {
+            finish(cid, snaps, &mut buffer)?;
+        }
+        if !buffer.is_empty() {
+            f(buffer)?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,260 @@
+//! The store: tenants, accounts, snapshots, outcomes, plugins, runs and
+//! results in sled. This module is the only one that knows sled; its public
+//! methods are the narrow interface a distributed (PostgreSQL-compatible)
+//! backend will implement later, with runs split by account range.
+//!
+//! Everything acknowledged is flushed first. An ingest batch is one sled
+//! batch on one tree (atomic); a run's results become visible only when the
+//! run is marked complete, and a run found still running at open (a crash)
+//! is marked failed.
+
+mod codec;
+mod data;
+mod keys;
+mod plugins;
+mod runs;
+
+pub use data::{AccountView, IngestMode, IngestReport};
+pub use plugins::{ActivePlugin, InstalledPlugin};
+pub use runs::{RunRecord, RunStatus, StoredResult};
+
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+/// The schema version this binary writes. Bump it with a migration in `migrate`.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// What can go wrong in the store.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// sled failed (I/O, corruption).
+    #[error("store: {0}")]
+    Sled(#[from] sled::Error),
+    /// A stored value could not be decoded.
+    #[error(transparent)]
+    Codec(#[from] codec::CodecError),
+    /// The store was written by a newer version.
+    #[error("store schema version {found} is newer than this binary's {supported}: upgrade vitals")]
+    SchemaTooNew {
+        /// Version in the store.
+        found: u32,
+        /// Version this binary knows.
+        supported: u32,
+    },
+    /// Something named does not exist (or belongs to another tenant).
+    #[error("{what} {id:?} not found")]
+    NotFound {
+        /// What kind of thing.
+        what: &'static str,
+        /// Its id.
+        id: String,
+    },
+    /// The request is invalid; the message says which field and why.
+    #[error("{0}")]
+    Invalid(String),
+    /// An all-or-nothing ingest found bad records: nothing was written.
+    #[error("{} bad record(s), nothing written; first: {}", .0.len(), .0.first().map(|e| e.to_string()).unwrap_or_default())]
+    Rejected(Vec<crate::model::RowError>),
+}
+
+/// A company using the service.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Tenant {
+    /// Id: lowercase letters, digits and '-'.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Creation time, unix milliseconds.
+    pub created_ms: u64,
+    /// The operator's limits for this tenant, if tighter than the defaults.
+    pub limits: Option<crate::runtime::Limits>,
+}
+
+/// The sled store.
+#[derive(Clone)]
+pub struct Store {
+    db: sled::Db,
+    meta: sled::Tree,
+    tenants: sled::Tree,
+    data: sled::Tree,
+    components: sled::Tree,
+    plugin_state: sled::Tree,
+    runs: sled::Tree,
+    results: sled::Tree,
+}
+
+/// Now, unix milliseconds.
+pub fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
+/// Whether a tenant id is well formed.
+pub fn valid_tenant_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= 64
+        && id
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+}
+
+impl Store {
+    /// Opens (creating if needed) the store in `dir`: checks the schema
+    /// version, migrates older stores, and marks runs interrupted by a crash
+    /// as failed.
+    pub fn open(dir: &Path) -> Result<Store, StoreError> {
+        let db = sled::Config::new()
+            .path(dir)
+            .cache_capacity(256 << 20)
+            .open()?;
+        let store = Store {
+            meta: db.open_tree("meta")?,
+            tenants: db.open_tree("tenants")?,
+            data: db.open_tree("data")?,
+            components: db.open_tree("components")?,
+            plugin_state: db.open_tree("plugin_state")?,
+            runs: db.open_tree("runs")?,
+            results: db.open_tree("results")?,
+            db,
+        };
+        store.migrate()?;
+        store.fail_interrupted_runs()?;
+        Ok(store)
+    }
+
+    fn migrate(&self) -> Result<(), StoreError> {
+        let found =
+            match self.meta.get("schema_version")? {
+                Some(v) => u32::from_be_bytes(v.as_ref().try_into().map_err(|_| {
+                    StoreError::Invalid("the stored schema version is damaged".into())
+                })?),
+                None => 0,
+            };
+        if found > SCHEMA_VERSION {
+            return Err(StoreError::SchemaTooNew {
+                found,
+                supported: SCHEMA_VERSION,
+            });
+        }
+        // Version 0 is a new, empty store; migrations from 1 to 2 and on go
+        // here, each a function of the previous layout.
+        if found < SCHEMA_VERSION {
+            self.meta
+                .insert("schema_version", &SCHEMA_VERSION.to_be_bytes())?;
+            self.db.flush()?;
+        }
+        Ok(())
+    }
+
+    /// The schema version in the store.
+    pub fn schema_version(&self) -> Result<u32, StoreError> {
+        Ok(self
+            .meta
+            .get("schema_version")?
+            .and_then(|v| v.as_ref().try_into().ok().map(u32::from_be_bytes))
+            .unwrap_or(0))
+    }
+
+    fn flush(&self) -> Result<(), StoreError> {
+        self.db.flush()?;
+        Ok(())
+    }
+
+    /// Creates a tenant (durable on return). Refuses a malformed or taken id.
+    pub fn create_tenant(&self, id: &str, name: &str) -> Result<Tenant, StoreError> {
+        if !valid_tenant_id(id) {
+            return Err(StoreError::Invalid(format!(
+                "tenant id {id:?}: use 1-64 lowercase letters, digits and '-'"
+            )));
+        }
+        let tenant = Tenant {
+            id: id.into(),
+            name: name.into(),
+            created_ms: now_ms(),
+            limits: None,
+        };
+        let swapped = self.tenants.compare_and_swap(
+            id,
+            None as Option<&[u8]>,
+            Some(codec::encode_json(&tenant)),
+        )?;
+        if swapped.is_err() {
+            return Err(StoreError::Invalid(format!("tenant {id:?} already exists")));
+        }
+        self.flush()?;
+        Ok(tenant)
+    }
+
+    /// A tenant by id.
+    pub fn tenant(&self, id: &str) -> Result<Tenant, StoreError> {
+        match self.tenants.get(id)? {
+            Some(v) => Ok(codec::decode("tenant", &v)?),
+            None => Err(StoreError::NotFound {
+                what: "tenant",
+                id: id.into(),
+            }),
+        }
+    }
+
+    /// Every tenant, by id.
+    pub fn tenants(&self) -> Result<Vec<Tenant>, StoreError> {
+        self.tenants
+            .iter()
+            .map(|kv| Ok(codec::decode("tenant", &kv?.1)?))
+            .collect()
+    }
+
+    /// Sets (or clears) a tenant's limits; the runtime caps them by the operator's.
+    pub fn set_tenant_limits(
+        &self,
+        id: &str,
+        limits: Option<crate::runtime::Limits>,
+    ) -> Result<(), StoreError> {
+        let mut t = self.tenant(id)?;
+        t.limits = limits;
+        self.tenants.insert(id, codec::encode_json(&t))?;
+        self.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tenants_are_created_once_and_survive_a_reopen() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let s = Store::open(dir.path()).unwrap();
+            s.create_tenant("acme", "Acme Inc").unwrap();
+            assert!(s.create_tenant("acme", "again").is_err());
+            assert!(s.create_tenant("Bad Id", "x").is_err());
+        }
+        let s = Store::open(dir.path()).unwrap();
+        assert_eq!(s.tenant("acme").unwrap().name, "Acme Inc");
+        assert_eq!(s.tenants().unwrap().len(), 1);
+        assert_eq!(s.schema_version().unwrap(), SCHEMA_VERSION);
+        assert!(matches!(s.tenant("nope"), Err(StoreError::NotFound { .. })));
+    }
+
+    #[test]
+    fn a_newer_schema_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let s = Store::open(dir.path()).unwrap();
+            s.meta
+                .insert("schema_version", &(SCHEMA_VERSION + 1).to_be_bytes())
+                .unwrap();
+            s.flush().unwrap();
+        }
+        assert!(matches!(
+            Store::open(dir.path()),
+            Err(StoreError::SchemaTooNew { .. })
+        ));
+    }
+}
+
+#[cfg(test)]
+mod store_tests;

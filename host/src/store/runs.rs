@@ -1,0 +1,294 @@
+//! Scoring runs and their per-account results. Results are written while
+//! the run is `running` and read only once it is `complete`; a run still
+//! `running` when the store opens was interrupted and is marked `failed`
+//! with its partial results removed.
+
+use super::keys::tenant_key;
+use super::plugins::InstalledPlugin;
+use super::{Store, StoreError, codec, now_ms};
+use crate::runtime::types::{Forecast, Health, Propensity, Segment};
+use crate::runtime::{Output, PluginError, PluginKind};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Where a run is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "kebab-case")]
+pub enum RunStatus {
+    /// Results are being written; not readable yet.
+    Running,
+    /// Every account has a result or an error.
+    Complete,
+    /// The run did not finish; no results are kept.
+    Failed {
+        /// Why.
+        reason: String,
+    },
+}
+
+/// One run of one plugin version over a tenant's accounts: everything needed
+/// to trace a result to its exact inputs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunRecord {
+    /// Run id, increasing.
+    pub id: u64,
+    /// The tenant.
+    pub tenant: String,
+    /// Plugin name.
+    pub plugin: String,
+    /// Plugin version.
+    pub version: String,
+    /// sha-256 of the component that ran.
+    pub plugin_hash: String,
+    /// Its kind.
+    pub kind: PluginKind,
+    /// The configuration it ran with.
+    pub config: String,
+    /// The snapshot instant (days since 1970-01-01).
+    pub as_of: i32,
+    /// Start (unix ms).
+    pub started_ms: u64,
+    /// End (unix ms), once ended.
+    pub ended_ms: Option<u64>,
+    /// State.
+    pub status: RunStatus,
+    /// Accounts scored.
+    pub accounts: u64,
+    /// Accounts with a result.
+    pub ok: u64,
+    /// Accounts with an error, by error kind.
+    pub errors: BTreeMap<String, u64>,
+    /// Fuel used by every call.
+    pub fuel_used: u64,
+}
+
+/// One account's stored result.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredResult {
+    /// The account.
+    pub account_id: String,
+    /// Its output or typed error.
+    pub result: Result<Output, PluginError>,
+}
+
+/// The compact (postcard) form of a result: externally tagged, errors as JSON.
+#[derive(Serialize, Deserialize)]
+enum Encoded {
+    Health(Health),
+    Segments(Vec<Segment>),
+    Propensity(Propensity),
+    Forecast(Forecast),
+    Error(String),
+}
+
+fn encode_result(r: &Result<Output, PluginError>) -> Vec<u8> {
+    let e = match r {
+        Ok(Output::Health(h)) => Encoded::Health(h.clone()),
+        Ok(Output::Segments { segments }) => Encoded::Segments(segments.clone()),
+        Ok(Output::Propensity(p)) => Encoded::Propensity(p.clone()),
+        Ok(Output::Forecast(f)) => Encoded::Forecast(f.clone()),
+        Err(e) => Encoded::Error(serde_json::to_string(e).expect("errors serialise")),
+    };
+    codec::encode(&e)
+}
+
+fn decode_result(bytes: &[u8]) -> Result<Result<Output, PluginError>, StoreError> {
+    Ok(match codec::decode::<Encoded>("result", bytes)? {
+        Encoded::Health(h) => Ok(Output::Health(h)),
+        Encoded::Segments(segments) => Ok(Output::Segments { segments }),
+        Encoded::Propensity(p) => Ok(Output::Propensity(p)),
+        Encoded::Forecast(f) => Ok(Output::Forecast(f)),
+        Encoded::Error(json) => Err(serde_json::from_str(&json)
+            .map_err(|e| StoreError::Invalid(format!("damaged stored error: {e}")))?),
+    })
+}
+
+fn run_key(tenant: &str, id: u64) -> Vec<u8> {
+    tenant_key(tenant, &[&id.to_be_bytes()])
+}
+
+fn result_prefix(tenant: &str, id: u64) -> Vec<u8> {
+    let mut k = run_key(tenant, id);
+    k.push(0);
+    k
+}
+
+impl Store {
+    /// Records the start of a run (durable on return).
+    pub fn start_run(
+        &self,
+        tenant: &str,
+        plugin: &InstalledPlugin,
+        config: &str,
+        as_of: i32,
+    ) -> Result<RunRecord, StoreError> {
+        self.require_tenant(tenant)?;
+        let run = RunRecord {
+            id: self.db.generate_id()? + 1,
+            tenant: tenant.into(),
+            plugin: plugin.name.clone(),
+            version: plugin.version.clone(),
+            plugin_hash: plugin.hash.clone(),
+            kind: plugin.kind,
+            config: config.into(),
+            as_of,
+            started_ms: now_ms(),
+            ended_ms: None,
+            status: RunStatus::Running,
+            accounts: 0,
+            ok: 0,
+            errors: BTreeMap::new(),
+            fuel_used: 0,
+        };
+        self.runs
+            .insert(run_key(tenant, run.id), codec::encode_json(&run))?;
+        self.flush()?;
+        Ok(run)
+    }
+
+    /// Adds a chunk of results to a running run and its counts (not yet
+    /// visible: the run is still running).
+    pub fn write_results(
+        &self,
+        run: &mut RunRecord,
+        results: &[(String, Result<Output, PluginError>)],
+        fuel_used: u64,
+    ) -> Result<(), StoreError> {
+        let prefix = result_prefix(&run.tenant, run.id);
+        let mut batch = sled::Batch::default();
+        for (account, result) in results {
+            let mut key = prefix.clone();
+            key.extend_from_slice(account.as_bytes());
+            batch.insert(key, encode_result(result));
+            run.accounts += 1;
+            match result {
+                Ok(_) => run.ok += 1,
+                Err(e) => *run.errors.entry(e.kind().to_string()).or_insert(0) += 1,
+            }
+        }
+        run.fuel_used += fuel_used;
+        self.results.apply_batch(batch)?;
+        Ok(())
+    }
+
+    /// Marks a run complete: its results become visible (durable on return).
+    pub fn complete_run(&self, run: &mut RunRecord) -> Result<(), StoreError> {
+        run.status = RunStatus::Complete;
+        run.ended_ms = Some(now_ms());
+        self.runs
+            .insert(run_key(&run.tenant, run.id), codec::encode_json(run))?;
+        self.flush()
+    }
+
+    /// Marks a run failed and removes its partial results.
+    pub fn fail_run(&self, run: &mut RunRecord, reason: &str) -> Result<(), StoreError> {
+        run.status = RunStatus::Failed {
+            reason: reason.into(),
+        };
+        run.ended_ms = Some(now_ms());
+        self.runs
+            .insert(run_key(&run.tenant, run.id), codec::encode_json(run))?;
+        self.flush()?;
+        self.remove_results(&run.tenant, run.id)
+    }
+
+    fn remove_results(&self, tenant: &str, id: u64) -> Result<(), StoreError> {
+        let mut batch = sled::Batch::default();
+        for kv in self.results.scan_prefix(result_prefix(tenant, id)) {
+            batch.remove(kv?.0);
+        }
+        self.results.apply_batch(batch)?;
+        self.flush()
+    }
+
+    pub(super) fn fail_interrupted_runs(&self) -> Result<(), StoreError> {
+        let interrupted: Vec<RunRecord> = self
+            .runs
+            .iter()
+            .map(|kv| Ok(codec::decode::<RunRecord>("run", &kv?.1)?))
+            .filter(|r: &Result<RunRecord, StoreError>| {
+                r.as_ref().map_or(true, |r| r.status == RunStatus::Running)
+            })
+            .collect::<Result<_, StoreError>>()?;
+        for mut run in interrupted {
+            self.fail_run(
+                &mut run,
+                "interrupted: the process stopped before the run completed",
+            )?;
+        }
+        Ok(())
+    }
+
+    /// A tenant's runs, oldest first.
+    pub fn runs(&self, tenant: &str) -> Result<Vec<RunRecord>, StoreError> {
+        self.require_tenant(tenant)?;
+        let mut prefix = tenant.as_bytes().to_vec();
+        prefix.push(0);
+        self.runs
+            .scan_prefix(prefix)
+            .map(|kv| Ok(codec::decode("run", &kv?.1)?))
+            .collect()
+    }
+
+    /// One run of a tenant.
+    pub fn run(&self, tenant: &str, id: u64) -> Result<RunRecord, StoreError> {
+        match self.runs.get(run_key(tenant, id))? {
+            Some(v) => Ok(codec::decode("run", &v)?),
+            None => Err(StoreError::NotFound {
+                what: "run",
+                id: id.to_string(),
+            }),
+        }
+    }
+
+    /// The results of a complete run, in account order.
+    pub fn results(&self, tenant: &str, id: u64) -> Result<Vec<StoredResult>, StoreError> {
+        let run = self.run(tenant, id)?;
+        if run.status != RunStatus::Complete {
+            return Err(StoreError::Invalid(format!(
+                "run {id} is not complete ({:?}): it has no results",
+                run.status
+            )));
+        }
+        let prefix = result_prefix(tenant, id);
+        self.results
+            .scan_prefix(&prefix)
+            .map(|kv| {
+                let (k, v) = kv?;
+                let account_id = String::from_utf8_lossy(&k[prefix.len()..]).into_owned();
+                Ok(StoredResult {
+                    account_id,
+                    result: decode_result(&v)?,
+                })
+            })
+            .collect()
+    }
+
+    /// One account's result in a complete run.
+    pub fn result(
+        &self,
+        tenant: &str,
+        id: u64,
+        account: &str,
+    ) -> Result<Option<Result<Output, PluginError>>, StoreError> {
+        let mut key = result_prefix(tenant, id);
+        key.extend_from_slice(account.as_bytes());
+        match self.results.get(key)? {
+            Some(v) => Ok(Some(decode_result(&v)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Complete runs of a tenant's plugins of one kind, oldest first.
+    pub fn complete_runs_of_kind(
+        &self,
+        tenant: &str,
+        kind: PluginKind,
+    ) -> Result<Vec<RunRecord>, StoreError> {
+        Ok(self
+            .runs(tenant)?
+            .into_iter()
+            .filter(|r| r.kind == kind && r.status == RunStatus::Complete)
+            .collect())
+    }
+}

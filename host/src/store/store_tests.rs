@@ -1,0 +1,312 @@
+//! Store tests on a temporary sled: ingest semantics, range scans, plugins,
+//! runs and crash recovery.
+
+use super::*;
+use crate::model::{IngestRow, Outcome, OutcomeKind};
+use crate::runtime::types::{Attributes, PluginKind, PluginMetadata, Snapshot};
+use crate::runtime::{Output, PluginError};
+
+fn attrs(name: &str) -> Attributes {
+    Attributes {
+        name: Some(name.into()),
+        owner: None,
+        tier: None,
+        plan: None,
+        start_date: Some(1000),
+        renewal_date: None,
+        contract_arr: Some(1200.0),
+        renewal_confidence: None,
+        labels: vec![],
+    }
+}
+
+fn snap(as_of: i32, logins: u32) -> Snapshot {
+    Snapshot {
+        as_of,
+        seats_purchased: Some(10),
+        seats_active: Some(5),
+        logins: Some(logins),
+        features_used: None,
+        features_available: None,
+        tickets_open: None,
+        tickets_high_severity: None,
+        nps: None,
+        csat: None,
+        arr: Some(1200.0),
+        champion_left: None,
+        late_payments: None,
+        metrics: vec![],
+    }
+}
+
+fn row(line: usize, id: &str, s: Option<Snapshot>) -> IngestRow {
+    IngestRow {
+        line,
+        account_id: id.into(),
+        attributes: attrs(&format!("{id} Inc")),
+        snapshot: s,
+        outcome: None,
+    }
+}
+
+fn store() -> (tempfile::TempDir, Store) {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Store::open(dir.path()).unwrap();
+    s.create_tenant("t", "T").unwrap();
+    (dir, s)
+}
+
+#[test]
+fn identical_reingest_is_a_no_op_and_a_different_value_is_a_conflict() {
+    let (_d, s) = store();
+    let rows = vec![
+        row(1, "a", Some(snap(10, 5))),
+        row(2, "a", Some(snap(20, 6))),
+    ];
+    let r = s
+        .ingest("t", &rows, vec![], IngestMode::AllOrNothing)
+        .unwrap();
+    assert_eq!((r.snapshots_added, r.accounts_created), (2, 1));
+    let again = s
+        .ingest("t", &rows, vec![], IngestMode::AllOrNothing)
+        .unwrap();
+    assert_eq!(
+        (
+            again.snapshots_added,
+            again.snapshots_unchanged,
+            again.accounts_created
+        ),
+        (0, 2, 0)
+    );
+    let conflicting = vec![
+        row(1, "b", Some(snap(10, 1))),
+        row(2, "a", Some(snap(20, 99))),
+    ];
+    let Err(StoreError::Rejected(errors)) =
+        s.ingest("t", &conflicting, vec![], IngestMode::AllOrNothing)
+    else {
+        panic!("conflict must reject the file")
+    };
+    assert_eq!(errors[0].line, 2);
+    assert_eq!(errors[0].column.as_deref(), Some("as_of"));
+    assert!(
+        errors[0].reason.contains("append-only"),
+        "{}",
+        errors[0].reason
+    );
+    // All or nothing: account b was not written either.
+    assert!(s.account("t", "b").is_err());
+    assert_eq!(s.history("t", "a").unwrap()[1].logins, Some(6));
+    // Valid rows: b is written, the conflict is returned as a reject.
+    let r = s
+        .ingest("t", &conflicting, vec![], IngestMode::ValidRows)
+        .unwrap();
+    assert_eq!((r.snapshots_added, r.rejected.len()), (1, 1));
+    assert_eq!(s.history("t", "b").unwrap().len(), 1);
+    assert_eq!(
+        s.history("t", "a").unwrap()[1].logins,
+        Some(6),
+        "never overwritten"
+    );
+}
+
+#[test]
+fn a_conflict_inside_one_file_is_caught_too() {
+    let (_d, s) = store();
+    let rows = vec![
+        row(1, "a", Some(snap(10, 5))),
+        row(2, "a", Some(snap(10, 6))),
+    ];
+    assert!(matches!(
+        s.ingest("t", &rows, vec![], IngestMode::AllOrNothing),
+        Err(StoreError::Rejected(_))
+    ));
+    assert!(s.history("t", "a").unwrap().is_empty());
+}
+
+#[test]
+fn unknown_tenant_and_bad_ids_are_refused() {
+    let (_d, s) = store();
+    assert!(matches!(
+        s.ingest("x", &[], vec![], IngestMode::AllOrNothing),
+        Err(StoreError::NotFound { .. })
+    ));
+    let bad = vec![row(7, "a\u{0}b", Some(snap(1, 1)))];
+    let Err(StoreError::Rejected(e)) = s.ingest("t", &bad, vec![], IngestMode::AllOrNothing) else {
+        panic!()
+    };
+    assert_eq!((e[0].line, e[0].column.as_deref()), (7, Some("account_id")));
+}
+
+#[test]
+fn accounts_at_an_instant_use_the_latest_snapshot_and_the_window() {
+    let (_d, s) = store();
+    let mut rows = vec![];
+    for (i, id) in ["acme", "acme-2", "zed"].iter().enumerate() {
+        for d in [100, 200, 300, 400] {
+            rows.push(row(rows.len() + 1, id, Some(snap(d, d as u32 + i as u32))));
+        }
+    }
+    rows.push(row(99, "future", Some(snap(1000, 1))));
+    rows.push(row(100, "no-snapshots", None));
+    s.ingest("t", &rows, vec![], IngestMode::AllOrNothing)
+        .unwrap();
+    let mut seen = vec![];
+    s.for_each_chunk_at("t", 350, 120, 2, |chunk| {
+        assert!(chunk.len() <= 2);
+        seen.extend(chunk);
+        Ok(())
+    })
+    .unwrap();
+    let ids: Vec<&str> = seen.iter().map(|a| a.id.as_str()).collect();
+    assert_eq!(ids, ["acme", "acme-2", "zed"]);
+    for a in &seen {
+        assert_eq!(a.current.as_of, 300);
+        let hist: Vec<i32> = a.history.iter().map(|h| h.as_of).collect();
+        assert_eq!(hist, [200], "window of 120 days before 300");
+        assert_eq!(
+            a.attributes.name.as_deref(),
+            Some(format!("{} Inc", a.id).as_str())
+        );
+    }
+}
+
+#[test]
+fn outcomes_are_stored_and_read_back() {
+    let (_d, s) = store();
+    let mut r = row(1, "a", None);
+    r.outcome = Some(Outcome {
+        date: 500,
+        kind: OutcomeKind::Churned,
+        arr_change: -1200.0,
+    });
+    let rep = s
+        .ingest("t", &[r.clone()], vec![], IngestMode::AllOrNothing)
+        .unwrap();
+    assert_eq!(rep.outcomes_added, 1);
+    assert_eq!(
+        s.ingest("t", &[r], vec![], IngestMode::AllOrNothing)
+            .unwrap()
+            .outcomes_unchanged,
+        1
+    );
+    assert_eq!(s.outcomes("t", "a").unwrap()[0].kind, OutcomeKind::Churned);
+    assert_eq!(s.all_outcomes("t").unwrap().len(), 1);
+}
+
+fn meta(name: &str, version: &str) -> PluginMetadata {
+    PluginMetadata {
+        name: name.into(),
+        version: version.into(),
+        kind: PluginKind::HealthModel,
+        description: "d".into(),
+        config_schema: "{}".into(),
+        reads: vec![],
+    }
+}
+
+#[test]
+fn plugin_versions_are_immutable_and_can_be_rolled_back() {
+    let (_d, s) = store();
+    s.add_plugin("t", "h1", b"one", &meta("p", "1.0.0"))
+        .unwrap();
+    s.add_plugin("t", "h1", b"one", &meta("p", "1.0.0"))
+        .unwrap();
+    assert!(matches!(
+        s.add_plugin("t", "h9", b"other", &meta("p", "1.0.0")),
+        Err(StoreError::Invalid(_))
+    ));
+    s.add_plugin("t", "h2", b"two", &meta("p", "1.1.0"))
+        .unwrap();
+    assert!(s.plugin("t", "p", None).is_err(), "nothing active yet");
+    s.activate("t", "p", "1.0.0").unwrap();
+    assert_eq!(s.activate("t", "p", "1.1.0").unwrap().hash, "h2");
+    assert_eq!(s.active_plugins("t").unwrap().len(), 1);
+    assert_eq!(s.rollback("t", "p").unwrap().version, "1.0.0");
+    assert!(s.rollback("t", "p").is_err(), "no earlier version left");
+    assert_eq!(s.component("h2").unwrap(), b"two");
+    assert_eq!(s.plugin_config("t", "p").unwrap(), "{}");
+    s.set_plugin_config("t", "p", r#"{"red_below": 40}"#)
+        .unwrap();
+    assert_eq!(
+        s.active_plugins("t").unwrap()[0].config,
+        r#"{"red_below": 40}"#
+    );
+}
+
+fn health(score: f64) -> Result<Output, PluginError> {
+    Ok(Output::Health(crate::runtime::types::Health {
+        score,
+        band: crate::runtime::types::Band::Green,
+        factors: vec![],
+    }))
+}
+
+#[test]
+fn results_are_visible_only_once_the_run_completes() {
+    let (_d, s) = store();
+    let p = s
+        .add_plugin("t", "h1", b"one", &meta("p", "1.0.0"))
+        .unwrap();
+    let mut run = s.start_run("t", &p, "{}", 300).unwrap();
+    s.write_results(
+        &mut run,
+        &[
+            ("a".into(), health(80.0)),
+            ("b".into(), Err(PluginError::BadOutput("nan".into()))),
+        ],
+        10,
+    )
+    .unwrap();
+    assert!(
+        s.results("t", run.id).is_err(),
+        "running runs have no results"
+    );
+    s.complete_run(&mut run).unwrap();
+    let results = s.results("t", run.id).unwrap();
+    assert_eq!(results.len(), 2);
+    assert_eq!(results[0].result, health(80.0));
+    assert_eq!(results[1].result, Err(PluginError::BadOutput("nan".into())));
+    let stored = s.run("t", run.id).unwrap();
+    assert_eq!(
+        (
+            stored.accounts,
+            stored.ok,
+            stored.errors["bad-output"],
+            stored.fuel_used
+        ),
+        (2, 1, 1, 10)
+    );
+    assert_eq!(stored.plugin_hash, "h1");
+}
+
+#[test]
+fn a_run_interrupted_by_a_crash_is_failed_at_the_next_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let id = {
+        let s = Store::open(dir.path()).unwrap();
+        s.create_tenant("t", "T").unwrap();
+        let p = s
+            .add_plugin("t", "h1", b"one", &meta("p", "1.0.0"))
+            .unwrap();
+        let mut run = s.start_run("t", &p, "{}", 300).unwrap();
+        s.write_results(&mut run, &[("a".into(), health(80.0))], 1)
+            .unwrap();
+        s.flush().unwrap();
+        run.id
+        // Dropped without completing: as if the process died here.
+    };
+    let s = Store::open(dir.path()).unwrap();
+    let run = s.run("t", id).unwrap();
+    assert!(
+        matches!(run.status, RunStatus::Failed { ref reason } if reason.contains("interrupted")),
+        "{:?}",
+        run.status
+    );
+    assert!(s.results("t", id).is_err());
+    assert_eq!(
+        s.result("t", id, "a").unwrap(),
+        None,
+        "partial results removed"
+    );
+}
