@@ -1,10 +1,11 @@
 //! # vitals-bench
 //!
 //! Benchmarks that print ratios measured in one run, so machine drift cancels
-//! out: `cargo run --release --bin vitals-bench -- runtime [--json]`.
+//! out: `cargo run --release --bin vitals-bench -- runtime|ingest|run [--json]`.
 
 mod native;
 mod runtime_suite;
+mod store_suite;
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -15,8 +16,19 @@ fn main() {
         .map(String::as_str)
     {
         Some("runtime") => runtime_suite::run(json),
+        Some("ingest") => store_suite::ingest(json),
+        Some("run") => {
+            let accounts = args
+                .iter()
+                .find_map(|a| a.strip_prefix("--accounts="))
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(1_000_000);
+            store_suite::run(json, accounts)
+        }
         other => {
-            eprintln!("usage: vitals-bench runtime [--json]   (got {other:?})");
+            eprintln!(
+                "usage: vitals-bench runtime|ingest|run [--json] [--accounts=N]   (got {other:?})"
+            );
             std::process::exit(2);
         }
     }

@@ -99,45 +99,64 @@ pub fn run_active(
         .map(|p| store.start_run(tenant, &p.plugin, &p.config, as_of))
         .collect::<Result<_, _>>()?;
     let mut done = 0u64;
-    let outcome = store.for_each_chunk_at(
-        tenant,
-        as_of,
-        settings.history_days,
-        settings.chunk,
-        |mut chunk: Vec<Account>| {
-            for a in &mut chunk {
-                if let Some(points) = health.remove(&a.id) {
-                    a.health = points;
-                }
-            }
-            for ((p, plugin), run) in active.iter().zip(&loaded).zip(runs.iter_mut()) {
-                let out = rt
-                    .run(plugin, &limits, &p.config, as_of, &chunk, settings.options)
-                    .map_err(|e| StoreError::Invalid(format!("{}: {e}", p.plugin.name)))?;
-                if p.plugin.kind == PluginKind::HealthModel {
-                    for (a, r) in chunk.iter_mut().zip(&out.results) {
-                        if let Ok(Output::Health(h)) = r {
-                            a.health.retain(|x| x.as_of < as_of);
-                            a.health.push(HealthPoint {
-                                as_of,
-                                score: h.score,
-                                band: h.band,
-                            });
-                        }
+    // The store is read on a thread of its own, one chunk ahead, so that
+    // decoding snapshots overlaps with scoring (the scoring itself uses
+    // every core; reading and writing the store are single-threaded).
+    let (send, receive) = std::sync::mpsc::sync_channel::<Vec<Account>>(1);
+    let outcome = std::thread::scope(|scope| -> Result<(), StoreError> {
+        let reader = scope.spawn(move || {
+            store.for_each_chunk_at(
+                tenant,
+                as_of,
+                settings.history_days,
+                settings.chunk,
+                |chunk| {
+                    // A closed channel: the scorer stopped on an error, which is
+                    // the one reported (`scored` comes first below); stop reading.
+                    send.send(chunk)
+                        .map_err(|_| StoreError::Invalid("scoring stopped".into()))
+                },
+            )
+        });
+        let scored = (|| -> Result<(), StoreError> {
+            for mut chunk in receive.iter() {
+                for a in &mut chunk {
+                    if let Some(points) = health.remove(&a.id) {
+                        a.health = points;
                     }
                 }
-                let results: Vec<(String, Result<Output, PluginError>)> = chunk
-                    .iter()
-                    .map(|a| a.id.clone())
-                    .zip(out.results)
-                    .collect();
-                store.write_results(run, &results, out.fuel_used)?;
+                for ((p, plugin), run) in active.iter().zip(&loaded).zip(runs.iter_mut()) {
+                    let out = rt
+                        .run(plugin, &limits, &p.config, as_of, &chunk, settings.options)
+                        .map_err(|e| StoreError::Invalid(format!("{}: {e}", p.plugin.name)))?;
+                    if p.plugin.kind == PluginKind::HealthModel {
+                        for (a, r) in chunk.iter_mut().zip(&out.results) {
+                            if let Ok(Output::Health(h)) = r {
+                                a.health.retain(|x| x.as_of < as_of);
+                                a.health.push(HealthPoint {
+                                    as_of,
+                                    score: h.score,
+                                    band: h.band,
+                                });
+                            }
+                        }
+                    }
+                    let results: Vec<(String, Result<Output, PluginError>)> = chunk
+                        .iter()
+                        .map(|a| a.id.clone())
+                        .zip(out.results)
+                        .collect();
+                    store.write_results(run, &results, out.fuel_used)?;
+                }
+                done += chunk.len() as u64;
+                progress(done);
             }
-            done += chunk.len() as u64;
-            progress(done);
             Ok(())
-        },
-    );
+        })();
+        drop(receive);
+        let read = reader.join().expect("store reader thread");
+        scored.and(read)
+    });
     match outcome {
         Ok(()) => {
             for run in &mut runs {

@@ -42,10 +42,17 @@ pub struct IngestReport {
 /// snapshot at or before the instant, and earlier snapshots in the window.
 pub type AccountView = Account;
 
+/// Sets the fields `from` gives; returns whether anything changed. Compares
+/// before cloning: a bulk load repeats the same attributes on every row.
 fn merge_attributes(into: &mut Attributes, from: &Attributes) -> bool {
-    let before = into.clone();
+    let mut changed = false;
     macro_rules! take {
-        ($($f:ident),*) => { $( if from.$f.is_some() { into.$f = from.$f.clone(); } )* };
+        ($($f:ident),*) => { $(
+            if from.$f.is_some() && from.$f != into.$f {
+                into.$f = from.$f.clone();
+                changed = true;
+            }
+        )* };
     }
     take!(
         name,
@@ -59,11 +66,18 @@ fn merge_attributes(into: &mut Attributes, from: &Attributes) -> bool {
     );
     for label in &from.labels {
         match into.labels.iter_mut().find(|l| l.name == label.name) {
-            Some(existing) => existing.value = label.value.clone(),
-            None => into.labels.push(label.clone()),
+            Some(existing) if existing.value == label.value => {}
+            Some(existing) => {
+                existing.value = label.value.clone();
+                changed = true;
+            }
+            None => {
+                into.labels.push(label.clone());
+                changed = true;
+            }
         }
     }
-    *into != before
+    changed
 }
 
 fn empty_attributes() -> Attributes {
@@ -119,8 +133,7 @@ impl Store {
             ..Default::default()
         };
         let mut accounts: HashMap<&str, (Attributes, bool, bool)> = HashMap::new(); // (attrs, new, changed)
-        let mut staged: HashMap<Vec<u8>, (Vec<u8>, usize)> = HashMap::new(); // key -> (value, line)
-        let mut order: Vec<Vec<u8>> = Vec::new();
+        let mut staged: HashMap<Vec<u8>, Vec<u8>> = HashMap::new();
         for row in rows {
             if !keys::valid_id(&row.account_id) {
                 report.rejected.push(RowError {
@@ -130,6 +143,21 @@ impl Store {
                 });
                 continue;
             }
+            // An account with no stored attributes has nothing stored at all
+            // (every ingest writes the account with its snapshots): its
+            // snapshots need no lookup, which is what makes bulk loads fast.
+            let stored_before = match accounts.get(row.account_id.as_str()) {
+                Some((_, new, _)) => !*new,
+                None => {
+                    let existing = self.data.get(keys::account(tenant, &row.account_id))?;
+                    let attrs = match &existing {
+                        Some(bytes) => codec::decode("account", bytes)?,
+                        None => empty_attributes(),
+                    };
+                    accounts.insert(row.account_id.as_str(), (attrs, existing.is_none(), false));
+                    existing.is_some()
+                }
+            };
             let mut writes: Vec<(Vec<u8>, Vec<u8>, &'static str)> = Vec::new();
             if let Some(s) = &row.snapshot {
                 writes.push((
@@ -149,8 +177,9 @@ impl Store {
             let mut fresh = Vec::new();
             for (key, value, what) in writes {
                 let existing = match staged.get(&key) {
-                    Some((v, _)) => Some(v.clone()),
-                    None => self.data.get(&key)?.map(|v| v.to_vec()),
+                    Some(v) => Some(v.clone()),
+                    None if stored_before => self.data.get(&key)?.map(|v| v.to_vec()),
+                    None => None,
                 };
                 match existing {
                     Some(old) if old == value => match what {
@@ -185,20 +214,11 @@ impl Store {
                     "snapshot" => report.snapshots_added += 1,
                     _ => report.outcomes_added += 1,
                 }
-                order.push(key.clone());
-                staged.insert(key, (value, row.line));
+                staged.insert(key, value);
             }
-            let entry = match accounts.entry(row.account_id.as_str()) {
-                std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
-                std::collections::hash_map::Entry::Vacant(v) => {
-                    let existing = self.data.get(keys::account(tenant, &row.account_id))?;
-                    let attrs = match &existing {
-                        Some(bytes) => codec::decode("account", bytes)?,
-                        None => empty_attributes(),
-                    };
-                    v.insert((attrs, existing.is_none(), false))
-                }
-            };
+            let entry = accounts
+                .get_mut(row.account_id.as_str())
+                .expect("resolved above");
             if merge_attributes(&mut entry.0, &row.attributes) {
                 entry.2 = true;
             }
@@ -207,20 +227,21 @@ impl Store {
             report.rejected.sort_by_key(|e| e.line);
             return Err(StoreError::Rejected(report.rejected));
         }
-        let mut batch = sled::Batch::default();
+        let mut added: Vec<(Vec<u8>, Vec<u8>)> = Vec::with_capacity(staged.len() + accounts.len());
+        let mut replaced: Vec<(Vec<u8>, Vec<u8>, Vec<u8>)> = Vec::new();
         for (id, (attrs, new, changed)) in &accounts {
-            if *new || *changed {
-                batch.insert(keys::account(tenant, id), codec::encode(attrs));
+            let key = keys::account(tenant, id);
+            if *new {
+                added.push((key, codec::encode(attrs)));
+            } else if *changed {
+                let old = self.data.get(&key)?.map(|v| v.to_vec()).unwrap_or_default();
+                replaced.push((key, codec::encode(attrs), old));
             }
             report.accounts_created += usize::from(*new);
             report.accounts_updated += usize::from(!*new && *changed);
         }
-        for key in order {
-            let (value, _) = staged.remove(&key).expect("staged");
-            batch.insert(key, value);
-        }
-        self.data.apply_batch(batch)?;
-        self.flush()?;
+        added.extend(staged);
+        self.write_atomically(added, replaced)?;
         report.rejected.sort_by_key(|e| e.line);
         Ok(report)
     }

@@ -10,6 +10,7 @@
 
 mod codec;
 mod data;
+mod journal;
 mod keys;
 mod plugins;
 mod runs;
@@ -107,7 +108,9 @@ impl Store {
     pub fn open(dir: &Path) -> Result<Store, StoreError> {
         let db = sled::Config::new()
             .path(dir)
-            .cache_capacity(256 << 20)
+            // 96 MiB of page cache: a 1M-account run peaks at about 1 GiB
+            // (256 MiB: about 2 GiB, and no faster; BENCHMARKS.md).
+            .cache_capacity(96 << 20)
             .open()?;
         let store = Store {
             meta: db.open_tree("meta")?,
@@ -120,6 +123,7 @@ impl Store {
             db,
         };
         store.migrate()?;
+        store.roll_back_interrupted_writes()?;
         store.fail_interrupted_runs()?;
         Ok(store)
     }

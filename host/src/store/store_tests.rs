@@ -310,3 +310,35 @@ fn a_run_interrupted_by_a_crash_is_failed_at_the_next_open() {
         "partial results removed"
     );
 }
+
+#[test]
+fn results_in_blocks_are_found_one_by_one_and_all_together() {
+    let (_d, s) = store();
+    let p = s
+        .add_plugin("t", "h1", b"one", &meta("p", "1.0.0"))
+        .unwrap();
+    let mut run = s.start_run("t", &p, "{}", 300).unwrap();
+    let ids: Vec<String> = (0..2500).map(|i| format!("acct-{i:05}")).collect();
+    for chunk in ids.chunks(700) {
+        let results: Vec<_> = chunk
+            .iter()
+            .map(|id| (id.clone(), health(id[5..].parse::<f64>().unwrap() / 100.0)))
+            .collect();
+        s.write_results(&mut run, &results, 0).unwrap();
+    }
+    s.complete_run(&mut run).unwrap();
+    let all = s.results("t", run.id).unwrap();
+    assert_eq!(all.len(), 2500);
+    assert!(all.windows(2).all(|w| w[0].account_id < w[1].account_id));
+    for i in [0, 699, 700, 999, 1000, 1401, 2499] {
+        let id = format!("acct-{i:05}");
+        assert_eq!(
+            s.result("t", run.id, &id).unwrap(),
+            Some(health(i as f64 / 100.0)),
+            "{id}"
+        );
+    }
+    assert_eq!(s.result("t", run.id, "acct-0").unwrap(), None);
+    assert_eq!(s.result("t", run.id, "zzz").unwrap(), None);
+    assert_eq!(s.result("t", run.id, "a").unwrap(), None);
+}

@@ -1,0 +1,259 @@
+//! The store suites: `ingest` (durable ingest rate, and the record encoding
+//! measured against JSON) and `run` (the four reference plugins over a
+//! million accounts: seconds, accounts/s, peak memory).
+
+use serde_json::json;
+use std::time::Instant;
+use vitals::ingest::{Format, parse};
+use vitals::runtime::{Runtime, RuntimeConfig, content_hash};
+use vitals::scoring::{RunSettings, run_active};
+use vitals::store::{IngestMode, Store};
+
+const AS_OF: i32 = 20_454;
+
+/// Peak resident memory of this process so far, in MiB (Linux).
+fn peak_rss_mib() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
+        })
+        .map_or(f64::NAN, |kb| kb / 1024.0)
+}
+
+/// CSV of `accounts` accounts with `per_account` quarterly snapshots each,
+/// ids offset by `first` (so several files make one tenant).
+fn csv(first: usize, accounts: usize, per_account: usize) -> Vec<u8> {
+    use std::fmt::Write;
+    let mut out = String::from(
+        "account_id,as_of,name,owner,tier,start_date,renewal_date,contract_arr,seats_purchased,seats_active,logins,features_used,features_available,tickets_open,tickets_high_severity,nps,csat,arr,webinars_attended\n",
+    );
+    for i in first..first + accounts {
+        let seats = 10 + (i * 7919) % 490;
+        for q in 0..per_account {
+            let day = vitals_plugin_sdk::date::format(AS_OF - 91 * (per_account - 1 - q) as i32);
+            let active = (seats * (40 + (i * 31 + q * 17) % 70)) / 100;
+            let _ = writeln!(
+                out,
+                "acct-{i:07},{day},Account {i},csm-{},{},2023-0{}-15,2026-{:02}-01,{},{seats},{active},{},{},20,{},{},{},{},{},{}",
+                i % 40,
+                ["smb", "mid-market", "enterprise"][i % 3],
+                1 + i % 9,
+                1 + (i % 12),
+                seats * 600,
+                active * 9,
+                3 + (i + q) % 15,
+                (i + q) % 9,
+                (i + q) % 3,
+                (i * 13 + q) % 11,
+                50 + (i * 3) % 50,
+                seats * 600,
+                (i + q) % 5,
+            );
+        }
+    }
+    out.into_bytes()
+}
+
+pub fn ingest(json_out: bool) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(dir.path()).expect("store");
+    store.create_tenant("bench", "Bench").expect("tenant");
+    let (accounts, per) = (100_000, 4);
+    let input = csv(0, accounts, per);
+    let t = Instant::now();
+    let parsed = parse(&input, Format::Csv, None);
+    let parse_s = t.elapsed().as_secs_f64();
+    assert!(parsed.errors.is_empty(), "{:?}", &parsed.errors[..1]);
+    let n = parsed.rows.len();
+    let t = Instant::now();
+    let report = store
+        .ingest("bench", &parsed.rows, vec![], IngestMode::AllOrNothing)
+        .expect("ingest");
+    let write_s = t.elapsed().as_secs_f64();
+    assert_eq!(report.snapshots_added, n);
+    // Re-ingest of the same file: every snapshot checked and found identical.
+    let t = Instant::now();
+    let again = store
+        .ingest("bench", &parsed.rows, vec![], IngestMode::AllOrNothing)
+        .expect("re-ingest");
+    let reingest_s = t.elapsed().as_secs_f64();
+    assert_eq!(again.snapshots_unchanged, n);
+
+    // Encoding: postcard (what the store uses) against JSON, same snapshots.
+    let snaps: Vec<_> = parsed
+        .rows
+        .iter()
+        .filter_map(|r| r.snapshot.clone())
+        .collect();
+    let t = Instant::now();
+    let compact: Vec<Vec<u8>> = snaps
+        .iter()
+        .map(|s| postcard::to_allocvec(s).expect("postcard"))
+        .collect();
+    let pc_enc = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    let json_bytes: Vec<Vec<u8>> = snaps
+        .iter()
+        .map(|s| serde_json::to_vec(s).expect("json"))
+        .collect();
+    let js_enc = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    for b in &compact {
+        std::hint::black_box(
+            postcard::from_bytes::<vitals::runtime::types::Snapshot>(b).expect("decode"),
+        );
+    }
+    let pc_dec = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    for b in &json_bytes {
+        std::hint::black_box(
+            serde_json::from_slice::<vitals::runtime::types::Snapshot>(b).expect("decode"),
+        );
+    }
+    let js_dec = t.elapsed().as_secs_f64();
+    let size = |v: &Vec<Vec<u8>>| v.iter().map(Vec::len).sum::<usize>() as f64 / v.len() as f64;
+
+    let report = json!({
+        "snapshots": n,
+        "parse_csv_per_s": n as f64 / parse_s,
+        "durable_ingest_per_s": n as f64 / write_s,
+        "end_to_end_per_s": n as f64 / (parse_s + write_s),
+        "reingest_identical_per_s": n as f64 / reingest_s,
+        "encoding": {
+            "postcard_bytes": size(&compact), "json_bytes": size(&json_bytes),
+            "postcard_encode_per_s": n as f64 / pc_enc, "json_encode_per_s": n as f64 / js_enc,
+            "postcard_decode_per_s": n as f64 / pc_dec, "json_decode_per_s": n as f64 / js_dec,
+        },
+        "peak_rss_mib": peak_rss_mib(),
+    });
+    if json_out {
+        println!("{report}");
+        return;
+    }
+    println!(
+        "vitals-bench ingest: {n} snapshots ({accounts} accounts x {per} quarters), CSV, one atomic batch, flushed\n"
+    );
+    println!(
+        "  parse CSV                 {:>10.0} snapshots/s",
+        n as f64 / parse_s
+    );
+    println!(
+        "  write to sled (durable)   {:>10.0} snapshots/s",
+        n as f64 / write_s
+    );
+    println!(
+        "  parse + write             {:>10.0} snapshots/s",
+        n as f64 / (parse_s + write_s)
+    );
+    println!(
+        "  re-ingest, all identical  {:>10.0} snapshots/s",
+        n as f64 / reingest_s
+    );
+    println!("\n  encoding       bytes   encode/s    decode/s");
+    println!(
+        "  postcard    {:>8.1} {:>10.0}  {:>10.0}",
+        size(&compact),
+        n as f64 / pc_enc,
+        n as f64 / pc_dec
+    );
+    println!(
+        "  JSON        {:>8.1} {:>10.0}  {:>10.0}",
+        size(&json_bytes),
+        n as f64 / js_enc,
+        n as f64 / js_dec
+    );
+    println!(
+        "  JSON / postcard: {:.2}x bytes, {:.2}x encode time, {:.2}x decode time",
+        size(&json_bytes) / size(&compact),
+        js_enc / pc_enc,
+        js_dec / pc_dec
+    );
+    println!("\n  peak memory {:.0} MiB", peak_rss_mib());
+}
+
+pub fn run(json_out: bool, accounts: usize) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(&dir.path().join("store")).expect("store");
+    store.create_tenant("bench", "Bench").expect("tenant");
+    let per = 2;
+    let t = Instant::now();
+    let file_accounts = 100_000;
+    for first in (0..accounts).step_by(file_accounts) {
+        let input = csv(first, file_accounts.min(accounts - first), per);
+        let parsed = parse(&input, Format::Csv, None);
+        store
+            .ingest(
+                "bench",
+                &parsed.rows,
+                parsed.errors,
+                IngestMode::AllOrNothing,
+            )
+            .expect("ingest");
+    }
+    let ingest_s = t.elapsed().as_secs_f64();
+    let rt = Runtime::new(RuntimeConfig {
+        cache_dir: Some(dir.path().join("compiled")),
+        ..RuntimeConfig::default()
+    })
+    .expect("runtime");
+    for (_, bytes) in vitals_reference_pack::COMPONENTS {
+        let p = rt.load(bytes).expect("load");
+        let installed = store
+            .add_plugin("bench", &content_hash(bytes), bytes, &p.metadata)
+            .expect("add");
+        store
+            .activate("bench", &installed.name, &installed.version)
+            .expect("activate");
+    }
+    let rss_before = peak_rss_mib();
+    let t = Instant::now();
+    let runs = run_active(
+        &store,
+        &rt,
+        "bench",
+        AS_OF,
+        None,
+        RunSettings {
+            history_days: 100,
+            ..RunSettings::default()
+        },
+        |_| {},
+    )
+    .expect("run");
+    let run_s = t.elapsed().as_secs_f64();
+    let results: u64 = runs.iter().map(|r| r.accounts).sum();
+    let errors: u64 = runs.iter().map(|r| r.errors.values().sum::<u64>()).sum();
+    let report = json!({
+        "accounts": accounts,
+        "snapshots": accounts * per,
+        "ingest_s": ingest_s,
+        "run_s": run_s,
+        "accounts_per_s": accounts as f64 / run_s,
+        "results": results,
+        "errors": errors,
+        "peak_rss_mib": peak_rss_mib(),
+        "peak_rss_mib_before_run": rss_before,
+        "workers": std::thread::available_parallelism().map_or(1, |n| n.get()),
+    });
+    if json_out {
+        println!("{report}");
+        return;
+    }
+    println!(
+        "vitals-bench run: the four reference plugins over {accounts} accounts ({} snapshots), stored results, history window 100 days\n",
+        accounts * per
+    );
+    println!("  ingest (setup)    {ingest_s:>8.1} s");
+    println!(
+        "  run, 4 plugins    {run_s:>8.1} s   {:.0} accounts/s   {results} results, {errors} per-account errors",
+        accounts as f64 / run_s
+    );
+    println!(
+        "  peak memory       {:>8.0} MiB ({:.0} MiB before the run)",
+        peak_rss_mib(),
+        rss_before
+    );
+}
