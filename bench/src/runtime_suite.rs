@@ -123,6 +123,19 @@ pub fn run(json: bool) {
         on_demand.push(instantiate_us(&on_demand_rt, &on_demand_plugin));
     }
     let (pooled, on_demand) = (median(pooled), median(on_demand));
+    let (mut pooled_setup, mut on_demand_setup) = (Vec::new(), Vec::new());
+    for _ in 0..ROUNDS {
+        pooled_setup.push(rt.setup_timing(&plugin, 2000).expect("timing"));
+        on_demand_setup.push(
+            on_demand_rt
+                .setup_timing(&on_demand_plugin, 2000)
+                .expect("timing"),
+        );
+    }
+    let inst =
+        |v: &[vitals::runtime::SetupTiming]| median(v.iter().map(|t| t.instantiate_us).collect());
+    let store_setup = median(pooled_setup.iter().map(|t| t.store_us).collect());
+    let (pooled_inst, on_demand_inst) = (inst(&pooled_setup), inst(&on_demand_setup));
 
     // Cold compile vs cached load (validation and metadata call included in both).
     let cache = tempfile::tempdir().expect("tempdir");
@@ -182,7 +195,8 @@ pub fn run(json: bool) {
         "wasm_over_native": {"batch_1": wasm[0] / native, "batch_100": wasm[1] / native, "batch_1000": wasm[2] / native},
         "boundary_only_batch_1000": {"full_ns": boundary_full, "current_snapshot_only_ns": boundary_short},
         "no_history_batch_1000": {"native_ns": native_short, "wasm_ns": wasm_short, "wasm_over_native": wasm_short / native_short},
-        "instantiate_us": {"pooled": pooled, "on_demand": on_demand, "on_demand_over_pooled": on_demand / pooled},
+        "instantiate_us": {"pooled": pooled_inst, "on_demand": on_demand_inst, "on_demand_over_pooled": on_demand_inst / pooled_inst, "store_setup": store_setup},
+        "instantiate_and_empty_call_us": {"pooled": pooled, "on_demand": on_demand},
         "load_ms": {"cold_compile": cold, "cached": warm, "cold_over_cached": cold / warm},
         "overhead_at_batch_1000": {
             "ns_per_account_fuel_and_epochs": full,
@@ -225,8 +239,11 @@ pub fn run(json: bool) {
         "boundary only (guest does nothing)", boundary_full
     );
     println!(
-        "\ninstantiate + empty call: pooled {pooled:.1} us, on demand {on_demand:.1} us ({:.2}x)",
-        on_demand / pooled
+        "\ninstantiate: pooled {pooled_inst:.1} us, on demand {on_demand_inst:.1} us ({:.2}x); store + WASI context {store_setup:.1} us",
+        on_demand_inst / pooled_inst
+    );
+    println!(
+        "store, instantiate and an empty call: pooled {pooled:.1} us, on demand {on_demand:.1} us"
     );
     println!(
         "load (validate, compile, metadata): cold {cold:.1} ms, from disk cache {warm:.2} ms ({:.0}x)",

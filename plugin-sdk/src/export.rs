@@ -24,6 +24,9 @@ macro_rules! export_health_model {
             // Exported symbols only exist in the component; natively the
             // impl above is type-checked and the harness calls dispatch.
             #[cfg(target_arch = "wasm32")]
+            #[global_allocator]
+            static __VITALS_ALLOCATOR: $crate::alloc::Bump = $crate::alloc::Bump::new();
+            #[cfg(target_arch = "wasm32")]
             $crate::bindings::health_model::__export_health_model_world!(__VitalsExport with_types_in $crate::bindings::health_model);
         };
     };
@@ -50,6 +53,9 @@ macro_rules! export_segmenter {
             }
             // Exported symbols only exist in the component; natively the
             // impl above is type-checked and the harness calls dispatch.
+            #[cfg(target_arch = "wasm32")]
+            #[global_allocator]
+            static __VITALS_ALLOCATOR: $crate::alloc::Bump = $crate::alloc::Bump::new();
             #[cfg(target_arch = "wasm32")]
             $crate::bindings::segmenter::__export_segmenter_world!(__VitalsExport with_types_in $crate::bindings::segmenter);
         };
@@ -78,6 +84,9 @@ macro_rules! export_propensity_model {
             // Exported symbols only exist in the component; natively the
             // impl above is type-checked and the harness calls dispatch.
             #[cfg(target_arch = "wasm32")]
+            #[global_allocator]
+            static __VITALS_ALLOCATOR: $crate::alloc::Bump = $crate::alloc::Bump::new();
+            #[cfg(target_arch = "wasm32")]
             $crate::bindings::propensity_model::__export_propensity_model_world!(__VitalsExport with_types_in $crate::bindings::propensity_model);
         };
     };
@@ -104,6 +113,9 @@ macro_rules! export_forecaster {
             }
             // Exported symbols only exist in the component; natively the
             // impl above is type-checked and the harness calls dispatch.
+            #[cfg(target_arch = "wasm32")]
+            #[global_allocator]
+            static __VITALS_ALLOCATOR: $crate::alloc::Bump = $crate::alloc::Bump::new();
             #[cfg(target_arch = "wasm32")]
             $crate::bindings::forecaster::__export_forecaster_world!(__VitalsExport with_types_in $crate::bindings::forecaster);
         };

@@ -55,6 +55,8 @@
 #![deny(missing_docs)]
 
 #[doc(hidden)]
+pub mod alloc;
+#[doc(hidden)]
 pub mod bindings;
 pub mod config;
 pub mod date;

@@ -88,6 +88,46 @@ fn new_store(
     Ok(store)
 }
 
+/// Mean time of the steps before a call, for benchmarks: building the
+/// locked-down store, and instantiating from the pre-instance (pooled or not).
+#[derive(Debug, Clone, Copy)]
+pub struct SetupTiming {
+    /// Store and WASI context, microseconds.
+    pub store_us: f64,
+    /// Instantiation alone, microseconds.
+    pub instantiate_us: f64,
+}
+
+/// Measures [`SetupTiming`] over `n` rounds.
+pub fn setup_timing(
+    engine: &Engine,
+    pre: &KindPre,
+    limits: &Limits,
+    fuel: bool,
+    n: u32,
+) -> Result<SetupTiming, PluginError> {
+    let (mut store_t, mut inst_t) = (std::time::Duration::ZERO, std::time::Duration::ZERO);
+    for _ in 0..n {
+        let t = std::time::Instant::now();
+        let mut store = new_store(engine, limits, fuel, 0)?;
+        store_t += t.elapsed();
+        let t = std::time::Instant::now();
+        let ok = match pre {
+            KindPre::Health(p) => p.instantiate(&mut store).map(drop),
+            KindPre::Segmenter(p) => p.instantiate(&mut store).map(drop),
+            KindPre::Propensity(p) => p.instantiate(&mut store).map(drop),
+            KindPre::Forecaster(p) => p.instantiate(&mut store).map(drop),
+        };
+        inst_t += t.elapsed();
+        ok.map_err(|e| PluginError::Host(format!("{e:#}")))?;
+    }
+    let us = |d: std::time::Duration| d.as_secs_f64() * 1e6 / f64::from(n);
+    Ok(SetupTiming {
+        store_us: us(store_t),
+        instantiate_us: us(inst_t),
+    })
+}
+
 /// Calls `metadata` under the limits.
 pub fn metadata(
     engine: &Engine,

@@ -16,7 +16,7 @@ mod validate;
 pub use bindings::types;
 pub use cache::Loaded;
 pub use error::PluginError;
-pub use invoke::Output;
+pub use invoke::{Output, SetupTiming};
 pub use limits::Limits;
 pub use run::{RunOptions, RunOutput};
 pub use sandbox::LogLine;
@@ -235,6 +235,11 @@ impl Runtime {
             .imports(&self.engine)
             .map(|(n, _)| n.to_string())
             .collect())
+    }
+
+    /// Mean store-setup and instantiation times over `n` rounds (benchmarks).
+    pub fn setup_timing(&self, plugin: &Plugin, n: u32) -> Result<SetupTiming, PluginError> {
+        invoke::setup_timing(&self.engine, &plugin.pre, &self.limits, self.fuel, n)
     }
 
     /// One call on one batch, in a fresh instance. Low level: most callers
