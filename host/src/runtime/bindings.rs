@@ -69,3 +69,42 @@ impl std::fmt::Display for types::PluginKind {
         })
     }
 }
+
+impl types::Snapshot {
+    /// A snapshot at `as_of` with every measure blank.
+    pub fn empty(as_of: i32) -> Self {
+        types::Snapshot {
+            as_of,
+            seats_purchased: None,
+            seats_active: None,
+            logins: None,
+            features_used: None,
+            features_available: None,
+            tickets_open: None,
+            tickets_high_severity: None,
+            nps: None,
+            csat: None,
+            arr: None,
+            champion_left: None,
+            late_payments: None,
+            metrics: Vec::new(),
+        }
+    }
+}
+
+impl types::Attributes {
+    /// Attributes with every field blank.
+    pub fn empty() -> Self {
+        types::Attributes {
+            name: None,
+            owner: None,
+            tier: None,
+            plan: None,
+            start_date: None,
+            renewal_date: None,
+            contract_arr: None,
+            renewal_confidence: None,
+            labels: Vec::new(),
+        }
+    }
+}

@@ -80,20 +80,6 @@ fn merge_attributes(into: &mut Attributes, from: &Attributes) -> bool {
     changed
 }
 
-fn empty_attributes() -> Attributes {
-    Attributes {
-        name: None,
-        owner: None,
-        tier: None,
-        plan: None,
-        start_date: None,
-        renewal_date: None,
-        contract_arr: None,
-        renewal_confidence: None,
-        labels: vec![],
-    }
-}
-
 fn outcome_byte(kind: OutcomeKind) -> u8 {
     match kind {
         OutcomeKind::Renewed => b'r',
@@ -152,7 +138,7 @@ impl Store {
                     let existing = self.data.get(keys::account(tenant, &row.account_id))?;
                     let attrs = match &existing {
                         Some(bytes) => codec::decode("account", bytes)?,
-                        None => empty_attributes(),
+                        None => Attributes::empty(),
                     };
                     accounts.insert(row.account_id.as_str(), (attrs, existing.is_none(), false));
                     existing.is_some()
@@ -329,7 +315,7 @@ impl Store {
                             break codec::decode("account", &v)?;
                         }
                     }
-                    None => break empty_attributes(),
+                    None => break Attributes::empty(),
                 }
             };
             let from = latest.as_of - window_days;

@@ -101,17 +101,37 @@ pub fn valid_tenant_id(id: &str) -> bool {
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
 }
 
+/// Opens sled, waiting up to two seconds for the folder's lock: a store just
+/// closed in this process (a restart, a test) releases it when sled's
+/// background flusher exits, a moment after the last handle is dropped.
+fn open_with_retry(config: &sled::Config) -> Result<sled::Db, StoreError> {
+    let mut attempts = 0;
+    loop {
+        match config.open() {
+            Err(sled::Error::Io(e))
+                if e.kind() == std::io::ErrorKind::Other
+                    && e.to_string().contains("could not acquire lock")
+                    && attempts < 100 =>
+            {
+                attempts += 1;
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            other => return Ok(other?),
+        }
+    }
+}
+
 impl Store {
     /// Opens (creating if needed) the store in `dir`: checks the schema
     /// version, migrates older stores, and marks runs interrupted by a crash
     /// as failed.
     pub fn open(dir: &Path) -> Result<Store, StoreError> {
-        let db = sled::Config::new()
+        let config = sled::Config::new()
             .path(dir)
             // 96 MiB of page cache: a 1M-account run peaks at about 1 GiB
             // (256 MiB: about 2 GiB, and no faster; BENCHMARKS.md).
-            .cache_capacity(96 << 20)
-            .open()?;
+            .cache_capacity(96 << 20);
+        let db = open_with_retry(&config)?;
         let store = Store {
             meta: db.open_tree("meta")?,
             tenants: db.open_tree("tenants")?,

@@ -9,33 +9,19 @@ use crate::runtime::{Output, PluginError};
 fn attrs(name: &str) -> Attributes {
     Attributes {
         name: Some(name.into()),
-        owner: None,
-        tier: None,
-        plan: None,
         start_date: Some(1000),
-        renewal_date: None,
         contract_arr: Some(1200.0),
-        renewal_confidence: None,
-        labels: vec![],
+        ..Attributes::empty()
     }
 }
 
 fn snap(as_of: i32, logins: u32) -> Snapshot {
     Snapshot {
-        as_of,
         seats_purchased: Some(10),
         seats_active: Some(5),
         logins: Some(logins),
-        features_used: None,
-        features_available: None,
-        tickets_open: None,
-        tickets_high_severity: None,
-        nps: None,
-        csat: None,
         arr: Some(1200.0),
-        champion_left: None,
-        late_payments: None,
-        metrics: vec![],
+        ..Snapshot::empty(as_of)
     }
 }
 

@@ -25,22 +25,7 @@ pub fn hostile() -> Arc<Plugin> {
 }
 
 pub fn snapshot(as_of: i32) -> Snapshot {
-    Snapshot {
-        as_of,
-        seats_purchased: None,
-        seats_active: None,
-        logins: None,
-        features_used: None,
-        features_available: None,
-        tickets_open: None,
-        tickets_high_severity: None,
-        nps: None,
-        csat: None,
-        arr: None,
-        champion_left: None,
-        late_payments: None,
-        metrics: vec![],
-    }
+    Snapshot::empty(as_of)
 }
 
 /// A blank account that started in 2023, renews mid-2026.

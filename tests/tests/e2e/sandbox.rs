@@ -350,12 +350,41 @@ fn a_batch_over_the_memory_limit_is_retried_account_by_account() {
     // cap a large batch hits it, and the retry one account at a time fits.
     let weighted = reference("weighted-health");
     let accounts = mixed(3000);
-    let limits = Limits { memory_bytes: 4 << 20, ..Limits::default() };
+    let limits = Limits {
+        memory_bytes: 4 << 20,
+        ..Limits::default()
+    };
     let out = runtime()
-        .run(&weighted, &limits, "{}", AS_OF, &accounts, RunOptions { batch_size: 3000, workers: 1 })
+        .run(
+            &weighted,
+            &limits,
+            "{}",
+            AS_OF,
+            &accounts,
+            RunOptions {
+                batch_size: 3000,
+                workers: 1,
+            },
+        )
         .unwrap();
-    assert_eq!(out.retried_batches, 1, "the 3000-account batch must exceed 4 MiB");
-    assert!(out.results.iter().all(|r| r.is_ok()), "{:?}", out.results.iter().find(|r| r.is_err()));
-    let roomy = runtime().run(&weighted, &Limits::default(), "{}", AS_OF, &accounts, RunOptions::default()).unwrap();
+    assert_eq!(
+        out.retried_batches, 1,
+        "the 3000-account batch must exceed 4 MiB"
+    );
+    assert!(
+        out.results.iter().all(|r| r.is_ok()),
+        "{:?}",
+        out.results.iter().find(|r| r.is_err())
+    );
+    let roomy = runtime()
+        .run(
+            &weighted,
+            &Limits::default(),
+            "{}",
+            AS_OF,
+            &accounts,
+            RunOptions::default(),
+        )
+        .unwrap();
     assert_eq!(out.results, roomy.results);
 }
