@@ -9,6 +9,9 @@
 //!   deterministic context, validation at upload, compile cache.
 //! - [`scoring`]: runs of a plugin pack over accounts, and their summaries.
 //! - [`demo`]: a generated tenant for `vitals demo`.
+//! - [`store`]: sled: tenants, snapshots, outcomes, plugins, runs, results.
+//! - [`ingest`]: CSV, NDJSON and JSON input, mappings.
+//! - [`config`]: the operator's configuration file.
 //! - [`cli`]: the `vitals` command line.
 //!
 //! ```no_run
@@ -21,6 +24,7 @@
 //! ```
 
 pub mod cli;
+pub mod config;
 pub mod demo;
 pub mod ingest;
 pub mod model;

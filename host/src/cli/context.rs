@@ -2,7 +2,8 @@
 //! format, and errors classified into exit codes.
 
 use super::output::Format;
-use crate::runtime::{PluginError, Runtime, RuntimeConfig};
+use crate::config::HostConfig;
+use crate::runtime::{PluginError, Runtime};
 use crate::store::{Store, StoreError};
 use std::path::PathBuf;
 
@@ -76,6 +77,7 @@ impl From<std::io::Error> for CliError {
 /// The global options, resolved.
 pub struct Ctx {
     pub data_dir: PathBuf,
+    pub config: Option<PathBuf>,
     pub tenant: String,
     pub format: Format,
 }
@@ -93,12 +95,19 @@ impl Ctx {
         })
     }
 
-    /// The runtime, with its compile cache in the data dir.
+    /// The operator's configuration: `--config`, else `<data-dir>/vitals.toml`, else defaults.
+    pub fn host_config(&self) -> Result<HostConfig, CliError> {
+        let default_path = self.data_dir.join("vitals.toml");
+        match &self.config {
+            Some(path) => HostConfig::load(path).map_err(CliError::bad),
+            None if default_path.exists() => HostConfig::load(&default_path).map_err(CliError::bad),
+            None => Ok(HostConfig::default()),
+        }
+    }
+
+    /// The runtime, with the operator's limits and its compile cache in the data dir.
     pub fn runtime(&self) -> Result<Runtime, CliError> {
-        let config = RuntimeConfig {
-            cache_dir: Some(self.data_dir.join("compiled")),
-            ..RuntimeConfig::default()
-        };
+        let config = self.host_config()?.runtime_config(Some(self.data_dir.join("compiled")));
         Runtime::new(config).map_err(CliError::from)
     }
 }

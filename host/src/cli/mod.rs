@@ -27,6 +27,9 @@ pub struct Cli {
         default_value = "vitals-data"
     )]
     data_dir: PathBuf,
+    /// The operator's configuration file (TOML; default `<data-dir>/vitals.toml` if present).
+    #[arg(long, global = true, env = "VITALS_CONFIG")]
+    config: Option<PathBuf>,
     /// The tenant (company) to act on.
     #[arg(long, global = true, env = "VITALS_TENANT", default_value = "default")]
     tenant: String,
@@ -84,6 +87,7 @@ pub fn main() -> i32 {
     };
     let ctx = Ctx {
         data_dir: cli.data_dir,
+        config: cli.config,
         tenant: cli.tenant,
         format,
     };

@@ -148,6 +148,15 @@ impl Runtime {
         let engine = Engine::new(&wasm).map_err(host)?;
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(host)?;
+        // Replace wasmtime-wasi's monotonic clock, whose waits sleep in real
+        // time, by the frozen one (see `sandbox::FrozenClocks`).
+        linker.allow_shadowing(true);
+        wasmtime_wasi::p2::bindings::clocks::monotonic_clock::add_to_linker::<_, sandbox::HasFrozenClocks>(
+            &mut linker,
+            sandbox::frozen_clocks,
+        )
+        .map_err(host)?;
+        linker.allow_shadowing(false);
         bindings::log::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s).map_err(host)?;
         let cache =
             match &config.cache_dir {

@@ -11,7 +11,7 @@ use std::time::Duration;
 use wasmtime::component::ResourceTable;
 use wasmtime_wasi::cli::{IsTerminal, StdoutStream};
 use wasmtime_wasi::p2::{OutputStream, Pollable, StreamResult};
-use wasmtime_wasi::{HostMonotonicClock, HostWallClock, WasiCtx, WasiCtxView, WasiView};
+use wasmtime_wasi::{HostWallClock, WasiCtx, WasiCtxView, WasiView};
 
 /// Fixed seed of every plugin's randomness: the same inputs give the same output.
 const RANDOM_SEED: u64 = 0x5eed_0f7a_15ed;
@@ -178,9 +178,11 @@ impl HostWallClock for FrozenWallClock {
     }
 }
 
+/// The monotonic clock of the WASI context, frozen at 0 (its waits are
+/// replaced by [`FrozenClocks`] in the linker).
 struct FrozenMonotonicClock;
 
-impl HostMonotonicClock for FrozenMonotonicClock {
+impl wasmtime_wasi::HostMonotonicClock for FrozenMonotonicClock {
     fn resolution(&self) -> u64 {
         1
     }
@@ -231,5 +233,54 @@ impl OutputStream for CapturedOutput {
     }
     fn check_write(&mut self) -> StreamResult<usize> {
         Ok(64 * 1024)
+    }
+}
+
+/// The monotonic clock the guest sees: frozen, and every wait on it is over
+/// at once. wasmtime-wasi's own clock waits in real time inside the host
+/// call, where epoch interruption cannot reach, so a guest could sleep past
+/// its deadline or, with a huge duration, for ever. Time does not pass in a
+/// call, so a guest that waits for it to pass spins in wasm instead, where
+/// fuel and the deadline stop it.
+pub struct FrozenClocks<'a>(&'a mut ResourceTable);
+
+/// The clock of a call's store data (the linker's projection).
+pub fn frozen_clocks(state: &mut CallState) -> FrozenClocks<'_> {
+    FrozenClocks(&mut state.table)
+}
+
+/// `HasData` marker for [`FrozenClocks`].
+pub struct HasFrozenClocks;
+
+impl wasmtime::component::HasData for HasFrozenClocks {
+    type Data<'a> = FrozenClocks<'a>;
+}
+
+struct ReadyNow;
+
+#[async_trait::async_trait]
+impl Pollable for ReadyNow {
+    async fn ready(&mut self) {}
+}
+
+impl FrozenClocks<'_> {
+    fn ready_now(&mut self) -> wasmtime::Result<wasmtime::component::Resource<wasmtime_wasi::p2::DynPollable>> {
+        let ready = self.0.push(ReadyNow)?;
+        wasmtime_wasi::p2::subscribe(self.0, ready)
+    }
+}
+
+impl wasmtime_wasi::p2::bindings::clocks::monotonic_clock::Host for FrozenClocks<'_> {
+    fn now(&mut self) -> wasmtime::Result<u64> {
+        Ok(0)
+    }
+    fn resolution(&mut self) -> wasmtime::Result<u64> {
+        Ok(1)
+    }
+    fn subscribe_instant(&mut self, _when: u64) -> wasmtime::Result<wasmtime::component::Resource<wasmtime_wasi::p2::DynPollable>> {
+        self.ready_now()
+    }
+    fn subscribe_duration(&mut self, _duration: u64) -> wasmtime::Result<wasmtime::component::Resource<wasmtime_wasi::p2::DynPollable>> {
+        self.ready_now()
     }
 }

@@ -388,3 +388,17 @@ fn a_batch_over_the_memory_limit_is_retried_account_by_account() {
         .unwrap();
     assert_eq!(out.results, roomy.results);
 }
+
+#[test]
+fn sleeping_cannot_outlast_the_deadline() {
+    // wasmtime-wasi's clock would sleep in real time inside the host call,
+    // out of reach of epoch interruption; the frozen clock ends every wait.
+    let started = std::time::Instant::now();
+    for mode in ["sleep", "sleep-forever"] {
+        let out = hostile_run(mode, Limits { deadline_ms: 2000, ..Limits::default() }, &[thriving("sleepy")]);
+        assert!(out.results[0].is_ok(), "{mode}: {:?}", out.results[0]);
+    }
+    let err = only_error("wait-for-time", Limits { fuel: 50_000_000, deadline_ms: 2000, ..Limits::default() });
+    assert!(matches!(err, PluginError::FuelExhausted { .. } | PluginError::Deadline { .. }), "{err:?}");
+    assert!(started.elapsed().as_secs() < 10, "took {:?}", started.elapsed());
+}

@@ -18,6 +18,10 @@
 //! - `wrong-count`: one result too many: bad output for the batch;
 //! - `socket`: tries to open a TCP connection: denied, reported as an error;
 //! - `file`: tries to read /etc/passwd: denied, reported as an error;
+//! - `sleep`: sleeps an hour, then `sleep-forever` for `Duration::MAX`: the
+//!   clock is frozen, so waits end at once and the account is scored;
+//! - `wait-for-time`: spins until a second has passed: time never passes in
+//!   a call, so fuel or the deadline stops it;
 //! - `ambient`: reports the wall clock, monotonic clock and random numbers it
 //!   sees as factors, to prove they are frozen and seeded.
 #![allow(unsafe_code)]
@@ -120,6 +124,21 @@ fn misbehave(mode: &str, a: &Account) -> Result<Health, PluginError> {
             }),
             Err(e) => Err(PluginError::Internal(format!("file denied: {e}"))),
         },
+        "sleep" => {
+            std::thread::sleep(std::time::Duration::from_secs(3600));
+            Ok(good(a))
+        }
+        "sleep-forever" => {
+            std::thread::sleep(std::time::Duration::MAX);
+            Ok(good(a))
+        }
+        "wait-for-time" => {
+            let start = std::time::Instant::now();
+            while start.elapsed() < std::time::Duration::from_secs(1) {
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+            Ok(good(a))
+        }
         "ambient" => {
             let wall = std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
