@@ -41,7 +41,9 @@ pub struct RuntimeSection {
 
 impl Default for RuntimeSection {
     fn default() -> Self {
-        RuntimeSection { max_instances: RuntimeConfig::default().max_instances }
+        RuntimeSection {
+            max_instances: RuntimeConfig::default().max_instances,
+        }
     }
 }
 
@@ -63,7 +65,12 @@ impl HostConfig {
 
     /// The runtime settings, with compiled components cached in `cache_dir`.
     pub fn runtime_config(&self, cache_dir: Option<PathBuf>) -> RuntimeConfig {
-        RuntimeConfig { limits: self.limits, cache_dir, max_instances: self.runtime.max_instances, ..RuntimeConfig::default() }
+        RuntimeConfig {
+            limits: self.limits,
+            cache_dir,
+            max_instances: self.runtime.max_instances,
+            ..RuntimeConfig::default()
+        }
     }
 }
 
@@ -75,7 +82,10 @@ mod tests {
     fn empty_means_defaults_and_keys_override() {
         assert_eq!(HostConfig::parse("").unwrap(), HostConfig::default());
         let c = HostConfig::parse("[limits]\nfuel = 5\n[runtime]\nmax_instances = 8\n").unwrap();
-        assert_eq!((c.limits.fuel, c.limits.deadline_ms, c.runtime.max_instances), (5, Limits::default().deadline_ms, 8));
+        assert_eq!(
+            (c.limits.fuel, c.limits.deadline_ms, c.runtime.max_instances),
+            (5, Limits::default().deadline_ms, 8)
+        );
     }
 
     #[test]

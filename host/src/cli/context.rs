@@ -107,7 +107,9 @@ impl Ctx {
 
     /// The runtime, with the operator's limits and its compile cache in the data dir.
     pub fn runtime(&self) -> Result<Runtime, CliError> {
-        let config = self.host_config()?.runtime_config(Some(self.data_dir.join("compiled")));
+        let config = self
+            .host_config()?
+            .runtime_config(Some(self.data_dir.join("compiled")));
         Runtime::new(config).map_err(CliError::from)
     }
 }

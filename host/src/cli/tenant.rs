@@ -90,12 +90,16 @@ pub fn run(ctx: &Ctx, cmd: TenantCommand) -> Result<(), CliError> {
             } else if let Some(json) = set {
                 // Keys left out keep the operator's value.
                 let mut value = serde_json::to_value(operator).expect("limits serialise");
-                let given: serde_json::Value = serde_json::from_str(&json).map_err(|e| CliError::bad(format!("--set: {e}")))?;
-                let Some(given) = given.as_object() else { return Err(CliError::bad("--set: expected a JSON object of limits")) };
+                let given: serde_json::Value = serde_json::from_str(&json)
+                    .map_err(|e| CliError::bad(format!("--set: {e}")))?;
+                let Some(given) = given.as_object() else {
+                    return Err(CliError::bad("--set: expected a JSON object of limits"));
+                };
                 for (k, v) in given {
                     value[k] = v.clone();
                 }
-                let limits: crate::runtime::Limits = serde_json::from_value(value).map_err(|e| CliError::bad(format!("--set: {e}")))?;
+                let limits: crate::runtime::Limits = serde_json::from_value(value)
+                    .map_err(|e| CliError::bad(format!("--set: {e}")))?;
                 store.set_tenant_limits(&id, Some(limits))?;
             }
             let tenant = store.tenant(&id)?;
@@ -103,7 +107,10 @@ pub fn run(ctx: &Ctx, cmd: TenantCommand) -> Result<(), CliError> {
             if ctx.format == Format::Json {
                 print_json(&effective);
             } else {
-                println!("{}", serde_json::to_string_pretty(&effective).expect("limits serialise"));
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&effective).expect("limits serialise")
+                );
             }
         }
     }

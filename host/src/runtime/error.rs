@@ -75,6 +75,10 @@ pub enum PluginError {
         /// The plugin's message.
         message: String,
     },
+    /// The account was not scored: the plugin failed so consistently that
+    /// the run stopped retrying or calling it (the message says which).
+    #[error("not run: {0}")]
+    NotRun(String),
     /// The host could not instantiate or call the component.
     #[error("host failure: {0}")]
     Host(String),
@@ -96,6 +100,7 @@ impl PluginError {
             PluginError::BadOutput(_) => "bad-output",
             PluginError::InvalidConfig(_) => "invalid-config",
             PluginError::Returned { .. } => "returned",
+            PluginError::NotRun(_) => "not-run",
             PluginError::Host(_) => "host",
         }
     }

@@ -14,7 +14,9 @@ pub struct Limits {
     pub memory_bytes: u64,
     /// Wall-clock deadline for one call, in milliseconds (epoch interruption).
     pub deadline_ms: u64,
-    /// Largest output one call may return, in bytes of strings and records.
+    /// Largest output one call may return, in bytes of strings and records
+    /// (8 MiB: 16 KiB an account in a batch of 500; a run holds a chunk of
+    /// results in memory, so this also bounds the host's memory).
     pub output_bytes: u64,
     /// Log bytes kept per call (stdout, stderr and the `log` import); the rest is dropped.
     pub log_bytes: u64,
@@ -28,7 +30,7 @@ impl Default for Limits {
             fuel: 2_000_000_000,
             memory_bytes: 64 << 20,
             deadline_ms: 5_000,
-            output_bytes: 32 << 20,
+            output_bytes: 8 << 20,
             log_bytes: 64 << 10,
             log_lines: 1_000,
         }

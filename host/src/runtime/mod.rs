@@ -151,10 +151,10 @@ impl Runtime {
         // Replace wasmtime-wasi's monotonic clock, whose waits sleep in real
         // time, by the frozen one (see `sandbox::FrozenClocks`).
         linker.allow_shadowing(true);
-        wasmtime_wasi::p2::bindings::clocks::monotonic_clock::add_to_linker::<_, sandbox::HasFrozenClocks>(
-            &mut linker,
-            sandbox::frozen_clocks,
-        )
+        wasmtime_wasi::p2::bindings::clocks::monotonic_clock::add_to_linker::<
+            _,
+            sandbox::HasFrozenClocks,
+        >(&mut linker, sandbox::frozen_clocks)
         .map_err(host)?;
         linker.allow_shadowing(false);
         bindings::log::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s).map_err(host)?;

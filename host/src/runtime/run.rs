@@ -57,6 +57,13 @@ struct BatchResult {
     retried: bool,
 }
 
+/// Accounts retried alone before a failing batch is judged to fail whole.
+const RETRY_PROBE: usize = 3;
+/// Batches judged to fail whole before a run stops calling the plugin.
+const FAILED_BATCHES_TO_STOP: usize = 3;
+/// The smallest output budget of one account retried alone.
+const MIN_RETRY_OUTPUT_BYTES: u64 = 64 << 10;
+
 impl Runtime {
     /// Runs `plugin` over `accounts` at `as_of` with the tenant's
     /// configuration (validated against the plugin's schema first: an
@@ -71,6 +78,8 @@ impl Runtime {
         options: RunOptions,
     ) -> Result<RunOutput, PluginError> {
         plugin.check_config(config)?;
+        // Per run: one tenant's failing plugin never stops another's run.
+        let failed_batches = AtomicUsize::new(0);
         let batch_size = options.batch_size.max(1);
         let chunks: Vec<&[Account]> = accounts.chunks(batch_size).collect();
         let workers = match options.workers {
@@ -87,7 +96,8 @@ impl Runtime {
                     loop {
                         let i = next.fetch_add(1, Ordering::Relaxed);
                         let Some(chunk) = chunks.get(i) else { break };
-                        let r = self.run_batch(plugin, limits, config, as_of, chunk);
+                        let r =
+                            self.run_batch(plugin, limits, config, as_of, chunk, &failed_batches);
                         done.lock().expect("results lock")[i] = Some(r);
                     }
                 });
@@ -120,7 +130,21 @@ impl Runtime {
         config: &str,
         as_of: i32,
         chunk: &[Account],
+        failed_batches: &AtomicUsize,
     ) -> Result<BatchResult, PluginError> {
+        if failed_batches.load(Ordering::Relaxed) >= FAILED_BATCHES_TO_STOP {
+            let skipped = PluginError::NotRun(format!(
+                "the plugin failed {FAILED_BATCHES_TO_STOP} batches whole; the run stopped calling it"
+            ));
+            return Ok(BatchResult {
+                results: chunk.iter().map(|_| Err(skipped.clone())).collect(),
+                log: Vec::new(),
+                log_dropped: 0,
+                fuel_used: 0,
+                calls: 0,
+                retried: false,
+            });
+        }
         match self.call(plugin, limits, config, as_of, chunk) {
             Ok(c) => Ok(BatchResult {
                 results: c.results,
@@ -141,17 +165,47 @@ impl Runtime {
                     calls: 1,
                     retried: true,
                 };
-                for account in chunk {
+                // Retries share the batch's output budget: splitting a batch
+                // must not multiply what one batch may return.
+                let single = Limits {
+                    output_bytes: (limits.output_bytes / chunk.len() as u64)
+                        .max(MIN_RETRY_OUTPUT_BYTES)
+                        .min(limits.output_bytes),
+                    ..*limits
+                };
+                let mut failed_in_a_row = 0;
+                for (i, account) in chunk.iter().enumerate() {
+                    // A plugin that fails every account it is retried on fails
+                    // them all: stop paying a full limit per account.
+                    if failed_in_a_row == RETRY_PROBE && i == RETRY_PROBE {
+                        let rest = chunk.len() - i;
+                        let skipped = PluginError::NotRun(format!(
+                            "the batch failed ({e}) and so did the first {RETRY_PROBE} accounts retried alone; the other {rest} were not retried"
+                        ));
+                        b.results.extend((0..rest).map(|_| Err(skipped.clone())));
+                        failed_batches.fetch_add(1, Ordering::Relaxed);
+                        break;
+                    }
                     b.calls += 1;
-                    match self.call(plugin, limits, config, as_of, std::slice::from_ref(account)) {
+                    match self.call(
+                        plugin,
+                        &single,
+                        config,
+                        as_of,
+                        std::slice::from_ref(account),
+                    ) {
                         Ok(c) => {
+                            failed_in_a_row = 0;
                             b.results.extend(c.results);
                             b.log.extend(c.log.lines);
                             b.log_dropped += c.log.dropped;
                             b.fuel_used += c.fuel_used;
                         }
                         Err(e @ PluginError::InvalidConfig(_)) => return Err(e),
-                        Err(e) => b.results.push(Err(e)),
+                        Err(e) => {
+                            failed_in_a_row += usize::from(e.fails_the_batch());
+                            b.results.push(Err(e));
+                        }
                     }
                 }
                 Ok(b)

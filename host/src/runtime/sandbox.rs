@@ -264,7 +264,9 @@ impl Pollable for ReadyNow {
 }
 
 impl FrozenClocks<'_> {
-    fn ready_now(&mut self) -> wasmtime::Result<wasmtime::component::Resource<wasmtime_wasi::p2::DynPollable>> {
+    fn ready_now(
+        &mut self,
+    ) -> wasmtime::Result<wasmtime::component::Resource<wasmtime_wasi::p2::DynPollable>> {
         let ready = self.0.push(ReadyNow)?;
         wasmtime_wasi::p2::subscribe(self.0, ready)
     }
@@ -277,10 +279,16 @@ impl wasmtime_wasi::p2::bindings::clocks::monotonic_clock::Host for FrozenClocks
     fn resolution(&mut self) -> wasmtime::Result<u64> {
         Ok(1)
     }
-    fn subscribe_instant(&mut self, _when: u64) -> wasmtime::Result<wasmtime::component::Resource<wasmtime_wasi::p2::DynPollable>> {
+    fn subscribe_instant(
+        &mut self,
+        _when: u64,
+    ) -> wasmtime::Result<wasmtime::component::Resource<wasmtime_wasi::p2::DynPollable>> {
         self.ready_now()
     }
-    fn subscribe_duration(&mut self, _duration: u64) -> wasmtime::Result<wasmtime::component::Resource<wasmtime_wasi::p2::DynPollable>> {
+    fn subscribe_duration(
+        &mut self,
+        _duration: u64,
+    ) -> wasmtime::Result<wasmtime::component::Resource<wasmtime_wasi::p2::DynPollable>> {
         self.ready_now()
     }
 }

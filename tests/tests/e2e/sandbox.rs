@@ -395,10 +395,100 @@ fn sleeping_cannot_outlast_the_deadline() {
     // out of reach of epoch interruption; the frozen clock ends every wait.
     let started = std::time::Instant::now();
     for mode in ["sleep", "sleep-forever"] {
-        let out = hostile_run(mode, Limits { deadline_ms: 2000, ..Limits::default() }, &[thriving("sleepy")]);
+        let out = hostile_run(
+            mode,
+            Limits {
+                deadline_ms: 2000,
+                ..Limits::default()
+            },
+            &[thriving("sleepy")],
+        );
         assert!(out.results[0].is_ok(), "{mode}: {:?}", out.results[0]);
     }
-    let err = only_error("wait-for-time", Limits { fuel: 50_000_000, deadline_ms: 2000, ..Limits::default() });
-    assert!(matches!(err, PluginError::FuelExhausted { .. } | PluginError::Deadline { .. }), "{err:?}");
-    assert!(started.elapsed().as_secs() < 10, "took {:?}", started.elapsed());
+    let err = only_error(
+        "wait-for-time",
+        Limits {
+            fuel: 50_000_000,
+            deadline_ms: 2000,
+            ..Limits::default()
+        },
+    );
+    assert!(
+        matches!(
+            err,
+            PluginError::FuelExhausted { .. } | PluginError::Deadline { .. }
+        ),
+        "{err:?}"
+    );
+    assert!(
+        started.elapsed().as_secs() < 10,
+        "took {:?}",
+        started.elapsed()
+    );
+}
+
+#[test]
+fn a_plugin_that_fails_everything_is_stopped_not_retried_for_ever() {
+    let accounts = mixed(50);
+    let out = runtime()
+        .run(
+            &hostile(),
+            &Limits::default(),
+            r#"{"mode":"panic"}"#,
+            AS_OF,
+            &accounts,
+            RunOptions {
+                batch_size: 10,
+                workers: 1,
+            },
+        )
+        .unwrap();
+    // Three batches: one whole call and three single retries each; then the
+    // run stops calling the plugin.
+    assert_eq!(out.calls, 12);
+    let kinds: Vec<&str> = out
+        .results
+        .iter()
+        .map(|r| r.as_ref().unwrap_err().kind())
+        .collect();
+    assert_eq!(kinds.iter().filter(|k| **k == "trap").count(), 9);
+    assert_eq!(kinds.iter().filter(|k| **k == "not-run").count(), 41);
+}
+
+#[test]
+fn retries_share_the_batch_output_budget() {
+    // 8 MB per account: a batch of 5 is over 32 MiB, and alone each account
+    // gets a fifth of it, not 32 MiB again.
+    let limits = Limits {
+        output_bytes: 32 << 20,
+        ..Limits::default()
+    };
+    let out = runtime()
+        .run(
+            &hostile(),
+            &limits,
+            r#"{"mode":"giant-output"}"#,
+            AS_OF,
+            &mixed(5),
+            RunOptions {
+                batch_size: 5,
+                workers: 1,
+            },
+        )
+        .unwrap();
+    let kinds: Vec<&str> = out
+        .results
+        .iter()
+        .map(|r| r.as_ref().unwrap_err().kind())
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "output-too-large",
+            "output-too-large",
+            "output-too-large",
+            "not-run",
+            "not-run"
+        ]
+    );
 }
