@@ -93,7 +93,25 @@ pub fn run_active(
         plugin.check_config(&p.config).map_err(fail)?;
         loaded.push(plugin);
     }
-    let mut health = health_history(store, tenant, as_of, settings.history_days)?;
+    // The health the other kinds read: the tenant's active health model's
+    // earlier runs, and its run at this very instant too when this
+    // invocation does not score health itself.
+    let health_model = store
+        .active_plugins(tenant)?
+        .into_iter()
+        .find(|p| p.plugin.kind == PluginKind::HealthModel)
+        .map(|p| p.plugin.name);
+    let scoring_health = active
+        .iter()
+        .any(|p| p.plugin.kind == PluginKind::HealthModel);
+    let mut health = health_history(
+        store,
+        tenant,
+        health_model.as_deref(),
+        as_of,
+        !scoring_health,
+        settings.history_days,
+    )?;
     let mut runs: Vec<RunRecord> = active
         .iter()
         .map(|p| store.start_run(tenant, &p.plugin, &p.config, as_of))
@@ -173,17 +191,25 @@ pub fn run_active(
     }
 }
 
-/// Health points per account from complete health runs before `as_of`
-/// within the window (the latest run per instant wins).
+/// Health points per account from the complete runs of the health model
+/// `model` in the window before `as_of` (at it too if `including_as_of`);
+/// the latest run per instant wins.
 fn health_history(
     store: &Store,
     tenant: &str,
+    model: Option<&str>,
     as_of: i32,
+    including_as_of: bool,
     days: i32,
 ) -> Result<HashMap<String, Vec<HealthPoint>>, StoreError> {
+    let Some(model) = model else {
+        return Ok(HashMap::new());
+    };
     let mut by_instant: HashMap<i32, u64> = HashMap::new();
     for run in store.complete_runs_of_kind(tenant, PluginKind::HealthModel)? {
-        if run.as_of < as_of && run.as_of >= as_of - days {
+        let in_window = (run.as_of < as_of || (including_as_of && run.as_of == as_of))
+            && run.as_of >= as_of - days;
+        if run.plugin == model && in_window {
             by_instant.insert(run.as_of, run.id);
         }
     }

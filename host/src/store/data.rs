@@ -80,6 +80,25 @@ fn merge_attributes(into: &mut Attributes, from: &Attributes) -> bool {
     changed
 }
 
+/// A snapshot in its canonical stored form: metrics sorted by name and -0.0
+/// as 0.0, so the same snapshot from a CSV and from JSON with its fields in
+/// another order is recognised as identical on re-ingest.
+fn encode_snapshot(s: &Snapshot) -> Vec<u8> {
+    let canonical = s.metrics.is_sorted_by(|a, b| a.name <= b.name)
+        && s.metrics
+            .iter()
+            .all(|m| !(m.value == 0.0 && m.value.is_sign_negative()));
+    if canonical {
+        return codec::encode(s);
+    }
+    let mut s = s.clone();
+    s.metrics.sort_by(|a, b| a.name.cmp(&b.name));
+    for m in &mut s.metrics {
+        m.value += 0.0;
+    }
+    codec::encode(&s)
+}
+
 fn outcome_byte(kind: OutcomeKind) -> u8 {
     match kind {
         OutcomeKind::Renewed => b'r',
@@ -148,7 +167,7 @@ impl Store {
             if let Some(s) = &row.snapshot {
                 writes.push((
                     keys::snapshot(tenant, &row.account_id, s.as_of),
-                    codec::encode(s),
+                    encode_snapshot(s),
                     "snapshot",
                 ));
             }
@@ -297,6 +316,7 @@ impl Store {
         let snap_prefix = keys::kind_prefix(tenant, Kind::Snapshot);
         let acct_prefix = keys::kind_prefix(tenant, Kind::Account);
         let mut accounts = self.data.scan_prefix(&acct_prefix);
+        let mut pending: Option<(sled::IVec, sled::IVec)> = None;
         let mut buffer: Vec<AccountView> = Vec::with_capacity(chunk);
         let mut current: Option<(String, Vec<Snapshot>)> = None;
         let mut finish = |id: String,
@@ -307,15 +327,23 @@ impl Store {
             let Some(latest) = snaps.pop() else {
                 return Ok(());
             };
+            // Both scans run in id order; an attribute record past this id
+            // belongs to a later account and is kept for it.
             let attributes = loop {
-                match accounts.next() {
-                    Some(kv) => {
-                        let (k, v) = kv?;
-                        if &k[acct_prefix.len()..] == id.as_bytes() {
-                            break codec::decode("account", &v)?;
-                        }
+                let entry = match pending.take() {
+                    Some(e) => Some(e),
+                    None => accounts.next().transpose()?,
+                };
+                let Some((k, v)) = entry else {
+                    break Attributes::empty();
+                };
+                match k[acct_prefix.len()..].cmp(id.as_bytes()) {
+                    std::cmp::Ordering::Equal => break codec::decode("account", &v)?,
+                    std::cmp::Ordering::Less => continue,
+                    std::cmp::Ordering::Greater => {
+                        pending = Some((k, v));
+                        break Attributes::empty();
                     }
-                    None => break Attributes::empty(),
                 }
             };
             let from = latest.as_of - window_days;

@@ -2,6 +2,7 @@
 //! runs and crash recovery.
 
 use super::*;
+use super::{codec, keys};
 use crate::model::{IngestRow, Outcome, OutcomeKind};
 use crate::runtime::types::{Attributes, PluginKind, PluginMetadata, Snapshot};
 use crate::runtime::{Output, PluginError};
@@ -327,4 +328,61 @@ fn results_in_blocks_are_found_one_by_one_and_all_together() {
     assert_eq!(s.result("t", run.id, "acct-0").unwrap(), None);
     assert_eq!(s.result("t", run.id, "zzz").unwrap(), None);
     assert_eq!(s.result("t", run.id, "a").unwrap(), None);
+}
+
+#[test]
+fn an_account_without_attributes_does_not_take_the_next_ones() {
+    let (_d, s) = store();
+    let rows = vec![
+        row(1, "a", Some(snap(10, 1))),
+        row(2, "c", Some(snap(10, 3))),
+    ];
+    s.ingest("t", &rows, vec![], IngestMode::AllOrNothing)
+        .unwrap();
+    // A snapshot whose attribute record is missing (as after damage or a
+    // partial migration), sorting between the two accounts.
+    s.data
+        .insert(keys::snapshot("t", "b", 10), codec::encode(&snap(10, 2)))
+        .unwrap();
+    let mut seen = vec![];
+    s.for_each_chunk_at("t", 10, 0, 10, |c| {
+        seen.extend(c);
+        Ok(())
+    })
+    .unwrap();
+    let names: Vec<Option<String>> = seen.iter().map(|a| a.attributes.name.clone()).collect();
+    assert_eq!(
+        names,
+        [Some("a Inc".to_string()), None, Some("c Inc".to_string())]
+    );
+}
+
+#[test]
+fn metric_order_does_not_make_a_snapshot_different() {
+    use crate::runtime::types::Metric;
+    let (_d, s) = store();
+    let m = |n: &str, v: f64| Metric {
+        name: n.into(),
+        value: v,
+    };
+    let mut one = snap(10, 1);
+    one.metrics = vec![m("b", 2.0), m("a", 1.0)];
+    let mut other = snap(10, 1);
+    other.metrics = vec![m("a", 1.0), m("b", 2.0)];
+    s.ingest(
+        "t",
+        &[row(1, "x", Some(one))],
+        vec![],
+        IngestMode::AllOrNothing,
+    )
+    .unwrap();
+    let r = s
+        .ingest(
+            "t",
+            &[row(1, "x", Some(other))],
+            vec![],
+            IngestMode::AllOrNothing,
+        )
+        .unwrap();
+    assert_eq!(r.snapshots_unchanged, 1);
 }

@@ -134,6 +134,19 @@ fn forecast_figures_match_hand_computed_values() {
         "nrr",
         (170_000.0 + 9_500.0 - 1_800.0 - 36_000.0) / 170_000.0,
     );
+    // The forecaster alone at the same instant reads the health scored then.
+    cli.ok(&[
+        "run",
+        "--as-of",
+        "2026-01-01",
+        "--plugin",
+        "renewal-forecast",
+    ]);
+    let again = cli.ok(&["--json", "forecast", "--days", "90"]).json();
+    assert_eq!(
+        again["expected_renewal_arr"], f["expected_renewal_arr"],
+        "{again}"
+    );
     // A period that holds only the first renewal.
     let f = cli
         .ok(&["--json", "forecast", "--from", "2026-01-15", "--days", "20"])
