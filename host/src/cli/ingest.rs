@@ -26,6 +26,13 @@ pub struct IngestArgs {
     rejects: Option<PathBuf>,
 }
 
+fn rejected_records(errors: &[crate::model::RowError]) -> usize {
+    let mut lines: Vec<usize> = errors.iter().map(|e| e.line).collect();
+    lines.sort_unstable();
+    lines.dedup();
+    lines.len()
+}
+
 pub fn run(ctx: &Ctx, args: IngestArgs) -> Result<(), CliError> {
     let stdin = args.file.as_os_str() == "-";
     let format = match &args.format {
@@ -79,7 +86,7 @@ pub fn run(ctx: &Ctx, args: IngestArgs) -> Result<(), CliError> {
             if errors.len() > 20 {
                 eprintln!("... and {} more", errors.len() - 20);
             }
-            return Err(CliError::bad(format!("{} bad record(s) in {}: nothing was loaded", errors.len(), args.file.display()))
+            return Err(CliError::bad(format!("{} bad record(s) in {}: nothing was loaded", rejected_records(&errors), args.file.display()))
                 .hint("fix them, or pass --rejects FILE to load the valid records and set the bad ones aside"));
         }
         Err(e) => return Err(e.into()),
@@ -113,8 +120,15 @@ pub fn run(ctx: &Ctx, args: IngestArgs) -> Result<(), CliError> {
             report.accounts_updated,
             match (&args.rejects, report.rejected.len()) {
                 (_, 0) => String::new(),
-                (Some(p), n) => format!("; {n} rejected, written to {}", p.display()),
-                (None, n) => format!("; {n} rejected"),
+                (Some(p), _) => format!(
+                    "; {} record(s) rejected, written to {}",
+                    rejected_records(&report.rejected),
+                    p.display()
+                ),
+                (None, _) => format!(
+                    "; {} record(s) rejected",
+                    rejected_records(&report.rejected)
+                ),
             }
         );
     }

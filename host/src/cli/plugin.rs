@@ -147,6 +147,18 @@ pub fn run(ctx: &Ctx, cmd: PluginCommand) -> Result<(), CliError> {
             println!("{} {} is active", p.name, p.version);
         }
         PluginCommand::Rollback { name } => {
+            // The tenant's configuration must fit the version rolled back to.
+            if let Some(version) = store.rollback_target(&ctx.tenant, &name)? {
+                let target = store.plugin(&ctx.tenant, &name, Some(&version))?;
+                let loaded = ctx.runtime()?.load(&store.component(&target.hash)?)?;
+                let config = store.plugin_config(&ctx.tenant, &name)?;
+                loaded.check_config(&config).map_err(|e| {
+                    CliError::bad(format!(
+                        "the configuration of {name} does not fit {version}: {e}"
+                    ))
+                    .hint("set a fitting one with `vitals plugin config NAME --set JSON` first")
+                })?;
+            }
             let p = store.rollback(&ctx.tenant, &name)?;
             println!("{} rolled back to {}", p.name, p.version);
         }

@@ -306,6 +306,12 @@ fn print_forecast(f: &crate::scoring::ForecastSummary) {
         money(f.expected_contraction_arr)
     );
     println!("  GRR {:.1} %   NRR {:.1} %", f.grr * 100.0, f.nrr * 100.0);
+    if f.not_forecast > 0 {
+        println!(
+            "  ({} accounts have no forecast: their forecaster returned an error; see `vitals results`)",
+            f.not_forecast
+        );
+    }
 }
 
 pub fn forecast(ctx: &Ctx, args: ForecastArgs) -> Result<(), CliError> {

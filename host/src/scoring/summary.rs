@@ -71,6 +71,9 @@ pub struct ForecastSummary {
     pub grr: f64,
     /// (start + expansion - contraction - churn) / start.
     pub nrr: f64,
+    /// Accounts due in the period whose forecast failed (a plugin error):
+    /// not in the figures.
+    pub not_forecast: usize,
 }
 
 /// Everything `vitals summary` prints.
@@ -153,8 +156,20 @@ pub fn forecast_summary(
         if !fc.renewal_date.is_some_and(|d| d >= from && d <= to) {
             continue;
         }
+        // The ARR up for renewal: the contract value, else the value the
+        // forecaster based its figure on (expected = probability x value).
         let attrs = store.account(tenant, &r.account_id)?;
-        let start = attrs.contract_arr.unwrap_or(fc.expected_renewal_arr);
+        let start = match attrs.contract_arr {
+            Some(v) => v,
+            None if fc.renewal_probability > 0.0 => {
+                fc.expected_renewal_arr / fc.renewal_probability
+            }
+            None => store
+                .history(tenant, &r.account_id)?
+                .last()
+                .and_then(|s| s.arr)
+                .unwrap_or(0.0),
+        };
         f.renewals_due += 1;
         f.arr_due += start;
         f.expected_renewal_arr += fc.expected_renewal_arr;

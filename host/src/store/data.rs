@@ -133,7 +133,17 @@ impl Store {
     ) -> Result<IngestReport, StoreError> {
         self.require_tenant(tenant)?;
         let mut report = IngestReport {
-            rows: rows.len() + parse_errors.len(),
+            // Records, not errors: one bad record can have several bad cells.
+            rows: rows.len() + {
+                let mut lines: Vec<usize> = parse_errors
+                    .iter()
+                    .map(|e| e.line)
+                    .filter(|l| *l > 0)
+                    .collect();
+                lines.sort_unstable();
+                lines.dedup();
+                lines.len()
+            },
             rejected: parse_errors,
             ..Default::default()
         };
@@ -228,7 +238,11 @@ impl Store {
                 entry.2 = true;
             }
         }
-        if mode == IngestMode::AllOrNothing && !report.rejected.is_empty() {
+        // A file-level error (line 0), or nothing readable at all, fails
+        // whatever the mode: there are no valid rows to load.
+        let file_level = report.rejected.iter().any(|e| e.line == 0)
+            || (rows.is_empty() && !report.rejected.is_empty());
+        if (mode == IngestMode::AllOrNothing || file_level) && !report.rejected.is_empty() {
             report.rejected.sort_by_key(|e| e.line);
             return Err(StoreError::Rejected(report.rejected));
         }
@@ -294,7 +308,7 @@ impl Store {
             .map(|kv| {
                 let (k, v) = kv?;
                 let (account, _) = keys::split_account_day(&k[prefix.len()..])
-                    .ok_or_else(|| StoreError::Invalid("damaged outcome key".into()))?;
+                    .ok_or_else(|| StoreError::Corrupt("an outcome key".into()))?;
                 Ok((account.to_string(), codec::decode("outcome", &v)?))
             })
             .collect()
@@ -360,7 +374,7 @@ impl Store {
         for kv in self.data.scan_prefix(&snap_prefix) {
             let (k, v) = kv?;
             let (id, day) = keys::split_account_day(&k[snap_prefix.len()..])
-                .ok_or_else(|| StoreError::Invalid("damaged snapshot key".into()))?;
+                .ok_or_else(|| StoreError::Corrupt("a snapshot key".into()))?;
             if day > as_of {
                 continue;
             }

@@ -54,6 +54,9 @@ pub enum StoreError {
     /// The request is invalid; the message says which field and why.
     #[error("{0}")]
     Invalid(String),
+    /// Stored data is damaged (a key or value this version cannot read).
+    #[error("the store is damaged: {0}")]
+    Corrupt(String),
     /// An all-or-nothing ingest found bad records: nothing was written.
     #[error("{} bad record(s), nothing written; first: {}", .0.len(), .0.first().map(|e| e.to_string()).unwrap_or_default())]
     Rejected(Vec<crate::model::RowError>),
@@ -149,13 +152,14 @@ impl Store {
     }
 
     fn migrate(&self) -> Result<(), StoreError> {
-        let found =
-            match self.meta.get("schema_version")? {
-                Some(v) => u32::from_be_bytes(v.as_ref().try_into().map_err(|_| {
-                    StoreError::Invalid("the stored schema version is damaged".into())
-                })?),
-                None => 0,
-            };
+        let found = match self.meta.get("schema_version")? {
+            Some(v) => u32::from_be_bytes(
+                v.as_ref()
+                    .try_into()
+                    .map_err(|_| StoreError::Corrupt("the stored schema version".into()))?,
+            ),
+            None => 0,
+        };
         if found > SCHEMA_VERSION {
             return Err(StoreError::SchemaTooNew {
                 found,

@@ -196,6 +196,13 @@ impl Store {
         self.plugin(tenant, name, None)
     }
 
+    /// The version `rollback` would go back to, if any.
+    pub fn rollback_target(&self, tenant: &str, name: &str) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .active_record(tenant, name)?
+            .and_then(|a| a.previous.last().map(|(v, _)| v.clone())))
+    }
+
     /// Goes back to the previously active version of `name`.
     pub fn rollback(&self, tenant: &str, name: &str) -> Result<InstalledPlugin, StoreError> {
         let mut a = self

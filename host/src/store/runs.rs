@@ -108,7 +108,7 @@ fn decoded(e: Encoded) -> Result<Result<Output, PluginError>, StoreError> {
         Encoded::Propensity(p) => Ok(Output::Propensity(p)),
         Encoded::Forecast(f) => Ok(Output::Forecast(f)),
         Encoded::Error(json) => Err(serde_json::from_str(&json)
-            .map_err(|e| StoreError::Invalid(format!("damaged stored error: {e}")))?),
+            .map_err(|e| StoreError::Corrupt(format!("a stored error: {e}")))?),
     })
 }
 

@@ -242,10 +242,26 @@ fn bad_input_is_refused_with_line_and_column_and_nothing_is_written() {
         "--rejects",
         &rejects.display().to_string(),
     ]);
-    assert!(out.stdout.contains("3 rejected"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("3 record(s) rejected"),
+        "{}",
+        out.stdout
+    );
     let written = std::fs::read_to_string(&rejects).unwrap();
     assert_eq!(written.lines().count(), 4, "{written}");
     cli.ok(&["account", "show", "ok-1"]);
+    // A file with no usable header loads nothing, even with --rejects.
+    let headless = cli
+        .write("headless.csv", b"nps,as_of\n9,2026-01-01\n")
+        .display()
+        .to_string();
+    let out = cli.run(&[
+        "ingest",
+        &headless,
+        "--rejects",
+        &rejects.display().to_string(),
+    ]);
+    assert_eq!(out.code, 2, "{}", out.stdout);
 }
 
 #[test]
@@ -411,4 +427,59 @@ fn the_demo_runs_into_its_own_tenant() {
         16,
         "4 plugins x 4 quarter ends"
     );
+}
+
+#[test]
+fn the_operator_sets_limits_in_a_file_and_per_tenant_never_above() {
+    let cli = Cli::new();
+    setup_with_pack(&cli);
+    // Per tenant: lower is applied, higher is capped at the operator's.
+    let capped = cli
+        .ok(&[
+            "--json",
+            "tenant",
+            "limits",
+            "acme",
+            "--set",
+            r#"{"fuel": 99999999999999}"#,
+        ])
+        .json();
+    assert_eq!(capped["fuel"], 2_000_000_000u64);
+    cli.ok(&["tenant", "limits", "acme", "--set", r#"{"fuel": 1000}"#]);
+    let runs = cli
+        .ok(&[
+            "--json",
+            "run",
+            "--as-of",
+            "2026-01-01",
+            "--plugin",
+            "weighted-health",
+        ])
+        .json();
+    let errors = &runs[0]["errors"];
+    assert_eq!(runs[0]["ok"], 0, "{runs}");
+    assert!(errors["fuel-exhausted"].as_u64().unwrap() >= 1, "{errors}");
+    let out = cli.run(&["tenant", "limits", "acme", "--set", r#"{"fuell": 1}"#]);
+    assert_eq!(out.code, 2);
+    assert!(out.stderr.contains("fuell"), "{}", out.stderr);
+    cli.ok(&["tenant", "limits", "acme", "--clear"]);
+    // The configuration file: with almost no fuel even `metadata` cannot answer.
+    let config = cli
+        .write("vitals.toml", b"[limits]\nfuel = 1000\n")
+        .display()
+        .to_string();
+    let wasm = cli.plugin_file(
+        "seat",
+        vitals_reference_pack::component("seat-expansion").unwrap(),
+    );
+    let out = cli.run(&["--config", &config, "plugin", "add", &wasm]);
+    assert_eq!(out.code, 2);
+    assert!(out.stderr.contains("fuel exhausted"), "{}", out.stderr);
+    let bad = cli
+        .write("bad.toml", b"[limits]\nfuel = \"lots\"\n")
+        .display()
+        .to_string();
+    let out = cli.run(&["--config", &bad, "plugin", "add", &wasm]);
+    assert_eq!(out.code, 2);
+    assert!(out.stderr.contains("fuel"), "{}", out.stderr);
 }
