@@ -217,15 +217,15 @@ fn health_history(
     instants.sort();
     let mut out: HashMap<String, Vec<HealthPoint>> = HashMap::new();
     for (instant, id) in instants {
-        for r in store.results(tenant, id)? {
-            if let Ok(Output::Health(h)) = r.result {
-                out.entry(r.account_id).or_default().push(HealthPoint {
+        store.for_each_result(tenant, id, |account, result| {
+            if let Ok(Output::Health(h)) = result {
+                out.entry(account).or_default().push(HealthPoint {
                     as_of: instant,
                     score: h.score,
                     band: h.band,
                 });
             }
-        }
+        })?;
     }
     Ok(out)
 }

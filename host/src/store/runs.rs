@@ -260,6 +260,22 @@ impl Store {
 
     /// The results of a complete run, in account order.
     pub fn results(&self, tenant: &str, id: u64) -> Result<Vec<StoredResult>, StoreError> {
+        let mut out = Vec::new();
+        self.for_each_result(tenant, id, |account_id, result| {
+            out.push(StoredResult { account_id, result });
+        })?;
+        out.sort_by(|a, b| a.account_id.cmp(&b.account_id));
+        Ok(out)
+    }
+
+    /// Streams a complete run's results one block at a time, so memory holds
+    /// one block (1,000 accounts) whatever the size of the run.
+    pub fn for_each_result(
+        &self,
+        tenant: &str,
+        id: u64,
+        mut f: impl FnMut(String, Result<Output, PluginError>),
+    ) -> Result<(), StoreError> {
         let run = self.run(tenant, id)?;
         if run.status != RunStatus::Complete {
             return Err(StoreError::Invalid(format!(
@@ -267,18 +283,13 @@ impl Store {
                 run.status
             )));
         }
-        let mut out = Vec::new();
         for kv in self.results.scan_prefix(result_prefix(tenant, id)) {
             let block: Vec<(String, Encoded)> = codec::decode("result block", &kv?.1)?;
             for (account_id, e) in block {
-                out.push(StoredResult {
-                    account_id,
-                    result: decoded(e)?,
-                });
+                f(account_id, decoded(e)?);
             }
         }
-        out.sort_by(|a, b| a.account_id.cmp(&b.account_id));
-        Ok(out)
+        Ok(())
     }
 
     /// One account's result in a complete run.
