@@ -63,6 +63,10 @@ impl From<crate::scoring::RunError> for CliError {
     fn from(e: crate::scoring::RunError) -> Self {
         match e {
             crate::scoring::RunError::Store(s) => s.into(),
+            crate::scoring::RunError::Plugin {
+                plugin,
+                error: PluginError::Host(m),
+            } => CliError::internal(format!("{plugin}: host failure: {m}")),
             other => CliError::bad(other.to_string()),
         }
     }

@@ -255,6 +255,13 @@ pub fn call(
 
 /// Turns a wasmtime error into the typed error, using what the store saw.
 fn classify(err: wasmtime::Error, store: &Store<CallState>, limits: &Limits) -> PluginError {
+    // The host's own capacity, not the plugin's fault: fail loudly.
+    if err
+        .downcast_ref::<wasmtime::PoolConcurrencyLimitError>()
+        .is_some()
+    {
+        return PluginError::Host(format!("{err:#}"));
+    }
     if store.data().limiter.refused {
         return PluginError::MemoryLimit {
             limit_bytes: limits.memory_bytes,

@@ -86,6 +86,8 @@ impl Runtime {
             0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
             n => n,
         }
+        // Never more workers than pooled instances.
+        .min(self.max_instances as usize)
         .min(chunks.len().max(1));
         let next = AtomicUsize::new(0);
         let done: Mutex<Vec<Option<Result<BatchResult, PluginError>>>> =
@@ -154,8 +156,9 @@ impl Runtime {
                 calls: 1,
                 retried: false,
             }),
-            // The configuration is wrong for every account: fail the run.
-            Err(e @ PluginError::InvalidConfig(_)) => Err(e),
+            // The configuration is wrong for every account, or the host
+            // itself failed: fail the run rather than store per-account errors.
+            Err(e @ (PluginError::InvalidConfig(_) | PluginError::Host(_))) => Err(e),
             Err(e) if e.fails_the_batch() && chunk.len() > 1 => {
                 let mut b = BatchResult {
                     results: Vec::with_capacity(chunk.len()),
@@ -201,7 +204,9 @@ impl Runtime {
                             b.log_dropped += c.log.dropped;
                             b.fuel_used += c.fuel_used;
                         }
-                        Err(e @ PluginError::InvalidConfig(_)) => return Err(e),
+                        Err(e @ (PluginError::InvalidConfig(_) | PluginError::Host(_))) => {
+                            return Err(e);
+                        }
                         Err(e) => {
                             failed_in_a_row += usize::from(e.fails_the_batch());
                             b.results.push(Err(e));

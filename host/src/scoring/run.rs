@@ -146,7 +146,10 @@ pub fn run_active(
                 for ((p, plugin), run) in active.iter().zip(&loaded).zip(runs.iter_mut()) {
                     let out = rt
                         .run(plugin, &limits, &p.config, as_of, &chunk, settings.options)
-                        .map_err(|e| StoreError::Invalid(format!("{}: {e}", p.plugin.name)))?;
+                        .map_err(|e| StoreError::Plugin {
+                            plugin: p.plugin.name.clone(),
+                            error: e,
+                        })?;
                     if p.plugin.kind == PluginKind::HealthModel {
                         for (a, r) in chunk.iter_mut().zip(&out.results) {
                             if let Ok(Output::Health(h)) = r {
@@ -183,10 +186,15 @@ pub fn run_active(
             Ok(runs)
         }
         Err(e) => {
+            // Mark every run failed even if one of these writes fails too;
+            // the original error is the one reported.
             for run in &mut runs {
-                store.fail_run(run, &e.to_string())?;
+                let _ = store.fail_run(run, &e.to_string());
             }
-            Err(e.into())
+            Err(match e {
+                StoreError::Plugin { plugin, error } => RunError::Plugin { plugin, error },
+                other => other.into(),
+            })
         }
     }
 }
