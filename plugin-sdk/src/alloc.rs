@@ -48,12 +48,26 @@ impl Bump {
         if needed_end <= self.end.get() {
             return true;
         }
-        let pages = (needed_end - self.end.get()).div_ceil(PAGE).max(STEP_PAGES);
-        if core::arch::wasm32::memory_grow(0, pages) == usize::MAX {
-            return false;
+        let exact = (needed_end - self.end.get()).div_ceil(PAGE);
+        // A 1 MiB step when the limit allows it, else exactly what is needed.
+        for pages in [exact.max(STEP_PAGES), exact] {
+            let previous = core::arch::wasm32::memory_grow(0, pages);
+            if previous == usize::MAX {
+                continue;
+            }
+            if previous * PAGE != self.end.get() {
+                // Someone else (wasi-libc's own malloc) grew memory since our
+                // last step: what lies between is theirs; start after it.
+                // The caller recomputes its block in the new region.
+                let start = previous * PAGE;
+                self.next.set(start);
+                self.end.set(start + pages * PAGE);
+                return true;
+            }
+            self.end.set(self.end.get() + pages * PAGE);
+            return true;
         }
-        self.end.set(self.end.get() + pages * PAGE);
-        true
+        false
     }
 
     #[cfg(not(target_arch = "wasm32"))]
@@ -73,15 +87,22 @@ unsafe impl GlobalAlloc for Bump {
         if self.end.get() == 0 && !self.grow(0) {
             return core::ptr::null_mut();
         }
-        let start = (self.next.get() + layout.align() - 1) & !(layout.align() - 1);
-        let Some(end) = start.checked_add(layout.size()) else {
-            return core::ptr::null_mut();
-        };
-        if !self.grow(end) {
-            return core::ptr::null_mut();
+        // Growing can move the free region (see `grow`), so the block is
+        // placed again after each growth.
+        for _ in 0..3 {
+            let start = (self.next.get() + layout.align() - 1) & !(layout.align() - 1);
+            let Some(end) = start.checked_add(layout.size()) else {
+                return core::ptr::null_mut();
+            };
+            if end <= self.end.get() {
+                self.next.set(end);
+                return start as *mut u8;
+            }
+            if !self.grow(end) {
+                return core::ptr::null_mut();
+            }
         }
-        self.next.set(end);
-        start as *mut u8
+        core::ptr::null_mut()
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
@@ -92,14 +113,14 @@ unsafe impl GlobalAlloc for Bump {
     }
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        // The newest block grows in place.
+        // The newest block grows (or shrinks) in place while the region has
+        // room; past it, a new block and a copy (growth may move the region).
         if ptr as usize + layout.size() == self.next.get() {
             let end = ptr as usize + new_size;
-            if end <= self.next.get() || self.grow(end) {
+            if end <= self.end.get() {
                 self.next.set(end);
                 return ptr;
             }
-            return core::ptr::null_mut();
         }
         // SAFETY: the caller upholds GlobalAlloc::realloc's contract.
         unsafe {
