@@ -263,11 +263,10 @@ impl Summary {
                     }
                 }
                 for (id, segs) in &b {
-                    let new = n.get(id);
-                    for s in segs
-                        .iter()
-                        .filter(|s| !new.is_some_and(|nw| nw.contains(s)))
-                    {
+                    // An account without segments now because its segmenter
+                    // failed has not left anything: only scored ones count.
+                    let Some(new) = n.get(id) else { continue };
+                    for s in segs.iter().filter(|s| !new.contains(s)) {
                         changes.entry(s).or_insert_with(|| entry(s)).left += 1;
                     }
                 }
