@@ -212,6 +212,17 @@ pub fn results(ctx: &Ctx, args: ResultsArgs) -> Result<(), CliError> {
         t.row(vec![r.account_id.clone(), value, detail]);
     }
     t.print(ctx.format);
+    let run = store.run(&ctx.tenant, id)?;
+    if ctx.format == Format::Table && !run.log.is_empty() {
+        println!(
+            "\nPlugin log ({} lines kept, {} dropped)",
+            run.log.len(),
+            run.log_dropped
+        );
+        for line in &run.log {
+            println!("  {:<6} {}", line.level, line.message);
+        }
+    }
     Ok(())
 }
 

@@ -167,7 +167,7 @@ pub fn run_active(
                         .map(|a| a.id.clone())
                         .zip(out.results)
                         .collect();
-                    store.write_results(run, &results, out.fuel_used)?;
+                    store.write_results(run, &results, out.fuel_used, out.log, out.log_dropped)?;
                 }
                 done += chunk.len() as u64;
                 progress(done);

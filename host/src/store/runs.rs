@@ -14,7 +14,7 @@ use super::keys::tenant_key;
 use super::plugins::InstalledPlugin;
 use super::{Store, StoreError, codec, now_ms};
 use crate::runtime::types::{Forecast, Health, Propensity, Segment};
-use crate::runtime::{Output, PluginError, PluginKind};
+use crate::runtime::{LogLine, Output, PluginError, PluginKind};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -67,7 +67,17 @@ pub struct RunRecord {
     pub errors: BTreeMap<String, u64>,
     /// Fuel used by every call.
     pub fuel_used: u64,
+    /// The plugin's log lines (stdout, stderr, `log`), the first
+    /// [`RUN_LOG_LINES`] of the run, for the analyst reading why.
+    #[serde(default)]
+    pub log: Vec<LogLine>,
+    /// Log lines not kept (past the per-call limits or [`RUN_LOG_LINES`]).
+    #[serde(default)]
+    pub log_dropped: u64,
 }
+
+/// Log lines kept with a run.
+pub const RUN_LOG_LINES: usize = 500;
 
 /// One account's stored result.
 #[derive(Debug, Clone, PartialEq)]
@@ -148,6 +158,8 @@ impl Store {
             ok: 0,
             errors: BTreeMap::new(),
             fuel_used: 0,
+            log: Vec::new(),
+            log_dropped: 0,
         };
         self.runs
             .insert(run_key(tenant, run.id), codec::encode_json(&run))?;
@@ -162,7 +174,12 @@ impl Store {
         run: &mut RunRecord,
         results: &[(String, Result<Output, PluginError>)],
         fuel_used: u64,
+        log: Vec<LogLine>,
+        log_dropped: u64,
     ) -> Result<(), StoreError> {
+        let room = RUN_LOG_LINES.saturating_sub(run.log.len());
+        run.log_dropped += log_dropped + log.len().saturating_sub(room) as u64;
+        run.log.extend(log.into_iter().take(room));
         let prefix = result_prefix(&run.tenant, run.id);
         let mut batch = sled::Batch::default();
         let mut sorted: Vec<&(String, Result<Output, PluginError>)> = results.iter().collect();

@@ -243,6 +243,11 @@ fn results_are_visible_only_once_the_run_completes() {
             ("b".into(), Err(PluginError::BadOutput("nan".into()))),
         ],
         10,
+        vec![crate::runtime::LogLine {
+            level: "warn".into(),
+            message: "b has no seats".into(),
+        }],
+        3,
     )
     .unwrap();
     assert!(
@@ -265,6 +270,8 @@ fn results_are_visible_only_once_the_run_completes() {
         (2, 1, 1, 10)
     );
     assert_eq!(stored.plugin_hash, "h1");
+    assert_eq!((stored.log.len(), stored.log_dropped), (1, 3));
+    assert_eq!(stored.log[0].message, "b has no seats");
 }
 
 #[test]
@@ -277,7 +284,7 @@ fn a_run_interrupted_by_a_crash_is_failed_at_the_next_open() {
             .add_plugin("t", "h1", b"one", &meta("p", "1.0.0"))
             .unwrap();
         let mut run = s.start_run("t", &p, "{}", 300).unwrap();
-        s.write_results(&mut run, &[("a".into(), health(80.0))], 1)
+        s.write_results(&mut run, &[("a".into(), health(80.0))], 1, vec![], 0)
             .unwrap();
         s.flush().unwrap();
         run.id
@@ -311,7 +318,7 @@ fn results_in_blocks_are_found_one_by_one_and_all_together() {
             .iter()
             .map(|id| (id.clone(), health(id[5..].parse::<f64>().unwrap() / 100.0)))
             .collect();
-        s.write_results(&mut run, &results, 0).unwrap();
+        s.write_results(&mut run, &results, 0, vec![], 0).unwrap();
     }
     s.complete_run(&mut run).unwrap();
     let all = s.results("t", run.id).unwrap();

@@ -483,3 +483,47 @@ fn the_operator_sets_limits_in_a_file_and_per_tenant_never_above() {
     assert_eq!(out.code, 2);
     assert!(out.stderr.contains("fuel"), "{}", out.stderr);
 }
+
+#[test]
+fn a_plugins_log_is_kept_with_its_run_within_bounds() {
+    let cli = Cli::new();
+    setup_with_pack(&cli);
+    cli.ok(&[
+        "plugin",
+        "add",
+        &cli.plugin_file("hostile", vitals_e2e::HOSTILE_HEALTH),
+        "--activate",
+    ]);
+    cli.ok(&[
+        "plugin",
+        "config",
+        "hostile-health",
+        "--set",
+        r#"{"mode": "log-flood"}"#,
+    ]);
+    let runs = cli
+        .ok(&[
+            "--json",
+            "run",
+            "--as-of",
+            "2026-01-01",
+            "--plugin",
+            "hostile-health",
+        ])
+        .json();
+    let run = &runs[0];
+    assert_eq!(run["ok"], 3, "{run}");
+    let log = run["log"].as_array().unwrap();
+    assert_eq!(log.len(), 500, "kept up to the run's bound");
+    assert!(
+        log[0]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("flood line"),
+        "{}",
+        log[0]
+    );
+    assert!(run["log_dropped"].as_u64().unwrap() > 1_000_000);
+    let table = cli.ok(&["results", "--run", &run["id"].to_string()]).stdout;
+    assert!(table.contains("Plugin log (500 lines kept"), "{table}");
+}
