@@ -262,11 +262,6 @@ fn classify(err: wasmtime::Error, store: &Store<CallState>, limits: &Limits) -> 
     {
         return PluginError::Host(format!("{err:#}"));
     }
-    if store.data().limiter.refused {
-        return PluginError::MemoryLimit {
-            limit_bytes: limits.memory_bytes,
-        };
-    }
     match err.downcast_ref::<Trap>() {
         Some(Trap::OutOfFuel) => return PluginError::FuelExhausted { fuel: limits.fuel },
         Some(Trap::Interrupt) => {
@@ -275,6 +270,14 @@ fn classify(err: wasmtime::Error, store: &Store<CallState>, limits: &Limits) -> 
             };
         }
         _ => {}
+    }
+    // After fuel and the deadline: a guest that survived a refused growth
+    // (the SDK's allocator retries with fewer pages) and then looped ran out
+    // of fuel or time, not memory.
+    if store.data().limiter.refused {
+        return PluginError::MemoryLimit {
+            limit_bytes: limits.memory_bytes,
+        };
     }
     let backtrace = err
         .downcast_ref::<wasmtime::WasmBacktrace>()

@@ -31,7 +31,7 @@ pub struct BandSummary {
     pub now: BandCounts,
     /// Band counts of the previous run, if any.
     pub before: Option<BandCounts>,
-    /// Accounts Red now and not Red (or not scored) in the previous run.
+    /// Accounts Red now that were scored, and not Red, in the previous run.
     pub turned_red: Vec<String>,
 }
 
@@ -217,10 +217,9 @@ impl Summary {
                 };
                 let mut turned_red: Vec<String> = per_now
                     .iter()
+                    // Turned: scored in the previous run, and not Red then.
                     .filter(|(id, band)| {
-                        **band == Band::Red
-                            && before.is_some()
-                            && per_before.get(**id) != Some(&Band::Red)
+                        **band == Band::Red && per_before.get(**id).is_some_and(|b| *b != Band::Red)
                     })
                     .map(|(id, _)| id.to_string())
                     .collect();
