@@ -323,3 +323,156 @@ impl Summary {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::runtime::types::{Health, PluginMetadata, Segment};
+    use crate::runtime::{Output, PluginError};
+
+    fn meta(name: &str, kind: PluginKind) -> PluginMetadata {
+        PluginMetadata {
+            name: name.into(),
+            version: "1.0.0".into(),
+            kind,
+            description: String::new(),
+            config_schema: "{}".into(),
+            reads: vec![],
+        }
+    }
+
+    fn health(band: Band) -> Result<Output, PluginError> {
+        Ok(Output::Health(Health {
+            score: 50.0,
+            band,
+            factors: vec![],
+        }))
+    }
+
+    fn segments(names: &[&str]) -> Result<Output, PluginError> {
+        Ok(Output::Segments {
+            segments: names
+                .iter()
+                .map(|n| Segment {
+                    name: (*n).into(),
+                    reason: String::new(),
+                })
+                .collect(),
+        })
+    }
+
+    fn stored_run(
+        store: &Store,
+        kind: PluginKind,
+        name: &str,
+        as_of: i32,
+        results: Vec<(&str, Result<Output, PluginError>)>,
+    ) {
+        let plugin = store
+            .add_plugin("t", name, name.as_bytes(), &meta(name, kind))
+            .unwrap();
+        let mut run = store.start_run("t", &plugin, "{}", as_of).unwrap();
+        let results: Vec<(String, Result<Output, PluginError>)> = results
+            .into_iter()
+            .map(|(a, r)| (a.to_string(), r))
+            .collect();
+        store
+            .write_results(&mut run, &results, 0, vec![], 0)
+            .unwrap();
+        store.complete_run(&mut run).unwrap();
+    }
+
+    #[test]
+    fn changes_are_counted_against_the_previous_run() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        store.create_tenant("t", "T").unwrap();
+        let health_kind = PluginKind::HealthModel;
+        stored_run(
+            &store,
+            health_kind,
+            "h",
+            100,
+            vec![
+                ("a", health(Band::Green)),
+                ("b", health(Band::Red)),
+                ("c", health(Band::Yellow)),
+            ],
+        );
+        stored_run(
+            &store,
+            health_kind,
+            "h",
+            200,
+            vec![
+                ("a", health(Band::Red)),
+                ("b", health(Band::Red)),
+                ("c", health(Band::Yellow)),
+                ("new", health(Band::Red)),
+            ],
+        );
+        let seg = PluginKind::Segmenter;
+        stored_run(
+            &store,
+            seg,
+            "s",
+            100,
+            vec![
+                ("a", segments(&["adoption"])),
+                ("b", segments(&["at-risk"])),
+                ("c", segments(&["advocate"])),
+            ],
+        );
+        stored_run(
+            &store,
+            seg,
+            "s",
+            200,
+            vec![
+                ("a", segments(&["at-risk"])),
+                ("b", segments(&["at-risk"])),
+                (
+                    "c",
+                    Err(PluginError::Trap {
+                        message: "boom".into(),
+                        backtrace: None,
+                    }),
+                ),
+            ],
+        );
+        let s = Summary::build(&store, "t", 90, 10).unwrap();
+        let h = s.health.unwrap();
+        assert_eq!(
+            h.now,
+            BandCounts {
+                green: 0,
+                yellow: 1,
+                red: 3
+            }
+        );
+        assert_eq!(
+            h.before,
+            Some(BandCounts {
+                green: 1,
+                yellow: 1,
+                red: 1
+            })
+        );
+        // b was already Red; "new" was not scored before.
+        assert_eq!(h.turned_red, ["a"]);
+        let by: std::collections::HashMap<&str, &SegmentChange> =
+            s.segments.iter().map(|c| (c.segment.as_str(), c)).collect();
+        assert_eq!(
+            (
+                by["at-risk"].size,
+                by["at-risk"].entered,
+                by["at-risk"].left
+            ),
+            (2, 1, 0)
+        );
+        assert_eq!((by["adoption"].size, by["adoption"].left), (0, 1));
+        // c's segmenter failed now: it has not left "advocate".
+        assert!(!by.contains_key("advocate"), "{:?}", s.segments);
+        assert_eq!(s.errors.get("s/trap"), Some(&1));
+    }
+}
