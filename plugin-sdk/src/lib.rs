@@ -11,6 +11,12 @@
 //! You implement one function per account; the SDK handles batching, the
 //! configuration schema (derived from your config type) and the exports.
 //!
+//! The sandbox is deterministic: the wall clock reads the run's as-of, the
+//! monotonic clock never moves (sleeping returns at once), and randomness is
+//! seeded the same for every call. A call is one batch, so a plugin that
+//! draws random numbers per account gets numbers that depend on the account's
+//! place in its batch: score from the account's data, not from randomness.
+//!
 //! A complete health model:
 //!
 //! ```
