@@ -52,6 +52,25 @@ pub enum PluginCommand {
     },
 }
 
+/// The tenant's configuration of `name` must fit `version`'s schema before
+/// that version becomes active (by activation or rollback).
+fn config_fits(
+    ctx: &Ctx,
+    store: &crate::store::Store,
+    name: &str,
+    version: &str,
+) -> Result<(), CliError> {
+    let target = store.plugin(&ctx.tenant, name, Some(version))?;
+    let loaded = ctx.runtime()?.load(&store.component(&target.hash)?)?;
+    let config = store.plugin_config(&ctx.tenant, name)?;
+    loaded.check_config(&config).map_err(|e| {
+        CliError::bad(format!(
+            "the configuration of {name} does not fit {version}: {e}"
+        ))
+        .hint("set a fitting one with `vitals plugin config NAME --set JSON` first")
+    })
+}
+
 pub fn run(ctx: &Ctx, cmd: PluginCommand) -> Result<(), CliError> {
     let store = ctx.store()?;
     match cmd {
@@ -133,31 +152,13 @@ pub fn run(ctx: &Ctx, cmd: PluginCommand) -> Result<(), CliError> {
             );
         }
         PluginCommand::Activate { name, version } => {
-            let p = store.plugin(&ctx.tenant, &name, Some(&version))?;
-            let rt = ctx.runtime()?;
-            let loaded = rt.load(&store.component(&p.hash)?)?;
-            let config = store.plugin_config(&ctx.tenant, &name)?;
-            loaded.check_config(&config).map_err(|e| {
-                CliError::bad(format!(
-                    "the configuration of {name} does not fit {version}: {e}"
-                ))
-                .hint("set a fitting one with `vitals plugin config NAME --set JSON` first")
-            })?;
+            config_fits(ctx, &store, &name, &version)?;
             let p = store.activate(&ctx.tenant, &name, &version)?;
             println!("{} {} is active", p.name, p.version);
         }
         PluginCommand::Rollback { name } => {
-            // The tenant's configuration must fit the version rolled back to.
             if let Some(version) = store.rollback_target(&ctx.tenant, &name)? {
-                let target = store.plugin(&ctx.tenant, &name, Some(&version))?;
-                let loaded = ctx.runtime()?.load(&store.component(&target.hash)?)?;
-                let config = store.plugin_config(&ctx.tenant, &name)?;
-                loaded.check_config(&config).map_err(|e| {
-                    CliError::bad(format!(
-                        "the configuration of {name} does not fit {version}: {e}"
-                    ))
-                    .hint("set a fitting one with `vitals plugin config NAME --set JSON` first")
-                })?;
+                config_fits(ctx, &store, &name, &version)?;
             }
             let p = store.rollback(&ctx.tenant, &name)?;
             println!("{} rolled back to {}", p.name, p.version);
