@@ -264,29 +264,6 @@ pub fn rows(accounts: &[Account]) -> Vec<IngestRow> {
     out
 }
 
-/// The account as it looked at `at`: its latest snapshot at or before then
-/// becomes current, later snapshots are dropped. `None` if it had no snapshot yet.
-pub fn as_it_was(account: &Account, at: i32) -> Option<Account> {
-    let mut all: Vec<&Snapshot> = account
-        .history
-        .iter()
-        .chain(std::iter::once(&account.current))
-        .filter(|s| s.as_of <= at)
-        .collect();
-    let current = all.pop()?.clone();
-    Some(Account {
-        current,
-        history: all.into_iter().cloned().collect(),
-        health: account
-            .health
-            .iter()
-            .filter(|h| h.as_of <= at)
-            .cloned()
-            .collect(),
-        ..account.clone()
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -306,17 +283,5 @@ mod tests {
             assert!(dates.windows(2).all(|w| w[0] < w[1]), "{dates:?}");
             assert_eq!(acct.current.as_of, 20_454);
         }
-    }
-
-    #[test]
-    fn as_it_was_drops_later_snapshots() {
-        let a = generate(50, 20_454, 1)
-            .into_iter()
-            .find(|a| a.history.len() >= 2)
-            .unwrap();
-        let past = as_it_was(&a, 20_454 - QUARTER).unwrap();
-        assert_eq!(past.current.as_of, 20_454 - QUARTER);
-        assert_eq!(past.history.len(), a.history.len() - 1);
-        assert!(as_it_was(&a, 0).is_none());
     }
 }

@@ -67,6 +67,11 @@ pub fn run_active(
     mut progress: impl FnMut(u64),
 ) -> Result<Vec<RunRecord>, RunError> {
     let mut active: Vec<ActivePlugin> = store.active_plugins(tenant)?;
+    // The tenant's health model, whether or not this invocation runs it.
+    let health_model = active
+        .iter()
+        .find(|p| p.plugin.kind == PluginKind::HealthModel)
+        .map(|p| p.plugin.name.clone());
     if let Some(name) = only {
         active.retain(|p| p.plugin.name == name);
         if active.is_empty() {
@@ -96,11 +101,6 @@ pub fn run_active(
     // The health the other kinds read: the tenant's active health model's
     // earlier runs, and its run at this very instant too when this
     // invocation does not score health itself.
-    let health_model = store
-        .active_plugins(tenant)?
-        .into_iter()
-        .find(|p| p.plugin.kind == PluginKind::HealthModel)
-        .map(|p| p.plugin.name);
     let scoring_health = active
         .iter()
         .any(|p| p.plugin.kind == PluginKind::HealthModel);

@@ -2,7 +2,7 @@
 
 use std::sync::{Arc, OnceLock};
 use vitals::runtime::types::{Attributes, Band, HealthPoint, Metric, Snapshot};
-use vitals::runtime::{Account, Plugin, Runtime, RuntimeConfig};
+use vitals::runtime::{Account, Limits, Plugin, RunOptions, RunOutput, Runtime, RuntimeConfig};
 
 /// 2026-01-01 as days since 1970-01-01.
 pub const AS_OF: i32 = 20_454;
@@ -16,6 +16,20 @@ pub fn runtime() -> &'static Runtime {
 pub fn reference(name: &str) -> Arc<Plugin> {
     let bytes = vitals_reference_pack::component(name).expect("reference plugin");
     runtime().load(bytes).expect("reference plugin loads")
+}
+
+/// Runs a plugin with the operator's limits and the default batching.
+pub fn run_default(plugin: &Plugin, config: &str, accounts: &[Account]) -> RunOutput {
+    runtime()
+        .run(
+            plugin,
+            &Limits::default(),
+            config,
+            AS_OF,
+            accounts,
+            RunOptions::default(),
+        )
+        .expect("run")
 }
 
 pub fn hostile() -> Arc<Plugin> {

@@ -56,16 +56,7 @@ fn reference_components_import_only_the_allowed_interfaces() {
 
 fn run(name: &str, config: &str, accounts: &[vitals::runtime::Account]) -> Vec<Output> {
     let p = reference(name);
-    let out = runtime()
-        .run(
-            &p,
-            &Limits::default(),
-            config,
-            AS_OF,
-            accounts,
-            RunOptions::default(),
-        )
-        .unwrap();
+    let out = run_default(&p, config, accounts);
     out.results.into_iter().map(|r| r.unwrap()).collect()
 }
 

@@ -189,16 +189,7 @@ fn a_trap_fails_only_its_batch_and_the_retry_names_the_account() {
 fn a_good_tenant_is_unaffected_by_a_hostile_one_running_at_once() {
     let accounts = mixed(2000);
     let weighted = reference("weighted-health");
-    let alone = runtime()
-        .run(
-            &weighted,
-            &Limits::default(),
-            "{}",
-            AS_OF,
-            &accounts,
-            RunOptions::default(),
-        )
-        .unwrap();
+    let alone = run_default(&weighted, "{}", &accounts);
     let (good, _) = std::thread::scope(|s| {
         let hostile = s.spawn(|| {
             for mode in ["loop", "memory-bomb", "panic", "recursion"] {
@@ -238,16 +229,7 @@ fn the_same_inputs_give_byte_identical_outputs() {
     ] {
         let p = reference(name);
         let run = || {
-            let out = runtime()
-                .run(
-                    &p,
-                    &Limits::default(),
-                    "{}",
-                    AS_OF,
-                    &accounts,
-                    RunOptions::default(),
-                )
-                .unwrap();
+            let out = run_default(&p, "{}", &accounts);
             let ok: Vec<Output> = out.results.into_iter().map(|r| r.unwrap()).collect();
             serde_json::to_vec(&ok).unwrap()
         };
@@ -376,16 +358,7 @@ fn a_batch_over_the_memory_limit_is_retried_account_by_account() {
         "{:?}",
         out.results.iter().find(|r| r.is_err())
     );
-    let roomy = runtime()
-        .run(
-            &weighted,
-            &Limits::default(),
-            "{}",
-            AS_OF,
-            &accounts,
-            RunOptions::default(),
-        )
-        .unwrap();
+    let roomy = run_default(&weighted, "{}", &accounts);
     assert_eq!(out.results, roomy.results);
 }
 
