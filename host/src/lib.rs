@@ -24,10 +24,13 @@
 //! ```
 
 pub mod cli;
+pub mod client;
 pub mod config;
 pub mod demo;
 pub mod ingest;
 pub mod model;
 pub mod runtime;
 pub mod scoring;
+pub mod server;
+pub mod service;
 pub mod store;

@@ -6,7 +6,7 @@ use crate::runtime::types::{Attributes, Snapshot};
 use serde::{Deserialize, Serialize};
 
 /// What happened to an account at a date.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum OutcomeKind {
     /// The contract renewed.
@@ -43,7 +43,7 @@ impl OutcomeKind {
 }
 
 /// An account's outcome: the backtests' ground truth and NRR's inputs.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Outcome {
     /// The day it happened (days since 1970-01-01).
     pub date: i32,
@@ -71,7 +71,7 @@ pub struct IngestRow {
 }
 
 /// A record that could not be read, with where and why.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema, serde::Deserialize)]
 pub struct RowError {
     /// 1-based line (or element) number.
     pub line: usize,

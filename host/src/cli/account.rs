@@ -3,7 +3,7 @@
 use super::context::{CliError, Ctx};
 use super::output::{Format, Table, money, print_json};
 use crate::runtime::{Output, PluginKind};
-use crate::store::RunStatus;
+use crate::service::AccountDetail;
 
 /// `vitals account ...`.
 #[derive(Debug, clap::Subcommand)]
@@ -14,36 +14,34 @@ pub enum AccountCommand {
         /// The account id.
         id: String,
     },
+    /// Scores the account now with the active plugins (nothing is stored):
+    /// what a CRM asking in real time gets.
+    Score {
+        /// The account id.
+        id: String,
+        /// Score as of this date (YYYY-MM-DD; default today).
+        #[arg(long)]
+        as_of: Option<String>,
+    },
 }
 
 pub fn run(ctx: &Ctx, cmd: AccountCommand) -> Result<(), CliError> {
-    let AccountCommand::Show { id } = cmd;
-    let store = ctx.store()?;
-    let attributes = store.account(&ctx.tenant, &id)?;
-    let history = store.history(&ctx.tenant, &id)?;
-    let outcomes = store.outcomes(&ctx.tenant, &id)?;
-    let mut runs: Vec<_> = store
-        .runs(&ctx.tenant)?
-        .into_iter()
-        .filter(|r| r.status == RunStatus::Complete)
-        .collect();
-    runs.sort_by_key(|r| (r.as_of, r.id));
-    let mut scored = Vec::new();
-    for r in &runs {
-        if let Some(result) = store.result(&ctx.tenant, r.id, &id)? {
-            scored.push((r, result));
-        }
-    }
+    let id = match cmd {
+        AccountCommand::Show { id } => id,
+        AccountCommand::Score { id, as_of } => return score(ctx, &id, as_of.as_deref()),
+    };
+    let detail = ctx.api()?.account(&ctx.tenant, &id)?;
     if ctx.format == Format::Json {
-        let results: Vec<serde_json::Value> = scored
-            .iter()
-            .map(|(r, res)| serde_json::json!({"run": r.id, "plugin": r.plugin, "version": r.version, "plugin_hash": r.plugin_hash, "as_of": vitals_plugin_sdk::date::format(r.as_of), "result": match res { Ok(o) => serde_json::to_value(o).unwrap_or_default(), Err(e) => serde_json::json!({"error": e}) }}))
-            .collect();
-        print_json(
-            &serde_json::json!({"id": id, "attributes": attributes, "history": history, "outcomes": outcomes, "results": results}),
-        );
+        print_json(&detail);
         return Ok(());
     }
+    let AccountDetail {
+        attributes,
+        history,
+        outcomes,
+        results: scored,
+        ..
+    } = detail;
     let fmt = vitals_plugin_sdk::date::format;
     println!("{id}  {}", attributes.name.clone().unwrap_or_default());
     println!(
@@ -80,28 +78,29 @@ pub fn run(ctx: &Ctx, cmd: AccountCommand) -> Result<(), CliError> {
     t.print(ctx.format);
     println!("\nScores over time");
     let mut t = Table::new(vec!["as of", "run", "plugin", "value", "detail"]);
-    for (r, res) in &scored {
-        let (value, detail) = super::run::describe(res);
+    for r in &scored {
+        let (value, detail) = super::run::describe(&r.result.result());
         t.row(vec![
-            fmt(r.as_of),
-            r.id.to_string(),
+            r.as_of.clone(),
+            r.run.to_string(),
             format!("{} {}", r.plugin, r.version),
             value,
             detail,
         ]);
     }
     t.print(ctx.format);
-    if let Some((r, Ok(Output::Health(h)))) = scored
+    if let Some((r, Some(Output::Health(h)))) = scored
         .iter()
         .rev()
-        .find(|(r, _)| r.kind == PluginKind::HealthModel)
+        .find(|r| r.kind == PluginKind::HealthModel)
+        .map(|r| (r, r.result.output.as_ref()))
     {
         println!(
             "\nWhy {:.1} ({}) as of {} (run {}, plugin sha-256 {}):",
             h.score,
             h.band,
-            fmt(r.as_of),
-            r.id,
+            r.as_of,
+            r.run,
             &r.plugin_hash[..12]
         );
         let mut t = Table::new(vec!["factor", "group", "value", "weight", "points"]);
@@ -116,10 +115,11 @@ pub fn run(ctx: &Ctx, cmd: AccountCommand) -> Result<(), CliError> {
         }
         t.print(ctx.format);
     }
-    if let Some((_, Ok(Output::Segments { segments }))) = scored
+    if let Some(Some(Output::Segments { segments })) = scored
         .iter()
         .rev()
-        .find(|(r, _)| r.kind == PluginKind::Segmenter)
+        .find(|r| r.kind == PluginKind::Segmenter)
+        .map(|r| r.result.output.as_ref())
     {
         println!("\nSegments");
         for s in segments {
@@ -137,5 +137,32 @@ pub fn run(ctx: &Ctx, cmd: AccountCommand) -> Result<(), CliError> {
             );
         }
     }
+    Ok(())
+}
+
+fn score(ctx: &Ctx, id: &str, as_of: Option<&str>) -> Result<(), CliError> {
+    if let Some(d) = as_of {
+        super::context::date_arg("--as-of", d)?;
+    }
+    let report = ctx.api()?.score(&ctx.tenant, id, as_of)?;
+    if ctx.format == Format::Json {
+        print_json(&report);
+        return Ok(());
+    }
+    println!(
+        "{} scored as of {} (not stored)",
+        report.account, report.as_of
+    );
+    let mut t = Table::new(vec!["plugin", "kind", "value", "detail"]);
+    for r in &report.results {
+        let (value, detail) = super::run::describe(&r.result.result());
+        t.row(vec![
+            format!("{} {}", r.plugin, r.version),
+            r.kind.to_string(),
+            value,
+            detail,
+        ]);
+    }
+    t.print(ctx.format);
     Ok(())
 }

@@ -2,8 +2,10 @@
 //! format, and errors classified into exit codes.
 
 use super::output::Format;
+use crate::client::Client;
 use crate::config::HostConfig;
 use crate::runtime::{PluginError, Runtime};
+use crate::service::{Api, Service};
 use crate::store::{Store, StoreError};
 use std::path::PathBuf;
 
@@ -72,6 +74,29 @@ impl From<crate::scoring::RunError> for CliError {
     }
 }
 
+impl From<crate::service::ApiError> for CliError {
+    fn from(e: crate::service::ApiError) -> Self {
+        let message = e.body.message.clone();
+        let err = if e.is_client_error() {
+            CliError::bad(message)
+        } else {
+            CliError::internal(message)
+        };
+        match e.body.code.as_str() {
+            "not-found" if e.body.message.starts_with("tenant ") => {
+                err.hint("create it with `vitals tenant create ID` (or `vitals init`)")
+            }
+            "rejected" => err.hint(
+                "fix them, or pass --rejects FILE to load the valid records and set the bad ones aside",
+            ),
+            "nothing-to-run" => err.hint("add a plugin with `vitals plugin add FILE --activate`"),
+            "unauthorized" => err.hint("set VITALS_KEY or --key-file to a key issued for this server"),
+            "unreachable" => err.hint("is `vitals serve` running there?"),
+            _ => err,
+        }
+    }
+}
+
 impl From<std::io::Error> for CliError {
     fn from(e: std::io::Error) -> Self {
         CliError::bad(e.to_string())
@@ -84,6 +109,8 @@ pub struct Ctx {
     pub config: Option<PathBuf>,
     pub tenant: String,
     pub format: Format,
+    /// A server to act on instead of the local store, with its key.
+    pub server: Option<(String, String)>,
 }
 
 impl Ctx {
@@ -107,6 +134,31 @@ impl Ctx {
             None if default_path.exists() => HostConfig::load(&default_path).map_err(CliError::bad),
             None => Ok(HostConfig::default()),
         }
+    }
+
+    /// The operations, on the server when `--server` is given, else on the local store.
+    pub fn api(&self) -> Result<Box<dyn Api>, CliError> {
+        match &self.server {
+            Some((url, key)) => Ok(Box::new(Client::new(url, key)?)),
+            None => Ok(Box::new(self.service()?)),
+        }
+    }
+
+    /// The local service (store and runtime).
+    pub fn service(&self) -> Result<Service, CliError> {
+        let store = self.store()?;
+        let runtime = self.runtime()?;
+        Ok(Service::new(store, runtime))
+    }
+
+    /// Fails for commands that only act on a local store.
+    pub fn local_only(&self, command: &str) -> Result<(), CliError> {
+        if self.server.is_some() {
+            return Err(CliError::bad(format!(
+                "`vitals {command}` acts on a local store; drop --server"
+            )));
+        }
+        Ok(())
     }
 
     /// The runtime, with the operator's limits and its compile cache in the data dir.

@@ -3,8 +3,8 @@
 
 use super::context::{CliError, Ctx};
 use super::output::{Format, print_json};
-use crate::ingest::{Format as InputFormat, Mapping, parse};
-use crate::store::{IngestMode, StoreError};
+use crate::ingest::{Format as InputFormat, Mapping};
+use crate::service::IngestQuery;
 use std::io::Read;
 use std::path::PathBuf;
 
@@ -51,16 +51,15 @@ pub fn run(ctx: &Ctx, args: IngestArgs) -> Result<(), CliError> {
             .hint("pass --format csv, ndjson or json")
         })?,
     };
-    let mapping = match args.mapping.as_deref() {
-        None => None,
-        Some("telco") => Some(Mapping::telco()),
+    // A custom mapping file is read here and sent as JSON; `telco` is built in.
+    let (mapping_name, mapping_json) = match args.mapping.as_deref() {
+        None => (None, None),
+        Some("telco") => (Some("telco".to_string()), None),
         Some(path) => {
             let text = std::fs::read_to_string(path)
                 .map_err(|e| CliError::bad(format!("mapping {path}: {e}")))?;
-            Some(
-                Mapping::from_json(&text)
-                    .map_err(|e| CliError::bad(format!("mapping {path}: {e}")))?,
-            )
+            Mapping::from_json(&text).map_err(|e| CliError::bad(format!("mapping {path}: {e}")))?;
+            (None, Some(text))
         }
     };
     let mut input = Vec::new();
@@ -70,27 +69,29 @@ pub fn run(ctx: &Ctx, args: IngestArgs) -> Result<(), CliError> {
         input = std::fs::read(&args.file)
             .map_err(|e| CliError::bad(format!("{}: {e}", args.file.display())))?;
     }
-    let parsed = parse(&input, format, mapping.as_ref());
-    let store = ctx.store()?;
-    let mode = if args.rejects.is_some() {
-        IngestMode::ValidRows
-    } else {
-        IngestMode::AllOrNothing
-    };
-    let report = match store.ingest(&ctx.tenant, &parsed.rows, parsed.errors, mode) {
-        Ok(r) => r,
-        Err(StoreError::Rejected(errors)) => {
-            for e in errors.iter().take(20) {
-                eprintln!("{}: {e}", args.file.display());
+    let query = IngestQuery {
+        format: Some(format.as_str().to_string()),
+        mode: Some(
+            if args.rejects.is_some() {
+                "valid-rows"
+            } else {
+                "all-or-nothing"
             }
-            if errors.len() > 20 {
-                eprintln!("... and {} more", errors.len() - 20);
-            }
-            return Err(CliError::bad(format!("{} bad record(s) in {}: nothing was loaded", rejected_records(&errors), args.file.display()))
-                .hint("fix them, or pass --rejects FILE to load the valid records and set the bad ones aside"));
-        }
-        Err(e) => return Err(e.into()),
+            .into(),
+        ),
+        mapping: mapping_name,
     };
+    let report = ctx
+        .api()?
+        .ingest(&ctx.tenant, input, &query, mapping_json.as_deref())
+        .map_err(|e| {
+            let rejected = e.body.code == "rejected";
+            let mut err = CliError::from(e);
+            if rejected {
+                err.message = format!("{}: {}", args.file.display(), err.message);
+            }
+            err
+        })?;
     if let Some(path) = &args.rejects {
         let mut w = csv::Writer::from_path(path)
             .map_err(|e| CliError::bad(format!("{}: {e}", path.display())))?;

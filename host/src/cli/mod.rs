@@ -1,13 +1,16 @@
-//! The `vitals` command line (clap): one file per command, all acting on a
-//! local store (the embedded default, no server needed).
+//! The `vitals` command line (clap): one file per command, each acting on a
+//! local store (the embedded default, no server needed) or, with
+//! `--server URL`, on a `vitals serve` through the same operations.
 
 mod account;
 mod context;
 mod demo;
 mod ingest;
+mod key;
 mod output;
 mod plugin;
 mod run;
+mod serve;
 mod tenant;
 
 use clap::{Parser, Subcommand};
@@ -30,9 +33,16 @@ pub struct Cli {
     /// The operator's configuration file (TOML; default `<data-dir>/vitals.toml` if present).
     #[arg(long, global = true, env = "VITALS_CONFIG")]
     config: Option<PathBuf>,
-    /// The tenant (company) to act on.
-    #[arg(long, global = true, env = "VITALS_TENANT", default_value = "default")]
-    tenant: String,
+    /// The tenant (company) to act on (default `default`; on a server, the
+    /// tenant of the key).
+    #[arg(long, global = true, env = "VITALS_TENANT")]
+    tenant: Option<String>,
+    /// Act on this server (`http://127.0.0.1:7878`) instead of the local store.
+    #[arg(long, global = true, env = "VITALS_SERVER")]
+    server: Option<String>,
+    /// File holding the API key for --server (else the VITALS_KEY variable).
+    #[arg(long, global = true, env = "VITALS_KEY_FILE")]
+    key_file: Option<PathBuf>,
     /// Print JSON instead of a table.
     #[arg(long, global = true, conflicts_with = "csv")]
     json: bool,
@@ -68,6 +78,11 @@ enum Command {
     Account(account::AccountCommand),
     /// Generate a demo tenant, install the reference pack, run it, print the summaries.
     Demo(demo::DemoArgs),
+    /// Serve the API over HTTP (JSON, OpenAPI at /openapi.json, /metrics).
+    Serve(serve::ServeArgs),
+    /// Issue, list and revoke API keys.
+    #[command(subcommand)]
+    Key(key::KeyCommand),
 }
 
 /// Exit code for bad input (arguments, files, configuration, unknown names).
@@ -85,24 +100,15 @@ pub fn main() -> i32 {
     } else {
         output::Format::Table
     };
-    let ctx = Ctx {
-        data_dir: cli.data_dir,
-        config: cli.config,
-        tenant: cli.tenant,
+    let result = context(
+        cli.data_dir,
+        cli.config,
+        cli.tenant,
+        cli.server,
+        cli.key_file,
         format,
-    };
-    let result: Result<(), CliError> = match cli.command {
-        Command::Init(a) => tenant::init(&ctx, a),
-        Command::Tenant(c) => tenant::run(&ctx, c),
-        Command::Ingest(a) => ingest::run(&ctx, a),
-        Command::Plugin(c) => plugin::run(&ctx, c),
-        Command::Run(a) => run::run(&ctx, a),
-        Command::Results(a) => run::results(&ctx, a),
-        Command::Summary(a) => run::summary(&ctx, a),
-        Command::Forecast(a) => run::forecast(&ctx, a),
-        Command::Account(c) => account::run(&ctx, c),
-        Command::Demo(a) => demo::run(&ctx, a),
-    };
+    )
+    .and_then(|ctx| dispatch(&ctx, cli.command));
     match result {
         Ok(()) => 0,
         Err(e) => {
@@ -116,5 +122,63 @@ pub fn main() -> i32 {
                 EXIT_INTERNAL
             }
         }
+    }
+}
+
+/// Resolves the global options: the server and its key, and the tenant
+/// (on a server, the key's own tenant unless one is named).
+fn context(
+    data_dir: PathBuf,
+    config: Option<PathBuf>,
+    tenant: Option<String>,
+    server: Option<String>,
+    key_file: Option<PathBuf>,
+    format: output::Format,
+) -> Result<Ctx, CliError> {
+    let server = match server {
+        None => None,
+        Some(url) => {
+            let key = match key_file {
+                Some(path) => std::fs::read_to_string(&path)
+                    .map_err(|e| CliError::bad(format!("--key-file {}: {e}", path.display())))?,
+                None => std::env::var("VITALS_KEY").map_err(|_| {
+                    CliError::bad("--server needs a key")
+                        .hint("set VITALS_KEY or pass --key-file FILE")
+                })?,
+            };
+            Some((url, key.trim().to_string()))
+        }
+    };
+    let tenant = match (tenant, &server) {
+        (Some(t), _) => t,
+        (None, None) => "default".to_string(),
+        (None, Some((url, key))) => crate::client::Client::new(url, key)?
+            .whoami()?
+            .tenant
+            .unwrap_or_else(|| "default".to_string()),
+    };
+    Ok(Ctx {
+        data_dir,
+        config,
+        tenant,
+        format,
+        server,
+    })
+}
+
+fn dispatch(ctx: &Ctx, command: Command) -> Result<(), CliError> {
+    match command {
+        Command::Init(a) => tenant::init(ctx, a),
+        Command::Tenant(c) => tenant::run(ctx, c),
+        Command::Ingest(a) => ingest::run(ctx, a),
+        Command::Plugin(c) => plugin::run(ctx, c),
+        Command::Run(a) => run::run(ctx, a),
+        Command::Results(a) => run::results(ctx, a),
+        Command::Summary(a) => run::summary(ctx, a),
+        Command::Forecast(a) => run::forecast(ctx, a),
+        Command::Account(c) => account::run(ctx, c),
+        Command::Demo(a) => demo::run(ctx, a),
+        Command::Serve(a) => serve::run(ctx, a),
+        Command::Key(c) => key::run(ctx, c),
     }
 }

@@ -1,9 +1,9 @@
 //! `vitals plugin`: add (validated by the runtime), list, show, activate,
 //! roll back and configure (validated against the plugin's schema).
 
-use super::context::{CliError, Ctx};
-use super::output::{Format, Table, print_json};
-use crate::runtime::content_hash;
+use super::context::{CliError, Ctx, date_arg};
+use super::output::{Format, Table, money, print_json};
+use crate::service::{ShadowReport, ShadowRequest};
 use std::path::PathBuf;
 
 /// `vitals plugin ...`.
@@ -40,6 +40,22 @@ pub enum PluginCommand {
         name: String,
     },
     /// Show or set the tenant's configuration of a plugin.
+    /// Runs an installed candidate version beside the active one on the same
+    /// snapshots (nothing stored but the report) and shows what would change.
+    Shadow {
+        /// The plugin name.
+        name: String,
+        /// The candidate version.
+        version: String,
+        /// The candidate's configuration, JSON (default: the current one).
+        #[arg(long)]
+        config: Option<String>,
+        /// Snapshot instant, YYYY-MM-DD (default: the plugin's latest run).
+        #[arg(long)]
+        as_of: Option<String>,
+    },
+    /// Earlier shadow-run reports, newest first.
+    Shadows,
     Config {
         /// Plugin name.
         name: String,
@@ -54,45 +70,18 @@ pub enum PluginCommand {
 
 /// The tenant's configuration of `name` must fit `version`'s schema before
 /// that version becomes active (by activation or rollback).
-fn config_fits(
-    ctx: &Ctx,
-    store: &crate::store::Store,
-    name: &str,
-    version: &str,
-) -> Result<(), CliError> {
-    let target = store.plugin(&ctx.tenant, name, Some(version))?;
-    let loaded = ctx.runtime()?.load(&store.component(&target.hash)?)?;
-    let config = store.plugin_config(&ctx.tenant, name)?;
-    loaded.check_config(&config).map_err(|e| {
-        CliError::bad(format!(
-            "the configuration of {name} does not fit {version}: {e}"
-        ))
-        .hint("set a fitting one with `vitals plugin config NAME --set JSON` first")
-    })
-}
-
 pub fn run(ctx: &Ctx, cmd: PluginCommand) -> Result<(), CliError> {
-    let store = ctx.store()?;
+    let api = ctx.api()?;
+    let tenant = &ctx.tenant;
     match cmd {
         PluginCommand::Add { file, activate } => {
             let bytes = std::fs::read(&file)
                 .map_err(|e| CliError::bad(format!("{}: {e}", file.display())))?;
-            let rt = ctx.runtime()?;
-            let plugin = rt
-                .load(&bytes)
-                .map_err(|e| CliError::bad(format!("{}: {e}", file.display())))?;
-            let mut installed =
-                store.add_plugin(&ctx.tenant, &content_hash(&bytes), &bytes, &plugin.metadata)?;
-            if activate {
-                let config = store.plugin_config(&ctx.tenant, &installed.name)?;
-                plugin.check_config(&config).map_err(|e| {
-                    CliError::bad(format!(
-                        "the tenant's configuration of {} does not fit this version: {e}",
-                        installed.name
-                    ))
-                })?;
-                installed = store.activate(&ctx.tenant, &installed.name, &installed.version)?;
-            }
+            let installed = api.add_plugin(tenant, bytes, activate).map_err(|e| {
+                let mut err = CliError::from(e);
+                err.message = format!("{}: {}", file.display(), err.message);
+                err
+            })?;
             if ctx.format == Format::Json {
                 print_json(&installed);
             } else {
@@ -107,7 +96,7 @@ pub fn run(ctx: &Ctx, cmd: PluginCommand) -> Result<(), CliError> {
             }
         }
         PluginCommand::List => {
-            let plugins = store.plugins(&ctx.tenant)?;
+            let plugins = api.plugins(tenant)?;
             if ctx.format == Format::Json {
                 print_json(&plugins);
                 return Ok(());
@@ -125,14 +114,12 @@ pub fn run(ctx: &Ctx, cmd: PluginCommand) -> Result<(), CliError> {
             t.print(ctx.format);
         }
         PluginCommand::Show { name, version } => {
-            let p = store.plugin(&ctx.tenant, &name, version.as_deref())?;
-            let config = store.plugin_config(&ctx.tenant, &name)?;
+            let detail = api.plugin(tenant, &name, version.as_deref())?;
             if ctx.format == Format::Json {
-                print_json(
-                    &serde_json::json!({"plugin": p, "config": serde_json::from_str::<serde_json::Value>(&config).unwrap_or_default()}),
-                );
+                print_json(&detail);
                 return Ok(());
             }
+            let p = &detail.plugin;
             println!(
                 "{} {} ({}){}",
                 p.name,
@@ -143,7 +130,8 @@ pub fn run(ctx: &Ctx, cmd: PluginCommand) -> Result<(), CliError> {
             println!("sha-256      {}", p.hash);
             println!("description  {}", p.metadata.description);
             println!("reads        {}", p.metadata.reads.join(", "));
-            println!("config       {config}");
+            println!("versions     {}", detail.versions.join(", "));
+            println!("config       {}", detail.config);
             let schema: serde_json::Value =
                 serde_json::from_str(&p.metadata.config_schema).unwrap_or_default();
             println!(
@@ -152,16 +140,69 @@ pub fn run(ctx: &Ctx, cmd: PluginCommand) -> Result<(), CliError> {
             );
         }
         PluginCommand::Activate { name, version } => {
-            config_fits(ctx, &store, &name, &version)?;
-            let p = store.activate(&ctx.tenant, &name, &version)?;
+            let p = api.activate(tenant, &name, &version)?;
             println!("{} {} is active", p.name, p.version);
         }
         PluginCommand::Rollback { name } => {
-            if let Some(version) = store.rollback_target(&ctx.tenant, &name)? {
-                config_fits(ctx, &store, &name, &version)?;
-            }
-            let p = store.rollback(&ctx.tenant, &name)?;
+            let p = api.rollback(tenant, &name)?;
             println!("{} rolled back to {}", p.name, p.version);
+        }
+        PluginCommand::Shadow {
+            name,
+            version,
+            config,
+            as_of,
+        } => {
+            if let Some(d) = &as_of {
+                date_arg("--as-of", d)?;
+            }
+            let config = config
+                .map(|c| {
+                    serde_json::from_str(&c).map_err(|e| CliError::bad(format!("--config: {e}")))
+                })
+                .transpose()?;
+            let report = api.shadow(
+                tenant,
+                &ShadowRequest {
+                    plugin: name,
+                    version,
+                    config,
+                    as_of,
+                },
+            )?;
+            if ctx.format == Format::Json {
+                print_json(&report);
+            } else {
+                print_shadow(&report, ctx.format);
+            }
+        }
+        PluginCommand::Shadows => {
+            let reports = api.shadow_reports(tenant)?;
+            if ctx.format == Format::Json {
+                print_json(&reports);
+                return Ok(());
+            }
+            let mut t = Table::new(vec![
+                "report",
+                "plugin",
+                "active",
+                "candidate",
+                "as of",
+                "accounts",
+                "changed",
+            ]);
+            for r in reports {
+                t.row(vec![
+                    r.id.to_string(),
+                    r.plugin,
+                    r.active_version,
+                    r.candidate_version,
+                    r.as_of,
+                    r.accounts.to_string(),
+                    r.changed.to_string(),
+                ]);
+            }
+            t.print(ctx.format);
         }
         PluginCommand::Config { name, set, file } => {
             let new = match (set, file) {
@@ -173,18 +214,62 @@ pub fn run(ctx: &Ctx, cmd: PluginCommand) -> Result<(), CliError> {
                 (None, None) => None,
             };
             let Some(config) = new else {
-                println!("{}", store.plugin_config(&ctx.tenant, &name)?);
+                println!("{}", api.config(tenant, &name)?);
                 return Ok(());
             };
-            let p = store.plugin(&ctx.tenant, &name, None)?;
-            let rt = ctx.runtime()?;
-            let loaded = rt.load(&store.component(&p.hash)?)?;
-            loaded
-                .check_config(&config)
-                .map_err(|e| CliError::bad(format!("{name}: {e}")))?;
-            store.set_plugin_config(&ctx.tenant, &name, &config)?;
+            let value: serde_json::Value = serde_json::from_str(&config)
+                .map_err(|e| CliError::bad(format!("{name}: configuration is not JSON: {e}")))?;
+            api.set_config(tenant, &name, &value)?;
             println!("configuration of {name} set");
         }
     }
     Ok(())
+}
+
+/// Prints a shadow-run report for people.
+fn print_shadow(r: &ShadowReport, format: Format) {
+    println!(
+        "Shadow run {}: {} {} (active) vs {} (candidate), as of {}",
+        r.id, r.plugin, r.active_version, r.candidate_version, r.as_of
+    );
+    println!(
+        "  {} accounts, {} change; errors active {:?}, candidate {:?}",
+        r.accounts, r.changed, r.errors_active, r.errors_candidate
+    );
+    for b in &r.band_changes {
+        println!("  {} -> {}: {}", b.from, b.to, b.accounts);
+    }
+    for s in &r.segment_changes {
+        println!(
+            "  segment {:<20} {:>6} -> {:<6} (+{} / -{})",
+            s.segment, s.active, s.candidate, s.entered, s.left
+        );
+    }
+    if let Some(d) = &r.score {
+        println!(
+            "  score delta: mean {:+.3}, mean |d| {:.3}, max |d| {:.3}; {} up, {} down",
+            d.mean, d.mean_abs, d.max_abs, d.up, d.down
+        );
+    }
+    if let Some(f) = &r.forecast {
+        println!(
+            "  forecast: {} accounts change, {} contract ARR affected; expected renewal ARR {} -> {}",
+            f.accounts_changed,
+            money(f.arr_affected),
+            money(f.expected_renewal_arr_active),
+            money(f.expected_renewal_arr_candidate)
+        );
+    }
+    if !r.changes.is_empty() {
+        let mut t = Table::new(vec!["account", "active", "candidate", "delta"]);
+        for c in r.changes.iter().take(20) {
+            t.row(vec![
+                c.account.clone(),
+                c.active.clone(),
+                c.candidate.clone(),
+                c.delta.map_or(String::new(), |d| format!("{d:+.3}")),
+            ]);
+        }
+        t.print(format);
+    }
 }

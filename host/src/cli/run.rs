@@ -3,7 +3,8 @@
 use super::context::{CliError, Ctx, date_arg, today};
 use super::output::{Format, Table, money, print_json};
 use crate::runtime::{Output, PluginKind};
-use crate::scoring::{RunSettings, Summary, forecast_summary, run_active};
+use crate::scoring::Summary;
+use crate::service::{Page, RunRequest};
 use crate::store::RunStatus;
 use std::io::IsTerminal;
 
@@ -73,14 +74,18 @@ fn status_label(s: &RunStatus) -> String {
 }
 
 pub fn run(ctx: &Ctx, args: RunArgs) -> Result<(), CliError> {
-    let as_of = match &args.as_of {
-        Some(d) => date_arg("--as-of", d)?,
-        None => today(),
+    if let Some(d) = &args.as_of {
+        date_arg("--as-of", d)?;
+    }
+    // Locally the progress bar knows how many accounts there are.
+    let (api, total): (Box<dyn crate::service::Api>, u64) = if ctx.server.is_none() {
+        let service = ctx.service()?;
+        let total = service.store.account_count(&ctx.tenant).unwrap_or(0) as u64;
+        (Box::new(service), total)
+    } else {
+        (ctx.api()?, 0)
     };
-    let store = ctx.store()?;
-    let rt = ctx.runtime()?;
-    let total = store.account_count(&ctx.tenant)? as u64;
-    let bar = std::io::stderr().is_terminal().then(|| {
+    let bar = (std::io::stderr().is_terminal() && total > 0).then(|| {
         let b = indicatif::ProgressBar::new(total);
         b.set_style(
             indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} accounts {elapsed}")
@@ -88,19 +93,19 @@ pub fn run(ctx: &Ctx, args: RunArgs) -> Result<(), CliError> {
         );
         b
     });
-    let settings = RunSettings {
-        history_days: args.history_days,
-        ..RunSettings::default()
-    };
     let started = std::time::Instant::now();
-    let runs = run_active(
-        &store,
-        &rt,
+    let runs = api.run(
         &ctx.tenant,
-        as_of,
-        args.plugin.as_deref(),
-        settings,
-        |done| {
+        &RunRequest {
+            plugin: args.plugin.clone(),
+            as_of: Some(
+                args.as_of
+                    .clone()
+                    .unwrap_or_else(|| vitals_plugin_sdk::date::format(today())),
+            ),
+            history_days: Some(args.history_days),
+        },
+        &mut |done| {
             if let Some(b) = &bar {
                 b.set_position(done);
             }
@@ -168,9 +173,9 @@ pub fn describe(result: &Result<Output, crate::runtime::PluginError>) -> (String
 }
 
 pub fn results(ctx: &Ctx, args: ResultsArgs) -> Result<(), CliError> {
-    let store = ctx.store()?;
+    let api = ctx.api()?;
     let Some(id) = args.run else {
-        let runs = store.runs(&ctx.tenant)?;
+        let runs = api.runs(&ctx.tenant)?;
         if ctx.format == Format::Json {
             print_json(&runs);
             return Ok(());
@@ -193,26 +198,32 @@ pub fn results(ctx: &Ctx, args: ResultsArgs) -> Result<(), CliError> {
         t.print(ctx.format);
         return Ok(());
     };
-    let results = store.results(&ctx.tenant, id)?;
+    let page = api.results(
+        &ctx.tenant,
+        id,
+        Page {
+            offset: 0,
+            limit: args.limit,
+        },
+    )?;
     if ctx.format == Format::Json {
-        let out: Vec<serde_json::Value> = results
-            .iter()
-            .take(args.limit)
-            .map(|r| match &r.result {
-                Ok(o) => serde_json::json!({"account": r.account_id, "output": o}),
-                Err(e) => serde_json::json!({"account": r.account_id, "error": e}),
-            })
-            .collect();
-        print_json(&out);
+        print_json(&page.results);
         return Ok(());
     }
     let mut t = Table::new(vec!["account", "value", "detail"]);
-    for r in results.iter().take(args.limit) {
-        let (value, detail) = describe(&r.result);
-        t.row(vec![r.account_id.clone(), value, detail]);
+    for r in &page.results {
+        let (value, detail) = describe(&r.result());
+        t.row(vec![r.account.clone(), value, detail]);
     }
     t.print(ctx.format);
-    let run = store.run(&ctx.tenant, id)?;
+    if page.total > page.results.len() {
+        println!(
+            "({} of {} accounts; --limit N for more)",
+            page.results.len(),
+            page.total
+        );
+    }
+    let run = page.run;
     if ctx.format == Format::Table && !run.log.is_empty() {
         println!(
             "\nPlugin log ({} lines kept, {} dropped)",
@@ -227,8 +238,7 @@ pub fn results(ctx: &Ctx, args: ResultsArgs) -> Result<(), CliError> {
 }
 
 pub fn summary(ctx: &Ctx, args: SummaryArgs) -> Result<(), CliError> {
-    let store = ctx.store()?;
-    let s = Summary::build(&store, &ctx.tenant, args.days, args.top)?;
+    let s = ctx.api()?.summary(&ctx.tenant, args.days, args.top)?;
     if ctx.format == Format::Json {
         print_json(&s);
     } else {
@@ -326,35 +336,32 @@ fn print_forecast(f: &crate::scoring::ForecastSummary) {
 }
 
 pub fn forecast(ctx: &Ctx, args: ForecastArgs) -> Result<(), CliError> {
-    let store = ctx.store()?;
-    let run = store
-        .complete_runs_of_kind(&ctx.tenant, PluginKind::Forecaster)?
-        .into_iter()
-        .max_by_key(|r| (r.as_of, r.id))
-        .ok_or_else(|| {
-            CliError::bad("no complete forecast run yet")
-                .hint("activate a forecaster and `vitals run`")
-        })?;
-    let from = match &args.from {
-        Some(d) => date_arg("--from", d)?,
-        None => run.as_of,
-    };
+    if let Some(d) = &args.from {
+        date_arg("--from", d)?;
+    }
     if args.days < 1 {
         return Err(CliError::bad("--days must be at least 1"));
     }
-    let results = store.results(&ctx.tenant, run.id)?;
-    let f = forecast_summary(&store, &ctx.tenant, &results, from, from + args.days - 1)?;
+    let view = ctx
+        .api()?
+        .forecast(&ctx.tenant, args.from.as_deref(), args.days)
+        .map_err(|e| {
+            let none = e.body.code == "no-forecast";
+            let err = CliError::from(e);
+            if none {
+                err.hint("activate a forecaster and `vitals run`")
+            } else {
+                err
+            }
+        })?;
     if ctx.format == Format::Json {
-        print_json(&f);
+        print_json(&view.summary);
     } else {
         println!(
             "Forecast run {} ({} {}, as of {})",
-            run.id,
-            run.plugin,
-            run.version,
-            vitals_plugin_sdk::date::format(run.as_of)
+            view.run, view.plugin, view.version, view.as_of
         );
-        print_forecast(&f);
+        print_forecast(&view.summary);
     }
     Ok(())
 }

@@ -2,6 +2,7 @@
 
 use super::context::{CliError, Ctx};
 use super::output::{Format, Table, print_json};
+use crate::service::{CreateTenant, LimitsPatch};
 use crate::store::StoreError;
 
 /// Options of `vitals init`.
@@ -40,6 +41,7 @@ pub enum TenantCommand {
 }
 
 pub fn init(ctx: &Ctx, args: InitArgs) -> Result<(), CliError> {
+    ctx.local_only("init")?;
     let store = ctx.store()?;
     match store.create_tenant(&ctx.tenant, args.name.as_deref().unwrap_or(&ctx.tenant)) {
         Ok(_) => println!(
@@ -60,10 +62,10 @@ pub fn init(ctx: &Ctx, args: InitArgs) -> Result<(), CliError> {
 }
 
 pub fn run(ctx: &Ctx, cmd: TenantCommand) -> Result<(), CliError> {
-    let store = ctx.store()?;
+    let api = ctx.api()?;
     match cmd {
         TenantCommand::Create { id, name } => {
-            let t = store.create_tenant(&id, name.as_deref().unwrap_or(&id))?;
+            let t = api.create_tenant(&CreateTenant { id, name })?;
             if ctx.format == Format::Json {
                 print_json(&t);
             } else {
@@ -71,39 +73,28 @@ pub fn run(ctx: &Ctx, cmd: TenantCommand) -> Result<(), CliError> {
             }
         }
         TenantCommand::List => {
-            let tenants = store.tenants()?;
+            let tenants = api.tenants()?;
             if ctx.format == Format::Json {
                 print_json(&tenants);
                 return Ok(());
             }
             let mut t = Table::new(vec!["tenant", "name", "accounts"]);
             for tenant in tenants {
-                let n = store.account_count(&tenant.id)?;
-                t.row(vec![tenant.id, tenant.name, n.to_string()]);
+                t.row(vec![tenant.id, tenant.name, tenant.accounts.to_string()]);
             }
             t.print(ctx.format);
         }
         TenantCommand::Limits { id, set, clear } => {
-            let operator = ctx.host_config()?.limits;
-            if clear {
-                store.set_tenant_limits(&id, None)?;
+            let effective = if clear {
+                api.set_limits(&id, None)?
             } else if let Some(json) = set {
                 // Keys left out keep the operator's value.
-                let mut value = serde_json::to_value(operator).expect("limits serialise");
-                let given: serde_json::Value = serde_json::from_str(&json)
+                let patch: LimitsPatch = serde_json::from_str(&json)
                     .map_err(|e| CliError::bad(format!("--set: {e}")))?;
-                let Some(given) = given.as_object() else {
-                    return Err(CliError::bad("--set: expected a JSON object of limits"));
-                };
-                for (k, v) in given {
-                    value[k] = v.clone();
-                }
-                let limits: crate::runtime::Limits = serde_json::from_value(value)
-                    .map_err(|e| CliError::bad(format!("--set: {e}")))?;
-                store.set_tenant_limits(&id, Some(limits))?;
-            }
-            let tenant = store.tenant(&id)?;
-            let effective = tenant.limits.unwrap_or(operator).capped_by(&operator);
+                api.set_limits(&id, Some(&patch))?
+            } else {
+                api.limits(&id)?
+            };
             if ctx.format == Format::Json {
                 print_json(&effective);
             } else {

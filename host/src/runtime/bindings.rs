@@ -9,7 +9,7 @@ pub mod health_model {
     wasmtime::component::bindgen!({
         path: "../wit",
         world: "vitals:plugin/health-model@0.1.0",
-        additional_derives: [serde::Serialize, serde::Deserialize, PartialEq],
+        additional_derives: [serde::Serialize, serde::Deserialize, PartialEq, utoipa::ToSchema],
     });
 }
 

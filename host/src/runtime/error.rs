@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 /// Why a plugin could not be added or could not produce a result.
-#[derive(Debug, Clone, PartialEq, thiserror::Error, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, thiserror::Error, Serialize, Deserialize, utoipa::ToSchema)]
 // Adjacent tagging: {"kind": "bad-output", "detail": ...}; internal tagging
 // cannot carry the variants that hold a bare message.
 #[serde(tag = "kind", content = "detail", rename_all = "kebab-case")]

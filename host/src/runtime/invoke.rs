@@ -45,7 +45,7 @@ impl KindPre {
 }
 
 /// One account's result, whatever the kind.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum Output {
     /// From a health model.

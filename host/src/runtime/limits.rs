@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 /// Limits applied to every call into a plugin (one batch of accounts).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct Limits {
     /// Fuel (about one unit per wasm instruction) for one call. The default

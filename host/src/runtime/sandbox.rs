@@ -17,7 +17,7 @@ use wasmtime_wasi::{HostWallClock, WasiCtx, WasiCtxView, WasiView};
 const RANDOM_SEED: u64 = 0x5eed_0f7a_15ed;
 
 /// One line of a plugin's log.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct LogLine {
     /// `debug`, `info`, `warn`, `error`, or `stdout` / `stderr` for captured output.
     pub level: String,

@@ -10,7 +10,9 @@ use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 
 /// Counts per band.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(
+    Debug, Default, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema, serde::Deserialize,
+)]
 pub struct BandCounts {
     /// Green accounts.
     pub green: usize,
@@ -21,7 +23,7 @@ pub struct BandCounts {
 }
 
 /// Health now and against the previous health run.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema, serde::Deserialize)]
 pub struct BandSummary {
     /// The run summarised.
     pub run: u64,
@@ -36,7 +38,7 @@ pub struct BandSummary {
 }
 
 /// One segment now against the previous segmenter run.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema, serde::Deserialize)]
 pub struct SegmentChange {
     /// Segment name.
     pub segment: String,
@@ -49,7 +51,7 @@ pub struct SegmentChange {
 }
 
 /// Renewal forecast for renewals due in a period.
-#[derive(Debug, Default, Clone, PartialEq, Serialize)]
+#[derive(Debug, Default, Clone, PartialEq, Serialize, utoipa::ToSchema, serde::Deserialize)]
 pub struct ForecastSummary {
     /// First day of the period (inclusive).
     pub from: String,
@@ -77,7 +79,7 @@ pub struct ForecastSummary {
 }
 
 /// Everything `vitals summary` prints.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema, serde::Deserialize)]
 pub struct Summary {
     /// Health.
     pub health: Option<BandSummary>,

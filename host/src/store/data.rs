@@ -17,7 +17,9 @@ pub enum IngestMode {
 }
 
 /// What an ingest did.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+#[derive(
+    Debug, Clone, Default, PartialEq, serde::Serialize, utoipa::ToSchema, serde::Deserialize,
+)]
 pub struct IngestReport {
     /// Records read.
     pub rows: usize,
@@ -109,6 +111,11 @@ fn outcome_byte(kind: OutcomeKind) -> u8 {
 }
 
 impl Store {
+    /// Fails with not-found unless the tenant exists.
+    pub fn require_tenant_exists(&self, tenant: &str) -> Result<(), StoreError> {
+        self.require_tenant(tenant)
+    }
+
     pub(super) fn require_tenant(&self, tenant: &str) -> Result<(), StoreError> {
         if self.tenants.contains_key(tenant)? {
             Ok(())

@@ -8,13 +8,16 @@
 //! run is marked complete, and a run found still running at open (a crash)
 //! is marked failed.
 
+mod access;
 mod codec;
 mod data;
 mod journal;
 mod keys;
 mod plugins;
 mod runs;
+mod shadows;
 
+pub use access::{ApiKeyRecord, Role};
 pub use data::{AccountView, IngestMode, IngestReport};
 pub use plugins::{ActivePlugin, InstalledPlugin};
 pub use runs::{RunRecord, RunStatus, StoredResult};
@@ -72,7 +75,7 @@ pub enum StoreError {
 }
 
 /// A company using the service.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Tenant {
     /// Id: lowercase letters, digits and '-'.
     pub id: String,
@@ -95,6 +98,8 @@ pub struct Store {
     plugin_state: sled::Tree,
     runs: sled::Tree,
     results: sled::Tree,
+    access: sled::Tree,
+    shadows: sled::Tree,
 }
 
 /// Now, unix milliseconds.
@@ -152,6 +157,8 @@ impl Store {
             plugin_state: db.open_tree("plugin_state")?,
             runs: db.open_tree("runs")?,
             results: db.open_tree("results")?,
+            access: db.open_tree("access")?,
+            shadows: db.open_tree("shadows")?,
             db,
         };
         store.migrate()?;
@@ -192,6 +199,12 @@ impl Store {
             .get("schema_version")?
             .and_then(|v| v.as_ref().try_into().ok().map(u32::from_be_bytes))
             .unwrap_or(0))
+    }
+
+    /// Writes everything to disk (every write path already flushes before
+    /// it returns; this is for shutdown).
+    pub fn flush_all(&self) -> Result<(), StoreError> {
+        self.flush()
     }
 
     fn flush(&self) -> Result<(), StoreError> {

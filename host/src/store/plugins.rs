@@ -9,7 +9,7 @@ use crate::runtime::{PluginKind, PluginMetadata};
 use serde::{Deserialize, Serialize};
 
 /// A plugin version installed for a tenant.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct InstalledPlugin {
     /// Name from its metadata.
     pub name: String,

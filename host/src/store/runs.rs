@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// Where a run is.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "state", rename_all = "kebab-case")]
 pub enum RunStatus {
     /// Results are being written; not readable yet.
@@ -35,7 +35,7 @@ pub enum RunStatus {
 
 /// One run of one plugin version over a tenant's accounts: everything needed
 /// to trace a result to its exact inputs.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct RunRecord {
     /// Run id, increasing.
     pub id: u64,

@@ -1,0 +1,279 @@
+//! The HTTP client of `vitals --server URL`: the same [`Api`] as the local
+//! service, over the server's routes, so every command works on both.
+
+use crate::runtime::Limits;
+use crate::scoring::Summary;
+use crate::server::{MAPPING_HEADER, WhoAmI};
+use crate::service::*;
+use crate::store::{IngestReport, InstalledPlugin, RunRecord};
+use reqwest::blocking::{Client as Http, RequestBuilder};
+use reqwest::{Method, Url};
+use serde::de::DeserializeOwned;
+
+/// A server and the key to speak to it with.
+pub struct Client {
+    base: Url,
+    key: String,
+    http: Http,
+}
+
+impl Client {
+    /// A client of the server at `base` (`http://127.0.0.1:7878`).
+    pub fn new(base: &str, key: &str) -> ApiResult<Client> {
+        let base = Url::parse(base)
+            .map_err(|e| ApiError::bad_request(format!("--server {base:?}: {e}")))?;
+        if base.cannot_be_a_base() || !matches!(base.scheme(), "http" | "https") {
+            return Err(ApiError::bad_request(format!(
+                "--server {base}: not an http(s) URL"
+            )));
+        }
+        let http = Http::builder()
+            // Runs and shadow runs answer when done: no overall timeout.
+            .timeout(None)
+            .connect_timeout(std::time::Duration::from_secs(10))
+            .build()
+            .map_err(|e| ApiError::internal(format!("HTTP client: {e}")))?;
+        Ok(Client {
+            base,
+            key: key.trim().to_string(),
+            http,
+        })
+    }
+
+    fn request(&self, method: Method, segments: &[&str]) -> RequestBuilder {
+        let mut url = self.base.clone();
+        url.path_segments_mut()
+            .expect("checked: a base URL")
+            .pop_if_empty()
+            .extend(segments);
+        self.http.request(method, url).bearer_auth(&self.key)
+    }
+
+    fn tenant_request(&self, method: Method, tenant: &str, rest: &[&str]) -> RequestBuilder {
+        let mut segments = vec!["v1", "tenants", tenant];
+        segments.extend_from_slice(rest);
+        self.request(method, &segments)
+    }
+
+    fn send<T: DeserializeOwned>(&self, request: RequestBuilder) -> ApiResult<T> {
+        let response = request.send().map_err(|e| {
+            ApiError::new(
+                503,
+                "unreachable",
+                format!("the server at {} did not answer: {e}", self.base),
+            )
+        })?;
+        let status = response.status();
+        let bytes = response
+            .bytes()
+            .map_err(|e| ApiError::new(503, "unreachable", format!("reading the answer: {e}")))?;
+        if status.is_success() {
+            let body: &[u8] = if bytes.is_empty() { b"null" } else { &bytes };
+            return serde_json::from_slice(body).map_err(|e| {
+                ApiError::internal(format!(
+                    "the server's answer is not what this client expects: {e}"
+                ))
+            });
+        }
+        let body: ErrorBody = serde_json::from_slice(&bytes).unwrap_or_else(|_| ErrorBody {
+            code: "error".into(),
+            message: String::from_utf8_lossy(&bytes).into_owned(),
+        });
+        Err(ApiError {
+            status: status.as_u16(),
+            body,
+            detail: None,
+        })
+    }
+
+    /// Who the key is.
+    pub fn whoami(&self) -> ApiResult<WhoAmI> {
+        self.send(self.request(Method::GET, &["v1", "whoami"]))
+    }
+
+    /// Issues a tenant key (operator).
+    pub fn issue_key(&self, tenant: &str, req: &IssueKey) -> ApiResult<IssuedKey> {
+        self.send(
+            self.tenant_request(Method::POST, tenant, &["keys"])
+                .json(req),
+        )
+    }
+
+    /// A tenant's keys (operator).
+    pub fn keys(&self, tenant: &str) -> ApiResult<Vec<KeyInfo>> {
+        self.send(self.tenant_request(Method::GET, tenant, &["keys"]))
+    }
+
+    /// Revokes a key (operator).
+    pub fn revoke_key(&self, tenant: &str, id: &str) -> ApiResult<()> {
+        self.send::<serde_json::Value>(self.tenant_request(Method::DELETE, tenant, &["keys", id]))
+            .map(|_| ())
+    }
+}
+
+impl Api for Client {
+    fn tenants(&self) -> ApiResult<Vec<TenantInfo>> {
+        self.send(self.request(Method::GET, &["v1", "tenants"]))
+    }
+
+    fn create_tenant(&self, req: &CreateTenant) -> ApiResult<TenantInfo> {
+        self.send(self.request(Method::POST, &["v1", "tenants"]).json(req))
+    }
+
+    fn limits(&self, tenant: &str) -> ApiResult<Limits> {
+        self.send(self.tenant_request(Method::GET, tenant, &["limits"]))
+    }
+
+    fn set_limits(&self, tenant: &str, patch: Option<&LimitsPatch>) -> ApiResult<Limits> {
+        match patch {
+            Some(p) => self.send(
+                self.tenant_request(Method::PUT, tenant, &["limits"])
+                    .json(p),
+            ),
+            None => self.send(self.tenant_request(Method::DELETE, tenant, &["limits"])),
+        }
+    }
+
+    fn ingest(
+        &self,
+        tenant: &str,
+        body: Vec<u8>,
+        query: &IngestQuery,
+        mapping: Option<&str>,
+    ) -> ApiResult<IngestReport> {
+        let mut r = self
+            .tenant_request(Method::POST, tenant, &["ingest"])
+            .query(query)
+            .body(body);
+        if let Some(m) = mapping {
+            // Header values are one line: the mapping's JSON re-serialised compactly.
+            let compact = serde_json::from_str::<serde_json::Value>(m)
+                .map(|v| v.to_string())
+                .map_err(|e| ApiError::bad_request(format!("mapping: {e}")))?;
+            r = r.header(MAPPING_HEADER, compact);
+        }
+        self.send(r)
+    }
+
+    fn plugins(&self, tenant: &str) -> ApiResult<Vec<InstalledPlugin>> {
+        self.send(self.tenant_request(Method::GET, tenant, &["plugins"]))
+    }
+
+    fn plugin(&self, tenant: &str, name: &str, version: Option<&str>) -> ApiResult<PluginDetail> {
+        let mut r = self.tenant_request(Method::GET, tenant, &["plugins", name]);
+        if let Some(v) = version {
+            r = r.query(&[("version", v)]);
+        }
+        self.send(r)
+    }
+
+    fn add_plugin(
+        &self,
+        tenant: &str,
+        bytes: Vec<u8>,
+        activate: bool,
+    ) -> ApiResult<InstalledPlugin> {
+        self.send(
+            self.tenant_request(Method::POST, tenant, &["plugins"])
+                .query(&[("activate", activate)])
+                .header(reqwest::header::CONTENT_TYPE, "application/wasm")
+                .body(bytes),
+        )
+    }
+
+    fn activate(&self, tenant: &str, name: &str, version: &str) -> ApiResult<InstalledPlugin> {
+        self.send(
+            self.tenant_request(Method::POST, tenant, &["plugins", name, "activate"])
+                .json(&Activate {
+                    version: version.into(),
+                }),
+        )
+    }
+
+    fn rollback(&self, tenant: &str, name: &str) -> ApiResult<InstalledPlugin> {
+        self.send(self.tenant_request(Method::POST, tenant, &["plugins", name, "rollback"]))
+    }
+
+    fn config(&self, tenant: &str, name: &str) -> ApiResult<serde_json::Value> {
+        self.send(self.tenant_request(Method::GET, tenant, &["plugins", name, "config"]))
+    }
+
+    fn set_config(
+        &self,
+        tenant: &str,
+        name: &str,
+        config: &serde_json::Value,
+    ) -> ApiResult<serde_json::Value> {
+        self.send(
+            self.tenant_request(Method::PUT, tenant, &["plugins", name, "config"])
+                .json(config),
+        )
+    }
+
+    fn run(
+        &self,
+        tenant: &str,
+        req: &RunRequest,
+        _progress: &mut dyn FnMut(u64),
+    ) -> ApiResult<Vec<RunRecord>> {
+        self.send(
+            self.tenant_request(Method::POST, tenant, &["runs"])
+                .json(req),
+        )
+    }
+
+    fn runs(&self, tenant: &str) -> ApiResult<Vec<RunRecord>> {
+        self.send(self.tenant_request(Method::GET, tenant, &["runs"]))
+    }
+
+    fn run_record(&self, tenant: &str, id: u64) -> ApiResult<RunRecord> {
+        self.send(self.tenant_request(Method::GET, tenant, &["runs", &id.to_string()]))
+    }
+
+    fn results(&self, tenant: &str, id: u64, page: Page) -> ApiResult<ResultsPage> {
+        self.send(
+            self.tenant_request(Method::GET, tenant, &["runs", &id.to_string(), "results"])
+                .query(&page),
+        )
+    }
+
+    fn summary(&self, tenant: &str, days: i32, top: usize) -> ApiResult<Summary> {
+        self.send(
+            self.tenant_request(Method::GET, tenant, &["summary"])
+                .query(&[("days", days as i64), ("top", top as i64)]),
+        )
+    }
+
+    fn forecast(&self, tenant: &str, from: Option<&str>, days: i32) -> ApiResult<ForecastView> {
+        let mut r = self
+            .tenant_request(Method::GET, tenant, &["forecast"])
+            .query(&[("days", days)]);
+        if let Some(f) = from {
+            r = r.query(&[("from", f)]);
+        }
+        self.send(r)
+    }
+
+    fn account(&self, tenant: &str, id: &str) -> ApiResult<AccountDetail> {
+        self.send(self.tenant_request(Method::GET, tenant, &["accounts", id]))
+    }
+
+    fn score(&self, tenant: &str, id: &str, as_of: Option<&str>) -> ApiResult<ScoreReport> {
+        let mut r = self.tenant_request(Method::POST, tenant, &["accounts", id, "score"]);
+        if let Some(d) = as_of {
+            r = r.query(&[("as_of", d)]);
+        }
+        self.send(r)
+    }
+
+    fn shadow(&self, tenant: &str, req: &ShadowRequest) -> ApiResult<ShadowReport> {
+        self.send(
+            self.tenant_request(Method::POST, tenant, &["shadow-runs"])
+                .json(req),
+        )
+    }
+
+    fn shadow_reports(&self, tenant: &str) -> ApiResult<Vec<ShadowReport>> {
+        self.send(self.tenant_request(Method::GET, tenant, &["shadow-runs"]))
+    }
+}

@@ -1,0 +1,259 @@
+//! A tenant's data: ingest (NDJSON streamed), runs, results, summaries,
+//! accounts, and scoring one account on demand.
+
+use super::auth::Caller;
+use super::{AppState, blocking};
+use crate::ingest::{Format, Parsed, parse};
+use crate::scoring::Summary;
+use crate::service::{
+    AccountDetail, Api, ApiError, ErrorBody, ForecastView, IngestQuery, Page, ResultsPage,
+    RunRequest, ScoreQuery, ScoreReport, ingest_format, ingest_mapping, ingest_mode,
+};
+use crate::store::{IngestReport, Role, RunRecord};
+use axum::Json;
+use axum::body::Body;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use futures_util::StreamExt;
+use serde::Deserialize;
+
+/// NDJSON is parsed in blocks of about this many bytes as the body arrives,
+/// so a large body is never held whole beside its parsed records.
+const NDJSON_BLOCK: usize = 1 << 20;
+
+/// Header carrying a custom ingest mapping (JSON).
+pub const MAPPING_HEADER: &str = "x-vitals-mapping";
+
+fn append(into: &mut Parsed, mut block: Parsed, lines_before: usize) {
+    for r in &mut block.rows {
+        r.line += lines_before;
+    }
+    for e in &mut block.errors {
+        if e.line > 0 {
+            e.line += lines_before;
+        }
+    }
+    into.rows.append(&mut block.rows);
+    into.errors.append(&mut block.errors);
+}
+
+/// Loads accounts, snapshots and outcomes. All or nothing by default.
+#[utoipa::path(post, path = "/v1/tenants/{tenant}/ingest", tag = "data",
+    params(("tenant" = String, Path, description = "Tenant id"), IngestQuery,
+        ("x-vitals-mapping" = Option<String>, Header, description = "A custom mapping, JSON")),
+    request_body(content(
+        (String = "application/x-ndjson"), (String = "text/csv"), (String = "application/json"))),
+    responses((status = 200, body = IngestReport), (status = "4XX", body = ErrorBody)),
+    security(("key" = [])))]
+pub async fn ingest(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(tenant): Path<String>,
+    Query(q): Query<IngestQuery>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Json<IngestReport>, ApiError> {
+    caller.tenant(&tenant, Role::Admin)?;
+    let content_type = headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok());
+    let format = ingest_format(&q, content_type)?;
+    let mode = ingest_mode(&q)?;
+    let custom = match headers.get(MAPPING_HEADER) {
+        Some(v) => Some(
+            v.to_str()
+                .map_err(|_| ApiError::bad_request(format!("{MAPPING_HEADER}: not valid text")))?,
+        ),
+        None => None,
+    };
+    let mapping = ingest_mapping(&q, custom)?;
+    s.service.store.require_tenant_exists(&tenant)?;
+    let max = s.limits.ingest_bytes;
+    let mut stream = body.into_data_stream();
+    let mut buffer: Vec<u8> = Vec::new();
+    let mut parsed = Parsed::default();
+    let mut lines_before = 0usize;
+    let mut received = 0usize;
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|e| ApiError::bad_request(format!("request body: {e}")))?;
+        received += chunk.len();
+        if received > max {
+            return Err(ApiError::new(
+                413,
+                "payload-too-large",
+                format!("the body is larger than the ingest limit of {max} bytes; split it"),
+            ));
+        }
+        buffer.extend_from_slice(&chunk);
+        if format == Format::Ndjson
+            && buffer.len() >= NDJSON_BLOCK
+            && let Some(end) = buffer.iter().rposition(|&b| b == b'\n')
+        {
+            let block: Vec<u8> = buffer.drain(..=end).collect();
+            let lines = block.iter().filter(|&&b| b == b'\n').count();
+            let part = tokio::task::block_in_place(|| parse(&block, format, mapping.as_ref()));
+            append(&mut parsed, part, lines_before);
+            lines_before += lines;
+        }
+    }
+    if !buffer.is_empty() || received == 0 {
+        let part = tokio::task::block_in_place(|| parse(&buffer, format, mapping.as_ref()));
+        append(&mut parsed, part, lines_before);
+    }
+    drop(buffer);
+    blocking(&s, move |svc| svc.ingest_parsed(&tenant, parsed, mode)).await
+}
+
+/// Every run, oldest first.
+#[utoipa::path(get, path = "/v1/tenants/{tenant}/runs", tag = "runs",
+    params(("tenant" = String, Path, description = "Tenant id")),
+    responses((status = 200, body = Vec<RunRecord>), (status = "4XX", body = ErrorBody)),
+    security(("key" = [])))]
+pub async fn list_runs(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(tenant): Path<String>,
+) -> Result<Json<Vec<RunRecord>>, ApiError> {
+    caller.tenant(&tenant, Role::Viewer)?;
+    blocking(&s, move |svc| svc.runs(&tenant)).await
+}
+
+/// Runs the active plugins (health first); answers when the runs are complete.
+#[utoipa::path(post, path = "/v1/tenants/{tenant}/runs", tag = "runs",
+    params(("tenant" = String, Path, description = "Tenant id")), request_body = RunRequest,
+    responses((status = 201, body = Vec<RunRecord>), (status = "4XX", body = ErrorBody)),
+    security(("key" = [])))]
+pub async fn start_run(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(tenant): Path<String>,
+    Json(req): Json<RunRequest>,
+) -> Result<(StatusCode, Json<Vec<RunRecord>>), ApiError> {
+    caller.tenant(&tenant, Role::Admin)?;
+    let runs = blocking(&s, move |svc| svc.run(&tenant, &req, &mut |_| {})).await?;
+    Ok((StatusCode::CREATED, runs))
+}
+
+/// One run: plugin hash, configuration, counts, errors by kind, log.
+#[utoipa::path(get, path = "/v1/tenants/{tenant}/runs/{id}", tag = "runs",
+    params(("tenant" = String, Path, description = "Tenant id"), ("id" = u64, Path, description = "Run id")),
+    responses((status = 200, body = RunRecord), (status = "4XX", body = ErrorBody)),
+    security(("key" = [])))]
+pub async fn get_run(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path((tenant, id)): Path<(String, u64)>,
+) -> Result<Json<RunRecord>, ApiError> {
+    caller.tenant(&tenant, Role::Viewer)?;
+    blocking(&s, move |svc| svc.run_record(&tenant, id)).await
+}
+
+/// A page of a complete run's per-account results.
+#[utoipa::path(get, path = "/v1/tenants/{tenant}/runs/{id}/results", tag = "runs",
+    params(("tenant" = String, Path, description = "Tenant id"), ("id" = u64, Path, description = "Run id"), Page),
+    responses((status = 200, body = ResultsPage), (status = "4XX", body = ErrorBody)),
+    security(("key" = [])))]
+pub async fn get_results(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path((tenant, id)): Path<(String, u64)>,
+    Query(page): Query<Page>,
+) -> Result<Json<ResultsPage>, ApiError> {
+    caller.tenant(&tenant, Role::Viewer)?;
+    blocking(&s, move |svc| svc.results(&tenant, id, page)).await
+}
+
+/// Summary options.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct SummaryQuery {
+    /// Forecast horizon, days (default 90).
+    #[serde(default = "ninety")]
+    pub days: i32,
+    /// Expansion candidates listed (default 10).
+    #[serde(default = "ten")]
+    pub top: usize,
+}
+
+fn ninety() -> i32 {
+    90
+}
+fn ten() -> usize {
+    10
+}
+
+/// Health bands and change, turned Red, segments, expansion, forecast.
+#[utoipa::path(get, path = "/v1/tenants/{tenant}/summary", tag = "runs",
+    params(("tenant" = String, Path, description = "Tenant id"), SummaryQuery),
+    responses((status = 200, body = Summary), (status = "4XX", body = ErrorBody)),
+    security(("key" = [])))]
+pub async fn summary(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(tenant): Path<String>,
+    Query(q): Query<SummaryQuery>,
+) -> Result<Json<Summary>, ApiError> {
+    caller.tenant(&tenant, Role::Viewer)?;
+    blocking(&s, move |svc| svc.summary(&tenant, q.days, q.top)).await
+}
+
+/// Forecast period.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ForecastQuery {
+    /// First renewal date, `YYYY-MM-DD` (default: the run's as-of).
+    #[serde(default)]
+    pub from: Option<String>,
+    /// Days (default 90).
+    #[serde(default = "ninety")]
+    pub days: i32,
+}
+
+/// The renewal forecast for a period, with GRR and NRR.
+#[utoipa::path(get, path = "/v1/tenants/{tenant}/forecast", tag = "runs",
+    params(("tenant" = String, Path, description = "Tenant id"), ForecastQuery),
+    responses((status = 200, body = ForecastView), (status = "4XX", body = ErrorBody)),
+    security(("key" = [])))]
+pub async fn forecast(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(tenant): Path<String>,
+    Query(q): Query<ForecastQuery>,
+) -> Result<Json<ForecastView>, ApiError> {
+    caller.tenant(&tenant, Role::Viewer)?;
+    blocking(&s, move |svc| {
+        svc.forecast(&tenant, q.from.as_deref(), q.days)
+    })
+    .await
+}
+
+/// One account: attributes, snapshots, outcomes, results in every run.
+#[utoipa::path(get, path = "/v1/tenants/{tenant}/accounts/{id}", tag = "accounts",
+    params(("tenant" = String, Path, description = "Tenant id"), ("id" = String, Path, description = "Account id")),
+    responses((status = 200, body = AccountDetail), (status = "4XX", body = ErrorBody)),
+    security(("key" = [])))]
+pub async fn account(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path((tenant, id)): Path<(String, String)>,
+) -> Result<Json<AccountDetail>, ApiError> {
+    caller.tenant(&tenant, Role::Viewer)?;
+    blocking(&s, move |svc| svc.account(&tenant, &id)).await
+}
+
+/// Scores one account now with the active plugins (nothing stored).
+#[utoipa::path(post, path = "/v1/tenants/{tenant}/accounts/{id}/score", tag = "accounts",
+    params(("tenant" = String, Path, description = "Tenant id"), ("id" = String, Path, description = "Account id"), ScoreQuery),
+    responses((status = 200, body = ScoreReport), (status = "4XX", body = ErrorBody)),
+    security(("key" = [])))]
+pub async fn score(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path((tenant, id)): Path<(String, String)>,
+    Query(q): Query<ScoreQuery>,
+) -> Result<Json<ScoreReport>, ApiError> {
+    caller.tenant(&tenant, Role::Viewer)?;
+    blocking(&s, move |svc| svc.score(&tenant, &id, q.as_of.as_deref())).await
+}

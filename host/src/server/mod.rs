@@ -1,0 +1,297 @@
+//! `vitals serve`: the service over HTTP (axum on tokio). Every CLI
+//! operation as JSON, scoring one account on demand, shadow runs,
+//! `/openapi.json` generated from the handlers, `/healthz`, `/metrics`.
+//! Blocking work (sled, wasmtime) runs on tokio's blocking pool.
+
+mod auth;
+mod data;
+mod error;
+mod operator;
+mod plugins;
+
+pub use data::MAPPING_HEADER;
+pub use operator::WhoAmI;
+
+use crate::service::{ApiError, ApiResult, Service};
+use axum::Json;
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
+use axum::http::{HeaderValue, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+/// Sizes the server accepts.
+#[derive(Debug, Clone, Copy)]
+pub struct ServerLimits {
+    /// JSON request bodies.
+    pub json_bytes: usize,
+    /// Uploaded components (Python and JavaScript components are 12-18 MB).
+    pub plugin_bytes: usize,
+    /// Ingest bodies (NDJSON is streamed; CSV and JSON are read whole).
+    pub ingest_bytes: usize,
+}
+
+impl Default for ServerLimits {
+    fn default() -> Self {
+        ServerLimits {
+            json_bytes: 1 << 20,
+            plugin_bytes: 64 << 20,
+            ingest_bytes: 1 << 30,
+        }
+    }
+}
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    /// The service.
+    pub service: Arc<Service>,
+    /// Body limits.
+    pub limits: ServerLimits,
+}
+
+/// Runs `f` on the blocking pool (sled and wasmtime block) and wraps its answer.
+async fn blocking<T: Send + 'static>(
+    state: &AppState,
+    f: impl FnOnce(&Service) -> ApiResult<T> + Send + 'static,
+) -> Result<Json<T>, ApiError> {
+    let service = state.service.clone();
+    tokio::task::spawn_blocking(move || f(&service))
+        .await
+        .map_err(|e| ApiError::internal(format!("a request's worker failed: {e}")))?
+        .map(Json)
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Vitals", description = "Customer health, segments, expansion and renewal forecasts from each company's own sandboxed scoring plugins."),
+    modifiers(&KeyScheme),
+    tags(
+        (name = "auth", description = "Who a key is"),
+        (name = "operator", description = "Tenants, limits and keys (operator key)"),
+        (name = "data", description = "Ingest (tenant admin)"),
+        (name = "plugins", description = "Plugin versions, configuration, shadow runs"),
+        (name = "runs", description = "Runs, results, summaries, forecasts"),
+        (name = "accounts", description = "One account, and scoring it on demand"),
+    )
+)]
+struct ApiDoc;
+
+struct KeyScheme;
+
+impl utoipa::Modify for KeyScheme {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "key",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+/// The API routes and their OpenAPI document.
+fn api(state: &AppState) -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
+    let upload = OpenApiRouter::new()
+        .routes(routes!(plugins::list_plugins, plugins::upload_plugin))
+        .layer(DefaultBodyLimit::max(state.limits.plugin_bytes));
+    let ingest = OpenApiRouter::new()
+        .routes(routes!(data::ingest))
+        .layer(DefaultBodyLimit::disable());
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(operator::whoami))
+        .routes(routes!(operator::list_tenants, operator::create_tenant))
+        .routes(routes!(
+            operator::get_limits,
+            operator::set_limits,
+            operator::clear_limits
+        ))
+        .routes(routes!(operator::list_keys, operator::issue_key))
+        .routes(routes!(operator::revoke_key))
+        .routes(routes!(plugins::get_plugin))
+        .routes(routes!(plugins::activate))
+        .routes(routes!(plugins::rollback))
+        .routes(routes!(plugins::get_config, plugins::set_config))
+        .routes(routes!(plugins::list_shadow_runs, plugins::shadow_run))
+        .routes(routes!(plugins::get_shadow_run))
+        .routes(routes!(data::list_runs, data::start_run))
+        .routes(routes!(data::get_run))
+        .routes(routes!(data::get_results))
+        .routes(routes!(data::summary))
+        .routes(routes!(data::forecast))
+        .routes(routes!(data::account))
+        .routes(routes!(data::score))
+        .layer(DefaultBodyLimit::max(state.limits.json_bytes))
+        .merge(upload)
+        .merge(ingest)
+        .split_for_parts()
+}
+
+/// The whole application: API, `/openapi.json`, `/healthz`, `/metrics`.
+pub fn app(state: AppState) -> axum::Router {
+    let (router, mut doc) = api(&state);
+    doc.info.version = env!("CARGO_PKG_VERSION").into();
+    let doc = Arc::new(doc);
+    router
+        .route(
+            "/openapi.json",
+            get(move || {
+                let doc = doc.clone();
+                async move { Json(doc.as_ref().clone()) }
+            }),
+        )
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics))
+        .fallback(|| async { ApiError::not_found("no such route (see /openapi.json)") })
+        .layer(axum::middleware::from_fn_with_state(state.clone(), observe))
+        .with_state(state)
+}
+
+async fn healthz(State(s): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
+    let version = s.service.store.schema_version()?;
+    Ok(Json(
+        serde_json::json!({"status": "ok", "version": env!("CARGO_PKG_VERSION"), "store_schema": version}),
+    ))
+}
+
+async fn metrics(State(s): State<AppState>) -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; version=0.0.4"),
+        )],
+        s.service.metrics.render(),
+    )
+        .into_response()
+}
+
+/// Counts and times every request by route template, and gives axum's own
+/// plain-text rejections (bad JSON, bad query, too large...) the API's
+/// `{code, message}` shape.
+async fn observe(State(s): State<AppState>, req: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let method = req.method().to_string();
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_else(|| "unmatched".into());
+    let response = next.run(req).await;
+    let status = response.status();
+    let is_plain = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_none_or(|v| v.as_bytes().starts_with(b"text/plain"));
+    let response = if (status.is_client_error() || status.is_server_error())
+        && is_plain
+        && route != "/metrics"
+    {
+        let (_, body) = response.into_parts();
+        let text = axum::body::to_bytes(body, 64 << 10)
+            .await
+            .map(|b| String::from_utf8_lossy(&b).into_owned())
+            .unwrap_or_default();
+        let message = if text.is_empty() {
+            status.canonical_reason().unwrap_or("error").to_string()
+        } else {
+            text
+        };
+        error::rejection(status, message).into_response()
+    } else {
+        response
+    };
+    s.service.metrics.request(
+        &method,
+        &route,
+        response.status().as_u16(),
+        started.elapsed().as_secs_f64(),
+    );
+    response
+}
+
+/// How `vitals serve` runs.
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    /// Where to listen.
+    pub listen: SocketAddr,
+    /// Body limits.
+    pub limits: ServerLimits,
+    /// After a shutdown signal, how long running requests may take to finish.
+    pub shutdown_grace: Duration,
+}
+
+/// Serves until SIGINT or SIGTERM; then stops taking connections, lets
+/// running requests finish within the grace period, and returns (the store
+/// is flushed when the service drops; a run still going when the grace ends
+/// is failed when the store next opens).
+pub fn serve(service: Service, options: ServeOptions) -> std::io::Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let service = Arc::new(service);
+    let state = AppState {
+        service: service.clone(),
+        limits: options.limits,
+    };
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(options.listen).await?;
+        let addr = listener.local_addr()?;
+        // Tests and scripts read this line to find the port of `:0`.
+        println!("vitals serve: listening on http://{addr}");
+        use std::io::Write;
+        let _ = std::io::stdout().flush();
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        let signal = async move {
+            shutdown_signal().await;
+            eprintln!("vitals serve: shutting down; finishing running requests");
+            let _ = stop_tx.send(true);
+        };
+        let server = axum::serve(listener, app(state)).with_graceful_shutdown(signal);
+        let grace = options.shutdown_grace;
+        let mut stop_rx2 = stop_rx.clone();
+        tokio::select! {
+            r = server => r,
+            _ = async {
+                let _ = stop_rx2.wait_for(|s| *s).await;
+                tokio::time::sleep(grace).await;
+            } => {
+                eprintln!("vitals serve: grace period over; work still running is failed at the next start");
+                Ok(())
+            }
+        }
+    })?;
+    drop(runtime);
+    // Flush what the last requests wrote (sled also flushes on drop).
+    if let Ok(service) = Arc::try_unwrap(service) {
+        service.store.flush_all().ok();
+    }
+    eprintln!("vitals serve: stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}

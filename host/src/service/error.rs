@@ -1,0 +1,150 @@
+//! The one error of every service operation, local or over HTTP: a status,
+//! a stable machine-readable code and a message for people. Internal
+//! failures keep their detail for the log and show only a generic message.
+
+use crate::runtime::PluginError;
+use crate::scoring::RunError;
+use crate::store::StoreError;
+use serde::{Deserialize, Serialize};
+
+/// An error as the API returns it (`{code, message}`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    /// Stable code: `bad-request`, `unauthorized`, `forbidden`, `not-found`,
+    /// `conflict`, `payload-too-large`, `unsupported-media-type`,
+    /// `invalid-plugin`, `invalid-config`, `internal`.
+    pub code: String,
+    /// What went wrong, naming the record and the field where there is one.
+    pub message: String,
+}
+
+/// A failed operation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiError {
+    /// HTTP status.
+    pub status: u16,
+    /// The body shown to the caller.
+    pub body: ErrorBody,
+    /// For internal errors: the detail that goes to the log, never to the caller.
+    pub detail: Option<String>,
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.body.message)
+    }
+}
+
+impl std::error::Error for ApiError {}
+
+impl ApiError {
+    /// An error the caller can act on.
+    pub fn new(status: u16, code: &str, message: impl Into<String>) -> Self {
+        ApiError {
+            status,
+            body: ErrorBody {
+                code: code.into(),
+                message: message.into(),
+            },
+            detail: None,
+        }
+    }
+    /// 400: the request is wrong; the message says where.
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self::new(400, "bad-request", message)
+    }
+    /// 404: does not exist, or is not the caller's (the same answer).
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self::new(404, "not-found", message)
+    }
+    /// 409: conflicts with what is stored.
+    pub fn conflict(message: impl Into<String>) -> Self {
+        Self::new(409, "conflict", message)
+    }
+    /// 401: no key, or not a valid one.
+    pub fn unauthorized() -> Self {
+        Self::new(
+            401,
+            "unauthorized",
+            "a valid API key is required (Authorization: Bearer KEY)",
+        )
+    }
+    /// 403: the key is valid but its role does not allow this.
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        Self::new(403, "forbidden", message)
+    }
+    /// 500: the caller sees a generic message; `detail` goes to the log.
+    pub fn internal(detail: impl Into<String>) -> Self {
+        ApiError {
+            status: 500,
+            body: ErrorBody {
+                code: "internal".into(),
+                message: "internal error (the details are in the server's log)".into(),
+            },
+            detail: Some(detail.into()),
+        }
+    }
+    /// Whether it is the caller's fault (4xx).
+    pub fn is_client_error(&self) -> bool {
+        (400..500).contains(&self.status)
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match &e {
+            StoreError::NotFound { .. } => ApiError::not_found(e.to_string()),
+            StoreError::Invalid(m) if m.contains("already") => ApiError::conflict(e.to_string()),
+            StoreError::Invalid(_) => ApiError::bad_request(e.to_string()),
+            StoreError::Rejected(errors) => {
+                let mut records: Vec<usize> = errors.iter().map(|e| e.line).collect();
+                records.sort_unstable();
+                records.dedup();
+                let mut lines: Vec<String> =
+                    errors.iter().take(20).map(|e| format!("  {e}")).collect();
+                if errors.len() > 20 {
+                    lines.push(format!("  ... and {} more", errors.len() - 20));
+                }
+                ApiError::new(
+                    422,
+                    "rejected",
+                    format!(
+                        "{} bad record(s), nothing was loaded:\n{}",
+                        records.len(),
+                        lines.join("\n")
+                    ),
+                )
+            }
+            StoreError::Plugin { .. } => ApiError::new(422, "invalid-plugin", e.to_string()),
+            _ => ApiError::internal(e.to_string()),
+        }
+    }
+}
+
+impl From<PluginError> for ApiError {
+    fn from(e: PluginError) -> Self {
+        match e {
+            PluginError::Host(m) => ApiError::internal(m),
+            PluginError::InvalidConfig(_) => ApiError::new(422, "invalid-config", e.to_string()),
+            _ => ApiError::new(422, "invalid-plugin", e.to_string()),
+        }
+    }
+}
+
+impl From<RunError> for ApiError {
+    fn from(e: RunError) -> Self {
+        match e {
+            RunError::Store(s) => s.into(),
+            RunError::Plugin {
+                plugin,
+                error: PluginError::Host(m),
+            } => ApiError::internal(format!("{plugin}: host failure: {m}")),
+            RunError::Plugin { plugin, error } => {
+                let mut a = ApiError::from(error);
+                a.body.message = format!("{plugin}: {}", a.body.message);
+                a
+            }
+            RunError::Nothing(m) => ApiError::new(409, "nothing-to-run", m),
+        }
+    }
+}

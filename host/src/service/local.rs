@@ -1,0 +1,391 @@
+//! [`Api`] on a local store: the operations themselves.
+
+use super::*;
+use crate::ingest::{Parsed, parse};
+use crate::runtime::{Output, PluginKind};
+use crate::scoring::{forecast_summary, run_active};
+use crate::store::RunStatus;
+
+/// Results one page may hold.
+pub const MAX_PAGE: usize = 10_000;
+
+impl Service {
+    fn tenant_info(&self, t: crate::store::Tenant) -> ApiResult<TenantInfo> {
+        let operator = *self.runtime.limits();
+        Ok(TenantInfo {
+            accounts: self.store.account_count(&t.id)?,
+            limits: t.limits.unwrap_or(operator).capped_by(&operator),
+            id: t.id,
+            name: t.name,
+            created_ms: t.created_ms,
+        })
+    }
+
+    /// Stores parsed records (the server parses streamed bodies itself).
+    pub fn ingest_parsed(
+        &self,
+        tenant: &str,
+        parsed: Parsed,
+        mode: crate::store::IngestMode,
+    ) -> ApiResult<IngestReport> {
+        self.store.require_tenant_exists(tenant)?;
+        Ok(self
+            .store
+            .ingest(tenant, &parsed.rows, parsed.errors, mode)?)
+    }
+
+    /// Fails unless the tenant's configuration of `name` fits `version`.
+    fn config_fits(&self, tenant: &str, name: &str, version: &str) -> ApiResult<()> {
+        let target = self.store.plugin(tenant, name, Some(version))?;
+        let loaded = self.runtime.load(&self.store.component(&target.hash)?)?;
+        let config = self.store.plugin_config(tenant, name)?;
+        loaded.check_config(&config).map_err(|e| {
+            ApiError::new(
+                422,
+                "invalid-config",
+                format!("the configuration of {name} does not fit {version}: {e}; set a fitting one first"),
+            )
+        })
+    }
+}
+
+fn json_config(text: &str) -> serde_json::Value {
+    serde_json::from_str(text).unwrap_or(serde_json::Value::Null)
+}
+
+impl Api for Service {
+    fn tenants(&self) -> ApiResult<Vec<TenantInfo>> {
+        self.store
+            .tenants()?
+            .into_iter()
+            .map(|t| self.tenant_info(t))
+            .collect()
+    }
+
+    fn create_tenant(&self, req: &CreateTenant) -> ApiResult<TenantInfo> {
+        let t = self
+            .store
+            .create_tenant(&req.id, req.name.as_deref().unwrap_or(&req.id))?;
+        self.tenant_info(t)
+    }
+
+    fn limits(&self, tenant: &str) -> ApiResult<Limits> {
+        let operator = *self.runtime.limits();
+        Ok(self
+            .store
+            .tenant(tenant)?
+            .limits
+            .unwrap_or(operator)
+            .capped_by(&operator))
+    }
+
+    fn set_limits(&self, tenant: &str, patch: Option<&LimitsPatch>) -> ApiResult<Limits> {
+        let operator = *self.runtime.limits();
+        self.store
+            .set_tenant_limits(tenant, patch.map(|p| p.apply(operator)))?;
+        self.limits(tenant)
+    }
+
+    fn ingest(
+        &self,
+        tenant: &str,
+        body: Vec<u8>,
+        query: &IngestQuery,
+        mapping: Option<&str>,
+    ) -> ApiResult<IngestReport> {
+        let format = ingest_format(query, None)?;
+        let mode = ingest_mode(query)?;
+        let mapping = ingest_mapping(query, mapping)?;
+        self.store.require_tenant_exists(tenant)?;
+        let parsed = parse(&body, format, mapping.as_ref());
+        drop(body);
+        self.ingest_parsed(tenant, parsed, mode)
+    }
+
+    fn plugins(&self, tenant: &str) -> ApiResult<Vec<InstalledPlugin>> {
+        self.store.require_tenant_exists(tenant)?;
+        Ok(self.store.plugins(tenant)?)
+    }
+
+    fn plugin(&self, tenant: &str, name: &str, version: Option<&str>) -> ApiResult<PluginDetail> {
+        self.store.require_tenant_exists(tenant)?;
+        let plugin = self.store.plugin(tenant, name, version)?;
+        let versions = self
+            .store
+            .plugins(tenant)?
+            .into_iter()
+            .filter(|p| p.name == name)
+            .map(|p| p.version)
+            .collect();
+        Ok(PluginDetail {
+            config: json_config(&self.store.plugin_config(tenant, name)?),
+            plugin,
+            versions,
+        })
+    }
+
+    fn add_plugin(
+        &self,
+        tenant: &str,
+        bytes: Vec<u8>,
+        activate: bool,
+    ) -> ApiResult<InstalledPlugin> {
+        self.store.require_tenant_exists(tenant)?;
+        let plugin = self.runtime.load(&bytes)?;
+        let mut installed = self.store.add_plugin(
+            tenant,
+            &crate::runtime::content_hash(&bytes),
+            &bytes,
+            &plugin.metadata,
+        )?;
+        if activate {
+            let config = self.store.plugin_config(tenant, &installed.name)?;
+            plugin.check_config(&config).map_err(|e| {
+                ApiError::new(
+                    422,
+                    "invalid-config",
+                    format!(
+                        "the tenant's configuration of {} does not fit this version: {e}",
+                        installed.name
+                    ),
+                )
+            })?;
+            installed = self
+                .store
+                .activate(tenant, &installed.name, &installed.version)?;
+        }
+        Ok(installed)
+    }
+
+    fn activate(&self, tenant: &str, name: &str, version: &str) -> ApiResult<InstalledPlugin> {
+        self.store.require_tenant_exists(tenant)?;
+        self.config_fits(tenant, name, version)?;
+        Ok(self.store.activate(tenant, name, version)?)
+    }
+
+    fn rollback(&self, tenant: &str, name: &str) -> ApiResult<InstalledPlugin> {
+        self.store.require_tenant_exists(tenant)?;
+        if let Some(version) = self.store.rollback_target(tenant, name)? {
+            self.config_fits(tenant, name, &version)?;
+        }
+        Ok(self.store.rollback(tenant, name)?)
+    }
+
+    fn config(&self, tenant: &str, name: &str) -> ApiResult<serde_json::Value> {
+        self.store.require_tenant_exists(tenant)?;
+        // A name the tenant never installed is not found, not `{}`.
+        if !self.store.plugins(tenant)?.iter().any(|p| p.name == name) {
+            return Err(ApiError::not_found(format!("plugin {name:?} not found")));
+        }
+        Ok(json_config(&self.store.plugin_config(tenant, name)?))
+    }
+
+    fn set_config(
+        &self,
+        tenant: &str,
+        name: &str,
+        config: &serde_json::Value,
+    ) -> ApiResult<serde_json::Value> {
+        self.store.require_tenant_exists(tenant)?;
+        let p = self.store.plugin(tenant, name, None)?;
+        let loaded = self.runtime.load(&self.store.component(&p.hash)?)?;
+        let text = serde_json::to_string(config).expect("json");
+        loaded
+            .check_config(&text)
+            .map_err(|e| ApiError::new(422, "invalid-config", format!("{name}: {e}")))?;
+        self.store.set_plugin_config(tenant, name, &text)?;
+        Ok(config.clone())
+    }
+
+    fn run(
+        &self,
+        tenant: &str,
+        req: &RunRequest,
+        progress: &mut dyn FnMut(u64),
+    ) -> ApiResult<Vec<RunRecord>> {
+        self.store.require_tenant_exists(tenant)?;
+        let as_of = match &req.as_of {
+            Some(d) => parse_date("as_of", d)?,
+            None => today(),
+        };
+        let mut settings = self.settings;
+        if let Some(days) = req.history_days {
+            if !(0..=3660).contains(&days) {
+                return Err(ApiError::bad_request(format!(
+                    "history_days: {days} is not between 0 and 3660"
+                )));
+            }
+            settings.history_days = days;
+        }
+        let started = std::time::Instant::now();
+        let runs = run_active(
+            &self.store,
+            &self.runtime,
+            tenant,
+            as_of,
+            req.plugin.as_deref(),
+            settings,
+            progress,
+        )?;
+        let seconds = started.elapsed().as_secs_f64();
+        for r in &runs {
+            self.metrics.run_finished(
+                &r.kind.to_string(),
+                seconds,
+                &r.errors,
+                r.fuel_used,
+                r.accounts,
+            );
+        }
+        Ok(runs)
+    }
+
+    fn runs(&self, tenant: &str) -> ApiResult<Vec<RunRecord>> {
+        self.store.require_tenant_exists(tenant)?;
+        Ok(self.store.runs(tenant)?)
+    }
+
+    fn run_record(&self, tenant: &str, id: u64) -> ApiResult<RunRecord> {
+        self.store.require_tenant_exists(tenant)?;
+        Ok(self.store.run(tenant, id)?)
+    }
+
+    fn results(&self, tenant: &str, id: u64, page: Page) -> ApiResult<ResultsPage> {
+        if page.limit > MAX_PAGE {
+            return Err(ApiError::bad_request(format!(
+                "limit: {} is above {MAX_PAGE}",
+                page.limit
+            )));
+        }
+        let run = self.run_record(tenant, id)?;
+        if run.status != RunStatus::Complete {
+            return Err(ApiError::conflict(format!(
+                "run {id} is not complete; its results are not readable"
+            )));
+        }
+        let mut results = Vec::new();
+        let mut total = 0usize;
+        self.store.for_each_result(tenant, id, |account, result| {
+            if total >= page.offset && results.len() < page.limit {
+                results.push(ResultView::new(account, result));
+            }
+            total += 1;
+        })?;
+        Ok(ResultsPage {
+            run,
+            offset: page.offset,
+            total,
+            results,
+        })
+    }
+
+    fn summary(&self, tenant: &str, days: i32, top: usize) -> ApiResult<Summary> {
+        if !(1..=3660).contains(&days) {
+            return Err(ApiError::bad_request(format!(
+                "days: {days} is not between 1 and 3660"
+            )));
+        }
+        self.store.require_tenant_exists(tenant)?;
+        Ok(Summary::build(
+            &self.store,
+            tenant,
+            days,
+            top.min(MAX_PAGE),
+        )?)
+    }
+
+    fn forecast(&self, tenant: &str, from: Option<&str>, days: i32) -> ApiResult<ForecastView> {
+        if !(1..=3660).contains(&days) {
+            return Err(ApiError::bad_request(format!(
+                "days: {days} is not between 1 and 3660"
+            )));
+        }
+        self.store.require_tenant_exists(tenant)?;
+        let run = self
+            .store
+            .complete_runs_of_kind(tenant, PluginKind::Forecaster)?
+            .into_iter()
+            .max_by_key(|r| (r.as_of, r.id))
+            .ok_or_else(|| {
+                ApiError::new(
+                    409,
+                    "no-forecast",
+                    "no complete forecast run yet: activate a forecaster and run",
+                )
+            })?;
+        let from = match from {
+            Some(d) => parse_date("from", d)?,
+            None => run.as_of,
+        };
+        let results = self.store.results(tenant, run.id)?;
+        let summary = forecast_summary(&self.store, tenant, &results, from, from + days - 1)?;
+        Ok(ForecastView {
+            run: run.id,
+            plugin: run.plugin,
+            version: run.version,
+            as_of: vitals_plugin_sdk::date::format(run.as_of),
+            summary,
+        })
+    }
+
+    fn account(&self, tenant: &str, id: &str) -> ApiResult<AccountDetail> {
+        self.store.require_tenant_exists(tenant)?;
+        let attributes = self.store.account(tenant, id)?;
+        let history = self.store.history(tenant, id)?;
+        let outcomes = self.store.outcomes(tenant, id)?;
+        let mut runs: Vec<_> = self
+            .store
+            .runs(tenant)?
+            .into_iter()
+            .filter(|r| r.status == RunStatus::Complete)
+            .collect();
+        runs.sort_by_key(|r| (r.as_of, r.id));
+        let mut results = Vec::new();
+        for r in runs {
+            if let Some(result) = self.store.result(tenant, r.id, id)? {
+                results.push(AccountResult {
+                    result: ResultView::new(id.to_string(), result),
+                    run: r.id,
+                    plugin: r.plugin,
+                    version: r.version,
+                    plugin_hash: r.plugin_hash,
+                    kind: r.kind,
+                    as_of: vitals_plugin_sdk::date::format(r.as_of),
+                });
+            }
+        }
+        Ok(AccountDetail {
+            id: id.to_string(),
+            attributes,
+            history,
+            outcomes,
+            results,
+        })
+    }
+
+    fn score(&self, tenant: &str, id: &str, as_of: Option<&str>) -> ApiResult<ScoreReport> {
+        let as_of = match as_of {
+            Some(d) => parse_date("as_of", d)?,
+            None => today(),
+        };
+        self.score_account(tenant, id, as_of)
+    }
+
+    fn shadow(&self, tenant: &str, req: &ShadowRequest) -> ApiResult<ShadowReport> {
+        self.store.require_tenant_exists(tenant)?;
+        self.shadow_run(tenant, req)
+    }
+
+    fn shadow_reports(&self, tenant: &str) -> ApiResult<Vec<ShadowReport>> {
+        self.store.require_tenant_exists(tenant)?;
+        Ok(self.store.shadow_reports(tenant)?)
+    }
+}
+
+/// Whether an output is a health score (used by on-demand scoring).
+pub(super) fn health_of(o: &Output) -> Option<&crate::runtime::types::Health> {
+    match o {
+        Output::Health(h) => Some(h),
+        _ => None,
+    }
+}

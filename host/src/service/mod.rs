@@ -1,0 +1,179 @@
+//! The operations of Vitals as one API, whoever calls them: the HTTP server
+//! (after checking the caller's key), the CLI on a local store, and the CLI
+//! on a server through [`crate::client::Client`], which implements the same
+//! [`Api`] trait so every command works the same way on both.
+
+mod error;
+pub mod keys;
+mod local;
+mod metrics;
+mod score;
+pub mod shadow;
+mod views;
+
+pub use error::{ApiError, ErrorBody};
+pub use metrics::Metrics;
+pub use shadow::ShadowReport;
+pub use views::*;
+
+use crate::ingest::Format;
+use crate::runtime::{Limits, Runtime};
+use crate::scoring::{RunSettings, Summary};
+use crate::store::{IngestMode, IngestReport, InstalledPlugin, RunRecord, Store};
+use std::sync::Arc;
+
+/// The result of every operation.
+pub type ApiResult<T> = Result<T, ApiError>;
+
+/// Every operation of the CLI and the HTTP API, per tenant where it is a
+/// tenant's.
+pub trait Api {
+    /// Every tenant (operator).
+    fn tenants(&self) -> ApiResult<Vec<TenantInfo>>;
+    /// Creates a tenant (operator).
+    fn create_tenant(&self, req: &CreateTenant) -> ApiResult<TenantInfo>;
+    /// A tenant's effective limits (operator).
+    fn limits(&self, tenant: &str) -> ApiResult<Limits>;
+    /// Sets (`Some`) or clears (`None`) a tenant's limits; returns the effective ones (operator).
+    fn set_limits(&self, tenant: &str, patch: Option<&LimitsPatch>) -> ApiResult<Limits>;
+    /// Loads records (CSV, NDJSON or JSON); a custom mapping as JSON text.
+    fn ingest(
+        &self,
+        tenant: &str,
+        body: Vec<u8>,
+        query: &IngestQuery,
+        mapping: Option<&str>,
+    ) -> ApiResult<IngestReport>;
+    /// Installed plugin versions.
+    fn plugins(&self, tenant: &str) -> ApiResult<Vec<InstalledPlugin>>;
+    /// One version (`None`: the active one) with the configuration.
+    fn plugin(&self, tenant: &str, name: &str, version: Option<&str>) -> ApiResult<PluginDetail>;
+    /// Validates and installs a component; optionally activates it.
+    fn add_plugin(
+        &self,
+        tenant: &str,
+        bytes: Vec<u8>,
+        activate: bool,
+    ) -> ApiResult<InstalledPlugin>;
+    /// Activates an installed version (its configuration must fit).
+    fn activate(&self, tenant: &str, name: &str, version: &str) -> ApiResult<InstalledPlugin>;
+    /// Goes back to the previously active version.
+    fn rollback(&self, tenant: &str, name: &str) -> ApiResult<InstalledPlugin>;
+    /// The tenant's configuration of a plugin.
+    fn config(&self, tenant: &str, name: &str) -> ApiResult<serde_json::Value>;
+    /// Sets it (validated against the active version's schema).
+    fn set_config(
+        &self,
+        tenant: &str,
+        name: &str,
+        config: &serde_json::Value,
+    ) -> ApiResult<serde_json::Value>;
+    /// Runs the active plugins; `progress` gets the accounts done (local only).
+    fn run(
+        &self,
+        tenant: &str,
+        req: &RunRequest,
+        progress: &mut dyn FnMut(u64),
+    ) -> ApiResult<Vec<RunRecord>>;
+    /// Every run, oldest first.
+    fn runs(&self, tenant: &str) -> ApiResult<Vec<RunRecord>>;
+    /// One run.
+    fn run_record(&self, tenant: &str, id: u64) -> ApiResult<RunRecord>;
+    /// A page of a complete run's results.
+    fn results(&self, tenant: &str, id: u64, page: Page) -> ApiResult<ResultsPage>;
+    /// Health, segments, expansion and forecast from the latest runs.
+    fn summary(&self, tenant: &str, days: i32, top: usize) -> ApiResult<Summary>;
+    /// The forecast for `days` days from `from` (default the run's as-of).
+    fn forecast(&self, tenant: &str, from: Option<&str>, days: i32) -> ApiResult<ForecastView>;
+    /// One account, traced to its runs.
+    fn account(&self, tenant: &str, id: &str) -> ApiResult<AccountDetail>;
+    /// Scores one account now with the active plugins (nothing stored).
+    fn score(&self, tenant: &str, id: &str, as_of: Option<&str>) -> ApiResult<ScoreReport>;
+    /// Runs a candidate version beside the active one; stores the report.
+    fn shadow(&self, tenant: &str, req: &ShadowRequest) -> ApiResult<ShadowReport>;
+    /// Shadow-run reports, newest first.
+    fn shadow_reports(&self, tenant: &str) -> ApiResult<Vec<ShadowReport>>;
+}
+
+/// The service over a local store: what the server and the local CLI run.
+pub struct Service {
+    /// The store.
+    pub store: Store,
+    /// The plugin runtime.
+    pub runtime: Runtime,
+    /// How runs read and batch.
+    pub settings: RunSettings,
+    /// Counters for `/metrics`.
+    pub metrics: Arc<Metrics>,
+}
+
+impl Service {
+    /// A service over a store and a runtime.
+    pub fn new(store: Store, runtime: Runtime) -> Self {
+        Service {
+            store,
+            runtime,
+            settings: RunSettings::default(),
+            metrics: Arc::new(Metrics::default()),
+        }
+    }
+}
+
+/// Parses a `YYYY-MM-DD` field, naming it in the error.
+pub fn parse_date(field: &str, text: &str) -> ApiResult<i32> {
+    vitals_plugin_sdk::date::parse(text).ok_or_else(|| {
+        ApiError::bad_request(format!("{field}: {text:?} is not a date (YYYY-MM-DD)"))
+    })
+}
+
+/// Today as days since 1970-01-01.
+pub fn today() -> i32 {
+    (crate::store::now_ms() / 86_400_000) as i32
+}
+
+/// The input format of an ingest: the query's, else the content type's, else NDJSON.
+pub fn ingest_format(query: &IngestQuery, content_type: Option<&str>) -> ApiResult<Format> {
+    if let Some(f) = &query.format {
+        return Format::parse_name(f).ok_or_else(|| {
+            ApiError::bad_request(format!("format: {f:?} is not csv, ndjson or json"))
+        });
+    }
+    Ok(
+        match content_type.map(|c| c.split(';').next().unwrap_or("").trim()) {
+            Some("text/csv") => Format::Csv,
+            Some("application/json") => Format::Json,
+            _ => Format::Ndjson,
+        },
+    )
+}
+
+/// The ingest mode of a query.
+pub fn ingest_mode(query: &IngestQuery) -> ApiResult<IngestMode> {
+    match query.mode.as_deref() {
+        None | Some("all-or-nothing") => Ok(IngestMode::AllOrNothing),
+        Some("valid-rows") => Ok(IngestMode::ValidRows),
+        Some(m) => Err(ApiError::bad_request(format!(
+            "mode: {m:?} is not all-or-nothing or valid-rows"
+        ))),
+    }
+}
+
+/// The mapping of an ingest: the built-in named one, or custom JSON.
+pub fn ingest_mapping(
+    query: &IngestQuery,
+    custom: Option<&str>,
+) -> ApiResult<Option<crate::ingest::Mapping>> {
+    match (query.mapping.as_deref(), custom) {
+        (Some(_), Some(_)) => Err(ApiError::bad_request(
+            "mapping: give a built-in mapping name or a custom mapping, not both",
+        )),
+        (Some("telco"), None) => Ok(Some(crate::ingest::Mapping::telco())),
+        (Some(other), None) => Err(ApiError::bad_request(format!(
+            "mapping: {other:?} is not a built-in mapping (telco); send a custom one as JSON"
+        ))),
+        (None, Some(json)) => crate::ingest::Mapping::from_json(json)
+            .map(Some)
+            .map_err(|e| ApiError::bad_request(format!("mapping: {e}"))),
+        (None, None) => Ok(None),
+    }
+}

@@ -1,0 +1,336 @@
+//! What the API takes and gives: requests and views, one set of types for
+//! the server, the HTTP client and the local CLI (so a command prints the
+//! same thing whichever it talks to), each with its OpenAPI schema.
+
+use crate::model::Outcome;
+use crate::runtime::types::{Attributes, Snapshot};
+use crate::runtime::{Limits, Output, PluginError, PluginKind};
+use crate::scoring::ForecastSummary;
+use crate::store::{InstalledPlugin, Role, RunRecord};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+/// A tenant as the operator sees it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct TenantInfo {
+    /// Id (used in every path).
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Created (unix ms).
+    pub created_ms: u64,
+    /// Accounts stored.
+    pub accounts: usize,
+    /// The limits its plugins run under (its own, never above the operator's).
+    pub limits: Limits,
+}
+
+/// Creates a tenant.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateTenant {
+    /// Id: letters, digits, `-` and `_`, at most 64 characters.
+    pub id: String,
+    /// Display name (default: the id).
+    #[serde(default)]
+    pub name: Option<String>,
+}
+
+/// Lowers a tenant's limits; fields left out keep the operator's value.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LimitsPatch {
+    /// Fuel per call.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fuel: Option<u64>,
+    /// Linear memory per instance, bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory_bytes: Option<u64>,
+    /// Deadline per call, ms.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deadline_ms: Option<u64>,
+    /// Output per call, bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output_bytes: Option<u64>,
+    /// Log bytes per call.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log_bytes: Option<u64>,
+    /// Log lines per call.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log_lines: Option<u32>,
+}
+
+impl LimitsPatch {
+    /// The patch applied on top of `base`.
+    pub fn apply(&self, base: Limits) -> Limits {
+        Limits {
+            fuel: self.fuel.unwrap_or(base.fuel),
+            memory_bytes: self.memory_bytes.unwrap_or(base.memory_bytes),
+            deadline_ms: self.deadline_ms.unwrap_or(base.deadline_ms),
+            output_bytes: self.output_bytes.unwrap_or(base.output_bytes),
+            log_bytes: self.log_bytes.unwrap_or(base.log_bytes),
+            log_lines: self.log_lines.unwrap_or(base.log_lines),
+        }
+    }
+}
+
+/// Issues a tenant key.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IssueKey {
+    /// `admin` or `viewer`.
+    pub role: Role,
+    /// Who or what will use it.
+    #[serde(default)]
+    pub label: Option<String>,
+}
+
+/// A key just issued: the only time its secret is shown.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct IssuedKey {
+    /// Public id (to list or revoke it).
+    pub id: String,
+    /// The key itself: send it as `Authorization: Bearer KEY`. Not stored; not shown again.
+    pub key: String,
+    /// Its tenant (`null` for an operator key).
+    pub tenant: Option<String>,
+    /// Its role (`null` for an operator key).
+    pub role: Option<Role>,
+    /// Its label.
+    pub label: String,
+}
+
+/// A key as listed (never its secret).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct KeyInfo {
+    /// Public id.
+    pub id: String,
+    /// Its tenant.
+    pub tenant: Option<String>,
+    /// Its role.
+    pub role: Option<Role>,
+    /// Its label.
+    pub label: String,
+    /// Issued (unix ms).
+    pub created_ms: u64,
+}
+
+/// One installed version with the tenant's configuration of the plugin.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct PluginDetail {
+    /// The version.
+    pub plugin: InstalledPlugin,
+    /// The tenant's configuration of this plugin name (`{}` when unset).
+    pub config: serde_json::Value,
+    /// Every installed version of this name, oldest first.
+    pub versions: Vec<String>,
+}
+
+/// Activates an installed version.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Activate {
+    /// The version to make active.
+    pub version: String,
+}
+
+/// How to read an ingest body.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct IngestQuery {
+    /// `csv`, `ndjson` or `json` (default: from the Content-Type, else `ndjson`).
+    #[serde(default)]
+    pub format: Option<String>,
+    /// `all-or-nothing` (default: one bad record and nothing is loaded) or
+    /// `valid-rows` (load the good ones, report the bad).
+    #[serde(default)]
+    pub mode: Option<String>,
+    /// A built-in mapping (`telco`); a custom mapping goes in the
+    /// `X-Vitals-Mapping` header as JSON.
+    #[serde(default)]
+    pub mapping: Option<String>,
+}
+
+/// Starts a run of the tenant's active plugins.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RunRequest {
+    /// Run only this active plugin (default: all, health first).
+    #[serde(default)]
+    pub plugin: Option<String>,
+    /// Score as of this date, `YYYY-MM-DD` (default: today).
+    #[serde(default)]
+    pub as_of: Option<String>,
+    /// Days of earlier snapshots passed with each account (default 400).
+    #[serde(default)]
+    pub history_days: Option<i32>,
+}
+
+/// One account's result in a run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ResultView {
+    /// The account.
+    pub account: String,
+    /// The plugin's output, when it gave one.
+    pub output: Option<Output>,
+    /// The typed error, when it did not.
+    pub error: Option<PluginError>,
+}
+
+impl ResultView {
+    /// A stored result as a view.
+    pub fn new(account: String, result: Result<Output, PluginError>) -> Self {
+        match result {
+            Ok(o) => ResultView {
+                account,
+                output: Some(o),
+                error: None,
+            },
+            Err(e) => ResultView {
+                account,
+                output: None,
+                error: Some(e),
+            },
+        }
+    }
+    /// Back to a result.
+    pub fn result(&self) -> Result<Output, PluginError> {
+        match (&self.output, &self.error) {
+            (Some(o), _) => Ok(o.clone()),
+            (None, Some(e)) => Err(e.clone()),
+            (None, None) => Err(PluginError::NotRun("no result".into())),
+        }
+    }
+}
+
+/// A page of a run's results, in account order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ResultsPage {
+    /// The run.
+    pub run: RunRecord,
+    /// Accounts skipped.
+    pub offset: usize,
+    /// Results in the run.
+    pub total: usize,
+    /// This page.
+    pub results: Vec<ResultView>,
+}
+
+/// Paging of a list.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, ToSchema, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct Page {
+    /// Items to skip.
+    #[serde(default)]
+    pub offset: usize,
+    /// Items to return (at most 10,000).
+    #[serde(default = "default_limit")]
+    pub limit: usize,
+}
+
+fn default_limit() -> usize {
+    100
+}
+
+/// The renewal forecast for a period, from the latest complete forecast run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ForecastView {
+    /// The forecast run it reads.
+    pub run: u64,
+    /// Forecaster name.
+    pub plugin: String,
+    /// Its version.
+    pub version: String,
+    /// The run's as-of.
+    pub as_of: String,
+    /// The figures.
+    pub summary: ForecastSummary,
+}
+
+/// One account's result in one run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct AccountResult {
+    /// Run id.
+    pub run: u64,
+    /// Plugin name.
+    pub plugin: String,
+    /// Plugin version.
+    pub version: String,
+    /// sha-256 of the component that produced it.
+    pub plugin_hash: String,
+    /// Its kind.
+    pub kind: PluginKind,
+    /// The run's as-of.
+    pub as_of: String,
+    /// Output or error.
+    pub result: ResultView,
+}
+
+/// Everything about one account, traced to its runs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct AccountDetail {
+    /// Its id.
+    pub id: String,
+    /// Its attributes.
+    pub attributes: Attributes,
+    /// Every snapshot, oldest first.
+    pub history: Vec<Snapshot>,
+    /// Its outcomes.
+    pub outcomes: Vec<Outcome>,
+    /// Its results in every complete run, oldest first.
+    pub results: Vec<AccountResult>,
+}
+
+/// One plugin's answer when scoring an account on demand.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ScoreResult {
+    /// Plugin name.
+    pub plugin: String,
+    /// Version.
+    pub version: String,
+    /// sha-256 of its component.
+    pub plugin_hash: String,
+    /// Its kind.
+    pub kind: PluginKind,
+    /// Output or error.
+    pub result: ResultView,
+}
+
+/// An account scored now by the tenant's active plugins (not stored).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ScoreReport {
+    /// The account.
+    pub account: String,
+    /// The instant scored.
+    pub as_of: String,
+    /// One answer per active plugin, health first.
+    pub results: Vec<ScoreResult>,
+}
+
+/// When to score an account on demand.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ScoreQuery {
+    /// `YYYY-MM-DD` (default today): its latest snapshot at or before it.
+    #[serde(default)]
+    pub as_of: Option<String>,
+}
+
+/// Runs a candidate version beside the active one.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ShadowRequest {
+    /// The plugin name (it must have an active version).
+    pub plugin: String,
+    /// The installed candidate version.
+    pub version: String,
+    /// The candidate's configuration (default: the tenant's current one).
+    #[serde(default)]
+    pub config: Option<serde_json::Value>,
+    /// `YYYY-MM-DD` (default: the latest complete run of the plugin, else today).
+    #[serde(default)]
+    pub as_of: Option<String>,
+}

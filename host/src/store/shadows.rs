@@ -1,0 +1,51 @@
+//! Shadow-run reports, kept per tenant so they can be read again (and shown
+//! beside the plugin's versions) after the request that made them.
+
+use super::keys::tenant_key;
+use super::{Store, StoreError, codec};
+use serde::{Serialize, de::DeserializeOwned};
+
+impl Store {
+    /// Stores a report under a new id (increasing per store) and returns the id.
+    pub fn put_shadow_report<T: Serialize>(
+        &self,
+        tenant: &str,
+        make: impl FnOnce(u64) -> T,
+    ) -> Result<u64, StoreError> {
+        self.require_tenant(tenant)?;
+        let id = self.db.generate_id()?;
+        let report = make(id);
+        self.shadows.insert(
+            tenant_key(tenant, &[&id.to_be_bytes()]),
+            codec::encode_json(&report),
+        )?;
+        self.flush()?;
+        Ok(id)
+    }
+
+    /// One report.
+    pub fn shadow_report<T: DeserializeOwned>(
+        &self,
+        tenant: &str,
+        id: u64,
+    ) -> Result<T, StoreError> {
+        match self.shadows.get(tenant_key(tenant, &[&id.to_be_bytes()]))? {
+            Some(v) => Ok(codec::decode("shadow report", &v)?),
+            None => Err(StoreError::NotFound {
+                what: "shadow report",
+                id: id.to_string(),
+            }),
+        }
+    }
+
+    /// A tenant's reports, newest first.
+    pub fn shadow_reports<T: DeserializeOwned>(&self, tenant: &str) -> Result<Vec<T>, StoreError> {
+        let prefix = tenant_key(tenant, &[&[]]);
+        let mut out = Vec::new();
+        for kv in self.shadows.scan_prefix(prefix).rev() {
+            let (_, v) = kv?;
+            out.push(codec::decode("shadow report", &v)?);
+        }
+        Ok(out)
+    }
+}
