@@ -1,16 +1,67 @@
-//! Who is calling: the `Authorization: Bearer KEY` header checked against
-//! the stored key hashes, and what that caller may touch. A tenant key asking
-//! for another tenant gets the same 404 as for a tenant that does not exist.
+//! Who is calling and what they may touch, decided in one place before any
+//! handler (or its body parsing) runs: the `Authorization: Bearer KEY`
+//! header checked against the stored key hashes, then one policy over the
+//! route template and method. A tenant key asking for another tenant gets
+//! the same 404 as for a tenant that does not exist.
 
 use super::AppState;
 use crate::service::ApiError;
 use crate::service::keys::{Principal, verify};
 use crate::store::Role;
-use axum::extract::FromRequestParts;
+use axum::extract::{FromRequestParts, MatchedPath, RawPathParams};
+use axum::http::Method;
 use axum::http::request::Parts;
 
-/// The verified caller of a request.
+/// The verified, authorised caller of a request.
 pub struct Caller(pub Principal);
+
+/// Routes only the operator may use.
+const OPERATOR_ROUTES: [&str; 4] = [
+    "/v1/tenants",
+    "/v1/tenants/{tenant}/limits",
+    "/v1/tenants/{tenant}/keys",
+    "/v1/tenants/{tenant}/keys/{id}",
+];
+
+/// Tenant routes a viewer may call although they are not GETs (they read).
+const VIEWER_POSTS: [&str; 1] = ["/v1/tenants/{tenant}/accounts/{id}/score"];
+
+/// The policy: may `who` call `method route` on `tenant` (the path's, if any)?
+pub fn authorize(
+    who: &Principal,
+    method: &Method,
+    route: &str,
+    tenant: Option<&str>,
+) -> Result<(), ApiError> {
+    if route == "/v1/whoami" {
+        return Ok(());
+    }
+    let operator_route = OPERATOR_ROUTES.contains(&route);
+    match who {
+        Principal::Operator if operator_route => Ok(()),
+        Principal::Operator => Err(ApiError::forbidden(
+            "the operator key manages tenants, limits and keys; use a tenant key for a tenant's data",
+        )),
+        Principal::Tenant { tenant: own, role } => {
+            if let Some(t) = tenant
+                && t != own
+            {
+                // Exactly what a missing tenant answers.
+                return Err(ApiError::not_found(format!("tenant {t:?} not found")));
+            }
+            if operator_route {
+                return Err(ApiError::forbidden(
+                    "this needs the operator key; tenant keys act within their tenant",
+                ));
+            }
+            let reads = *method == Method::GET || VIEWER_POSTS.contains(&route);
+            if !reads && *role != Role::Admin {
+                return Err(ApiError::forbidden("this needs a tenant admin key"));
+            }
+            Ok(())
+        }
+    }
+}
 
 impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
@@ -25,40 +76,74 @@ impl FromRequestParts<AppState> for Caller {
             .strip_prefix("Bearer ")
             .ok_or_else(ApiError::unauthorized)?
             .trim();
-        match verify(&state.service.store, key)? {
-            Some(p) => Ok(Caller(p)),
-            None => Err(ApiError::unauthorized()),
-        }
+        let Some(principal) = verify(&state.service.store, key)? else {
+            return Err(ApiError::unauthorized());
+        };
+        let route = parts
+            .extensions
+            .get::<MatchedPath>()
+            .map(|p| p.as_str().to_string())
+            .unwrap_or_default();
+        let params = RawPathParams::from_request_parts(parts, state)
+            .await
+            .map_err(|e| ApiError::bad_request(e.to_string()))?;
+        let tenant = params.iter().find(|(k, _)| *k == "tenant").map(|(_, v)| v);
+        authorize(&principal, &parts.method, &route, tenant)?;
+        Ok(Caller(principal))
     }
 }
 
-impl Caller {
-    /// Only the operator.
-    pub fn operator(&self) -> Result<(), ApiError> {
-        match self.0 {
-            Principal::Operator => Ok(()),
-            Principal::Tenant { .. } => Err(ApiError::forbidden(
-                "this needs the operator key; tenant keys act within their tenant",
-            )),
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tenant(t: &str, role: Role) -> Principal {
+        Principal::Tenant {
+            tenant: t.into(),
+            role,
         }
     }
 
-    /// A key of `tenant` with at least `need`.
-    pub fn tenant(&self, tenant: &str, need: Role) -> Result<(), ApiError> {
-        match &self.0 {
-            Principal::Operator => Err(ApiError::forbidden(
-                "the operator key manages tenants, limits and keys; use a tenant key for a tenant's data",
-            )),
-            Principal::Tenant { tenant: own, role } => {
-                if own != tenant {
-                    // Exactly what a missing tenant answers.
-                    return Err(ApiError::not_found(format!("tenant {tenant:?} not found")));
-                }
-                if need == Role::Admin && *role != Role::Admin {
-                    return Err(ApiError::forbidden("this needs a tenant admin key"));
-                }
-                Ok(())
-            }
-        }
+    #[test]
+    fn the_policy_scopes_keys_to_their_tenant_and_role() {
+        let runs = "/v1/tenants/{tenant}/runs";
+        let score = "/v1/tenants/{tenant}/accounts/{id}/score";
+        let admin = tenant("a", Role::Admin);
+        let viewer = tenant("a", Role::Viewer);
+        assert!(authorize(&admin, &Method::POST, runs, Some("a")).is_ok());
+        assert_eq!(
+            authorize(&admin, &Method::GET, runs, Some("b"))
+                .unwrap_err()
+                .status,
+            404
+        );
+        assert!(authorize(&viewer, &Method::GET, runs, Some("a")).is_ok());
+        assert_eq!(
+            authorize(&viewer, &Method::POST, runs, Some("a"))
+                .unwrap_err()
+                .status,
+            403
+        );
+        assert!(authorize(&viewer, &Method::POST, score, Some("a")).is_ok());
+        assert_eq!(
+            authorize(&admin, &Method::POST, "/v1/tenants", None)
+                .unwrap_err()
+                .status,
+            403
+        );
+        assert!(authorize(&Principal::Operator, &Method::POST, "/v1/tenants", None).is_ok());
+        assert_eq!(
+            authorize(&Principal::Operator, &Method::GET, runs, Some("a"))
+                .unwrap_err()
+                .status,
+            403
+        );
+        // Another tenant's operator route: still a 404, never a hint it exists.
+        assert_eq!(
+            authorize(&admin, &Method::GET, "/v1/tenants/{tenant}/keys", Some("b"))
+                .unwrap_err()
+                .status,
+            404
+        );
     }
 }

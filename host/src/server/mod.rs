@@ -1,9 +1,11 @@
 //! `vitals serve`: the service over HTTP (axum on tokio). Every CLI
 //! operation as JSON, scoring one account on demand, shadow runs,
 //! `/openapi.json` generated from the handlers, `/healthz`, `/metrics`.
-//! Blocking work (sled, wasmtime) runs on tokio's blocking pool.
+//! Blocking work (sled, wasmtime) runs on tokio's blocking pool. Every API
+//! handler takes an [`auth::Caller`]: extracting it authenticates the key and
+//! applies the one access policy ([`auth::authorize`]) before anything else.
 
-mod auth;
+pub mod auth;
 mod data;
 mod error;
 mod operator;

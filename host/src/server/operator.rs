@@ -48,9 +48,8 @@ pub async fn whoami(caller: Caller) -> Json<WhoAmI> {
     security(("key" = [])))]
 pub async fn list_tenants(
     State(s): State<AppState>,
-    caller: Caller,
+    _caller: Caller,
 ) -> Result<Json<Vec<TenantInfo>>, ApiError> {
-    caller.operator()?;
     blocking(&s, |svc| svc.tenants()).await
 }
 
@@ -60,10 +59,9 @@ pub async fn list_tenants(
     security(("key" = [])))]
 pub async fn create_tenant(
     State(s): State<AppState>,
-    caller: Caller,
+    _caller: Caller,
     Json(req): Json<CreateTenant>,
 ) -> Result<(StatusCode, Json<TenantInfo>), ApiError> {
-    caller.operator()?;
     let t = blocking(&s, move |svc| svc.create_tenant(&req)).await?;
     Ok((StatusCode::CREATED, t))
 }
@@ -75,10 +73,9 @@ pub async fn create_tenant(
     security(("key" = [])))]
 pub async fn get_limits(
     State(s): State<AppState>,
-    caller: Caller,
+    _caller: Caller,
     Path(tenant): Path<String>,
 ) -> Result<Json<Limits>, ApiError> {
-    caller.operator()?;
     blocking(&s, move |svc| svc.limits(&tenant)).await
 }
 
@@ -89,11 +86,10 @@ pub async fn get_limits(
     security(("key" = [])))]
 pub async fn set_limits(
     State(s): State<AppState>,
-    caller: Caller,
+    _caller: Caller,
     Path(tenant): Path<String>,
     Json(patch): Json<LimitsPatch>,
 ) -> Result<Json<Limits>, ApiError> {
-    caller.operator()?;
     blocking(&s, move |svc| svc.set_limits(&tenant, Some(&patch))).await
 }
 
@@ -104,10 +100,9 @@ pub async fn set_limits(
     security(("key" = [])))]
 pub async fn clear_limits(
     State(s): State<AppState>,
-    caller: Caller,
+    _caller: Caller,
     Path(tenant): Path<String>,
 ) -> Result<Json<Limits>, ApiError> {
-    caller.operator()?;
     blocking(&s, move |svc| svc.set_limits(&tenant, None)).await
 }
 
@@ -118,10 +113,9 @@ pub async fn clear_limits(
     security(("key" = [])))]
 pub async fn list_keys(
     State(s): State<AppState>,
-    caller: Caller,
+    _caller: Caller,
     Path(tenant): Path<String>,
 ) -> Result<Json<Vec<KeyInfo>>, ApiError> {
-    caller.operator()?;
     blocking(&s, move |svc| keys::list(&svc.store, Some(&tenant))).await
 }
 
@@ -132,11 +126,10 @@ pub async fn list_keys(
     security(("key" = [])))]
 pub async fn issue_key(
     State(s): State<AppState>,
-    caller: Caller,
+    _caller: Caller,
     Path(tenant): Path<String>,
     Json(req): Json<IssueKey>,
 ) -> Result<(StatusCode, Json<IssuedKey>), ApiError> {
-    caller.operator()?;
     let k = blocking(&s, move |svc| {
         keys::issue(
             &svc.store,
@@ -156,10 +149,9 @@ pub async fn issue_key(
     security(("key" = [])))]
 pub async fn revoke_key(
     State(s): State<AppState>,
-    caller: Caller,
+    _caller: Caller,
     Path((tenant, id)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
-    caller.operator()?;
     let removed = blocking(&s, move |svc| {
         Ok(svc.store.revoke_key(Some(&tenant), &id)?)
     })

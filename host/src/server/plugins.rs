@@ -6,7 +6,7 @@ use super::{AppState, blocking};
 use crate::service::{
     Activate, Api, ApiError, ErrorBody, PluginDetail, ShadowReport, ShadowRequest,
 };
-use crate::store::{InstalledPlugin, Role};
+use crate::store::InstalledPlugin;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
@@ -40,10 +40,9 @@ pub struct VersionQuery {
     security(("key" = [])))]
 pub async fn list_plugins(
     State(s): State<AppState>,
-    caller: Caller,
+    _caller: Caller,
     Path(tenant): Path<String>,
 ) -> Result<Json<Vec<InstalledPlugin>>, ApiError> {
-    caller.tenant(&tenant, Role::Viewer)?;
     blocking(&s, move |svc| svc.plugins(&tenant)).await
 }
 
@@ -55,12 +54,11 @@ pub async fn list_plugins(
     security(("key" = [])))]
 pub async fn upload_plugin(
     State(s): State<AppState>,
-    caller: Caller,
+    _caller: Caller,
     Path(tenant): Path<String>,
     Query(q): Query<UploadQuery>,
     body: Bytes,
 ) -> Result<(StatusCode, Json<InstalledPlugin>), ApiError> {
-    caller.tenant(&tenant, Role::Admin)?;
     let p = blocking(&s, move |svc| {
         svc.add_plugin(&tenant, body.to_vec(), q.activate)
     })
@@ -75,11 +73,10 @@ pub async fn upload_plugin(
     security(("key" = [])))]
 pub async fn get_plugin(
     State(s): State<AppState>,
-    caller: Caller,
+    _caller: Caller,
     Path((tenant, name)): Path<(String, String)>,
     Query(q): Query<VersionQuery>,
 ) -> Result<Json<PluginDetail>, ApiError> {
-    caller.tenant(&tenant, Role::Viewer)?;
     blocking(&s, move |svc| {
         svc.plugin(&tenant, &name, q.version.as_deref())
     })
@@ -94,11 +91,10 @@ pub async fn get_plugin(
     security(("key" = [])))]
 pub async fn activate(
     State(s): State<AppState>,
-    caller: Caller,
+    _caller: Caller,
     Path((tenant, name)): Path<(String, String)>,
     Json(req): Json<Activate>,
 ) -> Result<Json<InstalledPlugin>, ApiError> {
-    caller.tenant(&tenant, Role::Admin)?;
     blocking(&s, move |svc| svc.activate(&tenant, &name, &req.version)).await
 }
 
@@ -109,10 +105,9 @@ pub async fn activate(
     security(("key" = [])))]
 pub async fn rollback(
     State(s): State<AppState>,
-    caller: Caller,
+    _caller: Caller,
     Path((tenant, name)): Path<(String, String)>,
 ) -> Result<Json<InstalledPlugin>, ApiError> {
-    caller.tenant(&tenant, Role::Admin)?;
     blocking(&s, move |svc| svc.rollback(&tenant, &name)).await
 }
 
@@ -123,10 +118,9 @@ pub async fn rollback(
     security(("key" = [])))]
 pub async fn get_config(
     State(s): State<AppState>,
-    caller: Caller,
+    _caller: Caller,
     Path((tenant, name)): Path<(String, String)>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    caller.tenant(&tenant, Role::Viewer)?;
     blocking(&s, move |svc| svc.config(&tenant, &name)).await
 }
 
@@ -138,11 +132,10 @@ pub async fn get_config(
     security(("key" = [])))]
 pub async fn set_config(
     State(s): State<AppState>,
-    caller: Caller,
+    _caller: Caller,
     Path((tenant, name)): Path<(String, String)>,
     Json(config): Json<serde_json::Value>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    caller.tenant(&tenant, Role::Admin)?;
     blocking(&s, move |svc| svc.set_config(&tenant, &name, &config)).await
 }
 
@@ -153,10 +146,9 @@ pub async fn set_config(
     security(("key" = [])))]
 pub async fn list_shadow_runs(
     State(s): State<AppState>,
-    caller: Caller,
+    _caller: Caller,
     Path(tenant): Path<String>,
 ) -> Result<Json<Vec<ShadowReport>>, ApiError> {
-    caller.tenant(&tenant, Role::Viewer)?;
     blocking(&s, move |svc| svc.shadow_reports(&tenant)).await
 }
 
@@ -168,11 +160,10 @@ pub async fn list_shadow_runs(
     security(("key" = [])))]
 pub async fn shadow_run(
     State(s): State<AppState>,
-    caller: Caller,
+    _caller: Caller,
     Path(tenant): Path<String>,
     Json(req): Json<ShadowRequest>,
 ) -> Result<(StatusCode, Json<ShadowReport>), ApiError> {
-    caller.tenant(&tenant, Role::Admin)?;
     let r = blocking(&s, move |svc| svc.shadow(&tenant, &req)).await?;
     Ok((StatusCode::CREATED, r))
 }
@@ -184,10 +175,9 @@ pub async fn shadow_run(
     security(("key" = [])))]
 pub async fn get_shadow_run(
     State(s): State<AppState>,
-    caller: Caller,
+    _caller: Caller,
     Path((tenant, id)): Path<(String, u64)>,
 ) -> Result<Json<ShadowReport>, ApiError> {
-    caller.tenant(&tenant, Role::Viewer)?;
     blocking(&s, move |svc| {
         svc.store.require_tenant_exists(&tenant)?;
         Ok(svc.store.shadow_report(&tenant, id)?)
