@@ -1,8 +1,9 @@
 //! # vitals-bench
 //!
 //! Benchmarks that print ratios measured in one run, so machine drift cancels
-//! out: `cargo run --release --bin vitals-bench -- runtime|ingest|run [--json]`.
+//! out: `cargo run --release --bin vitals-bench -- runtime|ingest|run|http [--json]`.
 
+mod http_suite;
 mod native;
 mod runtime_suite;
 mod store_suite;
@@ -17,6 +18,19 @@ fn main() {
     {
         Some("runtime") => runtime_suite::run(json),
         Some("ingest") => store_suite::ingest(json),
+        Some("http") => {
+            let number = |name: &str, default: u64| {
+                args.iter()
+                    .find_map(|a| a.strip_prefix(name))
+                    .and_then(|n| n.parse().ok())
+                    .unwrap_or(default)
+            };
+            http_suite::run(
+                json,
+                number("--accounts=", 5_000) as usize,
+                number("--seconds=", 10),
+            )
+        }
         Some("run") => {
             let accounts = args
                 .iter()
@@ -27,7 +41,7 @@ fn main() {
         }
         other => {
             eprintln!(
-                "usage: vitals-bench runtime|ingest|run [--json] [--accounts=N]   (got {other:?})"
+                "usage: vitals-bench runtime|ingest|run|http [--json] [--accounts=N] [--seconds=N]   (got {other:?})"
             );
             std::process::exit(2);
         }

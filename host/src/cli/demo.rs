@@ -4,10 +4,8 @@
 
 use super::context::{CliError, Ctx, date_arg};
 use super::output::{Format, print_json};
-use crate::demo::{generate, rows};
-use crate::runtime::content_hash;
-use crate::scoring::{RunSettings, Summary, run_active};
-use crate::store::{IngestMode, StoreError};
+use crate::demo::install;
+use crate::scoring::Summary;
 use std::time::Instant;
 
 /// Options of `vitals demo`.
@@ -32,41 +30,10 @@ pub fn run(ctx: &Ctx, args: DemoArgs) -> Result<(), CliError> {
     let tenant = args.demo_tenant.as_str();
     let started = Instant::now();
     let store = ctx.store()?;
-    match store.create_tenant(tenant, "Demo Co") {
-        Ok(_) => {}
-        Err(StoreError::Invalid(m)) if m.contains("already exists") => {}
-        Err(e) => return Err(e.into()),
-    }
-    let accounts = generate(args.accounts, as_of, args.seed);
-    let input = rows(&accounts);
-    let t = Instant::now();
-    let report = store.ingest(tenant, &input, vec![], IngestMode::AllOrNothing)?;
-    let ingest_time = t.elapsed();
-
     let rt = ctx.runtime()?;
-    for (name, bytes) in vitals_reference_pack::COMPONENTS {
-        let plugin = rt
-            .load(bytes)
-            .map_err(|e| CliError::internal(format!("reference plugin {name}: {e}")))?;
-        let installed = store.add_plugin(tenant, &content_hash(bytes), bytes, &plugin.metadata)?;
-        store.activate(tenant, &installed.name, &installed.version)?;
-    }
-    let t = Instant::now();
-    let mut scored = 0;
-    for quarters_back in (0..4).rev() {
-        let at = as_of - 91 * quarters_back;
-        let runs = run_active(
-            &store,
-            &rt,
-            tenant,
-            at,
-            None,
-            RunSettings::default(),
-            |_| {},
-        )?;
-        scored += runs.iter().map(|r| r.accounts).sum::<u64>();
-    }
-    let run_time = t.elapsed();
+    let done = install(&store, &rt, tenant, args.accounts, as_of, args.seed)?;
+    let (report, ingest_time, run_time, scored) =
+        (&done.ingest, done.ingest_time, done.run_time, done.scored);
     let summary = Summary::build(&store, tenant, 90, 10)?;
     if ctx.format == Format::Json {
         print_json(&summary);
@@ -75,7 +42,7 @@ pub fn run(ctx: &Ctx, args: DemoArgs) -> Result<(), CliError> {
     println!(
         "Vitals demo: tenant {tenant:?} in {}: {} accounts, {} snapshots ({} new), {} outcomes; reference pack run at 4 quarter ends\n",
         ctx.data_dir.display(),
-        accounts.len(),
+        done.accounts,
         report.snapshots_added + report.snapshots_unchanged,
         report.snapshots_added,
         report.outcomes_added + report.outcomes_unchanged
@@ -89,7 +56,7 @@ pub fn run(ctx: &Ctx, args: DemoArgs) -> Result<(), CliError> {
     );
     println!(
         "Explore: vitals --tenant {tenant} summary | results | account show {} | forecast --days 180",
-        accounts[0].id
+        done.first_account
     );
     Ok(())
 }

@@ -3,6 +3,10 @@
 //! stories (onboarding, adoption, decline, expansion, churn). Deterministic
 //! for a seed, so the demo prints the same figures every time.
 
+mod install;
+
+pub use install::{Installed, install};
+
 use crate::model::{IngestRow, Outcome, OutcomeKind};
 use crate::runtime::types::{Account, Attributes, Confidence, Metric, Snapshot};
 

@@ -21,6 +21,21 @@ impl Service {
         })
     }
 
+    /// The loaded plugin of a stored component, from memory after its first
+    /// use (reading and hashing the component again would cost more than a
+    /// whole on-demand score).
+    pub fn loaded(&self, hash: &str) -> ApiResult<std::sync::Arc<crate::runtime::Plugin>> {
+        if let Some(p) = self.plugins.lock().expect("plugin cache").get(hash) {
+            return Ok(p.clone());
+        }
+        let plugin = self.runtime.load(&self.store.component(hash)?)?;
+        self.plugins
+            .lock()
+            .expect("plugin cache")
+            .insert(hash.to_string(), plugin.clone());
+        Ok(plugin)
+    }
+
     /// Stores parsed records (the server parses streamed bodies itself).
     pub fn ingest_parsed(
         &self,
@@ -37,7 +52,7 @@ impl Service {
     /// Fails unless the tenant's configuration of `name` fits `version`.
     fn config_fits(&self, tenant: &str, name: &str, version: &str) -> ApiResult<()> {
         let target = self.store.plugin(tenant, name, Some(version))?;
-        let loaded = self.runtime.load(&self.store.component(&target.hash)?)?;
+        let loaded = self.loaded(&target.hash)?;
         let config = self.store.plugin_config(tenant, name)?;
         loaded.check_config(&config).map_err(|e| {
             ApiError::new(
@@ -188,7 +203,7 @@ impl Api for Service {
     ) -> ApiResult<serde_json::Value> {
         self.store.require_tenant_exists(tenant)?;
         let p = self.store.plugin(tenant, name, None)?;
-        let loaded = self.runtime.load(&self.store.component(&p.hash)?)?;
+        let loaded = self.loaded(&p.hash)?;
         let text = serde_json::to_string(config).expect("json");
         loaded
             .check_config(&text)
@@ -263,14 +278,13 @@ impl Api for Service {
                 "run {id} is not complete; its results are not readable"
             )));
         }
-        let mut results = Vec::new();
-        let mut total = 0usize;
-        self.store.for_each_result(tenant, id, |account, result| {
-            if total >= page.offset && results.len() < page.limit {
-                results.push(ResultView::new(account, result));
-            }
-            total += 1;
-        })?;
+        let results = self
+            .store
+            .results_page(tenant, id, page.offset, page.limit)?
+            .into_iter()
+            .map(|r| ResultView::new(r.account_id, r.result))
+            .collect();
+        let total = run.accounts as usize;
         Ok(ResultsPage {
             run,
             offset: page.offset,

@@ -105,6 +105,8 @@ pub struct Service {
     pub settings: RunSettings,
     /// Counters for `/metrics`.
     pub metrics: Arc<Metrics>,
+    /// Loaded plugins by component hash (components are immutable).
+    plugins: std::sync::Mutex<std::collections::HashMap<String, Arc<crate::runtime::Plugin>>>,
 }
 
 impl Service {
@@ -115,6 +117,7 @@ impl Service {
             runtime,
             settings: RunSettings::default(),
             metrics: Arc::new(Metrics::default()),
+            plugins: Default::default(),
         }
     }
 }

@@ -80,7 +80,7 @@ impl Service {
         };
         let mut results = Vec::with_capacity(active.len());
         for p in &active {
-            let plugin = self.runtime.load(&self.store.component(&p.plugin.hash)?)?;
+            let plugin = self.loaded(&p.plugin.hash)?;
             let out = self
                 .runtime
                 .run(

@@ -90,7 +90,7 @@ pub struct StoredResult {
 
 /// The compact (postcard) form of a result: externally tagged, errors as JSON.
 #[derive(Serialize, Deserialize)]
-enum Encoded {
+pub(super) enum Encoded {
     Health(Health),
     Segments(Vec<Segment>),
     Propensity(Propensity),
@@ -101,7 +101,7 @@ enum Encoded {
 /// Accounts per stored result block.
 pub const RESULT_BLOCK: usize = 1000;
 
-fn encoded(r: &Result<Output, PluginError>) -> Encoded {
+pub(super) fn encoded(r: &Result<Output, PluginError>) -> Encoded {
     match r {
         Ok(Output::Health(h)) => Encoded::Health(h.clone()),
         Ok(Output::Segments { segments }) => Encoded::Segments(segments.clone()),
@@ -120,6 +120,110 @@ fn decoded(e: Encoded) -> Result<Result<Output, PluginError>, StoreError> {
         Encoded::Error(json) => Err(serde_json::from_str(&json)
             .map_err(|e| StoreError::Corrupt(format!("a stored error: {e}")))?),
     })
+}
+
+/// Format byte of an indexed result block: account ids with each result
+/// encoded on its own, so one account (on-demand scoring's health history)
+/// or one page is read without decoding the other 999. Blocks written before
+/// it (format byte 1, one postcard list) are still read.
+const INDEXED_BLOCK: u8 = 3;
+
+fn encode_block(block: &[&(String, Result<Output, PluginError>)]) -> Vec<u8> {
+    let encoded: Vec<Vec<u8>> = block
+        .iter()
+        .map(|(_, r)| postcard::to_allocvec(&encoded(r)).expect("in-memory postcard"))
+        .collect();
+    let entries: Vec<(&str, &[u8])> = block
+        .iter()
+        .zip(&encoded)
+        .map(|((a, _), e)| (a.as_str(), e.as_slice()))
+        .collect();
+    let mut out = vec![INDEXED_BLOCK];
+    out.extend(postcard::to_allocvec(&entries).expect("in-memory postcard"));
+    out
+}
+
+/// A stored block, parsed without decoding its results.
+enum Block<'a> {
+    Indexed(Vec<(&'a str, &'a [u8])>),
+    Whole(Vec<(String, Encoded)>),
+}
+
+impl<'a> Block<'a> {
+    fn parse(bytes: &'a [u8]) -> Result<Block<'a>, StoreError> {
+        match bytes.split_first() {
+            Some((&INDEXED_BLOCK, rest)) => {
+                Ok(Block::Indexed(postcard::from_bytes(rest).map_err(|e| {
+                    StoreError::Corrupt(format!("a result block: {e}"))
+                })?))
+            }
+            _ => Ok(Block::Whole(codec::decode("result block", bytes)?)),
+        }
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            Block::Indexed(e) => e.len(),
+            Block::Whole(e) => e.len(),
+        }
+    }
+
+    fn decode_entry(bytes: &[u8]) -> Result<Result<Output, PluginError>, StoreError> {
+        decoded(
+            postcard::from_bytes(bytes)
+                .map_err(|e| StoreError::Corrupt(format!("a stored result: {e}")))?,
+        )
+    }
+
+    fn find(self, account: &str) -> Result<Option<Result<Output, PluginError>>, StoreError> {
+        match self {
+            Block::Indexed(entries) => match entries.binary_search_by(|(a, _)| (*a).cmp(account)) {
+                Ok(i) => Ok(Some(Self::decode_entry(entries[i].1)?)),
+                Err(_) => Ok(None),
+            },
+            Block::Whole(entries) => {
+                match entries.binary_search_by(|(a, _)| a.as_str().cmp(account)) {
+                    Ok(i) => {
+                        let (_, e) = entries.into_iter().nth(i).expect("found");
+                        Ok(Some(decoded(e)?))
+                    }
+                    Err(_) => Ok(None),
+                }
+            }
+        }
+    }
+
+    fn decode_range(self, from: usize, take: usize) -> Result<Vec<StoredResult>, StoreError> {
+        match self {
+            Block::Indexed(entries) => entries
+                .into_iter()
+                .skip(from)
+                .take(take)
+                .map(|(a, e)| {
+                    Ok(StoredResult {
+                        account_id: a.to_string(),
+                        result: Self::decode_entry(e)?,
+                    })
+                })
+                .collect(),
+            Block::Whole(entries) => entries
+                .into_iter()
+                .skip(from)
+                .take(take)
+                .map(|(a, e)| {
+                    Ok(StoredResult {
+                        account_id: a,
+                        result: decoded(e)?,
+                    })
+                })
+                .collect(),
+        }
+    }
+
+    fn decode_all(self) -> Result<Vec<StoredResult>, StoreError> {
+        let n = self.len();
+        self.decode_range(0, n)
+    }
 }
 
 fn run_key(tenant: &str, id: u64) -> Vec<u8> {
@@ -187,11 +291,7 @@ impl Store {
         for block in sorted.chunks(RESULT_BLOCK) {
             let mut key = prefix.clone();
             key.extend_from_slice(block[0].0.as_bytes());
-            let value: Vec<(&str, Encoded)> = block
-                .iter()
-                .map(|(a, r)| (a.as_str(), encoded(r)))
-                .collect();
-            batch.insert(key, codec::encode(&value));
+            batch.insert(key, encode_block(block));
         }
         for (_, result) in results {
             run.accounts += 1;
@@ -301,9 +401,9 @@ impl Store {
             )));
         }
         for kv in self.results.scan_prefix(result_prefix(tenant, id)) {
-            let block: Vec<(String, Encoded)> = codec::decode("result block", &kv?.1)?;
-            for (account_id, e) in block {
-                f(account_id, decoded(e)?);
+            let (_, bytes) = kv?;
+            for r in Block::parse(&bytes)?.decode_all()? {
+                f(r.account_id, r.result);
             }
         }
         Ok(())
@@ -323,14 +423,38 @@ impl Store {
         let Some(kv) = self.results.range(prefix.clone()..=key).next_back() else {
             return Ok(None);
         };
-        let block: Vec<(String, Encoded)> = codec::decode("result block", &kv?.1)?;
-        match block.binary_search_by(|(a, _)| a.as_str().cmp(account)) {
-            Ok(i) => {
-                let (_, e) = block.into_iter().nth(i).expect("found");
-                Ok(Some(decoded(e)?))
+        Block::parse(&kv?.1)?.find(account)
+    }
+
+    /// A page of a complete run's results in account order: `offset`
+    /// accounts skipped, at most `limit` returned; only the page's entries
+    /// are decoded.
+    pub fn results_page(
+        &self,
+        tenant: &str,
+        id: u64,
+        offset: usize,
+        limit: usize,
+    ) -> Result<Vec<StoredResult>, StoreError> {
+        let mut out = Vec::new();
+        let mut seen = 0usize;
+        for kv in self.results.scan_prefix(result_prefix(tenant, id)) {
+            if out.len() >= limit {
+                break;
             }
-            Err(_) => Ok(None),
+            let (_, bytes) = kv?;
+            let block = Block::parse(&bytes)?;
+            let n = block.len();
+            if seen + n <= offset {
+                seen += n;
+                continue;
+            }
+            let from = offset.saturating_sub(seen);
+            let take = (limit - out.len()).min(n - from);
+            out.extend(block.decode_range(from, take)?);
+            seen += n;
         }
+        Ok(out)
     }
 
     /// Complete runs of a tenant's plugins of one kind, oldest first.

@@ -1,6 +1,7 @@
 //! Store tests on a temporary sled: ingest semantics, range scans, plugins,
 //! runs and crash recovery.
 
+use super::runs::{Encoded, encoded};
 use super::*;
 use super::{codec, keys};
 use crate::model::{IngestRow, Outcome, OutcomeKind};
@@ -335,6 +336,47 @@ fn results_in_blocks_are_found_one_by_one_and_all_together() {
     assert_eq!(s.result("t", run.id, "acct-0").unwrap(), None);
     assert_eq!(s.result("t", run.id, "zzz").unwrap(), None);
     assert_eq!(s.result("t", run.id, "a").unwrap(), None);
+    // Pages across block boundaries equal the slices of the whole.
+    for (offset, limit) in [
+        (0, 10),
+        (995, 10),
+        (1990, 20),
+        (2490, 100),
+        (2500, 5),
+        (0, 2500),
+    ] {
+        let page = s.results_page("t", run.id, offset, limit).unwrap();
+        let want: Vec<_> = all.iter().skip(offset).take(limit).cloned().collect();
+        assert_eq!(page, want, "offset {offset} limit {limit}");
+    }
+}
+
+#[test]
+fn result_blocks_written_before_indexed_blocks_are_still_read() {
+    let (_d, s) = store();
+    let p = s
+        .add_plugin("t", "h1", b"one", &meta("p", "1.0.0"))
+        .unwrap();
+    let mut run = s.start_run("t", &p, "{}", 300).unwrap();
+    s.write_results(&mut run, &[("b".into(), health(0.5))], 0, vec![], 0)
+        .unwrap();
+    s.complete_run(&mut run).unwrap();
+    // Replace the block with the older layout: one postcard list, format byte 1.
+    let (key, _) = s.results.iter().next().unwrap().unwrap();
+    let old: Vec<(String, Encoded)> = vec![
+        (
+            "a".into(),
+            Encoded::Error(serde_json::to_string(&PluginError::NotRun("x".into())).unwrap()),
+        ),
+        ("b".into(), encoded(&health(0.5))),
+    ];
+    s.results.insert(key, codec::encode(&old)).unwrap();
+    assert_eq!(s.result("t", run.id, "b").unwrap(), Some(health(0.5)));
+    assert_eq!(s.results("t", run.id).unwrap().len(), 2);
+    assert_eq!(
+        s.results_page("t", run.id, 1, 5).unwrap()[0].account_id,
+        "b"
+    );
 }
 
 #[test]
