@@ -4,5 +4,6 @@
 mod cli;
 mod common;
 mod contract;
+mod crash;
 mod http;
 mod sandbox;
