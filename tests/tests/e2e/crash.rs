@@ -118,7 +118,11 @@ fn stored(store: &Store, want: &[(String, Snapshot)]) -> usize {
     for (id, snap) in want {
         let history = store.history("crash", id).unwrap();
         if let Some(s) = history.iter().find(|s| s.as_of == snap.as_of) {
-            assert_eq!(s, snap, "{id} at {} differs from what was ingested", s.as_of);
+            assert_eq!(
+                s, snap,
+                "{id} at {} differs from what was ingested",
+                s.as_of
+            );
             present += 1;
         }
     }
@@ -134,7 +138,11 @@ fn sigkill_during_ingests_and_runs_loses_nothing_acknowledged_and_shows_nothing_
     let data = dir.path().join("data");
     let ok = |args: &[&str]| {
         let out = vitals(&data).args(args).output().unwrap();
-        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     };
     ok(&["init"]);
     for (name, bytes) in vitals_reference_pack::COMPONENTS {
@@ -200,20 +208,32 @@ fn sigkill_during_ingests_and_runs_loses_nothing_acknowledged_and_shows_nothing_
                     run.id
                 ),
                 RunStatus::Failed { .. } => {
-                    assert!(store.results("crash", run.id).is_err(), "failed runs show nothing")
+                    assert!(
+                        store.results("crash", run.id).is_err(),
+                        "failed runs show nothing"
+                    )
                 }
                 RunStatus::Running => panic!("round {i}: run {} left running", run.id),
             }
         }
         drop(store);
     }
-    assert!(kills >= 8, "only {kills} of {ROUNDS} rounds were killed mid-way");
-    assert!(acknowledged.len() >= 2, "too few ingests landed to check them");
+    assert!(
+        kills >= 8,
+        "only {kills} of {ROUNDS} rounds were killed mid-way"
+    );
+    assert!(
+        acknowledged.len() >= 2,
+        "too few ingests landed to check them"
+    );
     // Byte for byte at the end: every batch that landed, every snapshot.
     let store = Store::open(&data.join("store")).unwrap();
     for &i in &acknowledged {
         let want = expected(i);
         assert_eq!(stored(&store, &want), want.len(), "batch {i}");
     }
-    eprintln!("{kills} kills in {ROUNDS} rounds; {} ingests landed", acknowledged.len());
+    eprintln!(
+        "{kills} kills in {ROUNDS} rounds; {} ingests landed",
+        acknowledged.len()
+    );
 }

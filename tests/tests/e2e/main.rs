@@ -1,9 +1,11 @@
 //! End-to-end tests, one binary: real components built from source, the real
 //! runtime (and, in later modules, the real store, binary and server).
 
+mod bad_input;
 mod cli;
 mod common;
 mod contract;
 mod crash;
 mod http;
 mod sandbox;
+mod served;
