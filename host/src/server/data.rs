@@ -165,9 +165,11 @@ pub async fn get_results(
 pub struct SummaryQuery {
     /// Forecast horizon, days (default 90).
     #[serde(default = "ninety")]
+    #[param(minimum = 1, maximum = 3660)]
     pub days: i32,
     /// Expansion candidates listed (default 10).
     #[serde(default = "ten")]
+    #[param(maximum = 10000)]
     pub top: usize,
 }
 
@@ -199,9 +201,11 @@ pub async fn summary(
 pub struct ForecastQuery {
     /// First renewal date, `YYYY-MM-DD` (default: the run's as-of).
     #[serde(default)]
+    #[param(format = Date)]
     pub from: Option<String>,
     /// Days (default 90).
     #[serde(default = "ninety")]
+    #[param(minimum = 1, maximum = 3660)]
     pub days: i32,
 }
 

@@ -49,7 +49,7 @@ pub async fn list_plugins(
 /// Uploads a component: validated (contract, imports, metadata, schema) before it is stored.
 #[utoipa::path(post, path = "/v1/tenants/{tenant}/plugins", tag = "plugins",
     params(("tenant" = String, Path, description = "Tenant id"), UploadQuery),
-    request_body(content = Vec<u8>, content_type = "application/wasm"),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "The component (a .wasm file)"),
     responses((status = 201, body = InstalledPlugin), (status = "4XX", body = ErrorBody)),
     security(("key" = [])))]
 pub async fn upload_plugin(

@@ -161,9 +161,11 @@ pub struct RunRequest {
     pub plugin: Option<String>,
     /// Score as of this date, `YYYY-MM-DD` (default: today).
     #[serde(default)]
+    #[schema(format = Date)]
     pub as_of: Option<String>,
     /// Days of earlier snapshots passed with each account (default 400).
     #[serde(default)]
+    #[schema(minimum = 0, maximum = 3660)]
     pub history_days: Option<i32>,
 }
 
@@ -227,6 +229,8 @@ pub struct Page {
     pub offset: usize,
     /// Items to return (at most 10,000).
     #[serde(default = "default_limit")]
+    #[param(maximum = 10000)]
+    #[schema(maximum = 10000)]
     pub limit: usize,
 }
 
@@ -316,6 +320,7 @@ pub struct ScoreReport {
 pub struct ScoreQuery {
     /// `YYYY-MM-DD` (default today): its latest snapshot at or before it.
     #[serde(default)]
+    #[param(format = Date)]
     pub as_of: Option<String>,
 }
 
@@ -332,5 +337,6 @@ pub struct ShadowRequest {
     pub config: Option<serde_json::Value>,
     /// `YYYY-MM-DD` (default: the latest complete run of the plugin, else today).
     #[serde(default)]
+    #[schema(format = Date)]
     pub as_of: Option<String>,
 }

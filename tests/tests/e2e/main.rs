@@ -6,6 +6,7 @@ mod cli;
 mod common;
 mod contract;
 mod crash;
+mod fuzz;
 mod http;
 mod sandbox;
 mod served;
