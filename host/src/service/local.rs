@@ -232,6 +232,8 @@ impl Api for Service {
             }
             settings.history_days = days;
         }
+        let slot = self.jobs.start(tenant)?;
+        settings.options.workers = slot.workers;
         let started = std::time::Instant::now();
         let runs = run_active(
             &self.store,
@@ -387,7 +389,8 @@ impl Api for Service {
 
     fn shadow(&self, tenant: &str, req: &ShadowRequest) -> ApiResult<ShadowReport> {
         self.store.require_tenant_exists(tenant)?;
-        self.shadow_run(tenant, req)
+        let slot = self.jobs.start(tenant)?;
+        self.shadow_run(tenant, req, slot.workers)
     }
 
     fn shadow_reports(&self, tenant: &str) -> ApiResult<Vec<ShadowReport>> {

@@ -4,6 +4,7 @@
 //! [`Api`] trait so every command works the same way on both.
 
 mod error;
+mod fair;
 pub mod keys;
 mod local;
 mod metrics;
@@ -107,6 +108,9 @@ pub struct Service {
     pub metrics: Arc<Metrics>,
     /// Loaded plugins by component hash (components are immutable).
     plugins: std::sync::Mutex<std::collections::HashMap<String, Arc<crate::runtime::Plugin>>>,
+    /// Runs and shadow runs going, per tenant: the per-tenant limit and the
+    /// fair share of workers.
+    jobs: fair::Jobs,
 }
 
 impl Service {
@@ -118,7 +122,16 @@ impl Service {
             settings: RunSettings::default(),
             metrics: Arc::new(Metrics::default()),
             plugins: Default::default(),
+            jobs: fair::Jobs::new(1),
         }
+    }
+}
+
+impl Service {
+    /// At most `n` runs (and shadow runs) going at once per tenant (default 1).
+    pub fn with_jobs_per_tenant(mut self, n: usize) -> Self {
+        self.jobs = fair::Jobs::new(n);
+        self
     }
 }
 

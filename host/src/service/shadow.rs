@@ -330,6 +330,7 @@ impl Service {
         &self,
         tenant: &str,
         req: &super::ShadowRequest,
+        workers: usize,
     ) -> Result<ShadowReport, ApiError> {
         let store = &self.store;
         let active = store.plugin(tenant, &req.plugin, None)?;
@@ -369,7 +370,8 @@ impl Service {
             .into_iter()
             .find(|p| p.plugin.kind == PluginKind::HealthModel)
             .map(|p| p.plugin.name);
-        let settings = self.settings;
+        let mut settings = self.settings;
+        settings.options.workers = workers;
         let mut health = health_history(
             store,
             tenant,

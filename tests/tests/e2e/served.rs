@@ -89,7 +89,11 @@ impl Server {
     }
 
     pub fn call(&self, method: Method, path: &str, key: Option<&str>) -> RequestBuilder {
-        let r = Http::new().request(method, format!("{}{path}", self.url));
+        let r = Http::builder()
+            .timeout(None)
+            .build()
+            .unwrap()
+            .request(method, format!("{}{path}", self.url));
         match key {
             Some(k) => r.bearer_auth(k),
             None => r,
