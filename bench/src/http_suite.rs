@@ -41,7 +41,14 @@ impl Phase {
 #[derive(Clone)]
 enum Work {
     Score,
-    Results { run: u64 },
+    Results {
+        run: u64,
+    },
+    /// The soak's mix: scores, pages, summaries, accounts, small ingests.
+    Mixed {
+        run: u64,
+        admin: Arc<String>,
+    },
 }
 
 fn request(
@@ -65,6 +72,27 @@ fn request(
                 (i * 100) % accounts.len()
             ))
             .bearer_auth(key),
+        Work::Mixed { run, admin } => match i % 10 {
+            0..=4 => request(http, base, key, &Work::Score, i, accounts),
+            5 | 6 => request(http, base, key, &Work::Results { run: *run }, i, accounts),
+            7 => http
+                .get(format!("{base}/v1/tenants/demo/summary"))
+                .bearer_auth(key),
+            8 => http
+                .get(format!(
+                    "{base}/v1/tenants/demo/accounts/{}",
+                    accounts[(i * 31) % accounts.len()]
+                ))
+                .bearer_auth(key),
+            _ => http
+                .post(format!("{base}/v1/tenants/demo/ingest"))
+                .bearer_auth(admin.as_str())
+                .header("content-type", "application/x-ndjson")
+                .body(format!(
+                    "{{\"account_id\":\"soak-{i}\",\"as_of\":\"2026-01-01\",\"seats_purchased\":10,\"seats_active\":{}}}\n",
+                    i % 10
+                )),
+        },
     }
 }
 
@@ -177,13 +205,27 @@ async fn open_loop(
     phase
 }
 
-pub fn run(json_out: bool, accounts: usize, seconds: u64) {
+/// A served demo store.
+struct Served {
+    _dir: tempfile::TempDir,
+    _server: tokio::runtime::Runtime,
+    base: Arc<String>,
+    viewer: Arc<String>,
+    admin: Arc<String>,
+    ids: Arc<Vec<String>>,
+    health_run: u64,
+}
+
+fn serve_demo(accounts: usize) -> Served {
     let dir = tempfile::tempdir().expect("temp dir");
     let store = Store::open(&dir.path().join("store")).expect("store");
     let rt = Runtime::new(RuntimeConfig::default()).expect("runtime");
     eprintln!("building a demo tenant of {accounts} accounts ...");
     vitals::demo::install(&store, &rt, "demo", accounts, AS_OF, 42).expect("demo");
     let key = keys::issue(&store, Some("demo"), Some(Role::Viewer), "bench")
+        .expect("key")
+        .key;
+    let admin = keys::issue(&store, Some("demo"), Some(Role::Admin), "bench")
         .expect("key")
         .key;
     let ids: Vec<String> = vitals::demo::generate(accounts, AS_OF, 42)
@@ -213,13 +255,35 @@ pub fn run(json_out: bool, accounts: usize, seconds: u64) {
         limits: ServerLimits::default(),
     };
     server.spawn(async move { axum::serve(listener, app(state)).await });
-    let clients = tokio::runtime::Builder::new_multi_thread()
+    Served {
+        _dir: dir,
+        _server: server,
+        base,
+        viewer: Arc::new(key),
+        admin: Arc::new(admin),
+        ids: Arc::new(ids),
+        health_run,
+    }
+}
+
+fn client_runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .enable_all()
         .build()
-        .expect("client runtime");
-    let key = Arc::new(key);
-    let ids = Arc::new(ids);
+        .expect("client runtime")
+}
+
+pub fn run(json_out: bool, accounts: usize, seconds: u64) {
+    let Served {
+        base,
+        viewer: key,
+        ids,
+        health_run,
+        ..
+    } = &serve_demo(accounts);
+    let (base, key, ids, health_run) = (base.clone(), key.clone(), ids.clone(), *health_run);
+    let clients = client_runtime();
     let duration = Duration::from_secs(seconds);
     // Warm up: every plugin loaded, connections open.
     clients.block_on(closed_loop(
@@ -300,5 +364,75 @@ pub fn run(json_out: bool, accounts: usize, seconds: u64) {
                 p.percentile(0.99)
             );
         }
+    }
+}
+
+/// Resident memory of this process now, MiB (Linux).
+fn rss_mib() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
+        })
+        .map_or(f64::NAN, |kb| kb / 1024.0)
+}
+
+/// `soak`: mixed traffic for a set time (half scores, pages, summaries,
+/// account pages, one in ten a small ingest), in one-minute windows:
+/// requests, errors, p99 and memory at the start and the end.
+pub fn soak(json_out: bool, accounts: usize, seconds: u64) {
+    let served = serve_demo(accounts);
+    let clients = client_runtime();
+    let work = Work::Mixed {
+        run: served.health_run,
+        admin: served.admin.clone(),
+    };
+    let window = Duration::from_secs(seconds.clamp(1, 60));
+    let windows = seconds.div_ceil(window.as_secs()).max(1);
+    let rss_start = rss_mib();
+    let mut rows = Vec::new();
+    for w in 0..windows {
+        let p = clients.block_on(closed_loop(
+            "mixed",
+            served.base.clone(),
+            served.viewer.clone(),
+            work.clone(),
+            served.ids.clone(),
+            window,
+        ));
+        rows.push((
+            w,
+            p.requests,
+            p.errors,
+            p.rate(),
+            p.percentile(0.99),
+            rss_mib(),
+        ));
+        if !json_out {
+            let (w, n, e, r, p99, rss) = rows.last().expect("row");
+            eprintln!(
+                "window {w}: {n} requests, {e} errors, {r:.0} req/s, p99 {p99:.1} ms, RSS {rss:.0} MiB"
+            );
+        }
+    }
+    let rss_end = rss_mib();
+    let requests: usize = rows.iter().map(|r| r.1).sum();
+    let errors: usize = rows.iter().map(|r| r.2).sum();
+    let worst_p99 = rows.iter().map(|r| r.4).fold(0.0, f64::max);
+    if json_out {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&json!({"suite": "soak", "seconds": seconds, "accounts": accounts,
+                "requests": requests, "errors": errors, "worst_window_p99_ms": worst_p99,
+                "rss_start_mib": rss_start, "rss_end_mib": rss_end,
+                "windows": rows.iter().map(|r| json!({"window": r.0, "requests": r.1, "errors": r.2, "requests_per_s": r.3, "p99_ms": r.4, "rss_mib": r.5})).collect::<Vec<_>>()}))
+            .expect("json")
+        );
+    } else {
+        println!(
+            "soak: {seconds} s of mixed traffic, {CLIENTS} clients, {accounts} demo accounts: {requests} requests, {errors} errors, worst one-minute p99 {worst_p99:.1} ms, RSS {rss_start:.0} MiB at start, {rss_end:.0} MiB at end (server and clients in this process)"
+        );
     }
 }

@@ -1,7 +1,7 @@
 //! # vitals-bench
 //!
 //! Benchmarks that print ratios measured in one run, so machine drift cancels
-//! out: `cargo run --release --bin vitals-bench -- runtime|ingest|run|http [--json]`.
+//! out: `cargo run --release --bin vitals-bench -- runtime|ingest|run|http|soak [--json]`.
 
 mod http_suite;
 mod native;
@@ -11,6 +11,12 @@ mod store_suite;
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let json = args.iter().any(|a| a == "--json");
+    let number = |name: &str, default: u64| {
+        args.iter()
+            .find_map(|a| a.strip_prefix(name))
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(default)
+    };
     match args
         .iter()
         .find(|a| !a.starts_with("--"))
@@ -18,19 +24,16 @@ fn main() {
     {
         Some("runtime") => runtime_suite::run(json),
         Some("ingest") => store_suite::ingest(json),
-        Some("http") => {
-            let number = |name: &str, default: u64| {
-                args.iter()
-                    .find_map(|a| a.strip_prefix(name))
-                    .and_then(|n| n.parse().ok())
-                    .unwrap_or(default)
-            };
-            http_suite::run(
-                json,
-                number("--accounts=", 5_000) as usize,
-                number("--seconds=", 10),
-            )
-        }
+        Some("http") => http_suite::run(
+            json,
+            number("--accounts=", 5_000) as usize,
+            number("--seconds=", 10),
+        ),
+        Some("soak") => http_suite::soak(
+            json,
+            number("--accounts=", 5_000) as usize,
+            number("--seconds=", 300),
+        ),
         Some("run") => {
             let accounts = args
                 .iter()
@@ -41,7 +44,7 @@ fn main() {
         }
         other => {
             eprintln!(
-                "usage: vitals-bench runtime|ingest|run|http [--json] [--accounts=N] [--seconds=N]   (got {other:?})"
+                "usage: vitals-bench runtime|ingest|run|http|soak [--json] [--accounts=N] [--seconds=N]   (got {other:?})"
             );
             std::process::exit(2);
         }
