@@ -268,10 +268,12 @@ pub fn serve(service: Service, options: ServeOptions) -> std::io::Result<()> {
             }
         }
     })?;
-    drop(runtime);
-    // Flush what the last requests wrote (sled also flushes on drop).
-    if let Ok(service) = Arc::try_unwrap(service) {
-        service.store.flush_all().ok();
+    // Work still going past the grace period is abandoned, not waited for:
+    // a run cut here is failed when the store next opens.
+    runtime.shutdown_timeout(Duration::from_millis(500));
+    // Flush what the last requests wrote (every acknowledged write already is).
+    if let Err(e) = service.store.flush_all() {
+        eprintln!("vitals serve: final flush failed: {e}");
     }
     eprintln!("vitals serve: stopped");
     Ok(())
