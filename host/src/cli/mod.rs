@@ -2,6 +2,7 @@
 //! local store (the embedded default, no server needed).
 
 mod account;
+mod backtest;
 mod context;
 mod demo;
 mod ingest;
@@ -66,6 +67,8 @@ enum Command {
     /// One account: history, scores over time, factors, segments, forecast.
     #[command(subcommand)]
     Account(account::AccountCommand),
+    /// Judge a plugin against real outcomes after a cut-off; `--suggest` fits configurations.
+    Backtest(backtest::BacktestArgs),
     /// Generate a demo tenant, install the reference pack, run it, print the summaries.
     Demo(demo::DemoArgs),
 }
@@ -102,6 +105,7 @@ pub fn main() -> i32 {
         Command::Forecast(a) => run::forecast(&ctx, a),
         Command::Account(c) => account::run(&ctx, c),
         Command::Demo(a) => demo::run(&ctx, a),
+        Command::Backtest(a) => backtest::run(&ctx, a),
     };
     match result {
         Ok(()) => 0,

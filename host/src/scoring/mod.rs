@@ -6,5 +6,6 @@
 mod run;
 mod summary;
 
+pub(crate) use run::health_history;
 pub use run::{RunError, RunSettings, run_active, tenant_limits};
 pub use summary::{BandSummary, ForecastSummary, SegmentChange, Summary, forecast_summary};

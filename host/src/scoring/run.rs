@@ -202,7 +202,7 @@ pub fn run_active(
 /// Health points per account from the complete runs of the health model
 /// `model` in the window before `as_of` (at it too if `including_as_of`);
 /// the latest run per instant wins.
-fn health_history(
+pub(crate) fn health_history(
     store: &Store,
     tenant: &str,
     model: Option<&str>,
