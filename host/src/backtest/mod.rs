@@ -41,7 +41,7 @@ pub use score::run;
 pub use spec::{AccountFilter, BacktestSpec, Candidate, SuggestSpec, held_out, iso_date};
 pub use suggest::{
     DroppedMeasure, FittedMeasure, ForecastSuggestion, HealthSuggestion, ObservedBand, Suggestion,
-    suggest,
+    readable, suggest,
 };
 
 use crate::runtime::PluginError;

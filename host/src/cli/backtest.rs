@@ -407,15 +407,12 @@ fn write_per_account(path: &Path, r: &BacktestReport) -> Result<(), CliError> {
 /// Writes the suggested configurations and the whole suggestion; returns the paths.
 fn write_suggestion(out: &Path, s: &Suggestion) -> Result<Vec<PathBuf>, CliError> {
     std::fs::create_dir_all(out).map_err(|e| CliError::bad(format!("{}: {e}", out.display())))?;
-    let mut files = vec![(out.join("weighted-health.json"), &s.weighted_health.config)];
-    if let Some(f) = &s.renewal_forecast {
-        files.push((out.join("renewal-forecast.json"), &f.config));
-    }
-    let whole = serde_json::to_value(s).expect("serialisable");
-    files.push((out.join("suggestion.json"), &whole));
+    let mut files = s.config_files();
+    let whole = serde_json::to_string_pretty(s).expect("serialisable") + "\n";
+    files.push(("suggestion.json".into(), whole));
     let mut written = Vec::new();
-    for (path, value) in files {
-        let text = serde_json::to_string_pretty(value).expect("serialisable") + "\n";
+    for (name, text) in files {
+        let path = out.join(name);
         std::fs::write(&path, text)
             .map_err(|e| CliError::bad(format!("{}: {e}", path.display())))?;
         written.push(path);
