@@ -189,7 +189,10 @@ pub fn run(ctx: &Ctx, args: BacktestArgs) -> Result<(), CliError> {
                     .transpose()?,
                 label: None,
             };
-            let (a, b) = labels(&base, &second);
+            let (a, b) = labels(
+                (&base, args.plugin_config.as_deref()),
+                (&second, args.against_config.as_deref()),
+            );
             candidates.push(Candidate {
                 label: Some(a),
                 ..base
@@ -247,17 +250,28 @@ fn active_health_name(store: &crate::store::Store, tenant: &str) -> Result<Strin
         })
 }
 
-/// Names telling two candidates apart: `A`/`B` and what differs.
-fn labels(a: &Candidate, b: &Candidate) -> (String, String) {
-    let describe = |c: &Candidate| {
-        let mut parts = vec![c.plugin.clone()];
-        parts.push(c.version.clone().unwrap_or_else(|| "active".into()));
-        parts.push(if c.config.is_some() {
-            "given config".into()
-        } else {
-            "tenant config".into()
-        });
-        parts.join(" ")
+/// Where a candidate's configuration comes from, in a few words.
+fn config_source(arg: Option<&str>) -> String {
+    match arg {
+        None => "tenant config".into(),
+        Some(text) => match text.strip_prefix('@') {
+            Some(path) => Path::new(path)
+                .file_name()
+                .map_or(path.to_string(), |n| n.to_string_lossy().into_owned()),
+            None => "config text".into(),
+        },
+    }
+}
+
+/// Names telling two candidates apart: `A`/`B`, plugin, version and config.
+fn labels(a: (&Candidate, Option<&str>), b: (&Candidate, Option<&str>)) -> (String, String) {
+    let describe = |(c, config): (&Candidate, Option<&str>)| {
+        format!(
+            "{} {} ({})",
+            c.plugin,
+            c.version.as_deref().unwrap_or("active"),
+            config_source(config)
+        )
     };
     (format!("A: {}", describe(a)), format!("B: {}", describe(b)))
 }
@@ -489,5 +503,23 @@ fn print_suggestion(s: &Suggestion, written: &[PathBuf]) {
             f.plugin,
             written[1].display()
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn side_by_side_labels_say_what_differs() {
+        let c = Candidate::active("weighted-health");
+        let v2 = Candidate {
+            version: Some("0.2.0".into()),
+            ..c.clone()
+        };
+        let (a, b) = labels((&c, Some("@configs/telco.json")), (&v2, Some("{}")));
+        assert_eq!(a, "A: weighted-health active (telco.json)");
+        assert_eq!(b, "B: weighted-health 0.2.0 (config text)");
+        assert_eq!(config_source(None), "tenant config");
     }
 }
