@@ -8,6 +8,7 @@
 //! - [`runtime`]: wasmtime with the component model; limits, a locked-down
 //!   deterministic context, validation at upload, compile cache.
 //! - [`scoring`]: runs of a plugin pack over accounts, and their summaries.
+//! - [`backtest`]: plugins judged against real outcomes; calibration from history.
 //! - [`demo`]: a generated tenant for `vitals demo`.
 //! - [`store`]: sled: tenants, snapshots, outcomes, plugins, runs, results.
 //! - [`ingest`]: CSV, NDJSON and JSON input, mappings.
@@ -23,6 +24,7 @@
 //! assert_eq!(out.results.len(), 100);
 //! ```
 
+pub mod backtest;
 pub mod cli;
 pub mod client;
 pub mod config;

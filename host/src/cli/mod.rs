@@ -3,6 +3,7 @@
 //! `--server URL`, on a `vitals serve` through the same operations.
 
 mod account;
+mod backtest;
 mod context;
 mod demo;
 mod ingest;
@@ -76,6 +77,8 @@ enum Command {
     /// One account: history, scores over time, factors, segments, forecast.
     #[command(subcommand)]
     Account(account::AccountCommand),
+    /// Judge a plugin against real outcomes after a cut-off; `--suggest` fits configurations.
+    Backtest(backtest::BacktestArgs),
     /// Generate a demo tenant, install the reference pack, run it, print the summaries.
     Demo(demo::DemoArgs),
     /// Serve the API over HTTP (JSON, OpenAPI at /openapi.json, /metrics).
@@ -180,5 +183,6 @@ fn dispatch(ctx: &Ctx, command: Command) -> Result<(), CliError> {
         Command::Demo(a) => demo::run(ctx, a),
         Command::Serve(a) => serve::run(ctx, a),
         Command::Key(c) => key::run(ctx, c),
+        Command::Backtest(a) => backtest::run(ctx, a),
     }
 }
