@@ -225,7 +225,7 @@ fn solve_symmetric(a: &mut [f64], g: &[f64], m: usize) -> Vec<f64> {
 
 /// Mean held-out deviance (2 x negative log-likelihood per row) of one
 /// penalty in k-fold cross-validation.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct PenaltyScore {
     /// The penalty.
     pub lambda: f64,

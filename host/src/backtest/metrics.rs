@@ -104,7 +104,7 @@ pub fn average_precision(items: &[Scored]) -> Result<f64, MetricError> {
 }
 
 /// Accounts of one group (a band, a confidence tier) and their outcomes.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct GroupRate {
     /// The group.
     pub group: String,
@@ -179,7 +179,7 @@ pub fn lift(rates: &[GroupRate], high: &str, low: &str) -> Option<f64> {
 }
 
 /// One bin of a calibration table.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct CalibrationBin {
     /// Lower edge of the predicted probability (inclusive).
     pub from: f64,
@@ -194,7 +194,7 @@ pub struct CalibrationBin {
 }
 
 /// Predicted probabilities against what happened.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Calibration {
     /// Equal-width bins over 0-1; empty bins are left out.
     pub bins: Vec<CalibrationBin>,

@@ -21,17 +21,19 @@ pub(super) struct Row {
 }
 
 /// A backtest's findings.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct BacktestReport {
     /// The tenant.
     pub tenant: String,
     /// Accounts were scored as of this day.
     #[serde(with = "iso_date")]
+    #[schema(value_type = String, format = Date)]
     pub cutoff: i32,
     /// Outcomes up to this many days after the cut-off count.
     pub horizon_days: i32,
     /// The last day of the horizon.
     #[serde(with = "iso_date")]
+    #[schema(value_type = String, format = Date)]
     pub horizon_end: i32,
     /// The outcome predicted.
     pub outcome: OutcomeKind,
@@ -62,7 +64,7 @@ pub struct BacktestReport {
 }
 
 /// One candidate's figures.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct CandidateReport {
     /// Its name in the report.
     pub label: String,
@@ -100,7 +102,7 @@ pub struct CandidateReport {
 }
 
 /// One account's outcome and scores.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AccountScores {
     /// The account.
     pub account: String,

@@ -22,7 +22,7 @@ pub mod iso_date {
 }
 
 /// One plugin version and configuration to judge.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Candidate {
     /// Plugin name (installed for the tenant).
@@ -52,7 +52,7 @@ impl Candidate {
 
 /// Which of the eligible accounts a backtest reads: all, or one side of a
 /// reproducible split (an account's side depends only on its id and the seed).
-#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "split", rename_all = "kebab-case", deny_unknown_fields)]
 pub enum AccountFilter {
     /// Every eligible account.
@@ -120,12 +120,13 @@ fn seed() -> u64 {
 /// A backtest: score accounts as of `cutoff` with each candidate, using only
 /// what was known then, and compare with the outcomes of the next
 /// `horizon_days`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BacktestSpec {
     /// The instant accounts are scored at: each account's latest snapshot at
     /// or before it, and earlier ones; nothing later.
     #[serde(with = "iso_date")]
+    #[schema(value_type = String, format = Date)]
     pub cutoff: i32,
     /// Outcomes dated after the cut-off and at most this many days after it count.
     #[serde(default = "horizon")]
@@ -170,11 +171,12 @@ impl BacktestSpec {
 /// Calibration from history: fit `weighted-health` weights to the tenant's
 /// outcomes and renewal probabilities per band for `renewal-forecast`, each
 /// judged on held-out accounts beside the current configuration.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SuggestSpec {
     /// As for [`BacktestSpec::cutoff`].
     #[serde(with = "iso_date")]
+    #[schema(value_type = String, format = Date)]
     pub cutoff: i32,
     /// As for [`BacktestSpec::horizon_days`].
     #[serde(default = "horizon")]

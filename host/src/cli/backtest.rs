@@ -117,6 +117,8 @@ fn parse_outcome(text: &str) -> Result<OutcomeKind, CliError> {
 }
 
 pub fn run(ctx: &Ctx, args: BacktestArgs) -> Result<(), CliError> {
+    // Over HTTP: POST /v1/tenants/{tenant}/backtests (and .../suggest).
+    ctx.local_only("backtest")?;
     if ctx.format == Format::Csv {
         return Err(CliError::bad(
             "backtest prints tables, or --json; --per-account FILE writes each account as CSV",

@@ -24,7 +24,11 @@ const OPERATOR_ROUTES: [&str; 4] = [
 ];
 
 /// Tenant routes a viewer may call although they are not GETs (they read).
-const VIEWER_POSTS: [&str; 1] = ["/v1/tenants/{tenant}/accounts/{id}/score"];
+const VIEWER_POSTS: [&str; 3] = [
+    "/v1/tenants/{tenant}/accounts/{id}/score",
+    "/v1/tenants/{tenant}/backtests",
+    "/v1/tenants/{tenant}/backtests/suggest",
+];
 
 /// The policy: may `who` call `method route` on `tenant` (the path's, if any)?
 pub fn authorize(

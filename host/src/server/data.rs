@@ -252,3 +252,36 @@ pub async fn score(
 ) -> Result<Json<ScoreReport>, ApiError> {
     blocking(&s, move |svc| svc.score(&tenant, &id, q.as_of.as_deref())).await
 }
+
+/// Scores accounts as of a past cut-off (only what was known then) and
+/// judges the scores against the outcomes that followed: ROC-AUC, PR-AUC,
+/// rates and ARR per band, lift, calibration and Brier. Writes nothing.
+#[utoipa::path(post, path = "/v1/tenants/{tenant}/backtests", tag = "runs",
+    params(("tenant" = String, Path, description = "Tenant id")),
+    request_body = crate::backtest::BacktestSpec,
+    responses((status = 200, body = crate::backtest::BacktestReport), (status = "4XX", body = ErrorBody)),
+    security(("key" = [])))]
+pub async fn backtest(
+    State(s): State<AppState>,
+    _caller: Caller,
+    Path(tenant): Path<String>,
+    Json(spec): Json<crate::backtest::BacktestSpec>,
+) -> Result<Json<crate::backtest::BacktestReport>, ApiError> {
+    blocking(&s, move |svc| svc.backtest(&tenant, &spec)).await
+}
+
+/// Fits configurations to the tenant's own outcomes, each judged on held-out
+/// accounts beside the current one; returns them for review, activates nothing.
+#[utoipa::path(post, path = "/v1/tenants/{tenant}/backtests/suggest", tag = "runs",
+    params(("tenant" = String, Path, description = "Tenant id")),
+    request_body = crate::backtest::SuggestSpec,
+    responses((status = 200, body = crate::backtest::Suggestion), (status = "4XX", body = ErrorBody)),
+    security(("key" = [])))]
+pub async fn suggest(
+    State(s): State<AppState>,
+    _caller: Caller,
+    Path(tenant): Path<String>,
+    Json(spec): Json<crate::backtest::SuggestSpec>,
+) -> Result<Json<crate::backtest::Suggestion>, ApiError> {
+    blocking(&s, move |svc| svc.suggest(&tenant, &spec)).await
+}

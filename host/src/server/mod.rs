@@ -129,6 +129,8 @@ fn api(state: &AppState) -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(data::forecast))
         .routes(routes!(data::account))
         .routes(routes!(data::score))
+        .routes(routes!(data::backtest))
+        .routes(routes!(data::suggest))
         .layer(DefaultBodyLimit::max(state.limits.json_bytes))
         .merge(upload)
         .merge(ingest)

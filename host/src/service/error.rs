@@ -148,3 +148,23 @@ impl From<RunError> for ApiError {
         }
     }
 }
+
+impl From<crate::backtest::BacktestError> for ApiError {
+    fn from(e: crate::backtest::BacktestError) -> Self {
+        use crate::backtest::BacktestError as B;
+        match e {
+            B::Store(s) => s.into(),
+            B::Plugin {
+                plugin,
+                error: PluginError::Host(m),
+            } => ApiError::internal(format!("{plugin}: host failure: {m}")),
+            B::Plugin { plugin, error } => {
+                let mut a = ApiError::from(error);
+                a.body.message = format!("{plugin}: {}", a.body.message);
+                a
+            }
+            e if e.is_bad_input() => ApiError::new(422, "invalid-backtest", e.to_string()),
+            e => ApiError::internal(e.to_string()),
+        }
+    }
+}

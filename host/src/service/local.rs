@@ -49,6 +49,28 @@ impl Service {
             .ingest(tenant, &parsed.rows, parsed.errors, mode)?)
     }
 
+    /// A backtest (reads only), as one of the tenant's jobs.
+    pub fn backtest(
+        &self,
+        tenant: &str,
+        spec: &crate::backtest::BacktestSpec,
+    ) -> ApiResult<crate::backtest::BacktestReport> {
+        self.store.require_tenant_exists(tenant)?;
+        let _slot = self.jobs.start(tenant)?;
+        Ok(crate::backtest::run(&self.store, &self.runtime, tenant, spec)?)
+    }
+
+    /// Suggested configurations fitted to the tenant's outcomes (nothing activated).
+    pub fn suggest(
+        &self,
+        tenant: &str,
+        spec: &crate::backtest::SuggestSpec,
+    ) -> ApiResult<crate::backtest::Suggestion> {
+        self.store.require_tenant_exists(tenant)?;
+        let _slot = self.jobs.start(tenant)?;
+        Ok(crate::backtest::suggest(&self.store, &self.runtime, tenant, spec)?)
+    }
+
     /// Fails unless the tenant's configuration of `name` fits `version`.
     fn config_fits(&self, tenant: &str, name: &str, version: &str) -> ApiResult<()> {
         let target = self.store.plugin(tenant, name, Some(version))?;

@@ -113,6 +113,15 @@ fn the_whole_flow_over_http_and_the_cli_on_the_server() {
         assert_eq!(stored.result.output, r.result.output, "{}", r.plugin);
         assert_eq!(stored.plugin_hash, r.plugin_hash);
     }
+    // Backtests over HTTP: this fixture has no outcomes, so no figure can be
+    // made, and the answer says why.
+    let (status, err) = json_of(
+        s.call(Method::POST, "/v1/tenants/acme/backtests", Some(&viewer))
+            .json(&json!({"cutoff": "2026-01-01", "horizon_days": 90}))
+            .send()
+            .unwrap(),
+    );
+    assert_eq!((status, err["code"].as_str()), (422, Some("invalid-backtest")), "{err}");
     // The CLI on the server: same commands, the tenant from the key.
     let out = s.cli(&viewer, &["--json", "summary"]);
     assert!(

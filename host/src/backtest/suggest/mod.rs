@@ -31,7 +31,7 @@ use std::collections::BTreeSet;
 const MAX_FIT_ROWS: usize = 200_000;
 
 /// What `--suggest` proposes.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Suggestion {
     /// (a) The `weighted-health` scorecard.
     pub weighted_health: HealthSuggestion,
@@ -42,7 +42,7 @@ pub struct Suggestion {
 }
 
 /// A fitted `weighted-health` configuration and its judgement.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct HealthSuggestion {
     /// Plugin name.
     pub plugin: String,
@@ -69,7 +69,7 @@ pub struct HealthSuggestion {
 }
 
 /// One measure of the fitted scorecard.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct FittedMeasure {
     /// Measure name.
     pub measure: String,
@@ -90,7 +90,7 @@ pub struct FittedMeasure {
 }
 
 /// A measure left out of the scorecard.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct DroppedMeasure {
     /// Measure name.
     pub measure: String,
@@ -99,7 +99,7 @@ pub struct DroppedMeasure {
 }
 
 /// Suggested `renewal-forecast` probabilities and their judgement.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ForecastSuggestion {
     /// Plugin name.
     pub plugin: String,
@@ -116,7 +116,7 @@ pub struct ForecastSuggestion {
 }
 
 /// Renewal observed in one band.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ObservedBand {
     /// `green`, `yellow`, `red` or `unscored` (no health score).
     pub band: String,
