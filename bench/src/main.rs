@@ -1,15 +1,22 @@
 //! # vitals-bench
 //!
 //! Benchmarks that print ratios measured in one run, so machine drift cancels
-//! out: `cargo run --release --bin vitals-bench -- runtime|ingest|run [--json]`.
+//! out: `cargo run --release --bin vitals-bench -- runtime|ingest|run|peers [--json]`.
 
 mod native;
+mod peers;
 mod runtime_suite;
 mod store_suite;
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let json = args.iter().any(|a| a == "--json");
+    let number = |name: &str, default: usize| {
+        args.iter()
+            .find_map(|a| a.strip_prefix(name))
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(default)
+    };
     match args
         .iter()
         .find(|a| !a.starts_with("--"))
@@ -17,17 +24,17 @@ fn main() {
     {
         Some("runtime") => runtime_suite::run(json),
         Some("ingest") => store_suite::ingest(json),
-        Some("run") => {
-            let accounts = args
-                .iter()
-                .find_map(|a| a.strip_prefix("--accounts="))
-                .and_then(|n| n.parse().ok())
-                .unwrap_or(1_000_000);
-            store_suite::run(json, accounts)
-        }
+        Some("run") => store_suite::run(json, number("--accounts=", 1_000_000)),
+        Some("peers") => peers::run(&peers::Options {
+            json,
+            accounts: number("--accounts=", 20_000),
+            rounds: number("--rounds=", 7).max(1),
+        }),
+        // A peer of the `peers` suite, started by the suite itself.
+        Some("peer-worker") => peers::serve::main(&args[1..]),
         other => {
             eprintln!(
-                "usage: vitals-bench runtime|ingest|run [--json] [--accounts=N]   (got {other:?})"
+                "usage: vitals-bench runtime|ingest|run|peers [--json] [--accounts=N] [--rounds=N]   (got {other:?})"
             );
             std::process::exit(2);
         }
