@@ -112,37 +112,31 @@ fn suite(options: &Options) -> Result<(), String> {
     let mut rounds = Rounds::default();
     for round in 0..options.rounds {
         eprintln!("peers: round {} of {}", round + 1, options.rounds);
-        // Pairs side by side: each peer right after the Vitals path it is compared with.
-        rounds.add(Measure::Native, peers.native.pass("pass 0")?);
-        rounds.add(Measure::VitalsBatch1, peers.component.pass("pass 1")?);
-        rounds.add(Measure::ExtismJson1, peers.extism.pass("pass json 1")?);
-        rounds.add(
-            Measure::ExtismMsgpack1,
-            peers.extism.pass("pass msgpack 1")?,
-        );
-        rounds.add(Measure::VitalsBatch1000, peers.component.pass("pass 1000")?);
-        rounds.add(
-            Measure::ExtismJson1000,
-            peers.extism.pass("pass json 1000")?,
-        );
-        rounds.add(
-            Measure::ExtismMsgpack1000,
-            peers.extism.pass("pass msgpack 1000")?,
-        );
-        rounds.add(Measure::VitalsStore1, peers.store.pass("pass 1")?);
-        rounds.add(Measure::VitalsStoreAll, peers.store.pass("pass 0")?);
-        let py = peers.python.ask(&python_cmd)?;
-        let seconds = |k: &str| py[k].as_f64().ok_or(format!("python: no {k} in {py}"));
-        let per_account = |s: f64| s * 1e9 / options.accounts as f64;
-        let (read, compute, write) = (
-            seconds("read_s")?,
-            seconds("compute_s")?,
-            seconds("write_s")?,
-        );
-        rounds.add(Measure::PythonCompute, per_account(compute));
-        rounds.add(Measure::PythonEndToEnd, per_account(read + compute + write));
-        rounds.add(Measure::PythonRead, per_account(read));
-        rounds.add(Measure::PythonWrite, per_account(write));
+        // Every other round runs the steps in reverse, so no path always
+        // follows the same neighbour.
+        let order: Vec<&Step> = if round % 2 == 0 {
+            STEPS.iter().collect()
+        } else {
+            STEPS.iter().rev().collect()
+        };
+        for &(who, command, measure) in order {
+            let peer = match who {
+                Who::Native => &mut peers.native,
+                Who::Component => &mut peers.component,
+                Who::Store => &mut peers.store,
+                Who::Extism => &mut peers.extism,
+                Who::Python => {
+                    python_round(
+                        &mut peers.python,
+                        &python_cmd,
+                        options.accounts,
+                        &mut rounds,
+                    )?;
+                    continue;
+                }
+            };
+            rounds.add(measure, peer.pass(command)?);
+        }
     }
 
     let peaks = report::Peaks {
@@ -181,6 +175,61 @@ fn suite(options: &Options) -> Result<(), String> {
         &agreement,
         &report::machine(),
     );
+    Ok(())
+}
+
+#[derive(Clone, Copy)]
+enum Who {
+    Native,
+    Component,
+    Store,
+    Extism,
+    Python,
+}
+
+/// One timed step of a round: who, the command, what it measures.
+type Step = (Who, &'static str, Measure);
+
+/// A round, pairs side by side: each peer right beside the Vitals path it is
+/// compared with. The Python step times three measures at once.
+const STEPS: [Step; 11] = [
+    (Who::Component, "pass 1", Measure::VitalsBatch1),
+    (Who::Extism, "pass json 1", Measure::ExtismJson1),
+    (Who::Extism, "pass msgpack 1", Measure::ExtismMsgpack1),
+    (Who::Native, "pass 0", Measure::Native),
+    (Who::Component, "pass 1000", Measure::VitalsBatch1000),
+    (Who::Extism, "pass json 1000", Measure::ExtismJson1000),
+    (Who::Extism, "pass msgpack 1000", Measure::ExtismMsgpack1000),
+    (Who::Store, "read", Measure::VitalsStoreRead),
+    (Who::Store, "pass 0", Measure::VitalsStoreAll),
+    (Who::Store, "pass 1", Measure::VitalsStore1),
+    (Who::Python, "", Measure::PythonEndToEnd),
+];
+
+/// One Python run: read the CSV, score, write the scores; each step timed
+/// inside the script.
+fn python_round(
+    python: &mut Peer,
+    command: &str,
+    accounts: usize,
+    rounds: &mut Rounds,
+) -> Result<(), String> {
+    let answer = python.ask(command)?;
+    let seconds = |k: &str| {
+        answer[k]
+            .as_f64()
+            .ok_or(format!("python: no {k} in {answer}"))
+    };
+    let per_account = |s: f64| s * 1e9 / accounts as f64;
+    let (read, compute, write) = (
+        seconds("read_s")?,
+        seconds("compute_s")?,
+        seconds("write_s")?,
+    );
+    rounds.add(Measure::PythonCompute, per_account(compute));
+    rounds.add(Measure::PythonRead, per_account(read));
+    rounds.add(Measure::PythonWrite, per_account(write));
+    rounds.add(Measure::PythonEndToEnd, per_account(read + compute + write));
     Ok(())
 }
 

@@ -15,6 +15,7 @@ pub enum Measure {
     VitalsBatch1000,
     VitalsStore1,
     VitalsStoreAll,
+    VitalsStoreRead,
     ExtismJson1,
     ExtismJson1000,
     ExtismMsgpack1,
@@ -28,12 +29,13 @@ pub enum Measure {
 use Measure::*;
 
 /// Rows in print order.
-const ROWS: [Measure; 13] = [
+const ROWS: [Measure; 14] = [
     Native,
     VitalsBatch1,
     VitalsBatch1000,
     VitalsStore1,
     VitalsStoreAll,
+    VitalsStoreRead,
     ExtismJson1,
     ExtismJson1000,
     ExtismMsgpack1,
@@ -52,6 +54,7 @@ impl Measure {
             VitalsBatch1000 => "vitals_batch_1000",
             VitalsStore1 => "vitals_store_run_1_worker",
             VitalsStoreAll => "vitals_store_run_all_cores",
+            VitalsStoreRead => "vitals_store_read",
             ExtismJson1 => "extism_json_batch_1",
             ExtismJson1000 => "extism_json_batch_1000",
             ExtismMsgpack1 => "extism_msgpack_batch_1",
@@ -70,6 +73,7 @@ impl Measure {
             VitalsBatch1000 => "Vitals component, batch 1000",
             VitalsStore1 => "Vitals run over the store, 1 worker",
             VitalsStoreAll => "Vitals run over the store, all cores",
+            VitalsStoreRead => "Vitals run, reading the store",
             ExtismJson1 => "Extism, JSON, batch 1",
             ExtismJson1000 => "Extism, JSON, batch 1000",
             ExtismMsgpack1 => "Extism, MessagePack, batch 1",
@@ -88,8 +92,8 @@ impl Measure {
             ExtismJson1 | ExtismMsgpack1 => Some(VitalsBatch1),
             Native | ExtismJson1000 | ExtismMsgpack1000 | PythonCompute => Some(VitalsBatch1000),
             PythonEndToEnd => Some(VitalsStore1),
-            VitalsBatch1 | VitalsBatch1000 | VitalsStore1 | VitalsStoreAll | PythonRead
-            | PythonWrite => None,
+            VitalsBatch1 | VitalsBatch1000 | VitalsStore1 | VitalsStoreAll | VitalsStoreRead
+            | PythonRead | PythonWrite => None,
         }
     }
 
@@ -97,7 +101,7 @@ impl Measure {
         match self {
             Native => "native",
             VitalsBatch1 | VitalsBatch1000 => "vitals_component",
-            VitalsStore1 | VitalsStoreAll => "vitals_store",
+            VitalsStore1 | VitalsStoreAll | VitalsStoreRead => "vitals_store",
             ExtismJson1 | ExtismJson1000 | ExtismMsgpack1 | ExtismMsgpack1000 => "extism_runner",
             PythonCompute | PythonRead | PythonWrite | PythonEndToEnd => "python",
         }
@@ -195,10 +199,10 @@ fn locked_version(lock: &str, package: &str) -> String {
     let name = format!("name = \"{package}\"");
     let mut lines = lock.lines();
     while let Some(l) = lines.next() {
-        if l == name {
-            if let Some(v) = lines.next().and_then(|v| v.strip_prefix("version = ")) {
-                return v.trim_matches('"').to_string();
-            }
+        if l == name
+            && let Some(v) = lines.next().and_then(|v| v.strip_prefix("version = "))
+        {
+            return v.trim_matches('"').to_string();
         }
     }
     "?".into()

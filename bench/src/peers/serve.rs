@@ -12,7 +12,8 @@
 //!
 //! Commands: `pass N` (N is the batch size, or for `store` the number of
 //! workers, 0 meaning one per core; `native` ignores it) answers
-//! `{"ns_per_account": ...}`; `check FILE` writes `id,score,band` lines.
+//! `{"ns_per_account": ...}`; `read` (store only) times the run's read of
+//! the store alone; `check FILE` writes `id,score,band` lines.
 
 use crate::native;
 use serde_json::{Value, json};
@@ -142,6 +143,23 @@ fn answer(worker: &Worker, as_of: i32, line: &str) -> Result<Value, String> {
                 .map_err(|_| format!("{n:?} is not a whole number"))?;
             let ns = pass(worker, as_of, n)?;
             Ok(json!({ "ns_per_account": ns }))
+        }
+        ["read"] => {
+            let Worker::Store {
+                store, accounts, ..
+            } = worker
+            else {
+                return Err("only the store worker reads a store".into());
+            };
+            let settings = RunSettings::default();
+            let started = Instant::now();
+            store
+                .for_each_chunk_at(TENANT, as_of, settings.history_days, settings.chunk, |c| {
+                    std::hint::black_box(c);
+                    Ok(())
+                })
+                .map_err(|e| e.to_string())?;
+            Ok(json!({ "ns_per_account": per_account_ns(started, *accounts) }))
         }
         ["check", file] => {
             let lines = check(worker, as_of)?;

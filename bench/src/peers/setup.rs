@@ -51,7 +51,6 @@ fn cargo(project: &Path, target_dir: &Path) -> Command {
     cmd.current_dir(project)
         .arg("build")
         .arg("--release")
-        .arg("--locked")
         .arg("--target-dir")
         .arg(target_dir)
         .stdout(Stdio::null());
@@ -109,7 +108,12 @@ pub fn extism() -> Result<ExtismBuild, String> {
     let mut plugin = cargo(&plugin_project, &out);
     plugin.args(["--target", EXTISM_TARGET]);
     run(plugin, "building the Extism plugin")?;
-    run(cargo(&runner_project, &out), "building the Extism runner")?;
+    // The runner depends on crates.io only (and our wire crate): its lock
+    // must hold. The plugin also builds weighted-health and the SDK from the
+    // workspace, whose dependencies move with it: its lock follows them.
+    let mut runner = cargo(&runner_project, &out);
+    runner.arg("--locked");
+    run(runner, "building the Extism runner")?;
     let built = ExtismBuild {
         plugin: out
             .join(EXTISM_TARGET)
