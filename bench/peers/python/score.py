@@ -4,15 +4,16 @@ The Python peer of `vitals-bench peers`. Reads snapshots from a CSV in
 Vitals' canonical ingest columns (one row per account and day, attributes on
 every row, free-form metric columns such as `webinars_attended`), scores
 every account as of a day with the same scorecard as the `weighted-health`
-reference plugin (plugins/weighted-health: same measures, weights,
-thresholds, renormalisation over the measures present, onboarding rule and
-tier overrides), and writes one row per account back: score, band, the
+reference plugin with its default configuration (plugins/weighted-health:
+same measures, weights, thresholds, renormalisation over the measures
+present, onboarding rule; the defaults have no tier overrides, so neither
+has this script), and writes one row per account back: score, band, the
 points of each factor, or the error.
 
 Everything is vectorised: one column operation per measure and rule over all
 accounts at once, no Python loop over accounts.
 
-    python score.py SNAPSHOTS.csv SCORES.csv --as-of 2026-01-01 [--config FILE]
+    python score.py SNAPSHOTS.csv SCORES.csv [--as-of 2026-01-01]
     python score.py --serve    # commands on stdin, for the benchmark
 
 In `--serve` mode each line `score IN OUT AS_OF_DAYS` reads, scores and
@@ -56,29 +57,9 @@ DEFAULT_CONFIG = {
     ],
     "onboarding_days": 90,
     "onboarding_metric": "onboarding-progress",
-    "tiers": {},
 }
 
 EPOCH = np.datetime64("1970-01-01", "D")
-
-
-def load_config(path):
-    """The defaults, overridden by the keys of a JSON file (as the plugin does)."""
-    config = dict(DEFAULT_CONFIG)
-    if path is None:
-        return config
-    with open(path) as f:
-        given = json.load(f)
-    unknown = set(given) - set(DEFAULT_CONFIG)
-    if unknown:
-        raise SystemExit(f"{path}: unknown configuration keys {sorted(unknown)}")
-    config.update(given)
-    for i, rule in enumerate(config["measures"]):
-        missing = {"measure", "group", "worst", "best"} - set(rule)
-        if missing:
-            raise SystemExit(f"{path}: measures[{i}] lacks {sorted(missing)}")
-        rule.setdefault("weight", 1.0)
-    return config
 
 
 def days(column):
@@ -163,14 +144,6 @@ def scale(value, worst, best):
     return np.clip((value - worst) / (best - worst) * 100.0, 0.0, 100.0) + 0.0
 
 
-def per_tier(current, config, key):
-    """A per-account band threshold: the tier's override, else the default."""
-    overrides = {t: o[key] for t, o in config["tiers"].items() if o.get(key) is not None}
-    if not overrides:
-        return config[key]
-    return current["tier"].map(overrides).fillna(config[key]).values.astype("float64")
-
-
 def score(snaps, as_of, config):
     """One row per account: score, band, factor points, error."""
     snaps = snaps[snaps["as_of"] <= as_of].sort_values(["account_id", "as_of"], kind="stable")
@@ -184,35 +157,23 @@ def score(snaps, as_of, config):
     metric_columns = {c.lower().replace("_", "-").replace(" ", "-"): c for c in snaps.columns if c not in known}
     n = len(current)
 
-    # Group weights per account: tier overrides replace the whole group map.
-    tiers = config["tiers"]
-    tier = current["tier"].values if "tier" in current else np.full(n, None)
-
-    def group_weight(group):
-        w = np.full(n, config["groups"].get(group, 0.0))
-        for name, override in tiers.items():
-            if override.get("groups") is not None:
-                w[tier == name] = override["groups"].get(group, 0.0)
-        return w
-
+    # Measures whose group carries weight, with their raw weight and values.
     rules = []
     for rule in config["measures"]:
-        raw = group_weight(rule["group"]) * rule["weight"]
-        if not (raw > 0).any():
-            continue
-        value = measure_values(rule["measure"], snaps, current, as_of, metric_columns).values
-        rules.append((rule, np.where(raw > 0, raw, 0.0), value))
+        raw = config["groups"].get(rule["group"], 0.0) * rule["weight"]
+        if raw > 0:
+            value = measure_values(rule["measure"], snaps, current, as_of, metric_columns).values
+            rules.append((rule, raw, value))
 
     # Renormalise over the measures each account has, in rule order as the plugin does.
     total = np.zeros(n)
     for _, raw, value in rules:
-        total += np.where(~np.isnan(value) & (raw > 0), raw, 0.0)
+        total += np.where(np.isnan(value), 0.0, raw)
     out = pd.DataFrame({"account_id": current["account_id"].values})
     points_sum = np.zeros(n)
     with np.errstate(divide="ignore", invalid="ignore"):
         for rule, raw, value in rules:
-            present = ~np.isnan(value) & (raw > 0)
-            points = np.where(present, raw / total * scale(value, rule["worst"], rule["best"]), 0.0)
+            points = np.where(np.isnan(value), 0.0, raw / total * scale(value, rule["worst"], rule["best"]))
             points_sum += points
             out[rule["measure"]] = points
     weighted_score = np.clip(points_sum, 0.0, 100.0)
@@ -231,8 +192,7 @@ def score(snaps, as_of, config):
         out.loc[onboarding, rule["measure"]] = 0.0
     out["onboarding"] = np.where(onboarding, final, 0.0)
 
-    red = per_tier(current, config, "red_below")
-    yellow = per_tier(current, config, "yellow_below")
+    red, yellow = config["red_below"], config["yellow_below"]
     missing = ~onboarding & (total <= 0)
     out.insert(1, "score", np.where(missing, np.nan, final))
     out.insert(2, "band", np.where(missing, "", np.where(final < red, "red", np.where(final < yellow, "yellow", "green"))))
@@ -240,7 +200,7 @@ def score(snaps, as_of, config):
     return out
 
 
-def run(in_path, out_path, as_of, config):
+def run(in_path, out_path, as_of, config=DEFAULT_CONFIG):
     t0 = time.perf_counter()
     snaps = read(in_path)
     t1 = time.perf_counter()
@@ -251,7 +211,7 @@ def run(in_path, out_path, as_of, config):
     return {"accounts": len(scores), "read_s": t1 - t0, "compute_s": t2 - t1, "write_s": t3 - t2}
 
 
-def serve(config):
+def serve():
     """Answers `score IN OUT AS_OF_DAYS` lines with one JSON line each."""
     print(json.dumps({"ready": True, "pandas": pd.__version__, "numpy": np.__version__}), flush=True)
     for line in sys.stdin:
@@ -261,7 +221,7 @@ def serve(config):
         try:
             if len(words) != 4 or words[0] != "score":
                 raise ValueError(f"unknown command {line.strip()!r} (score IN OUT AS_OF_DAYS | quit)")
-            reply = run(words[1], words[2], int(words[3]), config)
+            reply = run(words[1], words[2], int(words[3]))
         except Exception as e:  # the bench shows the message and stops
             reply = {"error": f"{type(e).__name__}: {e}"}
         print(json.dumps(reply), flush=True)
@@ -272,12 +232,10 @@ def main():
     p.add_argument("snapshots", nargs="?")
     p.add_argument("scores", nargs="?")
     p.add_argument("--as-of", help="YYYY-MM-DD (default: the latest as_of in the file)")
-    p.add_argument("--config", help="JSON file in weighted-health's configuration format")
     p.add_argument("--serve", action="store_true", help="answer commands on stdin")
     args = p.parse_args()
-    config = load_config(args.config)
     if args.serve:
-        serve(config)
+        serve()
         return
     if not (args.snapshots and args.scores):
         p.error("SNAPSHOTS and SCORES are required without --serve")
@@ -285,7 +243,7 @@ def main():
         as_of = int(days(pd.Series([args.as_of]))[0])
     else:
         as_of = int(np.nanmax(days(pd.read_csv(args.snapshots, usecols=["as_of"])["as_of"])))
-    print(json.dumps(run(args.snapshots, args.scores, as_of, config)))
+    print(json.dumps(run(args.snapshots, args.scores, as_of)))
 
 
 if __name__ == "__main__":
