@@ -64,6 +64,8 @@ pub fn main(args: &[String]) -> ! {
             break;
         }
     }
+    // `exit` runs no destructors: the store worker's temporary store goes first.
+    drop(worker);
     std::process::exit(0)
 }
 
