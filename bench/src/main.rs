@@ -1,17 +1,18 @@
 //! # vitals-bench
 //!
 //! Benchmarks that print ratios measured in one run, so machine drift cancels
-//! out: `cargo run --release --bin vitals-bench -- runtime|ingest|run|http|soak [--json]`.
+//! out: `cargo run --release --bin vitals-bench -- runtime|ingest|run|http|soak|peers [--json]`.
 
 mod http_suite;
 mod native;
+mod peers;
 mod runtime_suite;
 mod store_suite;
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let json = args.iter().any(|a| a == "--json");
-    let number = |name: &str, default: u64| {
+    let number = |name: &str, default: usize| {
         args.iter()
             .find_map(|a| a.strip_prefix(name))
             .and_then(|n| n.parse().ok())
@@ -26,25 +27,25 @@ fn main() {
         Some("ingest") => store_suite::ingest(json),
         Some("http") => http_suite::run(
             json,
-            number("--accounts=", 5_000) as usize,
-            number("--seconds=", 10),
+            number("--accounts=", 5_000),
+            number("--seconds=", 10) as u64,
         ),
         Some("soak") => http_suite::soak(
             json,
-            number("--accounts=", 5_000) as usize,
-            number("--seconds=", 300),
+            number("--accounts=", 5_000),
+            number("--seconds=", 300) as u64,
         ),
-        Some("run") => {
-            let accounts = args
-                .iter()
-                .find_map(|a| a.strip_prefix("--accounts="))
-                .and_then(|n| n.parse().ok())
-                .unwrap_or(1_000_000);
-            store_suite::run(json, accounts)
-        }
+        Some("run") => store_suite::run(json, number("--accounts=", 1_000_000)),
+        Some("peers") => peers::run(&peers::Options {
+            json,
+            accounts: number("--accounts=", 20_000),
+            rounds: number("--rounds=", 7).max(1),
+        }),
+        // A peer of the `peers` suite, started by the suite itself.
+        Some("peer-worker") => peers::serve::main(&args[1..]),
         other => {
             eprintln!(
-                "usage: vitals-bench runtime|ingest|run|http|soak [--json] [--accounts=N] [--seconds=N]   (got {other:?})"
+                "usage: vitals-bench runtime|ingest|run|http|soak|peers [--json] [--accounts=N] [--seconds=N] [--rounds=N]   (got {other:?})"
             );
             std::process::exit(2);
         }
