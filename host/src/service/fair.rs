@@ -15,6 +15,7 @@ pub struct Jobs {
 }
 
 /// A job's place: released when dropped.
+#[derive(Debug)]
 pub struct Slot {
     tenant: String,
     going: Arc<Mutex<HashMap<String, usize>>>,

@@ -57,7 +57,12 @@ impl Service {
     ) -> ApiResult<crate::backtest::BacktestReport> {
         self.store.require_tenant_exists(tenant)?;
         let _slot = self.jobs.start(tenant)?;
-        Ok(crate::backtest::run(&self.store, &self.runtime, tenant, spec)?)
+        Ok(crate::backtest::run(
+            &self.store,
+            &self.runtime,
+            tenant,
+            spec,
+        )?)
     }
 
     /// Suggested configurations fitted to the tenant's outcomes (nothing activated).
@@ -68,7 +73,12 @@ impl Service {
     ) -> ApiResult<crate::backtest::Suggestion> {
         self.store.require_tenant_exists(tenant)?;
         let _slot = self.jobs.start(tenant)?;
-        Ok(crate::backtest::suggest(&self.store, &self.runtime, tenant, spec)?)
+        Ok(crate::backtest::suggest(
+            &self.store,
+            &self.runtime,
+            tenant,
+            spec,
+        )?)
     }
 
     /// Fails unless the tenant's configuration of `name` fits `version`.

@@ -121,7 +121,11 @@ fn the_whole_flow_over_http_and_the_cli_on_the_server() {
             .send()
             .unwrap(),
     );
-    assert_eq!((status, err["code"].as_str()), (422, Some("invalid-backtest")), "{err}");
+    assert_eq!(
+        (status, err["code"].as_str()),
+        (422, Some("invalid-backtest")),
+        "{err}"
+    );
     // The CLI on the server: same commands, the tenant from the key.
     let out = s.cli(&viewer, &["--json", "summary"]);
     assert!(
@@ -254,7 +258,9 @@ fn every_route_needs_a_key_and_no_tenant_reaches_another() {
                     403,
                     "{what}: operator on tenant data"
                 );
-                let reads = method == "get" || template.ends_with("/score");
+                let reads = method == "get"
+                    || template.ends_with("/score")
+                    || template.contains("/backtests");
                 if !reads {
                     assert_eq!(send(Some(&a_viewer), "alpha").0, 403, "{what}: viewer");
                 }
