@@ -4,4 +4,5 @@
 mod cli;
 mod common;
 mod contract;
+mod polyglot;
 mod sandbox;
