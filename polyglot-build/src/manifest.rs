@@ -145,7 +145,9 @@ impl Manifest {
                 path.display()
             )));
         }
-        m.dir = dir.to_path_buf();
+        // Absolute: the tools run in other working directories.
+        m.dir = std::fs::canonicalize(dir)
+            .map_err(|e| Error::new(format!("{}: {e}", dir.display())))?;
         Ok(m)
     }
 
@@ -177,7 +179,7 @@ mod tests {
         );
         let m = Manifest::read(dir.path()).unwrap();
         assert_eq!((m.lang, m.engine), (Lang::Js, JsEngine::Quickjs));
-        assert_eq!(m.wit_dir(), dir.path().join("wit"));
+        assert_eq!(m.wit_dir(), dir.path().canonicalize().unwrap().join("wit"));
         assert_eq!(m.component_file_name(), "my_seg.wasm");
     }
 

@@ -7,7 +7,9 @@ mod demo;
 mod ingest;
 mod output;
 mod plugin;
+mod plugin_build;
 mod run;
+mod scaffold;
 mod tenant;
 
 use clap::{Parser, Subcommand};

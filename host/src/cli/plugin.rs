@@ -1,5 +1,6 @@
 //! `vitals plugin`: add (validated by the runtime), list, show, activate,
-//! roll back and configure (validated against the plugin's schema).
+//! roll back and configure (validated against the plugin's schema); and for
+//! authors, new / build / test (in `scaffold` and `plugin_build`).
 
 use super::context::{CliError, Ctx};
 use super::output::{Format, Table, print_json};
@@ -9,6 +10,19 @@ use std::path::PathBuf;
 /// `vitals plugin ...`.
 #[derive(Debug, clap::Subcommand)]
 pub enum PluginCommand {
+    /// Create a working plugin of any kind in Rust, Python or JavaScript.
+    New(super::scaffold::NewArgs),
+    /// Build a plugin folder into a component (toolchains installed on first use).
+    Build(super::plugin_build::BuildArgs),
+    /// Run a plugin folder's own unit tests.
+    Test(super::plugin_build::TestArgs),
+    #[command(flatten)]
+    Manage(ManageCommand),
+}
+
+/// The `vitals plugin` commands that act on the store.
+#[derive(Debug, clap::Subcommand)]
+pub enum ManageCommand {
     /// Add a component (.wasm); it is validated before anything is stored.
     Add {
         /// The component file.
@@ -72,9 +86,18 @@ fn config_fits(
 }
 
 pub fn run(ctx: &Ctx, cmd: PluginCommand) -> Result<(), CliError> {
+    match cmd {
+        PluginCommand::New(a) => super::scaffold::new(a),
+        PluginCommand::Build(a) => super::plugin_build::build(ctx, a),
+        PluginCommand::Test(a) => super::plugin_build::test(a),
+        PluginCommand::Manage(c) => manage(ctx, c),
+    }
+}
+
+fn manage(ctx: &Ctx, cmd: ManageCommand) -> Result<(), CliError> {
     let store = ctx.store()?;
     match cmd {
-        PluginCommand::Add { file, activate } => {
+        ManageCommand::Add { file, activate } => {
             let bytes = std::fs::read(&file)
                 .map_err(|e| CliError::bad(format!("{}: {e}", file.display())))?;
             let rt = ctx.runtime()?;
@@ -106,7 +129,7 @@ pub fn run(ctx: &Ctx, cmd: PluginCommand) -> Result<(), CliError> {
                 );
             }
         }
-        PluginCommand::List => {
+        ManageCommand::List => {
             let plugins = store.plugins(&ctx.tenant)?;
             if ctx.format == Format::Json {
                 print_json(&plugins);
@@ -124,7 +147,7 @@ pub fn run(ctx: &Ctx, cmd: PluginCommand) -> Result<(), CliError> {
             }
             t.print(ctx.format);
         }
-        PluginCommand::Show { name, version } => {
+        ManageCommand::Show { name, version } => {
             let p = store.plugin(&ctx.tenant, &name, version.as_deref())?;
             let config = store.plugin_config(&ctx.tenant, &name)?;
             if ctx.format == Format::Json {
@@ -151,19 +174,19 @@ pub fn run(ctx: &Ctx, cmd: PluginCommand) -> Result<(), CliError> {
                 serde_json::to_string_pretty(&schema).unwrap_or_default()
             );
         }
-        PluginCommand::Activate { name, version } => {
+        ManageCommand::Activate { name, version } => {
             config_fits(ctx, &store, &name, &version)?;
             let p = store.activate(&ctx.tenant, &name, &version)?;
             println!("{} {} is active", p.name, p.version);
         }
-        PluginCommand::Rollback { name } => {
+        ManageCommand::Rollback { name } => {
             if let Some(version) = store.rollback_target(&ctx.tenant, &name)? {
                 config_fits(ctx, &store, &name, &version)?;
             }
             let p = store.rollback(&ctx.tenant, &name)?;
             println!("{} rolled back to {}", p.name, p.version);
         }
-        PluginCommand::Config { name, set, file } => {
+        ManageCommand::Config { name, set, file } => {
             let new = match (set, file) {
                 (Some(text), _) => Some(text),
                 (None, Some(path)) => Some(
