@@ -3,6 +3,7 @@
 //! Benchmarks that print ratios measured in one run, so machine drift cancels
 //! out: `cargo run --release --bin vitals-bench -- runtime|ingest|run [--json]`.
 
+mod languages;
 mod native;
 mod runtime_suite;
 mod store_suite;
