@@ -1,18 +1,20 @@
 //! Part of the runtime suite: the same runtime running plugins written in
 //! Rust, Python (componentize-py) and JavaScript (QuickJS via componentize-qjs,
 //! SpiderMonkey via componentize-js). Per plugin: component size, cold
-//! compile and cached load, pooled instantiation, and the cost per account
-//! at batch 1000 with the instance reused (what a run does) and with a fresh
-//! instance per batch. The hostile test guests in their well-behaved modes do
+//! compile and cached load, pooled instantiation, fuel per account, and the
+//! cost per account at the runs' batch size with the instance reused (what a
+//! run does) and with a fresh instance per batch. The hostile test guests in their well-behaved modes do
 //! almost nothing per account: their rows are each language's floor.
 
 use serde_json::{Value, json};
 use std::sync::Arc;
 use std::time::Instant;
-use vitals::runtime::{Account, Limits, Plugin, Runtime, RuntimeConfig};
+use vitals::runtime::{Account, Limits, Plugin, RunOptions, Runtime, RuntimeConfig};
 
 const AS_OF: i32 = 20_454;
-const BATCH: usize = 1000;
+/// The runs' default batch size (`RunOptions`): the operator's default fuel
+/// must cover a batch of the heaviest plugin.
+const BATCH: usize = 500;
 /// Accounts per pass: enough for 20 batches of the slowest plugin.
 const ACCOUNTS: usize = 20_000;
 const ROUNDS: usize = 5;
@@ -85,19 +87,38 @@ fn median(mut v: Vec<f64>) -> f64 {
     v[v.len() / 2]
 }
 
-/// ns per account at batch 1000, one instance for every batch (as a run).
-fn reused_pass(rt: &Runtime, p: &Plugin, config: &str, accounts: &[Account]) -> f64 {
-    let limits = Limits::default();
+/// ns per account as a one-worker run makes them: the
+/// instance reused from batch to batch (and replaced when its memory grew
+/// past half the limit, as the Rust SDK's bump allocator makes it do).
+fn reused_pass(rt: &Runtime, p: &Plugin, config: &str, accounts: &[Account]) -> (f64, u64, f64) {
+    let options = RunOptions {
+        batch_size: BATCH,
+        workers: 1,
+    };
     let started = Instant::now();
-    let mut instance = rt.instance(p, &limits, AS_OF).expect("instance");
-    for chunk in accounts.chunks(BATCH) {
-        let out = instance.call(&limits, config, chunk).expect("call");
-        std::hint::black_box(out.results);
+    let out = rt
+        .run(p, &Limits::default(), config, AS_OF, accounts, options)
+        .expect("run");
+    let ns = started.elapsed().as_secs_f64() * 1e9 / accounts.len() as f64;
+    // Per-account errors are results too (adoption-health refuses accounts
+    // with more active seats than purchased); a failed instance is not.
+    if let Some(Err(e)) = out
+        .results
+        .iter()
+        .find(|r| r.as_ref().is_err_and(|e| e.fails_the_batch()))
+    {
+        panic!("{}: {e}", p.metadata.name);
     }
-    started.elapsed().as_secs_f64() * 1e9 / accounts.len() as f64
+    assert_eq!(
+        out.retried_batches, 0,
+        "{}: a batch failed whole",
+        p.metadata.name
+    );
+    let fuel = out.fuel_used as f64 / accounts.len() as f64;
+    (ns, out.instances, fuel)
 }
 
-/// ns per account at batch 1000, a fresh instance for every batch.
+/// ns per account, a fresh instance for every batch.
 fn fresh_pass(rt: &Runtime, p: &Plugin, config: &str, accounts: &[Account]) -> f64 {
     let limits = Limits::default();
     let started = Instant::now();
@@ -130,13 +151,18 @@ pub fn measure(json: bool) -> Value {
         .iter()
         .map(|s| rt.load(s.bytes).expect("load"))
         .collect();
-    let (mut reused, mut fresh) = (
-        vec![Vec::new(); subjects.len()],
-        vec![Vec::new(); subjects.len()],
+    let n = subjects.len();
+    let (mut reused, mut fresh, mut instances, mut fuel) = (
+        vec![Vec::new(); n],
+        vec![Vec::new(); n],
+        vec![0; n],
+        vec![0.0; n],
     );
     for _ in 0..ROUNDS {
         for (i, (s, p)) in subjects.iter().zip(&plugins).enumerate() {
-            reused[i].push(reused_pass(&rt, p, s.config, &accounts));
+            let (ns, made, used) = reused_pass(&rt, p, s.config, &accounts);
+            reused[i].push(ns);
+            (instances[i], fuel[i]) = (made, used);
             fresh[i].push(fresh_pass(&rt, p, s.config, &accounts));
         }
     }
@@ -160,7 +186,10 @@ pub fn measure(json: bool) -> Value {
             "plugin": s.name,
             "language": s.lang,
             "component_mb": s.bytes.len() as f64 / 1e6,
+            "footprint": p.footprint,
             "ns_per_account_reused": median(reused[i].clone()),
+            "instances_per_run": instances[i],
+            "fuel_per_account": fuel[i],
             "ns_per_account_fresh_instance_per_batch": median(fresh[i].clone()),
             "instantiate_us_pooled": instantiate,
             "load_ms_cold_compile": median(cold),
@@ -172,26 +201,54 @@ pub fn measure(json: bool) -> Value {
             "\nLanguages: {ACCOUNTS} generated accounts, batch {BATCH}, median of {ROUNDS} alternating rounds ({COMPILE_ROUNDS} for compiles), one thread\n"
         );
         println!(
-            "{:<38}{:>8}{:>12}{:>12}{:>13}{:>12}{:>11}",
-            "plugin", "MB", "ns/acct", "fresh/batch", "instantiate", "compile", "cached"
+            "{:<38}{:>6}{:>10}{:>7}{:>12}{:>11}{:>13}{:>12}{:>11}",
+            "plugin",
+            "MB",
+            "ns/acct",
+            "inst",
+            "fresh/batch",
+            "fuel/acct",
+            "instantiate",
+            "compile",
+            "cached"
         );
         for r in &rows {
+            let f = |k: &str| r[k].as_f64().unwrap_or(0.0);
             println!(
-                "{:<38}{:>8.1}{:>12.0}{:>12.0}{:>10.0} us{:>9.0} ms{:>8.2} ms",
+                "{:<38}{:>6.1}{:>10.0}{:>7.0}{:>12.0}{:>11.0}{:>10.0} us{:>9.0} ms{:>8.2} ms",
                 format!(
                     "{} ({})",
                     r["plugin"].as_str().unwrap_or(""),
                     r["language"].as_str().unwrap_or("")
                 ),
-                r["component_mb"].as_f64().unwrap_or(0.0),
-                r["ns_per_account_reused"].as_f64().unwrap_or(0.0),
-                r["ns_per_account_fresh_instance_per_batch"]
-                    .as_f64()
-                    .unwrap_or(0.0),
-                r["instantiate_us_pooled"].as_f64().unwrap_or(0.0),
-                r["load_ms_cold_compile"].as_f64().unwrap_or(0.0),
-                r["load_ms_cached"].as_f64().unwrap_or(0.0),
+                f("component_mb"),
+                f("ns_per_account_reused"),
+                f("instances_per_run"),
+                f("ns_per_account_fresh_instance_per_batch"),
+                f("fuel_per_account"),
+                f("instantiate_us_pooled"),
+                f("load_ms_cold_compile"),
+                f("load_ms_cached"),
             );
+        }
+    }
+    if !json {
+        println!("\nWhat each needs of a pool slot (read from its modules):\n");
+        println!(
+            "{:<38}{:>9}{:>16}{:>8}{:>16}",
+            "plugin", "memories", "initial memory", "tables", "largest table"
+        );
+        for (s, p) in subjects.iter().zip(&plugins) {
+            if let Some(f) = p.footprint {
+                println!(
+                    "{:<38}{:>9}{:>12.1} MiB{:>8}{:>16}",
+                    format!("{} ({})", s.name, s.lang),
+                    f.memories,
+                    f.initial_memory_bytes as f64 / f64::from(1 << 20),
+                    f.tables,
+                    f.initial_table_elements
+                );
+            }
         }
     }
     Value::Array(rows)

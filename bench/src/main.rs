@@ -17,6 +17,13 @@ fn main() {
         .map(String::as_str)
     {
         Some("runtime") => runtime_suite::run(json),
+        // The runtime suite's last part alone.
+        Some("languages") => {
+            let figures = languages::measure(json);
+            if json {
+                println!("{figures}");
+            }
+        }
         Some("ingest") => store_suite::ingest(json),
         Some("run") => {
             let accounts = args
@@ -28,7 +35,7 @@ fn main() {
         }
         other => {
             eprintln!(
-                "usage: vitals-bench runtime|ingest|run [--json] [--accounts=N]   (got {other:?})"
+                "usage: vitals-bench runtime|languages|ingest|run [--json] [--accounts=N]   (got {other:?})"
             );
             std::process::exit(2);
         }

@@ -23,6 +23,7 @@ pub use cache::Loaded;
 pub use error::PluginError;
 pub use invoke::{Instance, Output, SetupTiming};
 pub use limits::Limits;
+pub use pool::Footprint;
 pub use run::{RunOptions, RunOutput};
 pub use sandbox::LogLine;
 pub use types::{Account, PluginKind, PluginMetadata};
@@ -81,6 +82,8 @@ pub struct Plugin {
     pub metadata: PluginMetadata,
     /// How it was obtained (compiled now or from the disk cache).
     pub loaded: Loaded,
+    /// What an instance needs of a pool slot (memories, tables).
+    pub footprint: Option<Footprint>,
     schema: jsonschema::Validator,
     pre: KindPre,
 }
@@ -199,7 +202,8 @@ impl Runtime {
         };
         validate::check_imports(&self.engine, &component)?;
         let kind = validate::world_of(&self.engine, &component)?;
-        pool::check_fits(&component, &self.limits)?;
+        let footprint = Footprint::of(&component);
+        pool::check_fits(footprint, &self.limits)?;
         let pre = wasi::linker_for(&self.linker, &self.engine, &component)?
             .instantiate_pre(&component)
             .and_then(|pre| KindPre::new(kind, pre))
@@ -214,6 +218,7 @@ impl Runtime {
             kind,
             metadata,
             loaded,
+            footprint,
             schema,
             pre,
         });

@@ -40,43 +40,109 @@ pub fn config(instances: u32, limits: &Limits) -> PoolingAllocationConfig {
     pool
 }
 
+/// What a component needs of a pool slot, read from its modules.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct Footprint {
+    /// Linear memories.
+    pub memories: u32,
+    /// The largest initial size of a memory, in bytes.
+    pub initial_memory_bytes: u64,
+    /// Tables.
+    pub tables: u32,
+    /// The largest initial size of a table, in elements.
+    pub initial_table_elements: u64,
+}
+
+impl Footprint {
+    /// The component's footprint; `None` when it instantiates modules it
+    /// imports (no static figure; instantiation itself then refuses it).
+    pub fn of(component: &Component) -> Option<Footprint> {
+        component.resources_required().map(|r| Footprint {
+            memories: r.num_memories,
+            initial_memory_bytes: r
+                .max_initial_memory_size
+                .unwrap_or(0)
+                .saturating_mul(65_536),
+            tables: r.num_tables,
+            initial_table_elements: r.max_initial_table_size.unwrap_or(0),
+        })
+    }
+}
+
 /// Refuses a component that cannot be instantiated in a pool slot under
 /// `limits`, saying what it needs and what the slot offers.
-pub fn check_fits(component: &Component, limits: &Limits) -> Result<(), PluginError> {
-    // Components that instantiate imported modules have no static figure;
-    // instantiation itself then refuses them.
-    let Some(need) = component.resources_required() else {
+pub fn check_fits(need: Option<Footprint>, limits: &Limits) -> Result<(), PluginError> {
+    let Some(need) = need else {
         return Ok(());
     };
     let refuse = |what: String| Err(PluginError::InvalidComponent(what));
-    if need.num_memories > MEMORIES_PER_COMPONENT {
+    if need.memories > MEMORIES_PER_COMPONENT {
         return refuse(format!(
             "it has {} linear memories; a plugin may have at most {MEMORIES_PER_COMPONENT}",
-            need.num_memories
+            need.memories
         ));
     }
-    if need.num_tables > TABLES_PER_COMPONENT {
+    if need.tables > TABLES_PER_COMPONENT {
         return refuse(format!(
             "it has {} tables; a plugin may have at most {TABLES_PER_COMPONENT}",
-            need.num_tables
+            need.tables
         ));
     }
-    if let Some(pages) = need.max_initial_memory_size {
-        let bytes = pages.saturating_mul(65_536);
-        if bytes > limits.memory_bytes {
-            return refuse(format!(
-                "it starts with {} MiB of linear memory, over the memory limit of {} MiB",
-                bytes >> 20,
-                limits.memory_bytes >> 20
-            ));
-        }
-    }
-    if let Some(elements) = need.max_initial_table_size
-        && elements > TABLE_ELEMENTS as u64
-    {
+    if need.initial_memory_bytes > limits.memory_bytes {
         return refuse(format!(
-            "it starts with a table of {elements} elements; a plugin may have at most {TABLE_ELEMENTS}"
+            "it starts with {} MiB of linear memory, over the memory limit of {} MiB",
+            need.initial_memory_bytes >> 20,
+            limits.memory_bytes >> 20
+        ));
+    }
+    if need.initial_table_elements > TABLE_ELEMENTS as u64 {
+        return refuse(format!(
+            "it starts with a table of {} elements; a plugin may have at most {TABLE_ELEMENTS}",
+            need.initial_table_elements
         ));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_component_too_large_for_a_slot_is_refused_saying_why() {
+        let fits = Footprint {
+            memories: 1,
+            initial_memory_bytes: 12 << 20,
+            tables: 2,
+            initial_table_elements: 20_000,
+        };
+        check_fits(Some(fits), &Limits::default()).unwrap();
+        check_fits(None, &Limits::default()).unwrap();
+        let tight = Limits {
+            memory_bytes: 8 << 20,
+            ..Limits::default()
+        };
+        let err = check_fits(Some(fits), &tight).unwrap_err();
+        assert!(err.to_string().contains("starts with 12 MiB"), "{err}");
+        for (too_big, says) in [
+            (
+                Footprint {
+                    memories: 9,
+                    ..fits
+                },
+                "9 linear memories",
+            ),
+            (Footprint { tables: 40, ..fits }, "40 tables"),
+            (
+                Footprint {
+                    initial_table_elements: 200_000,
+                    ..fits
+                },
+                "200000 elements",
+            ),
+        ] {
+            let err = check_fits(Some(too_big), &Limits::default()).unwrap_err();
+            assert!(err.to_string().contains(says), "{err}");
+        }
+    }
 }

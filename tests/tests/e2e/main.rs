@@ -6,3 +6,4 @@ mod common;
 mod contract;
 mod polyglot;
 mod sandbox;
+mod scaffold;
