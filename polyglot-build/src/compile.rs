@@ -47,7 +47,8 @@ pub fn build(
                     .arg(m.wit_dir())
                     .arg(&m.kind)
                     .arg(m.dir.join(&m.entry))
-                    .arg(out),
+                    .arg(out)
+                    .arg(&m.dir),
                 &format!(
                     "build the JavaScript plugin {} with {}",
                     m.name,

@@ -1,14 +1,15 @@
 // Builds one JavaScript plugin into a component. Called by vitals-polyglot-build
 // (and so by `vitals plugin build`) as
-//   node componentize.mjs ENGINE WIT_DIR WORLD ENTRY_FILE OUT_FILE
-// with ENGINE `quickjs` or `starlingmonkey`.
+//   node componentize.mjs ENGINE WIT_DIR WORLD ENTRY_FILE OUT_FILE [ROOT]
+// with ENGINE `quickjs` or `starlingmonkey`, and ROOT the folder the entry
+// may import modules from (default: the entry's folder).
 //
 // It calls the libraries' APIs rather than `jco componentize`: the jco
 // command could not read a WIT folder through its bundled WASI shim.
 import { readFile, writeFile } from 'node:fs/promises';
 import { resolve, dirname } from 'node:path';
 
-const [engine, witPath, world, entry, out] = process.argv.slice(2);
+const [engine, witPath, world, entry, out, root] = process.argv.slice(2);
 if (!out) {
   console.error('usage: node componentize.mjs quickjs|starlingmonkey WIT_DIR WORLD ENTRY OUT');
   process.exit(2);
@@ -33,7 +34,7 @@ if (engine === 'starlingmonkey') {
     witPath: resolve(witPath),
     jsSource: await readFile(sourcePath, 'utf8'),
     jsPath: sourcePath,
-    moduleRoot: dirname(sourcePath),
+    moduleRoot: resolve(root ?? dirname(sourcePath)),
     world,
     sync: true,
   }));

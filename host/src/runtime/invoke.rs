@@ -141,11 +141,6 @@ impl Instance {
         })
     }
 
-    /// The as-of its clocks read.
-    pub fn as_of(&self) -> i32 {
-        self.as_of
-    }
-
     /// Whether the instance may take another call under `limits`: its
     /// memories stayed within half the memory limit. Guests that never free
     /// (the Rust SDK's bump allocator) grow with each call; replacing them in

@@ -355,3 +355,71 @@ impl wasmtime_wasi::p2::bindings::clocks::monotonic_clock::Host for FrozenClocks
         self.ready_now()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn log(lines: u32, bytes: u64) -> CallLog {
+        CallLog::new(&Limits {
+            log_lines: lines,
+            log_bytes: bytes,
+            ..Limits::default()
+        })
+    }
+
+    #[test]
+    fn output_written_in_pieces_is_logged_as_whole_lines() {
+        let mut l = log(100, 1 << 20);
+        // Python prints an exception's type, ": " and its text separately.
+        for piece in [
+            "ValueError",
+            ": ",
+            "boom on acct-7\nTrace",
+            "back done\n\n",
+            "tail",
+        ] {
+            l.write("stderr", piece);
+        }
+        l.write("stdout", "hello\r\n");
+        assert_eq!(
+            l.stderr_tail(),
+            "ValueError: boom on acct-7\nTraceback done\ntail"
+        );
+        let done = l.finish_call();
+        let text: Vec<(&str, &str)> = done
+            .lines
+            .iter()
+            .map(|x| (x.level.as_str(), x.message.as_str()))
+            .collect();
+        assert_eq!(
+            text,
+            [
+                ("stderr", "ValueError: boom on acct-7"),
+                ("stderr", "Traceback done"),
+                ("stdout", "hello"),
+                ("stderr", "tail"),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_finished_call_leaves_an_empty_log_with_the_same_limits() {
+        let mut l = log(2, 1 << 20);
+        l.write("stdout", "a\nb\nc\n");
+        let first = l.finish_call();
+        assert_eq!((first.lines.len(), first.dropped), (2, 1));
+        l.write("stdout", "d\ne\nf\n");
+        let second = l.finish_call();
+        assert_eq!((second.lines.len(), second.dropped), (2, 1));
+        assert_eq!(second.lines[0].message, "d");
+    }
+
+    #[test]
+    fn an_endless_line_is_still_bounded() {
+        let mut l = log(10, 16);
+        l.write("stdout", &"x".repeat(100));
+        let done = l.finish_call();
+        assert_eq!((done.lines.len(), done.dropped), (0, 1));
+    }
+}
