@@ -127,3 +127,61 @@ pub fn linker_for(
     }
     Ok(linker)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::runtime::limits::Limits;
+
+    /// A component that imports a resource and a function from `import` and
+    /// exports `run`, which calls that function.
+    fn caller_of(import: &str) -> String {
+        format!(
+            r#"(component
+                (import "{import}" (instance $i
+                    (export "thing" (type (sub resource)))
+                    (export "handle" (func (result u32)))))
+                (core func $handle (canon lower (func $i "handle")))
+                (core module $m
+                    (import "" "handle" (func $handle (result i32)))
+                    (func (export "run") (result i32) call $handle))
+                (core instance $c (instantiate $m (with "" (instance (export "handle" (func $handle))))))
+                (func (export "run") (result u32) (canon lift (core func $c "run"))))"#
+        )
+    }
+
+    fn call_run(wat: &str) -> Result<u32, String> {
+        let engine = Engine::default();
+        let component = Component::new(&engine, wat::parse_str(wat).unwrap()).unwrap();
+        let linker = linker_for(&base_linker(&engine).unwrap(), &engine, &component).unwrap();
+        let mut store = wasmtime::Store::new(&engine, CallState::new(&Limits::default(), 0));
+        let instance = linker
+            .instantiate(&mut store, &component)
+            .map_err(|e| format!("instantiate: {e:#}"))?;
+        let run = instance
+            .get_typed_func::<(), (u32,)>(&mut store, "run")
+            .unwrap();
+        run.call(&mut store, ())
+            .map(|(n,)| n)
+            .map_err(|e| format!("{e:#}"))
+    }
+
+    #[test]
+    fn stubbed_interfaces_link_and_trap_naming_the_call() {
+        for import in ["wasi:http/outgoing-handler@0.2.0", "wasi:sockets/tcp@0.2.9"] {
+            let err = call_run(&caller_of(import)).unwrap_err();
+            assert!(
+                err.contains(&format!("{import}#handle is not available to plugins")),
+                "{err}"
+            );
+        }
+    }
+
+    #[test]
+    fn other_unknown_interfaces_are_not_stubbed() {
+        let err = call_run(&caller_of("acme:vault/secrets@1.0.0")).unwrap_err();
+        assert!(err.starts_with("instantiate:"), "{err}");
+        assert!(is_stubbed("wasi:sockets/network@0.2.0"));
+        assert!(!is_stubbed("wasi:cli/environment@0.2.0"));
+    }
+}
