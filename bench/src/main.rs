@@ -4,6 +4,7 @@
 //! out: `cargo run --release --bin vitals-bench -- runtime|ingest|run|http|soak|peers [--json]`.
 
 mod http_suite;
+mod languages;
 mod native;
 mod peers;
 mod runtime_suite;
@@ -24,6 +25,13 @@ fn main() {
         .map(String::as_str)
     {
         Some("runtime") => runtime_suite::run(json),
+        // The runtime suite's last part alone.
+        Some("languages") => {
+            let figures = languages::measure(json);
+            if json {
+                println!("{figures}");
+            }
+        }
         Some("ingest") => store_suite::ingest(json),
         Some("http") => http_suite::run(
             json,
@@ -45,7 +53,7 @@ fn main() {
         Some("peer-worker") => peers::serve::main(&args[1..]),
         other => {
             eprintln!(
-                "usage: vitals-bench runtime|ingest|run|http|soak|peers [--json] [--accounts=N] [--seconds=N] [--rounds=N]   (got {other:?})"
+                "usage: vitals-bench runtime|languages|ingest|run|http|soak|peers [--json] [--accounts=N] [--seconds=N] [--rounds=N]   (got {other:?})"
             );
             std::process::exit(2);
         }

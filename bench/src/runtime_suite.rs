@@ -1,6 +1,7 @@
 //! The runtime suite: `weighted-health` native vs as a component at batch
 //! sizes 1, 100 and 1000; instantiation pooled vs on demand; cold compile vs
-//! cached load; the overheads of fuel and epoch interruption.
+//! cached load; the overheads of fuel and epoch interruption; then the same
+//! figures for plugins in Rust, Python and JavaScript (`languages`).
 
 use crate::native;
 use serde_json::json;
@@ -187,7 +188,7 @@ pub fn run(json: bool) {
     }
     let (full, nf, ne, neither) = (median(full), median(nf), median(ne), median(neither));
 
-    let report = json!({
+    let mut report = json!({
         "accounts": ACCOUNTS,
         "rounds": ROUNDS,
         "native_ns_per_account": native,
@@ -209,6 +210,7 @@ pub fn run(json: bool) {
         },
     });
     if json {
+        report["languages"] = crate::languages::measure(true);
         println!("{report}");
         return;
     }
@@ -255,4 +257,5 @@ pub fn run(json: bool) {
         (full / ne - 1.0) * 100.0,
         (full / neither - 1.0) * 100.0
     );
+    crate::languages::measure(false);
 }

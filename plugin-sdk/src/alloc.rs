@@ -1,10 +1,12 @@
-//! A bump allocator for components. The host gives every call a fresh
-//! instance, so memory freed during a call is never needed again: bumping a
-//! pointer (and rewinding it when the newest block is freed) replaces
-//! dlmalloc's bookkeeping on the hot path, where the host asks the guest to
-//! allocate every string and list of every account it passes in. Memory
-//! grows in 1 MiB steps; the host's memory limit still applies (a refused
-//! growth is an allocation failure, reported as the memory limit).
+//! A bump allocator for components. The host replaces an instance once its
+//! memory has grown past half the memory limit (and retries a batch that
+//! failed on a reused instance on a fresh one), so memory freed during a call
+//! need not be reused: bumping a pointer (and rewinding it when the newest
+//! block is freed) replaces dlmalloc's bookkeeping on the hot path, where the
+//! host asks the guest to allocate every string and list of every account it
+//! passes in. Memory grows in 1 MiB steps; the host's memory limit still
+//! applies (a refused growth is an allocation failure, reported as the
+//! memory limit).
 //!
 //! The export macros install it on `wasm32` only; native tests use the
 //! system allocator.

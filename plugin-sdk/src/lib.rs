@@ -13,9 +13,10 @@
 //!
 //! The sandbox is deterministic: the wall clock reads the run's as-of, the
 //! monotonic clock never moves (sleeping returns at once), and randomness is
-//! seeded the same for every call. A call is one batch, so a plugin that
-//! draws random numbers per account gets numbers that depend on the account's
-//! place in its batch: score from the account's data, not from randomness.
+//! seeded the same for every instance. An instance serves batch after batch
+//! of a run, so a plugin that draws random numbers, or keeps state between
+//! calls, gets results that depend on where an account falls in the run:
+//! score from the account's data alone.
 //!
 //! A complete health model:
 //!

@@ -10,7 +10,9 @@ mod ingest;
 mod key;
 mod output;
 mod plugin;
+mod plugin_build;
 mod run;
+mod scaffold;
 mod serve;
 mod tenant;
 

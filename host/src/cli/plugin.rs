@@ -1,5 +1,7 @@
 //! `vitals plugin`: add (validated by the runtime), list, show, activate,
-//! roll back and configure (validated against the plugin's schema).
+//! roll back, configure (validated against the plugin's schema) and shadow
+//! runs, locally or on a server; and for authors, new / build / test (in
+//! `scaffold` and `plugin_build`).
 
 use super::context::{CliError, Ctx, date_arg};
 use super::output::{Format, Table, money, print_json};
@@ -9,6 +11,19 @@ use std::path::PathBuf;
 /// `vitals plugin ...`.
 #[derive(Debug, clap::Subcommand)]
 pub enum PluginCommand {
+    /// Create a working plugin of any kind in Rust, Python or JavaScript.
+    New(super::scaffold::NewArgs),
+    /// Build a plugin folder into a component (toolchains installed on first use).
+    Build(super::plugin_build::BuildArgs),
+    /// Run a plugin folder's own unit tests.
+    Test(super::plugin_build::TestArgs),
+    #[command(flatten)]
+    Manage(ManageCommand),
+}
+
+/// The `vitals plugin` commands that act on the tenant's plugins.
+#[derive(Debug, clap::Subcommand)]
+pub enum ManageCommand {
     /// Add a component (.wasm); it is validated before anything is stored.
     Add {
         /// The component file.
@@ -39,7 +54,6 @@ pub enum PluginCommand {
         /// Plugin name.
         name: String,
     },
-    /// Show or set the tenant's configuration of a plugin.
     /// Runs an installed candidate version beside the active one on the same
     /// snapshots (nothing stored but the report) and shows what would change.
     Shadow {
@@ -56,6 +70,7 @@ pub enum PluginCommand {
     },
     /// Earlier shadow-run reports, newest first.
     Shadows,
+    /// Show or set the tenant's configuration of a plugin.
     Config {
         /// Plugin name.
         name: String,
@@ -71,10 +86,19 @@ pub enum PluginCommand {
 /// The tenant's configuration of `name` must fit `version`'s schema before
 /// that version becomes active (by activation or rollback).
 pub fn run(ctx: &Ctx, cmd: PluginCommand) -> Result<(), CliError> {
+    match cmd {
+        PluginCommand::New(a) => super::scaffold::new(a),
+        PluginCommand::Build(a) => super::plugin_build::build(ctx, a),
+        PluginCommand::Test(a) => super::plugin_build::test(a),
+        PluginCommand::Manage(c) => manage(ctx, c),
+    }
+}
+
+fn manage(ctx: &Ctx, cmd: ManageCommand) -> Result<(), CliError> {
     let api = ctx.api()?;
     let tenant = &ctx.tenant;
     match cmd {
-        PluginCommand::Add { file, activate } => {
+        ManageCommand::Add { file, activate } => {
             let bytes = std::fs::read(&file)
                 .map_err(|e| CliError::bad(format!("{}: {e}", file.display())))?;
             let installed = api.add_plugin(tenant, bytes, activate).map_err(|e| {
@@ -95,7 +119,7 @@ pub fn run(ctx: &Ctx, cmd: PluginCommand) -> Result<(), CliError> {
                 );
             }
         }
-        PluginCommand::List => {
+        ManageCommand::List => {
             let plugins = api.plugins(tenant)?;
             if ctx.format == Format::Json {
                 print_json(&plugins);
@@ -113,7 +137,7 @@ pub fn run(ctx: &Ctx, cmd: PluginCommand) -> Result<(), CliError> {
             }
             t.print(ctx.format);
         }
-        PluginCommand::Show { name, version } => {
+        ManageCommand::Show { name, version } => {
             let detail = api.plugin(tenant, &name, version.as_deref())?;
             if ctx.format == Format::Json {
                 print_json(&detail);
@@ -139,15 +163,15 @@ pub fn run(ctx: &Ctx, cmd: PluginCommand) -> Result<(), CliError> {
                 serde_json::to_string_pretty(&schema).unwrap_or_default()
             );
         }
-        PluginCommand::Activate { name, version } => {
+        ManageCommand::Activate { name, version } => {
             let p = api.activate(tenant, &name, &version)?;
             println!("{} {} is active", p.name, p.version);
         }
-        PluginCommand::Rollback { name } => {
+        ManageCommand::Rollback { name } => {
             let p = api.rollback(tenant, &name)?;
             println!("{} rolled back to {}", p.name, p.version);
         }
-        PluginCommand::Shadow {
+        ManageCommand::Shadow {
             name,
             version,
             config,
@@ -176,7 +200,7 @@ pub fn run(ctx: &Ctx, cmd: PluginCommand) -> Result<(), CliError> {
                 print_shadow(&report, ctx.format);
             }
         }
-        PluginCommand::Shadows => {
+        ManageCommand::Shadows => {
             let reports = api.shadow_reports(tenant)?;
             if ctx.format == Format::Json {
                 print_json(&reports);
@@ -204,7 +228,7 @@ pub fn run(ctx: &Ctx, cmd: PluginCommand) -> Result<(), CliError> {
             }
             t.print(ctx.format);
         }
-        PluginCommand::Config { name, set, file } => {
+        ManageCommand::Config { name, set, file } => {
             let new = match (set, file) {
                 (Some(text), _) => Some(text),
                 (None, Some(path)) => Some(

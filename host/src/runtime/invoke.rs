@@ -1,9 +1,12 @@
-//! One call into a plugin: a fresh store and instance under the limits, the
-//! kind's batch function, and the output checked against the contract.
+//! Calls into a plugin: an [`Instance`] (its own store under the limits,
+//! instantiated from the pre-instance) serves one or more calls of a run; each
+//! call gets its fuel, deadline and log afresh, and its output is checked
+//! against the contract. An instance that failed a call is never called again.
 
 use super::bindings::{forecaster, health_model, propensity_model, segmenter};
 use super::error::PluginError;
 use super::limits::Limits;
+use super::output::{check_output, output_size};
 use super::sandbox::{CallLog, CallState};
 use super::types::{Account, Forecast, Health, PluginMetadata, Propensity, Segment};
 use serde::{Deserialize, Serialize};
@@ -42,6 +45,14 @@ impl KindPre {
             K::Forecaster => KindPre::Forecaster(forecaster::ForecasterPre::new(pre)?),
         })
     }
+}
+
+/// An instantiated component of one kind.
+enum Bound {
+    Health(health_model::HealthModel),
+    Segmenter(segmenter::Segmenter),
+    Propensity(propensity_model::PropensityModel),
+    Forecaster(forecaster::Forecaster),
 }
 
 /// One account's result, whatever the kind.
@@ -88,6 +99,172 @@ fn new_store(
     Ok(store)
 }
 
+type Batch<T> = Result<Vec<Result<T, super::types::PluginError>>, super::types::PluginError>;
+
+/// A live instance of a plugin in its own locked-down store. A run keeps one
+/// per worker and calls it batch after batch: large runtimes (Python,
+/// JavaScript) take up to a millisecond to instantiate.
+pub struct Instance {
+    store: Store<CallState>,
+    bound: Bound,
+    fuel: bool,
+    as_of: i32,
+    /// Calls made on this instance.
+    pub calls: u32,
+}
+
+impl Instance {
+    /// Instantiates `pre` in a fresh store whose clocks read `as_of`. Its
+    /// memory and log limits are `limits`' for the instance's life; fuel and
+    /// the deadline are set again for every call.
+    pub fn new(
+        engine: &Engine,
+        pre: &KindPre,
+        limits: &Limits,
+        fuel: bool,
+        as_of: i32,
+    ) -> Result<Self, PluginError> {
+        let mut store = new_store(engine, limits, fuel, as_of)?;
+        let bound = match pre {
+            KindPre::Health(p) => p.instantiate(&mut store).map(Bound::Health),
+            KindPre::Segmenter(p) => p.instantiate(&mut store).map(Bound::Segmenter),
+            KindPre::Propensity(p) => p.instantiate(&mut store).map(Bound::Propensity),
+            KindPre::Forecaster(p) => p.instantiate(&mut store).map(Bound::Forecaster),
+        };
+        let bound = bound.map_err(|e| classify(e, &store, limits))?;
+        Ok(Instance {
+            store,
+            bound,
+            fuel,
+            as_of,
+            calls: 0,
+        })
+    }
+
+    /// Whether the instance may take another call under `limits`: its
+    /// memories stayed within half the memory limit. Guests that never free
+    /// (the Rust SDK's bump allocator) grow with each call; replacing them in
+    /// time keeps every call with the room a fresh instance has.
+    pub fn reusable(&self, limits: &Limits) -> bool {
+        self.store.data().limiter.largest as u64 <= limits.memory_bytes / 2
+    }
+
+    fn start_call(&mut self, limits: &Limits) -> Result<(), PluginError> {
+        self.calls += 1;
+        if self.fuel {
+            self.store
+                .set_fuel(limits.fuel)
+                .map_err(|e| PluginError::Host(format!("{e:#}")))?;
+        }
+        self.store
+            .set_epoch_deadline(limits.deadline_ms.div_ceil(EPOCH_TICK_MS) + 1);
+        self.store.data_mut().limiter.refused = false;
+        Ok(())
+    }
+
+    fn fuel_used(&self, limits: &Limits) -> u64 {
+        if self.fuel {
+            limits
+                .fuel
+                .saturating_sub(self.store.get_fuel().unwrap_or(0))
+        } else {
+            0
+        }
+    }
+
+    /// Calls `metadata` under the limits.
+    pub fn metadata(&mut self, limits: &Limits) -> Result<PluginMetadata, PluginError> {
+        self.start_call(limits)?;
+        let s = &mut self.store;
+        let result = match &self.bound {
+            Bound::Health(b) => b.vitals_plugin_health().call_metadata(s),
+            Bound::Segmenter(b) => b.vitals_plugin_segments().call_metadata(s),
+            Bound::Propensity(b) => b.vitals_plugin_propensity().call_metadata(s),
+            Bound::Forecaster(b) => b.vitals_plugin_forecast().call_metadata(s),
+        };
+        let meta = result.map_err(|e| classify(e, &self.store, limits))?;
+        let size = meta.name.len()
+            + meta.version.len()
+            + meta.description.len()
+            + meta.config_schema.len()
+            + meta.reads.iter().map(String::len).sum::<usize>();
+        if size as u64 > limits.output_bytes.min(1 << 20) {
+            return Err(PluginError::OutputTooLarge {
+                bytes: size as u64,
+                limit_bytes: limits.output_bytes.min(1 << 20),
+            });
+        }
+        Ok(meta)
+    }
+
+    /// Calls the kind's batch function on `accounts`. A batch-level `Err`
+    /// means no account got a result; after any `Err` the instance must be
+    /// dropped (a trapped instance cannot be entered again).
+    pub fn call(
+        &mut self,
+        limits: &Limits,
+        config: &str,
+        accounts: &[Account],
+    ) -> Result<CallOutcome, PluginError> {
+        self.start_call(limits)?;
+        fn wrap<T>(b: Batch<T>, f: impl Fn(T) -> Output) -> Batch<Output> {
+            b.map(|v| v.into_iter().map(|r| r.map(&f)).collect())
+        }
+        let (s, as_of) = (&mut self.store, self.as_of);
+        let raw = match &self.bound {
+            Bound::Health(b) => b
+                .vitals_plugin_health()
+                .call_score(s, config, as_of, accounts)
+                .map(|r| wrap(r, Output::Health)),
+            Bound::Segmenter(b) => b
+                .vitals_plugin_segments()
+                .call_assign(s, config, as_of, accounts)
+                .map(|r| wrap(r, |segments| Output::Segments { segments })),
+            Bound::Propensity(b) => b
+                .vitals_plugin_propensity()
+                .call_score(s, config, as_of, accounts)
+                .map(|r| wrap(r, Output::Propensity)),
+            Bound::Forecaster(b) => b
+                .vitals_plugin_forecast()
+                .call_predict(s, config, as_of, accounts)
+                .map(|r| wrap(r, Output::Forecast)),
+        };
+        let fuel_used = self.fuel_used(limits);
+        let batch = raw.map_err(|e| classify(e, &self.store, limits))?;
+        let log = self
+            .store
+            .data()
+            .log
+            .lock()
+            .expect("log lock")
+            .finish_call();
+        let results = batch.map_err(PluginError::from)?;
+        if results.len() != accounts.len() {
+            return Err(PluginError::BadOutput(format!(
+                "returned {} results for {} accounts",
+                results.len(),
+                accounts.len()
+            )));
+        }
+        let bytes: u64 = results.iter().map(output_size).sum();
+        if bytes > limits.output_bytes {
+            return Err(PluginError::OutputTooLarge {
+                bytes,
+                limit_bytes: limits.output_bytes,
+            });
+        }
+        let results = results
+            .into_iter()
+            .map(|r| r.map_err(PluginError::from).and_then(check_output))
+            .collect();
+        Ok(CallOutcome {
+            results,
+            log,
+            fuel_used,
+        })
+    }
+}
+
 /// Mean time of the steps before a call, for benchmarks: building the
 /// locked-down store, and instantiating from the pre-instance (pooled or not).
 #[derive(Debug, Clone, Copy)]
@@ -125,131 +302,6 @@ pub fn setup_timing(
     Ok(SetupTiming {
         store_us: us(store_t),
         instantiate_us: us(inst_t),
-    })
-}
-
-/// Calls `metadata` under the limits.
-pub fn metadata(
-    engine: &Engine,
-    pre: &KindPre,
-    limits: &Limits,
-    fuel: bool,
-) -> Result<PluginMetadata, PluginError> {
-    let mut store = new_store(engine, limits, fuel, 0)?;
-    let result = (|| -> wasmtime::Result<PluginMetadata> {
-        match pre {
-            KindPre::Health(p) => p
-                .instantiate(&mut store)?
-                .vitals_plugin_health()
-                .call_metadata(&mut store),
-            KindPre::Segmenter(p) => p
-                .instantiate(&mut store)?
-                .vitals_plugin_segments()
-                .call_metadata(&mut store),
-            KindPre::Propensity(p) => p
-                .instantiate(&mut store)?
-                .vitals_plugin_propensity()
-                .call_metadata(&mut store),
-            KindPre::Forecaster(p) => p
-                .instantiate(&mut store)?
-                .vitals_plugin_forecast()
-                .call_metadata(&mut store),
-        }
-    })();
-    let meta = result.map_err(|e| classify(e, &store, limits))?;
-    let size = meta.name.len()
-        + meta.version.len()
-        + meta.description.len()
-        + meta.config_schema.len()
-        + meta.reads.iter().map(String::len).sum::<usize>();
-    if size as u64 > limits.output_bytes.min(1 << 20) {
-        return Err(PluginError::OutputTooLarge {
-            bytes: size as u64,
-            limit_bytes: limits.output_bytes.min(1 << 20),
-        });
-    }
-    Ok(meta)
-}
-
-type Batch<T> = Result<Vec<Result<T, super::types::PluginError>>, super::types::PluginError>;
-
-/// Calls the kind's batch function on `accounts` in a fresh instance.
-/// A batch-level `Err` means no account got a result.
-pub fn call(
-    engine: &Engine,
-    pre: &KindPre,
-    limits: &Limits,
-    fuel: bool,
-    config: &str,
-    as_of: i32,
-    accounts: &[Account],
-) -> Result<CallOutcome, PluginError> {
-    let mut store = new_store(engine, limits, fuel, as_of)?;
-    let raw = (|| -> wasmtime::Result<Batch<Output>> {
-        fn wrap<T>(b: Batch<T>, f: impl Fn(T) -> Output) -> Batch<Output> {
-            b.map(|v| v.into_iter().map(|r| r.map(&f)).collect())
-        }
-        Ok(match pre {
-            KindPre::Health(p) => {
-                let b = p
-                    .instantiate(&mut store)?
-                    .vitals_plugin_health()
-                    .call_score(&mut store, config, as_of, accounts)?;
-                wrap(b, Output::Health)
-            }
-            KindPre::Segmenter(p) => {
-                let b = p
-                    .instantiate(&mut store)?
-                    .vitals_plugin_segments()
-                    .call_assign(&mut store, config, as_of, accounts)?;
-                wrap(b, |segments| Output::Segments { segments })
-            }
-            KindPre::Propensity(p) => {
-                let b = p
-                    .instantiate(&mut store)?
-                    .vitals_plugin_propensity()
-                    .call_score(&mut store, config, as_of, accounts)?;
-                wrap(b, Output::Propensity)
-            }
-            KindPre::Forecaster(p) => {
-                let b = p
-                    .instantiate(&mut store)?
-                    .vitals_plugin_forecast()
-                    .call_predict(&mut store, config, as_of, accounts)?;
-                wrap(b, Output::Forecast)
-            }
-        })
-    })();
-    let fuel_used = if fuel {
-        limits.fuel.saturating_sub(store.get_fuel().unwrap_or(0))
-    } else {
-        0
-    };
-    let batch = raw.map_err(|e| classify(e, &store, limits))?;
-    let log = std::mem::take(&mut *store.data().log.lock().expect("log lock"));
-    let results = batch.map_err(PluginError::from)?;
-    if results.len() != accounts.len() {
-        return Err(PluginError::BadOutput(format!(
-            "returned {} results for {} accounts",
-            results.len(),
-            accounts.len()
-        )));
-    }
-    let bytes: u64 = results.iter().map(output_size).sum();
-    if bytes > limits.output_bytes {
-        return Err(PluginError::OutputTooLarge {
-            bytes,
-            limit_bytes: limits.output_bytes,
-        });
-    }
-    let results = results
-        .into_iter()
-        .map(|r| r.map_err(PluginError::from).and_then(check_output))
-        .collect();
-    Ok(CallOutcome {
-        results,
-        log,
-        fuel_used,
     })
 }
 
@@ -297,92 +349,4 @@ fn classify(err: wasmtime::Error, store: &Store<CallState>, limits: &Limits) -> 
         format!("{trap}; guest stderr: {stderr}")
     };
     PluginError::Trap { message, backtrace }
-}
-
-fn output_size(r: &Result<Output, super::types::PluginError>) -> u64 {
-    use super::types::PluginError as G;
-    let n = match r {
-        Ok(Output::Health(h)) => {
-            16 + h
-                .factors
-                .iter()
-                .map(|f| 40 + f.name.len() + f.group.len())
-                .sum::<usize>()
-        }
-        Ok(Output::Segments { segments }) => segments
-            .iter()
-            .map(|s| 8 + s.name.len() + s.reason.len())
-            .sum(),
-        Ok(Output::Propensity(p)) => 8 + p.drivers.iter().map(|d| 24 + d.name.len()).sum::<usize>(),
-        Ok(Output::Forecast(f)) => 48 + f.basis.len(),
-        Err(G::InvalidConfig(m) | G::MissingData(m) | G::InvalidInput(m) | G::Internal(m)) => {
-            8 + m.len()
-        }
-    };
-    n as u64
-}
-
-/// Checks one output against the contract's ranges.
-fn check_output(out: Output) -> Result<Output, PluginError> {
-    let bad = |what: String| Err(PluginError::BadOutput(what));
-    let finite = |name: &str, v: f64| {
-        if v.is_finite() {
-            Ok(())
-        } else {
-            Err(PluginError::BadOutput(format!("{name} is {v}")))
-        }
-    };
-    match &out {
-        Output::Health(h) => {
-            finite("score", h.score)?;
-            if !(0.0..=100.0).contains(&h.score) {
-                return bad(format!("score {} is outside 0-100", h.score));
-            }
-            for f in &h.factors {
-                finite(&format!("factor {} weight", f.name), f.weight)?;
-                finite(&format!("factor {} points", f.name), f.points)?;
-                if let Some(v) = f.value {
-                    finite(&format!("factor {} value", f.name), v)?;
-                }
-            }
-        }
-        Output::Segments { segments } => {
-            if let Some(s) = segments.iter().find(|s| s.name.is_empty()) {
-                return bad(format!(
-                    "a segment has an empty name (reason {:?})",
-                    s.reason
-                ));
-            }
-        }
-        Output::Propensity(p) => {
-            finite("propensity", p.score)?;
-            if !(0.0..=1.0).contains(&p.score) {
-                return bad(format!("propensity {} is outside 0-1", p.score));
-            }
-            for d in &p.drivers {
-                finite(&format!("driver {} value", d.name), d.value)?;
-                finite(&format!("driver {} contribution", d.name), d.contribution)?;
-            }
-        }
-        Output::Forecast(f) => {
-            finite("renewal probability", f.renewal_probability)?;
-            if !(0.0..=1.0).contains(&f.renewal_probability) {
-                return bad(format!(
-                    "renewal probability {} is outside 0-1",
-                    f.renewal_probability
-                ));
-            }
-            for (name, v) in [
-                ("expected renewal ARR", f.expected_renewal_arr),
-                ("expected expansion ARR", f.expected_expansion_arr),
-                ("expected contraction ARR", f.expected_contraction_arr),
-            ] {
-                finite(name, v)?;
-                if v < 0.0 {
-                    return bad(format!("{name} {v} is negative"));
-                }
-            }
-        }
-    }
-    Ok(out)
 }

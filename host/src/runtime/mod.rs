@@ -1,23 +1,29 @@
 //! The sandboxed plugin runtime: wasmtime with the component model, every
 //! call under the operator's limits, in a locked-down deterministic context.
 //! Components are validated when added, compiled once (disk cache keyed by
-//! engine and content hash) and pre-instantiated; instances come from a
-//! pooling allocator and live for one call.
+//! engine and content hash, loaded with a memory map) and pre-instantiated;
+//! instances come from a pooling allocator sized for Python and JavaScript
+//! runtimes, and a run reuses each worker's instance from batch to batch
+//! until a call fails or its memory grows past half the limit.
 
 mod bindings;
 mod cache;
 mod error;
 mod invoke;
 mod limits;
+mod output;
+mod pool;
 mod run;
 mod sandbox;
 mod validate;
+mod wasi;
 
 pub use bindings::types;
 pub use cache::Loaded;
 pub use error::PluginError;
-pub use invoke::{Output, SetupTiming};
+pub use invoke::{Instance, Output, SetupTiming};
 pub use limits::Limits;
+pub use pool::Footprint;
 pub use run::{RunOptions, RunOutput};
 pub use sandbox::LogLine;
 pub use types::{Account, PluginKind, PluginMetadata};
@@ -32,8 +38,8 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use wasmtime::component::{Component, HasSelf, Linker};
-use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
+use wasmtime::component::{Component, Linker};
+use wasmtime::{Config, Engine, InstanceAllocationStrategy};
 
 /// How the runtime is set up by the operator.
 #[derive(Debug, Clone)]
@@ -76,6 +82,8 @@ pub struct Plugin {
     pub metadata: PluginMetadata,
     /// How it was obtained (compiled now or from the disk cache).
     pub loaded: Loaded,
+    /// What an instance needs of a pool slot (memories, tables).
+    pub footprint: Option<Footprint>,
     schema: jsonschema::Validator,
     pre: KindPre,
 }
@@ -126,17 +134,6 @@ impl Runtime {
     /// linker (our `log` import and the locked-down WASI 0.2 interfaces).
     pub fn new(config: RuntimeConfig) -> Result<Self, PluginError> {
         let host = |e: wasmtime::Error| PluginError::Host(format!("{e:#}"));
-        let mut pool = PoolingAllocationConfig::default();
-        pool.total_component_instances(config.max_instances)
-            .total_core_instances(config.max_instances * 4)
-            .total_memories(config.max_instances * 2)
-            .total_tables(config.max_instances * 4)
-            .total_stacks(config.max_instances)
-            .max_memory_size(config.limits.memory_bytes as usize)
-            .max_memories_per_component(4)
-            .max_tables_per_component(8)
-            .max_core_instances_per_component(16)
-            .table_elements(100_000);
         let mut wasm = Config::new();
         wasm.wasm_component_model(true)
             .concurrency_support(false)
@@ -144,21 +141,13 @@ impl Runtime {
             .epoch_interruption(config.epochs)
             .max_wasm_stack(1 << 20);
         if config.pooling {
-            wasm.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+            wasm.allocation_strategy(InstanceAllocationStrategy::Pooling(pool::config(
+                config.max_instances,
+                &config.limits,
+            )));
         }
         let engine = Engine::new(&wasm).map_err(host)?;
-        let mut linker = Linker::new(&engine);
-        wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(host)?;
-        // Replace wasmtime-wasi's monotonic clock, whose waits sleep in real
-        // time, by the frozen one (see `sandbox::FrozenClocks`).
-        linker.allow_shadowing(true);
-        wasmtime_wasi::p2::bindings::clocks::monotonic_clock::add_to_linker::<
-            _,
-            sandbox::HasFrozenClocks,
-        >(&mut linker, sandbox::frozen_clocks)
-        .map_err(host)?;
-        linker.allow_shadowing(false);
-        bindings::log::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s).map_err(host)?;
+        let linker = wasi::base_linker(&engine).map_err(host)?;
         let cache =
             match &config.cache_dir {
                 Some(dir) => Some(CompileCache::new(dir, &engine).map_err(|e| {
@@ -213,12 +202,14 @@ impl Runtime {
         };
         validate::check_imports(&self.engine, &component)?;
         let kind = validate::world_of(&self.engine, &component)?;
-        let pre = self
-            .linker
+        let footprint = Footprint::of(&component);
+        pool::check_fits(footprint, &self.limits)?;
+        let pre = wasi::linker_for(&self.linker, &self.engine, &component)?
             .instantiate_pre(&component)
             .and_then(|pre| KindPre::new(kind, pre))
             .map_err(|e| PluginError::UnknownWorld(format!("does not match its world: {e:#}")))?;
-        let metadata = invoke::metadata(&self.engine, &pre, &self.limits, self.fuel)?;
+        let metadata = Instance::new(&self.engine, &pre, &self.limits, self.fuel, 0)?
+            .metadata(&self.limits)?;
         validate::check_metadata(kind, &metadata)?;
         let schema = validate::compile_schema(&metadata.config_schema)
             .map_err(|e| PluginError::BadMetadata(format!("config-schema: {e}")))?;
@@ -227,6 +218,7 @@ impl Runtime {
             kind,
             metadata,
             loaded,
+            footprint,
             schema,
             pre,
         });
@@ -254,7 +246,8 @@ impl Runtime {
     }
 
     /// One call on one batch, in a fresh instance. Low level: most callers
-    /// want [`Runtime::run`], which batches, parallelises and retries.
+    /// want [`Runtime::run`], which batches, parallelises, reuses instances
+    /// and retries.
     pub fn call(
         &self,
         plugin: &Plugin,
@@ -264,15 +257,21 @@ impl Runtime {
         accounts: &[Account],
     ) -> Result<invoke::CallOutcome, PluginError> {
         let limits = limits.capped_by(&self.limits);
-        invoke::call(
-            &self.engine,
-            &plugin.pre,
-            &limits,
-            self.fuel,
-            config,
-            as_of,
-            accounts,
-        )
+        self.instance(plugin, &limits, as_of)?
+            .call(&limits, config, accounts)
+    }
+
+    /// A fresh instance of `plugin` whose clocks read `as_of`, under
+    /// `limits` (capped by the operator's), for several calls in a row:
+    /// what [`Runtime::run`] uses, and benchmarks measure.
+    pub fn instance(
+        &self,
+        plugin: &Plugin,
+        limits: &Limits,
+        as_of: i32,
+    ) -> Result<Instance, PluginError> {
+        let limits = limits.capped_by(&self.limits);
+        Instance::new(&self.engine, &plugin.pre, &limits, self.fuel, as_of)
     }
 }
 

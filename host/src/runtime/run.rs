@@ -1,9 +1,10 @@
-//! Runs a plugin over many accounts: batches across every core, a trapped
-//! batch retried account by account so the failing account is named, and
-//! results in input order.
+//! Runs a plugin over many accounts: batches across every core, each worker
+//! reusing its instance from batch to batch, a trapped batch retried on a
+//! fresh instance and then account by account so the failing account is
+//! named, and results in input order.
 
 use super::error::PluginError;
-use super::invoke::Output;
+use super::invoke::{CallOutcome, Instance, Output};
 use super::limits::Limits;
 use super::sandbox::LogLine;
 use super::types::Account;
@@ -46,6 +47,48 @@ pub struct RunOutput {
     pub calls: u64,
     /// Batches that failed whole and were retried account by account.
     pub retried_batches: u64,
+    /// Instances created: one per worker while every call succeeds, plus
+    /// one after each failed call (a failed instance is never called again)
+    /// and one whenever an instance's memory grew past half the limit.
+    pub instances: u64,
+}
+
+/// A worker's instance, kept from one call to the next.
+struct Worker<'a> {
+    rt: &'a Runtime,
+    plugin: &'a Plugin,
+    as_of: i32,
+    slot: Option<Instance>,
+    created: u64,
+}
+
+impl Worker<'_> {
+    /// Whether the next call will reuse an instance.
+    fn has_instance(&self) -> bool {
+        self.slot.is_some()
+    }
+
+    /// One call on the worker's instance (a fresh one if it has none). The
+    /// instance is kept only after a successful call that left it room.
+    fn call(
+        &mut self,
+        limits: &Limits,
+        config: &str,
+        accounts: &[Account],
+    ) -> Result<CallOutcome, PluginError> {
+        let mut instance = match self.slot.take() {
+            Some(i) => i,
+            None => {
+                self.created += 1;
+                self.rt.instance(self.plugin, limits, self.as_of)?
+            }
+        };
+        let outcome = instance.call(limits, config, accounts);
+        if outcome.is_ok() && instance.reusable(limits) {
+            self.slot = Some(instance);
+        }
+        outcome
+    }
 }
 
 struct BatchResult {
@@ -78,6 +121,7 @@ impl Runtime {
         options: RunOptions,
     ) -> Result<RunOutput, PluginError> {
         plugin.check_config(config)?;
+        let limits = &limits.capped_by(&self.limits);
         // Per run: one tenant's failing plugin never stops another's run.
         let failed_batches = AtomicUsize::new(0);
         let batch_size = options.batch_size.max(1);
@@ -92,16 +136,24 @@ impl Runtime {
         let next = AtomicUsize::new(0);
         let done: Mutex<Vec<Option<Result<BatchResult, PluginError>>>> =
             Mutex::new((0..chunks.len()).map(|_| None).collect());
+        let instances = AtomicUsize::new(0);
         std::thread::scope(|scope| {
             for _ in 0..workers {
                 scope.spawn(|| {
+                    let mut worker = Worker {
+                        rt: self,
+                        plugin,
+                        as_of,
+                        slot: None,
+                        created: 0,
+                    };
                     loop {
                         let i = next.fetch_add(1, Ordering::Relaxed);
                         let Some(chunk) = chunks.get(i) else { break };
-                        let r =
-                            self.run_batch(plugin, limits, config, as_of, chunk, &failed_batches);
+                        let r = run_batch(&mut worker, limits, config, chunk, &failed_batches);
                         done.lock().expect("results lock")[i] = Some(r);
                     }
+                    instances.fetch_add(worker.created as usize, Ordering::Relaxed);
                 });
             }
         });
@@ -112,6 +164,7 @@ impl Runtime {
             fuel_used: 0,
             calls: 0,
             retried_batches: 0,
+            instances: instances.into_inner() as u64,
         };
         for batch in done.into_inner().expect("results lock") {
             let b = batch.expect("every batch ran")?;
@@ -124,105 +177,107 @@ impl Runtime {
         }
         Ok(out)
     }
+}
 
-    fn run_batch(
-        &self,
-        plugin: &Plugin,
-        limits: &Limits,
-        config: &str,
-        as_of: i32,
-        chunk: &[Account],
-        failed_batches: &AtomicUsize,
-    ) -> Result<BatchResult, PluginError> {
-        if failed_batches.load(Ordering::Relaxed) >= FAILED_BATCHES_TO_STOP {
-            let skipped = PluginError::NotRun(format!(
-                "the plugin failed {FAILED_BATCHES_TO_STOP} batches whole; the run stopped calling it"
-            ));
-            return Ok(BatchResult {
-                results: chunk.iter().map(|_| Err(skipped.clone())).collect(),
+fn run_batch(
+    worker: &mut Worker<'_>,
+    limits: &Limits,
+    config: &str,
+    chunk: &[Account],
+    failed_batches: &AtomicUsize,
+) -> Result<BatchResult, PluginError> {
+    if failed_batches.load(Ordering::Relaxed) >= FAILED_BATCHES_TO_STOP {
+        let skipped = PluginError::NotRun(format!(
+            "the plugin failed {FAILED_BATCHES_TO_STOP} batches whole; the run stopped calling it"
+        ));
+        return Ok(BatchResult {
+            results: chunk.iter().map(|_| Err(skipped.clone())).collect(),
+            log: Vec::new(),
+            log_dropped: 0,
+            fuel_used: 0,
+            calls: 0,
+            retried: false,
+        });
+    }
+    let reused = worker.has_instance();
+    let mut calls = 1;
+    let mut first = worker.call(limits, config, chunk);
+    if reused && first.as_ref().is_err_and(PluginError::fails_the_batch) {
+        // The instance had served earlier batches, and what they left in
+        // it (memory grown, state kept) may be the cause: a fresh
+        // instance decides, so results never depend on reuse.
+        calls += 1;
+        first = worker.call(limits, config, chunk);
+    }
+    match first {
+        Ok(c) => Ok(BatchResult {
+            results: c.results,
+            log: c.log.lines,
+            log_dropped: c.log.dropped,
+            fuel_used: c.fuel_used,
+            calls,
+            retried: false,
+        }),
+        // The configuration is wrong for every account, or the host
+        // itself failed: fail the run rather than store per-account errors.
+        Err(e @ (PluginError::InvalidConfig(_) | PluginError::Host(_))) => Err(e),
+        Err(e) if e.fails_the_batch() && chunk.len() > 1 => {
+            let mut b = BatchResult {
+                results: Vec::with_capacity(chunk.len()),
                 log: Vec::new(),
                 log_dropped: 0,
                 fuel_used: 0,
-                calls: 0,
-                retried: false,
-            });
-        }
-        match self.call(plugin, limits, config, as_of, chunk) {
-            Ok(c) => Ok(BatchResult {
-                results: c.results,
-                log: c.log.lines,
-                log_dropped: c.log.dropped,
-                fuel_used: c.fuel_used,
-                calls: 1,
-                retried: false,
-            }),
-            // The configuration is wrong for every account, or the host
-            // itself failed: fail the run rather than store per-account errors.
-            Err(e @ (PluginError::InvalidConfig(_) | PluginError::Host(_))) => Err(e),
-            Err(e) if e.fails_the_batch() && chunk.len() > 1 => {
-                let mut b = BatchResult {
-                    results: Vec::with_capacity(chunk.len()),
-                    log: Vec::new(),
-                    log_dropped: 0,
-                    fuel_used: 0,
-                    calls: 1,
-                    retried: true,
-                };
-                // Retries share the batch's output budget: splitting a batch
-                // must not multiply what one batch may return.
-                let single = Limits {
-                    output_bytes: (limits.output_bytes / chunk.len() as u64)
-                        .max(MIN_RETRY_OUTPUT_BYTES)
-                        .min(limits.output_bytes),
-                    ..*limits
-                };
-                let mut failed_in_a_row = 0;
-                for (i, account) in chunk.iter().enumerate() {
-                    // A plugin that fails every account it is retried on fails
-                    // them all: stop paying a full limit per account.
-                    if failed_in_a_row == RETRY_PROBE && i == RETRY_PROBE {
-                        let rest = chunk.len() - i;
-                        let skipped = PluginError::NotRun(format!(
-                            "the batch failed ({e}) and so did the first {RETRY_PROBE} accounts retried alone; the other {rest} were not retried"
-                        ));
-                        b.results.extend((0..rest).map(|_| Err(skipped.clone())));
-                        failed_batches.fetch_add(1, Ordering::Relaxed);
-                        break;
+                calls,
+                retried: true,
+            };
+            // Retries share the batch's output budget: splitting a batch
+            // must not multiply what one batch may return.
+            let single = Limits {
+                output_bytes: (limits.output_bytes / chunk.len() as u64)
+                    .max(MIN_RETRY_OUTPUT_BYTES)
+                    .min(limits.output_bytes),
+                ..*limits
+            };
+            let mut failed_in_a_row = 0;
+            for (i, account) in chunk.iter().enumerate() {
+                // A plugin that fails every account it is retried on fails
+                // them all: stop paying a full limit per account.
+                if failed_in_a_row == RETRY_PROBE && i == RETRY_PROBE {
+                    let rest = chunk.len() - i;
+                    let skipped = PluginError::NotRun(format!(
+                        "the batch failed ({e}) and so did the first {RETRY_PROBE} accounts retried alone; the other {rest} were not retried"
+                    ));
+                    b.results.extend((0..rest).map(|_| Err(skipped.clone())));
+                    failed_batches.fetch_add(1, Ordering::Relaxed);
+                    break;
+                }
+                b.calls += 1;
+                match worker.call(&single, config, std::slice::from_ref(account)) {
+                    Ok(c) => {
+                        failed_in_a_row = 0;
+                        b.results.extend(c.results);
+                        b.log.extend(c.log.lines);
+                        b.log_dropped += c.log.dropped;
+                        b.fuel_used += c.fuel_used;
                     }
-                    b.calls += 1;
-                    match self.call(
-                        plugin,
-                        &single,
-                        config,
-                        as_of,
-                        std::slice::from_ref(account),
-                    ) {
-                        Ok(c) => {
-                            failed_in_a_row = 0;
-                            b.results.extend(c.results);
-                            b.log.extend(c.log.lines);
-                            b.log_dropped += c.log.dropped;
-                            b.fuel_used += c.fuel_used;
-                        }
-                        Err(e @ (PluginError::InvalidConfig(_) | PluginError::Host(_))) => {
-                            return Err(e);
-                        }
-                        Err(e) => {
-                            failed_in_a_row += usize::from(e.fails_the_batch());
-                            b.results.push(Err(e));
-                        }
+                    Err(e @ (PluginError::InvalidConfig(_) | PluginError::Host(_))) => {
+                        return Err(e);
+                    }
+                    Err(e) => {
+                        failed_in_a_row += usize::from(e.fails_the_batch());
+                        b.results.push(Err(e));
                     }
                 }
-                Ok(b)
             }
-            Err(e) => Ok(BatchResult {
-                results: chunk.iter().map(|_| Err(e.clone())).collect(),
-                log: Vec::new(),
-                log_dropped: 0,
-                fuel_used: 0,
-                calls: 1,
-                retried: false,
-            }),
+            Ok(b)
         }
+        Err(e) => Ok(BatchResult {
+            results: chunk.iter().map(|_| Err(e.clone())).collect(),
+            log: Vec::new(),
+            log_dropped: 0,
+            fuel_used: 0,
+            calls,
+            retried: false,
+        }),
     }
 }

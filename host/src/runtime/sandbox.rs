@@ -1,7 +1,9 @@
-//! The locked-down context a call runs in: no preopens, no sockets, empty
-//! environment and arguments, stdout/stderr into the bounded call log, clocks
-//! frozen at the run's as-of, seeded randomness, and a memory limiter that
-//! remembers when it refused (so the error says "memory limit", not "trap").
+//! The locked-down context a call runs in: no preopens, no sockets (see
+//! `wasi`), empty environment and arguments, stdout/stderr into the bounded
+//! call log, clocks frozen at the run's as-of, seeded randomness, and a
+//! memory limiter that remembers when it refused (so the error says "memory
+//! limit", not "trap") and how large memory grew (so a reused instance that
+//! grew too much is replaced).
 
 use super::bindings::log;
 use super::limits::Limits;
@@ -33,9 +35,67 @@ pub struct CallLog {
     pub dropped: u64,
     max_lines: u32,
     max_bytes: u64,
+    /// stdout / stderr text after the last newline: a runtime may write a
+    /// line in pieces (Python writes an exception's type, ": ", then its text).
+    partial: [(&'static str, String); 2],
 }
 
 impl CallLog {
+    fn new(limits: &Limits) -> Self {
+        CallLog {
+            max_lines: limits.log_lines,
+            max_bytes: limits.log_bytes,
+            partial: [("stdout", String::new()), ("stderr", String::new())],
+            ..CallLog::default()
+        }
+    }
+
+    /// Ends a call: its lines (with any unfinished stdout / stderr line) are
+    /// returned and this log starts empty for the next call on the instance.
+    pub fn finish_call(&mut self) -> CallLog {
+        self.flush_partial();
+        let limits = (self.max_lines, self.max_bytes);
+        let done = std::mem::take(self);
+        (self.max_lines, self.max_bytes) = limits;
+        self.partial = [("stdout", String::new()), ("stderr", String::new())];
+        done
+    }
+
+    fn flush_partial(&mut self) {
+        for i in 0..self.partial.len() {
+            let (stream, text) = std::mem::take(&mut self.partial[i]);
+            if !text.trim().is_empty() {
+                self.push(stream, &text);
+            }
+            self.partial[i] = (stream, String::new());
+        }
+    }
+
+    /// Appends guest output to `stream`, logging each finished line.
+    fn write(&mut self, stream: &'static str, text: &str) {
+        let Some(i) = self.partial.iter().position(|(s, _)| *s == stream) else {
+            return;
+        };
+        let mut pending = std::mem::take(&mut self.partial[i].1);
+        pending.push_str(text);
+        let mut rest = pending.as_str();
+        while let Some(end) = rest.find('\n') {
+            let line = rest[..end].trim_end_matches('\r');
+            if !line.trim().is_empty() {
+                self.push(stream, line);
+            }
+            rest = &rest[end + 1..];
+        }
+        // An endless line is still bounded: past the byte limit it is logged.
+        let rest = if rest.len() as u64 > self.max_bytes {
+            self.push(stream, rest);
+            ""
+        } else {
+            rest
+        };
+        self.partial[i].1 = rest.to_string();
+    }
+
     fn push(&mut self, level: &str, message: &str) {
         let len = message.len() as u64;
         if self.lines.len() as u32 >= self.max_lines || self.bytes + len > self.max_bytes {
@@ -49,13 +109,20 @@ impl CallLog {
         });
     }
 
-    /// The last lines written to stderr: a Rust guest's panic message lands there.
+    /// The last lines written to stderr: a Rust guest's panic message, a
+    /// Python traceback or a JavaScript exception lands there.
     pub fn stderr_tail(&self) -> String {
+        let unfinished = self
+            .partial
+            .iter()
+            .filter(|(s, t)| *s == "stderr" && !t.trim().is_empty())
+            .map(|(_, t)| t.as_str());
         let tail: Vec<&str> = self
             .lines
             .iter()
             .filter(|l| l.level == "stderr")
             .map(|l| l.message.as_str())
+            .chain(unfinished)
             .collect();
         let start = tail.len().saturating_sub(5);
         tail[start..].join("\n")
@@ -73,11 +140,7 @@ pub struct CallState {
 impl CallState {
     /// A fresh locked-down context for a call at `as_of` (days since 1970-01-01).
     pub fn new(limits: &Limits, as_of: i32) -> Self {
-        let log = Arc::new(Mutex::new(CallLog {
-            max_lines: limits.log_lines,
-            max_bytes: limits.log_bytes,
-            ..CallLog::default()
-        }));
+        let log = Arc::new(Mutex::new(CallLog::new(limits)));
         let frozen =
             Duration::from_secs(u64::try_from(i64::from(as_of).max(0) * 86_400).unwrap_or(0));
         let mut wasi = WasiCtx::builder();
@@ -93,11 +156,7 @@ impl CallState {
         .monotonic_clock(FrozenMonotonicClock)
         .secure_random(seeded_rng())
         .insecure_random(seeded_rng())
-        .insecure_random_seed(u128::from(RANDOM_SEED))
-        .allow_tcp(false)
-        .allow_udp(false)
-        .allow_ip_name_lookup(false)
-        .socket_addr_check(|_, _| Box::pin(async { false }));
+        .insecure_random_seed(u128::from(RANDOM_SEED));
         CallState {
             wasi: wasi.build(),
             table: ResourceTable::new(),
@@ -105,6 +164,7 @@ impl CallState {
             limiter: MemoryLimiter {
                 limit: limits.memory_bytes as usize,
                 refused: false,
+                largest: 0,
             },
         }
     }
@@ -139,7 +199,10 @@ impl log::Host for CallState {
 /// Caps linear memory and remembers a refusal.
 pub struct MemoryLimiter {
     limit: usize,
+    /// A growth was refused (since the last call began).
     pub refused: bool,
+    /// The largest size any of the instance's memories reached, in bytes.
+    pub largest: usize,
 }
 
 impl wasmtime::ResourceLimiter for MemoryLimiter {
@@ -151,6 +214,9 @@ impl wasmtime::ResourceLimiter for MemoryLimiter {
     ) -> wasmtime::Result<bool> {
         let ok = desired <= self.limit;
         self.refused |= !ok;
+        if ok {
+            self.largest = self.largest.max(desired);
+        }
         Ok(ok)
     }
 
@@ -222,10 +288,7 @@ impl Pollable for CapturedOutput {
 impl OutputStream for CapturedOutput {
     fn write(&mut self, bytes: Bytes) -> StreamResult<()> {
         let text = String::from_utf8_lossy(&bytes);
-        let mut log = self.log.lock().expect("log lock");
-        for line in text.lines().filter(|l| !l.trim().is_empty()) {
-            log.push(self.stream, line);
-        }
+        self.log.lock().expect("log lock").write(self.stream, &text);
         Ok(())
     }
     fn flush(&mut self) -> StreamResult<()> {
@@ -290,5 +353,73 @@ impl wasmtime_wasi::p2::bindings::clocks::monotonic_clock::Host for FrozenClocks
         _duration: u64,
     ) -> wasmtime::Result<wasmtime::component::Resource<wasmtime_wasi::p2::DynPollable>> {
         self.ready_now()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn log(lines: u32, bytes: u64) -> CallLog {
+        CallLog::new(&Limits {
+            log_lines: lines,
+            log_bytes: bytes,
+            ..Limits::default()
+        })
+    }
+
+    #[test]
+    fn output_written_in_pieces_is_logged_as_whole_lines() {
+        let mut l = log(100, 1 << 20);
+        // Python prints an exception's type, ": " and its text separately.
+        for piece in [
+            "ValueError",
+            ": ",
+            "boom on acct-7\nTrace",
+            "back done\n\n",
+            "tail",
+        ] {
+            l.write("stderr", piece);
+        }
+        l.write("stdout", "hello\r\n");
+        assert_eq!(
+            l.stderr_tail(),
+            "ValueError: boom on acct-7\nTraceback done\ntail"
+        );
+        let done = l.finish_call();
+        let text: Vec<(&str, &str)> = done
+            .lines
+            .iter()
+            .map(|x| (x.level.as_str(), x.message.as_str()))
+            .collect();
+        assert_eq!(
+            text,
+            [
+                ("stderr", "ValueError: boom on acct-7"),
+                ("stderr", "Traceback done"),
+                ("stdout", "hello"),
+                ("stderr", "tail"),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_finished_call_leaves_an_empty_log_with_the_same_limits() {
+        let mut l = log(2, 1 << 20);
+        l.write("stdout", "a\nb\nc\n");
+        let first = l.finish_call();
+        assert_eq!((first.lines.len(), first.dropped), (2, 1));
+        l.write("stdout", "d\ne\nf\n");
+        let second = l.finish_call();
+        assert_eq!((second.lines.len(), second.dropped), (2, 1));
+        assert_eq!(second.lines[0].message, "d");
+    }
+
+    #[test]
+    fn an_endless_line_is_still_bounded() {
+        let mut l = log(10, 16);
+        l.write("stdout", &"x".repeat(100));
+        let done = l.finish_call();
+        assert_eq!((done.lines.len(), done.dropped), (0, 1));
     }
 }

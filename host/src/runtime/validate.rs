@@ -18,8 +18,9 @@ const WORLD_EXPORTS: [(&str, PluginKind); 4] = [
 ];
 
 /// Interfaces a plugin may import (without version): our log, and the WASI
-/// 0.2 interfaces language runtimes need to start, all served locked down.
-const ALLOWED_IMPORT_PACKAGES: [&str; 8] = [
+/// 0.2 interfaces language runtimes need to start, all served locked down
+/// (sockets and http by stubs that trap when called: see `wasi`).
+const ALLOWED_IMPORT_PACKAGES: [&str; 9] = [
     "vitals:plugin/types",
     "vitals:plugin/log",
     "wasi:cli/",
@@ -28,6 +29,7 @@ const ALLOWED_IMPORT_PACKAGES: [&str; 8] = [
     "wasi:io/",
     "wasi:filesystem/",
     "wasi:sockets/",
+    "wasi:http/",
 ];
 
 /// The world a component implements, from its exports: exactly one known

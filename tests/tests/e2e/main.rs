@@ -9,5 +9,7 @@ mod contract;
 mod crash;
 mod fuzz;
 mod http;
+mod polyglot;
 mod sandbox;
+mod scaffold;
 mod served;

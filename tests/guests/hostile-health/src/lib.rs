@@ -16,7 +16,7 @@
 //! - `nan`: score NaN: bad output for that account;
 //! - `out-of-range`: score 150: bad output;
 //! - `wrong-count`: one result too many: bad output for the batch;
-//! - `socket`: tries to open a TCP connection: denied, reported as an error;
+//! - `socket`: tries to open a TCP connection: the stubbed sockets trap;
 //! - `file`: tries to read /etc/passwd: denied, reported as an error;
 //! - `sleep`: sleeps an hour, then `sleep-forever` for `Duration::MAX`: the
 //!   clock is frozen, so waits end at once and the account is scored;

@@ -1,0 +1,80 @@
+// Unit tests of the rules, run natively with Node's test runner
+// (`vitals plugin test`, `npm test`, or the e2e suite).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { assign, parseConfig, AccountError, ConfigError, CONFIG_SCHEMA, DEFAULTS } from '../src/rules.js';
+
+const AS_OF = 20454; // 2026-01-01
+const DEFAULT = parseConfig('{}');
+
+function account(current, { renewalDate, health = [] } = {}) {
+  return {
+    id: 'acme',
+    attributes: { renewalDate, labels: [] },
+    current: { asOf: AS_OF, metrics: [], ...current },
+    history: [],
+    health,
+  };
+}
+
+const names = (segments) => segments.map((s) => s.name);
+
+test('a heavy, broad user is a power user, with the figures in the reason', () => {
+  const out = assign(DEFAULT, AS_OF, account({ seatsPurchased: 50, seatsActive: 40, logins: 800, featuresUsed: 12, featuresAvailable: 20 }));
+  assert.deepEqual(names(out), ['power-users']);
+  assert.match(out[0].reason, /20 logins per active seat \(>= 15\) and 60 % of features used/);
+});
+
+test('low utilisation is dormant, and a renewal soon makes it at risk without a health score', () => {
+  const out = assign(DEFAULT, AS_OF, account({ seatsPurchased: 100, seatsActive: 10, logins: 300 }, { renewalDate: AS_OF + 30 }));
+  assert.deepEqual(names(out), ['dormant', 'renewal-due', 'renewal-at-risk']);
+  assert.match(out[0].reason, /10 of 100 seats active \(10 %, below 25 %\)/);
+  assert.match(out[2].reason, /no health score, and dormant/);
+});
+
+test('the latest health band decides renewal risk when there is one', () => {
+  const snap = { seatsPurchased: 10, seatsActive: 9, logins: 100 };
+  const red = [{ asOf: AS_OF - 90, score: 80, band: 'green' }, { asOf: AS_OF, score: 31.5, band: 'red' }];
+  assert.deepEqual(names(assign(DEFAULT, AS_OF, account(snap, { renewalDate: AS_OF + 5, health: red }))), ['renewal-due', 'renewal-at-risk']);
+  const green = [{ asOf: AS_OF, score: 88, band: 'green' }];
+  assert.deepEqual(names(assign(DEFAULT, AS_OF, account(snap, { renewalDate: AS_OF + 5, health: green }))), ['renewal-due']);
+  assert.deepEqual(names(assign(DEFAULT, AS_OF, account(snap, { renewalDate: AS_OF + 91, health: red }))), []);
+});
+
+test('support, detractors and a lost champion', () => {
+  const out = assign(DEFAULT, AS_OF, account({ ticketsOpen: 2, ticketsHighSeverity: 1, nps: 4, championLeft: true }));
+  assert.deepEqual(names(out), ['champion-lost', 'support-heavy', 'detractor']);
+  assert.deepEqual(names(assign(DEFAULT, AS_OF, account({ ticketsOpen: 5, ticketsHighSeverity: 0, nps: 7 }))), ['support-heavy']);
+});
+
+test('blank measures (undefined or null) place the account nowhere', () => {
+  assert.deepEqual(assign(DEFAULT, AS_OF, account({})), []);
+  assert.deepEqual(assign(DEFAULT, AS_OF, account({ seatsPurchased: null, seatsActive: null, nps: null, championLeft: null })), []);
+});
+
+test('disabled segments are skipped', () => {
+  const config = parseConfig('{"disabled": ["detractor"]}');
+  assert.deepEqual(assign(config, AS_OF, account({ nps: 2 })), []);
+});
+
+test('more active seats than purchased is invalid input', () => {
+  assert.throws(() => assign(DEFAULT, AS_OF, account({ seatsPurchased: 5, seatsActive: 9 })),
+    (e) => e instanceof AccountError && e.code === 'invalid-input' && /seats-active 9 exceeds seats-purchased 5/.test(e.message));
+});
+
+test('bad configuration names the field', () => {
+  for (const [text, field] of [
+    ['{"dormant_utilisation": 2}', 'dormant_utilisation'],
+    ['{"support_tickets": 0.5}', 'support_tickets'],
+    ['{"disabled": ["vip"]}', '"vip"'],
+    ['{"colour": 1}', 'colour'],
+    ['[1]', 'JSON object'],
+    ['{', 'not JSON'],
+  ]) {
+    assert.throws(() => parseConfig(text), (e) => e instanceof ConfigError && e.message.includes(field), text);
+  }
+});
+
+test('the schema describes exactly the configuration fields', () => {
+  assert.deepEqual(Object.keys(CONFIG_SCHEMA.properties).sort(), Object.keys(DEFAULTS).sort());
+});
