@@ -3,6 +3,7 @@
 //! on a server through [`crate::client::Client`], which implements the same
 //! [`Api`] trait so every command works the same way on both.
 
+pub mod dashboard;
 mod error;
 pub mod keys;
 mod local;
@@ -107,6 +108,8 @@ pub struct Service {
     pub metrics: Arc<Metrics>,
     /// Loaded plugins by component hash (components are immutable).
     plugins: std::sync::Mutex<std::collections::HashMap<String, Arc<crate::runtime::Plugin>>>,
+    /// The dashboard's indexes of the latest runs.
+    dashboard: dashboard::Cache,
 }
 
 impl Service {
@@ -118,6 +121,7 @@ impl Service {
             settings: RunSettings::default(),
             metrics: Arc::new(Metrics::default()),
             plugins: Default::default(),
+            dashboard: Default::default(),
         }
     }
 }
