@@ -31,7 +31,7 @@ fn vitals(data: &Path) -> Command {
 }
 
 /// A CLI command on the local store (before the server holds it); stdout.
-fn local(data: &Path, args: &[&str]) -> String {
+pub(crate) fn local(data: &Path, args: &[&str]) -> String {
     let out = vitals(data).args(args).output().unwrap();
     assert!(
         out.status.success(),
@@ -42,14 +42,14 @@ fn local(data: &Path, args: &[&str]) -> String {
 }
 
 /// A running `vitals serve`.
-struct Server {
+pub(crate) struct Server {
     child: Child,
-    url: String,
+    pub(crate) url: String,
     data: PathBuf,
 }
 
 impl Server {
-    fn start(data: &Path) -> Server {
+    pub(crate) fn start(data: &Path) -> Server {
         let mut child = vitals(data)
             .args([
                 "serve",
@@ -100,7 +100,7 @@ impl Server {
         }
     }
 
-    fn client(&self, key: &str) -> vitals::client::Client {
+    pub(crate) fn client(&self, key: &str) -> vitals::client::Client {
         vitals::client::Client::new(&self.url, key).unwrap()
     }
 
