@@ -1,8 +1,9 @@
 //! # vitals-bench
 //!
 //! Benchmarks that print ratios measured in one run, so machine drift cancels
-//! out: `cargo run --release --bin vitals-bench -- runtime|ingest|run|http [--json]`.
+//! out: `cargo run --release --bin vitals-bench -- runtime|ingest|run|http|dashboard [--json]`.
 
+mod dashboard_suite;
 mod http_suite;
 mod native;
 mod runtime_suite;
@@ -31,6 +32,14 @@ fn main() {
                 number("--seconds=", 10),
             )
         }
+        Some("dashboard") => {
+            let accounts = args
+                .iter()
+                .find_map(|a| a.strip_prefix("--accounts="))
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(100_000);
+            dashboard_suite::run(json, accounts)
+        }
         Some("run") => {
             let accounts = args
                 .iter()
@@ -41,7 +50,7 @@ fn main() {
         }
         other => {
             eprintln!(
-                "usage: vitals-bench runtime|ingest|run|http [--json] [--accounts=N] [--seconds=N]   (got {other:?})"
+                "usage: vitals-bench runtime|ingest|run|http|dashboard [--json] [--accounts=N] [--seconds=N]   (got {other:?})"
             );
             std::process::exit(2);
         }
