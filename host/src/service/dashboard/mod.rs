@@ -192,6 +192,12 @@ impl Service {
         Ok(points)
     }
 
+    /// Builds the tenant's index now if it is stale (the server calls it in
+    /// the background after a run), so the first view after a run is quick.
+    pub fn warm_dashboard(&self, tenant: &str) -> ApiResult<()> {
+        self.dashboard_index(tenant).map(|_| ())
+    }
+
     /// Green / Yellow / Red now and before, the trend, turned Red, by segment and owner.
     pub fn dashboard_overview(&self, tenant: &str) -> ApiResult<Overview> {
         let index = self.dashboard_index(tenant)?;

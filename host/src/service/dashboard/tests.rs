@@ -484,6 +484,13 @@ fn a_new_run_or_an_ingest_rebuilds_the_index() {
     let o = s.dashboard_overview(T).unwrap();
     assert_eq!((o.now.green, o.now.red, o.history.len()), (1, 0, 3));
     ingest(&s, "zoe");
+    let fresh = |s: &Service| {
+        let sources = Sources::pick(&s.store.runs(T).unwrap());
+        s.dashboard.current(T, &sources).is_some()
+    };
+    assert!(!fresh(&s), "an ingest makes the index stale");
+    s.warm_dashboard(T).unwrap();
+    assert!(fresh(&s), "warming builds it before any view");
     let o = s.dashboard_overview(T).unwrap();
     assert!(
         o.by_owner.iter().any(|g| g.name == "zoe"),
