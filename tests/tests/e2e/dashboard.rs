@@ -152,6 +152,7 @@ fn the_dashboard_in_a_real_browser_shows_the_apis_figures() {
     let admin = local(&data, &["key", "issue", "demo", "--role", "admin"])
         .trim()
         .to_string();
+    let operator = local(&data, &["key", "operator"]).trim().to_string();
     let server = Server::start(&data);
     // A candidate health model run beside the active one: the plugins view lists it.
     let api = server.client(&admin);
@@ -178,6 +179,22 @@ fn the_dashboard_in_a_real_browser_shows_the_apis_figures() {
     s.browser.navigate(&format!("{}/", server.url));
     s.settled("signin");
     s.shot("0-signin");
+    // The recorder hears the page's console errors (so silence below means none).
+    s.browser.eval("console.error('probe'), 1");
+    s.browser.eval("1");
+    assert!(
+        s.browser.record.errors.iter().any(|e| e.contains("probe")),
+        "{:?}",
+        s.browser.record.errors
+    );
+    s.browser.record.errors.clear();
+    // The operator key manages tenants; it does not open a tenant's dashboard.
+    s.browser.type_and_enter("#key", &operator);
+    s.browser.wait_for(
+        "!document.querySelector('#signin .error').hidden \
+         && document.querySelector('#signin .error').textContent.includes('operator key')",
+        "the operator key refused with a reason",
+    );
     s.search("#key", &viewer, "overview");
 
     // Overview: the dashboard's aggregates, and the same figures as `/summary`.
