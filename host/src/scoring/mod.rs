@@ -8,4 +8,8 @@ mod summary;
 
 pub(crate) use run::health_history;
 pub use run::{RunError, RunSettings, run_active, tenant_limits};
-pub use summary::{BandSummary, ForecastSummary, SegmentChange, Summary, forecast_summary};
+pub(crate) use summary::latest_two_of;
+pub use summary::{
+    BandCounts, BandSummary, ForecastSummary, SegmentChange, Summary, forecast_summary,
+    renewal_base,
+};

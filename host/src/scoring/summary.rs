@@ -3,7 +3,7 @@
 //! the top expansion candidates, and the renewal forecast for a period with
 //! GRR and NRR by the formulas of DESIGN.md.
 
-use crate::runtime::types::Band;
+use crate::runtime::types::{Band, Forecast};
 use crate::runtime::{Output, PluginKind};
 use crate::store::{RunRecord, Store, StoreError, StoredResult};
 use serde::Serialize;
@@ -99,13 +99,18 @@ fn latest_two(
     tenant: &str,
     kind: PluginKind,
 ) -> Result<(Option<RunRecord>, Option<RunRecord>), StoreError> {
-    let mut runs = store.complete_runs_of_kind(tenant, kind)?;
+    Ok(latest_two_of(store.complete_runs_of_kind(tenant, kind)?))
+}
+
+/// Of complete runs of one kind: the latest (by as-of, then id) and the
+/// latest one at an earlier as-of.
+pub(crate) fn latest_two_of(mut runs: Vec<RunRecord>) -> (Option<RunRecord>, Option<RunRecord>) {
     runs.sort_by_key(|r| (r.as_of, r.id));
     let now = runs.pop();
     let before = now
         .as_ref()
         .and_then(|n| runs.into_iter().rev().find(|r| r.as_of < n.as_of));
-    Ok((now, before))
+    (now, before)
 }
 
 fn bands(results: &[StoredResult]) -> (BandCounts, HashMap<&str, Band>) {
@@ -137,6 +142,58 @@ fn segment_sets(results: &[StoredResult]) -> HashMap<&str, Vec<&str>> {
         .collect()
 }
 
+/// The ARR up for renewal of one forecast account: its contract value, else
+/// the value the forecaster based its figure on (expected = probability x
+/// value), else the ARR of its latest snapshot.
+pub fn renewal_base(
+    store: &Store,
+    tenant: &str,
+    account: &str,
+    contract_arr: Option<f64>,
+    fc: &Forecast,
+) -> Result<f64, StoreError> {
+    Ok(match contract_arr {
+        Some(v) => v,
+        None if fc.renewal_probability > 0.0 => fc.expected_renewal_arr / fc.renewal_probability,
+        None => store
+            .history(tenant, account)?
+            .last()
+            .and_then(|s| s.arr)
+            .unwrap_or(0.0),
+    })
+}
+
+impl ForecastSummary {
+    /// An empty forecast for renewals due in `[from, to]`.
+    pub fn period(from: i32, to: i32) -> Self {
+        let fmt = vitals_plugin_sdk::date::format;
+        ForecastSummary {
+            from: fmt(from),
+            to: fmt(to),
+            ..Default::default()
+        }
+    }
+
+    /// Adds one account due in the period, `base` being its [`renewal_base`].
+    pub fn add(&mut self, base: f64, fc: &Forecast) {
+        self.renewals_due += 1;
+        self.arr_due += base;
+        self.expected_renewal_arr += fc.expected_renewal_arr;
+        self.expected_churn_arr += (base - fc.expected_renewal_arr).max(0.0);
+        self.expected_expansion_arr += fc.expected_expansion_arr;
+        self.expected_contraction_arr += fc.expected_contraction_arr;
+    }
+
+    /// Computes GRR and NRR from the sums (after the last [`Self::add`]).
+    pub fn close(&mut self) {
+        if self.arr_due > 0.0 {
+            let lost = self.expected_contraction_arr + self.expected_churn_arr;
+            self.grr = (self.arr_due - lost) / self.arr_due;
+            self.nrr = (self.arr_due + self.expected_expansion_arr - lost) / self.arr_due;
+        }
+    }
+}
+
 /// Renewal forecast for renewals due in `[from, to]`, from a forecaster run.
 pub fn forecast_summary(
     store: &Store,
@@ -145,12 +202,7 @@ pub fn forecast_summary(
     from: i32,
     to: i32,
 ) -> Result<ForecastSummary, StoreError> {
-    let fmt = vitals_plugin_sdk::date::format;
-    let mut f = ForecastSummary {
-        from: fmt(from),
-        to: fmt(to),
-        ..Default::default()
-    };
+    let mut f = ForecastSummary::period(from, to);
     for r in results {
         let Ok(Output::Forecast(fc)) = &r.result else {
             continue;
@@ -158,32 +210,13 @@ pub fn forecast_summary(
         if !fc.renewal_date.is_some_and(|d| d >= from && d <= to) {
             continue;
         }
-        // The ARR up for renewal: the contract value, else the value the
-        // forecaster based its figure on (expected = probability x value).
-        let attrs = store.account(tenant, &r.account_id)?;
-        let start = match attrs.contract_arr {
-            Some(v) => v,
-            None if fc.renewal_probability > 0.0 => {
-                fc.expected_renewal_arr / fc.renewal_probability
-            }
-            None => store
-                .history(tenant, &r.account_id)?
-                .last()
-                .and_then(|s| s.arr)
-                .unwrap_or(0.0),
-        };
-        f.renewals_due += 1;
-        f.arr_due += start;
-        f.expected_renewal_arr += fc.expected_renewal_arr;
-        f.expected_churn_arr += (start - fc.expected_renewal_arr).max(0.0);
-        f.expected_expansion_arr += fc.expected_expansion_arr;
-        f.expected_contraction_arr += fc.expected_contraction_arr;
+        let contract_arr = store.account(tenant, &r.account_id)?.contract_arr;
+        f.add(
+            renewal_base(store, tenant, &r.account_id, contract_arr, fc)?,
+            fc,
+        );
     }
-    if f.arr_due > 0.0 {
-        let lost = f.expected_contraction_arr + f.expected_churn_arr;
-        f.grr = (f.arr_due - lost) / f.arr_due;
-        f.nrr = (f.arr_due + f.expected_expansion_arr - lost) / f.arr_due;
-    }
+    f.close();
     Ok(f)
 }
 

@@ -127,7 +127,10 @@ pub async fn start_run(
     Path(tenant): Path<String>,
     Json(req): Json<RunRequest>,
 ) -> Result<(StatusCode, Json<Vec<RunRecord>>), ApiError> {
+    let warm = (s.service.clone(), tenant.clone());
     let runs = blocking(&s, move |svc| svc.run(&tenant, &req, &mut |_| {})).await?;
+    // The dashboard's next view would read every new result: read them now.
+    tokio::task::spawn_blocking(move || warm.0.warm_dashboard(&warm.1));
     Ok((StatusCode::CREATED, runs))
 }
 

@@ -6,6 +6,7 @@
 //! applies the one access policy ([`auth::authorize`]) before anything else.
 
 pub mod auth;
+mod dashboard;
 mod data;
 mod error;
 mod operator;
@@ -134,6 +135,7 @@ fn api(state: &AppState) -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .layer(DefaultBodyLimit::max(state.limits.json_bytes))
         .merge(upload)
         .merge(ingest)
+        .merge(dashboard::routes())
         .split_for_parts()
 }
 

@@ -44,9 +44,10 @@ impl Service {
         mode: crate::store::IngestMode,
     ) -> ApiResult<IngestReport> {
         self.store.require_tenant_exists(tenant)?;
-        Ok(self
-            .store
-            .ingest(tenant, &parsed.rows, parsed.errors, mode)?)
+        let report = self.store.ingest(tenant, &parsed.rows, parsed.errors, mode);
+        // Even a refused ingest may have raced a dashboard build: rebuild.
+        self.dashboard.forget(tenant);
+        Ok(report?)
     }
 
     /// A backtest (reads only), as one of the tenant's jobs.

@@ -3,6 +3,7 @@
 //! on a server through [`crate::client::Client`], which implements the same
 //! [`Api`] trait so every command works the same way on both.
 
+pub mod dashboard;
 mod error;
 mod fair;
 pub mod keys;
@@ -111,6 +112,8 @@ pub struct Service {
     /// Runs and shadow runs going, per tenant: the per-tenant limit and the
     /// fair share of workers.
     jobs: fair::Jobs,
+    /// The dashboard's indexes of the latest runs.
+    dashboard: dashboard::Cache,
 }
 
 impl Service {
@@ -123,6 +126,7 @@ impl Service {
             metrics: Arc::new(Metrics::default()),
             plugins: Default::default(),
             jobs: fair::Jobs::new(1),
+            dashboard: Default::default(),
         }
     }
 }

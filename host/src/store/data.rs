@@ -291,6 +291,23 @@ impl Store {
             .count())
     }
 
+    /// Streams every account of a tenant with its attributes, in id order
+    /// (one range scan; memory holds one account).
+    pub fn for_each_account(
+        &self,
+        tenant: &str,
+        mut f: impl FnMut(&str, Attributes),
+    ) -> Result<(), StoreError> {
+        let prefix = keys::kind_prefix(tenant, Kind::Account);
+        for kv in self.data.scan_prefix(&prefix) {
+            let (k, v) = kv?;
+            let id = std::str::from_utf8(&k[prefix.len()..])
+                .map_err(|_| StoreError::Corrupt("an account key".into()))?;
+            f(id, codec::decode("account", &v)?);
+        }
+        Ok(())
+    }
+
     /// Every snapshot of an account, oldest first (one range scan).
     pub fn history(&self, tenant: &str, id: &str) -> Result<Vec<Snapshot>, StoreError> {
         self.data

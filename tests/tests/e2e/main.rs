@@ -3,10 +3,12 @@
 
 mod backtest;
 mod bad_input;
+mod browser;
 mod cli;
 mod common;
 mod contract;
 mod crash;
+mod dashboard;
 mod fuzz;
 mod http;
 mod polyglot;

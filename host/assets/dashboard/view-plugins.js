@@ -1,0 +1,48 @@
+// Plugins: per plugin, its versions and which is active, its last runs,
+// per-account errors by kind, and shadow-run reports of candidate versions.
+
+import { get } from "./api.js";
+import { el, figure, panel } from "./dom.js";
+import * as fmt from "./format.js";
+import { table } from "./table.js";
+
+function status(s) {
+  return s.state === "failed" ? `failed: ${s.reason}` : s.state;
+}
+
+function errors(map) {
+  const e = Object.entries(map);
+  return e.length ? e.map(([k, n]) => `${k} ${fmt.int(n)}`).join(" · ") : "none";
+}
+
+function pluginPanel(p) {
+  const key = "plugin." + p.name;
+  return panel(null,
+    el("div", { class: "plugin-head", "data-plugin": p.name },
+      el("h2", {}, p.name), el("span", { class: "badge" }, fmt.kind(p.kind)),
+      el("span", {}, "active ", figure(key + ".active", p.active ?? "none", "strong")),
+      el("span", {}, "errors in the latest run: ", figure(key + ".errors", errors(p.errors)))),
+    el("h3", {}, "Versions"),
+    table(key + ".versions", ["Version", "sha-256", "Installed", ""],
+      p.versions.map((v) => [v.version, el("code", {}, v.hash.slice(0, 12)), fmt.when(v.installed_ms), v.active ? el("span", { class: "badge band-green" }, "active") : ""]),
+      p.versions.map((v) => v.version)),
+    el("h3", {}, `Last runs (${fmt.int(p.run_count)} in all)`),
+    table(key + ".runs", ["#Run", "Version", "As of", "Status", "#Accounts", "#OK", "Errors", "#Duration (ms)"],
+      p.runs.map((r) => [String(r.id), r.version, r.as_of, status(r.status), fmt.int(r.accounts), fmt.int(r.ok), errors(r.errors), fmt.int(r.duration_ms)]),
+      p.runs.map((r) => String(r.id))),
+    el("h3", {}, "Shadow runs"),
+    table(key + ".shadows", ["#Report", "Candidate", "As of", "#Accounts", "#Changed", "Band moves", "#Mean delta", "Candidate errors"],
+      p.shadows.map((s) => [String(s.id), `${s.candidate_version} vs ${s.active_version}`, s.as_of, fmt.int(s.accounts),
+        figure(`shadow.${s.id}.changed`, fmt.int(s.changed)),
+        s.band_changes.map((b) => `${fmt.band(b.from)}→${fmt.band(b.to)} ${fmt.int(b.accounts)}`).join(" · ") || "none",
+        s.mean_delta === null ? fmt.DASH : s.mean_delta.toFixed(2), errors(s.errors_candidate)]),
+      p.shadows.map((s) => String(s.id))));
+}
+
+export default async function plugins() {
+  const panels = await get("dashboard/plugins");
+  return el("div", { class: "view" },
+    el("div", { class: "heading" }, el("h1", {}, "Plugins"),
+      el("p", { class: "sub" }, `${panels.length} plugins installed`)),
+    panels.length ? panels.map(pluginPanel) : panel(null, el("p", { class: "empty" }, "No plugins installed yet")));
+}
