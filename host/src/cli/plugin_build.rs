@@ -52,6 +52,15 @@ pub fn build(ctx: &Ctx, args: BuildArgs) -> Result<(), CliError> {
     let out = args
         .out
         .unwrap_or_else(|| args.dir.join("build").join(m.component_file_name()));
+    // On stderr: a first build installs a toolchain or compiles
+    // dependencies, and is silent for a while.
+    eprintln!(
+        "building {} ({} {}) from {} ...",
+        m.name,
+        m.lang.name(),
+        m.kind,
+        m.dir.display()
+    );
     let started = Instant::now();
     vitals_polyglot_build::build(&m, &out, &Toolchains::user_default(), engine)
         .map_err(tool_error)?;

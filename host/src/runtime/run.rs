@@ -10,7 +10,7 @@ use super::sandbox::LogLine;
 use super::types::Account;
 use super::{Plugin, Runtime};
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 /// How a run is split.
 #[derive(Debug, Clone, Copy)]
@@ -136,7 +136,7 @@ impl Runtime {
         let next = AtomicUsize::new(0);
         let done: Mutex<Vec<Option<Result<BatchResult, PluginError>>>> =
             Mutex::new((0..chunks.len()).map(|_| None).collect());
-        let instances = AtomicUsize::new(0);
+        let instances = AtomicU64::new(0);
         std::thread::scope(|scope| {
             for _ in 0..workers {
                 scope.spawn(|| {
@@ -153,7 +153,7 @@ impl Runtime {
                         let r = run_batch(&mut worker, limits, config, chunk, &failed_batches);
                         done.lock().expect("results lock")[i] = Some(r);
                     }
-                    instances.fetch_add(worker.created as usize, Ordering::Relaxed);
+                    instances.fetch_add(worker.created, Ordering::Relaxed);
                 });
             }
         });
@@ -164,7 +164,7 @@ impl Runtime {
             fuel_used: 0,
             calls: 0,
             retried_batches: 0,
-            instances: instances.into_inner() as u64,
+            instances: instances.into_inner(),
         };
         for batch in done.into_inner().expect("results lock") {
             let b = batch.expect("every batch ran")?;
@@ -179,6 +179,9 @@ impl Runtime {
     }
 }
 
+/// One batch on the worker's instance; a batch that fails whole is retried
+/// account by account (after a fresh-instance retry if the instance was
+/// reused) so that the failing account is named.
 fn run_batch(
     worker: &mut Worker<'_>,
     limits: &Limits,
@@ -204,8 +207,8 @@ fn run_batch(
     let mut first = worker.call(limits, config, chunk);
     if reused && first.as_ref().is_err_and(PluginError::fails_the_batch) {
         // The instance had served earlier batches, and what they left in
-        // it (memory grown, state kept) may be the cause: a fresh
-        // instance decides, so results never depend on reuse.
+        // it (memory grown, state kept) may be the cause: a fresh instance
+        // decides, so a pure plugin's results never depend on reuse.
         calls += 1;
         first = worker.call(limits, config, chunk);
     }
