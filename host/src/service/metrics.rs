@@ -98,19 +98,6 @@ impl Metrics {
         }
     }
 
-    /// The per-account errors of an on-demand call.
-    pub fn plugin_run_errors(&self, out: &RunOutput) {
-        let mut errors = self.plugin_errors.lock().expect("metrics");
-        for r in &out.results {
-            if let Err(e) = r {
-                *errors.entry(e.kind().to_string()).or_default() += 1;
-            }
-        }
-        self.plugin_accounts
-            .fetch_add(out.results.len() as u64, Ordering::Relaxed);
-        self.fuel.fetch_add(out.fuel_used, Ordering::Relaxed);
-    }
-
     /// A finished run of one plugin kind.
     pub fn run_finished(
         &self,
@@ -132,6 +119,22 @@ impl Metrics {
         for (k, n) in errors {
             *e.entry(k.clone()).or_default() += n;
         }
+    }
+
+    /// Fuel used outside runs.
+    pub fn plugin_fuel(&self, fuel: u64) {
+        self.fuel.fetch_add(fuel, Ordering::Relaxed);
+        self.plugin_accounts.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// One per-account error outside runs.
+    pub fn plugin_error(&self, kind: &str) {
+        *self
+            .plugin_errors
+            .lock()
+            .expect("metrics")
+            .entry(kind.to_string())
+            .or_default() += 1;
     }
 
     /// Plugin calls made outside runs (on-demand scoring, shadow runs).

@@ -6,7 +6,7 @@
 use super::local::health_of;
 use super::{ApiError, ApiResult, ResultView, ScoreReport, ScoreResult, Service};
 use crate::runtime::types::{Account, HealthPoint};
-use crate::runtime::{PluginKind, RunOptions};
+use crate::runtime::{PluginError, PluginKind};
 use crate::store::RunStatus;
 
 impl Service {
@@ -74,35 +74,36 @@ impl Service {
             account.health.sort_by_key(|p| p.as_of);
         }
         let limits = crate::scoring::tenant_limits(&self.store, &self.runtime, tenant)?;
-        let one = RunOptions {
-            batch_size: 1,
-            workers: 1,
-        };
         let mut results = Vec::with_capacity(active.len());
         for p in &active {
             let plugin = self.loaded(&p.plugin.hash)?;
-            let out = self
-                .runtime
-                .run(
-                    &plugin,
-                    &limits,
-                    &p.config,
-                    as_of,
-                    std::slice::from_ref(&account),
-                    one,
-                )
-                .map_err(|e| {
+            // One account, one call: no batching, no retry, no worker thread.
+            let result = match self.runtime.call(
+                &plugin,
+                &limits,
+                &p.config,
+                as_of,
+                std::slice::from_ref(&account),
+            ) {
+                Ok(out) => {
+                    self.metrics.plugin_calls(1);
+                    self.metrics.plugin_fuel(out.fuel_used);
+                    out.results
+                        .into_iter()
+                        .next()
+                        .ok_or_else(|| ApiError::internal("a call on one account gave no result"))?
+                }
+                Err(e @ (PluginError::InvalidConfig(_) | PluginError::Host(_))) => {
                     let mut a = ApiError::from(e);
                     a.body.message = format!("{}: {}", p.plugin.name, a.body.message);
-                    a
-                })?;
-            self.metrics.plugin_calls(out.calls);
-            self.metrics.plugin_run_errors(&out);
-            let result = out
-                .results
-                .into_iter()
-                .next()
-                .ok_or_else(|| ApiError::internal("a run of one account gave no result"))?;
+                    return Err(a);
+                }
+                Err(e) => {
+                    self.metrics.plugin_calls(1);
+                    self.metrics.plugin_error(e.kind());
+                    Err(e)
+                }
+            };
             if p.plugin.kind == PluginKind::HealthModel
                 && let Ok(out) = &result
                 && let Some(h) = health_of(out)
