@@ -23,6 +23,7 @@ pub mod iso_date {
 
 /// One plugin version and configuration to judge.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = BacktestCandidate)]
 #[serde(deny_unknown_fields)]
 pub struct Candidate {
     /// Plugin name (installed for the tenant).
