@@ -27,10 +27,10 @@ pub fn rejection(status: StatusCode, message: String) -> ApiError {
         StatusCode::METHOD_NOT_ALLOWED => "method-not-allowed",
         _ => "bad-request",
     };
-    let status = if status.is_server_error() {
-        StatusCode::BAD_REQUEST
-    } else {
-        status
-    };
+    // A 5xx here is a bug of ours (a missing extension, say): its text is
+    // internal, so it goes to the log, not to the caller.
+    if status.is_server_error() {
+        return ApiError::internal(message);
+    }
     ApiError::new(status.as_u16(), code, message)
 }

@@ -131,14 +131,6 @@ impl Service {
     }
 }
 
-impl Service {
-    /// At most `n` runs (and shadow runs) going at once per tenant (default 1).
-    pub fn with_jobs_per_tenant(mut self, n: usize) -> Self {
-        self.jobs = fair::Jobs::new(n);
-        self
-    }
-}
-
 /// Parses a `YYYY-MM-DD` field, naming it in the error.
 pub fn parse_date(field: &str, text: &str) -> ApiResult<i32> {
     vitals_plugin_sdk::date::parse(text).ok_or_else(|| {

@@ -7,7 +7,6 @@ use super::local::health_of;
 use super::{ApiError, ApiResult, ResultView, ScoreReport, ScoreResult, Service};
 use crate::runtime::types::{Account, HealthPoint};
 use crate::runtime::{PluginError, PluginKind};
-use crate::store::RunStatus;
 
 impl Service {
     /// The account as a run at `as_of` would see it.
@@ -57,7 +56,6 @@ impl Service {
                 .complete_runs_of_kind(tenant, PluginKind::HealthModel)?
             {
                 if run.plugin == model.plugin.name
-                    && run.status == RunStatus::Complete
                     && run.as_of < as_of
                     && run.as_of >= from
                     && let Some(Ok(out)) = self.store.result(tenant, run.id, id)?
