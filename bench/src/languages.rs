@@ -9,7 +9,7 @@
 use serde_json::{Value, json};
 use std::sync::Arc;
 use std::time::Instant;
-use vitals::runtime::{Account, Limits, Plugin, RunOptions, Runtime, RuntimeConfig};
+use vitals::runtime::{Account, Limits, Plugin, RunOptions, Runtime, RuntimeConfig, Share};
 
 const AS_OF: i32 = 20_454;
 /// The runs' default batch size (`RunOptions`): the operator's default fuel
@@ -97,7 +97,7 @@ fn reused_pass(rt: &Runtime, p: &Plugin, config: &str, accounts: &[Account]) -> 
     };
     let started = Instant::now();
     let out = rt
-        .run(p, &Limits::default(), config, AS_OF, accounts, options)
+        .run(Share::HOST, p, &Limits::default(), config, AS_OF, accounts, options)
         .expect("run");
     let ns = started.elapsed().as_secs_f64() * 1e9 / accounts.len() as f64;
     // Per-account errors are results too (adoption-health refuses accounts
@@ -123,7 +123,7 @@ fn fresh_pass(rt: &Runtime, p: &Plugin, config: &str, accounts: &[Account]) -> f
     let limits = Limits::default();
     let started = Instant::now();
     for chunk in accounts.chunks(BATCH) {
-        let out = rt.call(p, &limits, config, AS_OF, chunk).expect("call");
+        let out = rt.call(Share::HOST, p, &limits, config, AS_OF, chunk).expect("call");
         std::hint::black_box(out.results);
     }
     started.elapsed().as_secs_f64() * 1e9 / accounts.len() as f64

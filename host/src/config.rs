@@ -5,10 +5,11 @@
 //! [limits]            # per call into a plugin; tenants can only be set lower
 //! fuel = 2000000000
 //! memory_bytes = 67108864
-//! deadline_ms = 5000
-//! output_bytes = 33554432
+//! deadline_ms = 5000   # time run on a core, waits for a core excluded
+//! output_bytes = 8388608
 //! log_bytes = 65536
 //! log_lines = 1000
+//! run_fuel_per_account = 20000000  # a whole run's average, per account
 //!
 //! [runtime]
 //! max_instances = 64  # instances alive at once (pool size)

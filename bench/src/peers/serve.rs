@@ -21,7 +21,9 @@ use std::io::{BufRead, Write};
 use std::sync::Arc;
 use std::time::Instant;
 use vitals::ingest::{Format, parse};
-use vitals::runtime::{Account, Limits, Output, Plugin, Runtime, RuntimeConfig, content_hash};
+use vitals::runtime::{
+    Account, Limits, Output, Plugin, Runtime, RuntimeConfig, Share, content_hash,
+};
 use vitals::scoring::{RunSettings, run_active};
 use vitals::store::{IngestMode, Store};
 
@@ -198,7 +200,7 @@ fn pass(worker: &Worker, as_of: i32, n: usize) -> Result<f64, String> {
             let started = Instant::now();
             for chunk in accounts.chunks(n) {
                 let out = rt
-                    .call(plugin, &limits, "{}", as_of, chunk)
+                    .call(Share::HOST, plugin, &limits, "{}", as_of, chunk)
                     .map_err(|e| e.to_string())?;
                 std::hint::black_box(out.results);
             }
@@ -266,7 +268,7 @@ fn check(worker: &Worker, as_of: i32) -> Result<String, String> {
             let limits = Limits::default();
             for chunk in accounts.chunks(1000) {
                 let call = rt
-                    .call(plugin, &limits, "{}", as_of, chunk)
+                    .call(Share::HOST, plugin, &limits, "{}", as_of, chunk)
                     .map_err(|e| e.to_string())?;
                 for (a, r) in chunk.iter().zip(call.results) {
                     out.push_str(&line(&a.id, health(r.map_err(|e| e.to_string()))));

@@ -217,6 +217,7 @@ pub(super) fn scan(
                     check_point_in_time(&kept, window.cutoff)?;
                     let out = rt
                         .run(
+                            crate::runtime::Share::of(tenant),
                             &feed.plugin,
                             limits,
                             &feed.config,

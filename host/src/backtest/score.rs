@@ -272,6 +272,7 @@ pub fn run(
             for (ci, c) in resolved.iter().enumerate() {
                 let out = rt
                     .run(
+                        crate::runtime::Share::of(tenant),
                         &c.plugin,
                         &limits,
                         &c.config,

@@ -8,13 +8,37 @@ use super::error::PluginError;
 use super::limits::Limits;
 use super::output::{check_output, output_size};
 use super::sandbox::{CallLog, CallState};
+use super::sched::Member;
 use super::types::{Account, Forecast, Health, PluginMetadata, Propensity, Segment};
 use serde::{Deserialize, Serialize};
 use wasmtime::component::InstancePre;
-use wasmtime::{Engine, Store, Trap};
+use wasmtime::{Engine, Store, StoreContextMut, Trap, UpdateDeadline};
 
 /// Epoch ticks happen this often; deadlines are counted in ticks.
 pub const EPOCH_TICK_MS: u64 = 5;
+
+/// Every epoch tick of a running call: it counts towards the deadline only
+/// as time run on a core, and it is where the scheduler may pass the core
+/// to another tenant's call.
+fn on_tick(mut ctx: StoreContextMut<'_, CallState>) -> wasmtime::Result<UpdateDeadline> {
+    let state = ctx.data_mut();
+    state.ticks_run += 1;
+    if state.ticks_run > state.deadline_ticks {
+        return Ok(UpdateDeadline::Interrupt);
+    }
+    if let Some(turn) = state.turn.as_mut() {
+        turn.checkpoint();
+    }
+    Ok(UpdateDeadline::Continue(1))
+}
+
+/// Restarts the deadline of a store for a new call.
+fn reset_deadline(store: &mut Store<CallState>, limits: &Limits) {
+    let state = store.data_mut();
+    state.ticks_run = 0;
+    state.deadline_ticks = limits.deadline_ms.div_ceil(EPOCH_TICK_MS);
+    store.set_epoch_deadline(1);
+}
 
 /// A pre-instantiated component of one kind: instantiation only fills a slot.
 #[derive(Clone)]
@@ -95,7 +119,8 @@ fn new_store(
             .set_fuel(limits.fuel)
             .map_err(|e| PluginError::Host(format!("{e:#}")))?;
     }
-    store.set_epoch_deadline(limits.deadline_ms.div_ceil(EPOCH_TICK_MS) + 1);
+    store.epoch_deadline_callback(on_tick);
+    reset_deadline(&mut store, limits);
     Ok(store)
 }
 
@@ -156,13 +181,13 @@ impl Instance {
                 .set_fuel(limits.fuel)
                 .map_err(|e| PluginError::Host(format!("{e:#}")))?;
         }
-        self.store
-            .set_epoch_deadline(limits.deadline_ms.div_ceil(EPOCH_TICK_MS) + 1);
+        reset_deadline(&mut self.store, limits);
         self.store.data_mut().limiter.refused = false;
         Ok(())
     }
 
-    fn fuel_used(&self, limits: &Limits) -> u64 {
+    /// Fuel the last call used (failed calls included).
+    pub fn fuel_used(&self, limits: &Limits) -> u64 {
         if self.fuel {
             limits
                 .fuel
@@ -197,16 +222,32 @@ impl Instance {
         Ok(meta)
     }
 
-    /// Calls the kind's batch function on `accounts`. A batch-level `Err`
-    /// means no account got a result; after any `Err` the instance must be
-    /// dropped (a trapped instance cannot be entered again).
+    /// Calls the kind's batch function on `accounts`, on a core of
+    /// `member`'s share when given (waiting for its turn). A batch-level
+    /// `Err` means no account got a result; after any `Err` the instance
+    /// must be dropped (a trapped instance cannot be entered again).
     pub fn call(
         &mut self,
+        member: Option<&Member>,
         limits: &Limits,
         config: &str,
         accounts: &[Account],
     ) -> Result<CallOutcome, PluginError> {
         self.start_call(limits)?;
+        self.store.data_mut().turn = member.map(Member::turn);
+        let outcome = self.call_batch(limits, config, accounts);
+        if let Some(turn) = self.store.data_mut().turn.take() {
+            turn.end(outcome.as_ref().is_err_and(PluginError::fails_the_batch));
+        }
+        outcome
+    }
+
+    fn call_batch(
+        &mut self,
+        limits: &Limits,
+        config: &str,
+        accounts: &[Account],
+    ) -> Result<CallOutcome, PluginError> {
         fn wrap<T>(b: Batch<T>, f: impl Fn(T) -> Output) -> Batch<Output> {
             b.map(|v| v.into_iter().map(|r| r.map(&f)).collect())
         }

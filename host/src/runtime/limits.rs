@@ -3,7 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
-/// Limits applied to every call into a plugin (one batch of accounts).
+/// Limits applied to every call into a plugin (one batch of accounts), and
+/// the fuel a whole run may use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct Limits {
@@ -12,7 +13,8 @@ pub struct Limits {
     pub fuel: u64,
     /// Linear-memory cap per instance, in bytes.
     pub memory_bytes: u64,
-    /// Wall-clock deadline for one call, in milliseconds (epoch interruption).
+    /// Deadline for one call, in milliseconds of time run on a core (epoch
+    /// interruption; time spent waiting for a core is not counted).
     pub deadline_ms: u64,
     /// Largest output one call may return, in bytes of strings and records
     /// (8 MiB: 16 KiB an account in a batch of 500; a run holds a chunk of
@@ -22,6 +24,15 @@ pub struct Limits {
     pub log_bytes: u64,
     /// Log lines kept per call.
     pub log_lines: u32,
+    /// Fuel a run may use per account it scores, on average, on top of one
+    /// call's `fuel` for start-up; past it the run stops calling the plugin
+    /// and the accounts left are not scored. The default is about 7 times
+    /// what the heaviest plugin measured needs (StarlingMonkey, 2.8 million
+    /// an account) and 1,000 times the Rust reference pack: it stops a
+    /// plugin that is merely slow on purpose (flooding its log, spinning
+    /// just under the per-call limits) from holding a share of the machine
+    /// for hours.
+    pub run_fuel_per_account: u64,
 }
 
 impl Default for Limits {
@@ -33,6 +44,7 @@ impl Default for Limits {
             output_bytes: 8 << 20,
             log_bytes: 64 << 10,
             log_lines: 1_000,
+            run_fuel_per_account: 20_000_000,
         }
     }
 }
@@ -48,6 +60,9 @@ impl Limits {
             output_bytes: self.output_bytes.min(ceiling.output_bytes),
             log_bytes: self.log_bytes.min(ceiling.log_bytes),
             log_lines: self.log_lines.min(ceiling.log_lines),
+            run_fuel_per_account: self
+                .run_fuel_per_account
+                .min(ceiling.run_fuel_per_account),
         }
     }
 }

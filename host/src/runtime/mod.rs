@@ -15,6 +15,7 @@ mod output;
 mod pool;
 mod run;
 mod sandbox;
+pub mod sched;
 mod validate;
 mod wasi;
 
@@ -24,14 +25,16 @@ pub use error::PluginError;
 pub use invoke::{Instance, Output, SetupTiming};
 pub use limits::Limits;
 pub use pool::Footprint;
-pub use run::{RunOptions, RunOutput};
+pub use run::{Job, RunOptions, RunOutput};
 pub use sandbox::LogLine;
+pub use sched::Share;
 pub use types::{Account, PluginKind, PluginMetadata};
 pub use validate::{SUPPORTED_CONTRACT, check_config};
 
 use cache::CompileCache;
 use invoke::{EPOCH_TICK_MS, KindPre};
 use sandbox::CallState;
+use sched::Scheduler;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -106,9 +109,11 @@ impl Plugin {
     }
 }
 
-/// The runtime: one engine, one linker, the compile cache and the epoch ticker.
+/// The runtime: one engine, one linker, the compile cache, the epoch ticker
+/// and the scheduler sharing the cores between tenants.
 pub struct Runtime {
     engine: Engine,
+    scheduler: Arc<Scheduler>,
     linker: Linker<CallState>,
     limits: Limits,
     fuel: bool,
@@ -166,8 +171,10 @@ impl Runtime {
                 }
             })
             .map_err(|e| PluginError::Host(format!("epoch ticker: {e}")))?;
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         Ok(Runtime {
             engine,
+            scheduler: Scheduler::new(cores),
             linker,
             limits: config.limits,
             fuel: config.fuel,
@@ -245,11 +252,12 @@ impl Runtime {
         invoke::setup_timing(&self.engine, &plugin.pre, &self.limits, self.fuel, n)
     }
 
-    /// One call on one batch, in a fresh instance. Low level: most callers
-    /// want [`Runtime::run`], which batches, parallelises, reuses instances
-    /// and retries.
+    /// One call on one batch, in a fresh instance, on `share`'s turn of a
+    /// core. Low level: most callers want [`Runtime::run_job`], which
+    /// batches, parallelises, reuses instances and retries.
     pub fn call(
         &self,
+        share: Share,
         plugin: &Plugin,
         limits: &Limits,
         config: &str,
@@ -257,8 +265,9 @@ impl Runtime {
         accounts: &[Account],
     ) -> Result<invoke::CallOutcome, PluginError> {
         let limits = limits.capped_by(&self.limits);
+        let member = self.scheduler.join(share);
         self.instance(plugin, &limits, as_of)?
-            .call(&limits, config, accounts)
+            .call(Some(&member), &limits, config, accounts)
     }
 
     /// A fresh instance of `plugin` whose clocks read `as_of`, under

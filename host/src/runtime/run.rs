@@ -1,16 +1,48 @@
 //! Runs a plugin over many accounts: batches across every core, each worker
 //! reusing its instance from batch to batch, a trapped batch retried on a
 //! fresh instance and then account by account so the failing account is
-//! named, and results in input order.
+//! named, and results in input order. A [`Job`] carries what spans the
+//! chunks of one run: its tenant's share of the cores, the fuel it may
+//! still use and how many batches failed whole.
 
 use super::error::PluginError;
 use super::invoke::{CallOutcome, Instance, Output};
 use super::limits::Limits;
 use super::sandbox::LogLine;
+use super::sched::{Member, Share};
 use super::types::Account;
 use super::{Plugin, Runtime};
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, AtomicUsize, Ordering};
+
+/// One plugin's run over a tenant's accounts, however many chunks it is
+/// called on: the share of the cores it runs under, the fuel it may still
+/// use, and the batches that failed whole (one tenant's failing plugin
+/// never stops another's run).
+#[derive(Debug)]
+pub struct Job {
+    member: Member,
+    /// Fuel left; may go below zero by the calls in flight when it ran out.
+    fuel_left: AtomicI64,
+    failed_batches: AtomicUsize,
+}
+
+impl Job {
+    /// Fuel the run has left (negative: overspent by calls in flight).
+    pub fn fuel_left(&self) -> i64 {
+        self.fuel_left.load(Ordering::Relaxed)
+    }
+
+    fn spend(&self, fuel: u64) {
+        self.fuel_left
+            .fetch_sub(i64::try_from(fuel).unwrap_or(i64::MAX), Ordering::Relaxed);
+    }
+
+    fn grant(&self, fuel: u64) {
+        self.fuel_left
+            .fetch_add(i64::try_from(fuel).unwrap_or(i64::MAX), Ordering::Relaxed);
+    }
+}
 
 /// How a run is split.
 #[derive(Debug, Clone, Copy)]
@@ -56,6 +88,7 @@ pub struct RunOutput {
 /// A worker's instance, kept from one call to the next.
 struct Worker<'a> {
     rt: &'a Runtime,
+    job: &'a Job,
     plugin: &'a Plugin,
     as_of: i32,
     slot: Option<Instance>,
@@ -83,7 +116,10 @@ impl Worker<'_> {
                 self.rt.instance(self.plugin, limits, self.as_of)?
             }
         };
-        let outcome = instance.call(limits, config, accounts);
+        let outcome = instance.call(Some(&self.job.member), limits, config, accounts);
+        // Failed calls spend fuel too: a plugin that fails on fuel is
+        // charged for every call it burnt.
+        self.job.spend(instance.fuel_used(limits));
         if outcome.is_ok() && instance.reusable(limits) {
             self.slot = Some(instance);
         }
@@ -108,11 +144,43 @@ const FAILED_BATCHES_TO_STOP: usize = 3;
 const MIN_RETRY_OUTPUT_BYTES: u64 = 64 << 10;
 
 impl Runtime {
+    /// A job for one plugin's run on behalf of `share` (one per tenant)
+    /// under `limits`: it starts with one call's fuel for start-up, and
+    /// each chunk run adds `run_fuel_per_account` for every account in it.
+    pub fn job(&self, share: Share, limits: &Limits) -> Job {
+        let limits = limits.capped_by(&self.limits);
+        Job {
+            member: self.scheduler.join(share),
+            fuel_left: AtomicI64::new(i64::try_from(limits.fuel).unwrap_or(i64::MAX)),
+            failed_batches: AtomicUsize::new(0),
+        }
+    }
+
     /// Runs `plugin` over `accounts` at `as_of` with the tenant's
-    /// configuration (validated against the plugin's schema first: an
-    /// invalid configuration fails the run before any call).
+    /// configuration, as a job of its own on `share` (see
+    /// [`Runtime::run_job`]).
+    #[allow(clippy::too_many_arguments)] // one call of a run: each is needed
     pub fn run(
         &self,
+        share: Share,
+        plugin: &Plugin,
+        limits: &Limits,
+        config: &str,
+        as_of: i32,
+        accounts: &[Account],
+        options: RunOptions,
+    ) -> Result<RunOutput, PluginError> {
+        let job = self.job(share, limits);
+        self.run_job(&job, plugin, limits, config, as_of, accounts, options)
+    }
+
+    /// Runs `plugin` over one chunk of `job`'s accounts at `as_of` with the
+    /// tenant's configuration (validated against the plugin's schema first:
+    /// an invalid configuration fails the run before any call).
+    #[allow(clippy::too_many_arguments)] // one call of a run: each is needed
+    pub fn run_job(
+        &self,
+        job: &Job,
         plugin: &Plugin,
         limits: &Limits,
         config: &str,
@@ -122,8 +190,9 @@ impl Runtime {
     ) -> Result<RunOutput, PluginError> {
         plugin.check_config(config)?;
         let limits = &limits.capped_by(&self.limits);
-        // Per run: one tenant's failing plugin never stops another's run.
-        let failed_batches = AtomicUsize::new(0);
+        if self.fuel {
+            job.grant(limits.run_fuel_per_account.saturating_mul(accounts.len() as u64));
+        }
         let batch_size = options.batch_size.max(1);
         let chunks: Vec<&[Account]> = accounts.chunks(batch_size).collect();
         let workers = match options.workers {
@@ -142,6 +211,7 @@ impl Runtime {
                 scope.spawn(|| {
                     let mut worker = Worker {
                         rt: self,
+                        job,
                         plugin,
                         as_of,
                         slot: None,
@@ -150,7 +220,7 @@ impl Runtime {
                     loop {
                         let i = next.fetch_add(1, Ordering::Relaxed);
                         let Some(chunk) = chunks.get(i) else { break };
-                        let r = run_batch(&mut worker, limits, config, chunk, &failed_batches);
+                        let r = run_batch(&mut worker, limits, config, chunk, self.fuel);
                         done.lock().expect("results lock")[i] = Some(r);
                     }
                     instances.fetch_add(worker.created, Ordering::Relaxed);
@@ -179,6 +249,22 @@ impl Runtime {
     }
 }
 
+/// Why the job calls its plugin no more, if it does not.
+fn stop_reason(job: &Job, limits: &Limits, metered: bool) -> Option<PluginError> {
+    if job.failed_batches.load(Ordering::Relaxed) >= FAILED_BATCHES_TO_STOP {
+        return Some(PluginError::NotRun(format!(
+            "the plugin failed {FAILED_BATCHES_TO_STOP} batches whole; the run stopped calling it"
+        )));
+    }
+    if metered && job.fuel_left() <= 0 {
+        return Some(PluginError::NotRun(format!(
+            "the run used all its fuel ({} per account on average, `run_fuel_per_account`); the plugin was not called for the accounts left",
+            limits.run_fuel_per_account
+        )));
+    }
+    None
+}
+
 /// One batch on the worker's instance; a batch that fails whole is retried
 /// account by account (after a fresh-instance retry if the instance was
 /// reused) so that the failing account is named.
@@ -187,12 +273,10 @@ fn run_batch(
     limits: &Limits,
     config: &str,
     chunk: &[Account],
-    failed_batches: &AtomicUsize,
+    metered: bool,
 ) -> Result<BatchResult, PluginError> {
-    if failed_batches.load(Ordering::Relaxed) >= FAILED_BATCHES_TO_STOP {
-        let skipped = PluginError::NotRun(format!(
-            "the plugin failed {FAILED_BATCHES_TO_STOP} batches whole; the run stopped calling it"
-        ));
+    let job = worker.job;
+    if let Some(skipped) = stop_reason(job, limits, metered) {
         return Ok(BatchResult {
             results: chunk.iter().map(|_| Err(skipped.clone())).collect(),
             log: Vec::new(),
@@ -251,7 +335,12 @@ fn run_batch(
                         "the batch failed ({e}) and so did the first {RETRY_PROBE} accounts retried alone; the other {rest} were not retried"
                     ));
                     b.results.extend((0..rest).map(|_| Err(skipped.clone())));
-                    failed_batches.fetch_add(1, Ordering::Relaxed);
+                    job.failed_batches.fetch_add(1, Ordering::Relaxed);
+                    break;
+                }
+                if let Some(skipped) = stop_reason(job, limits, metered) {
+                    b.results
+                        .extend((i..chunk.len()).map(|_| Err(skipped.clone())));
                     break;
                 }
                 b.calls += 1;

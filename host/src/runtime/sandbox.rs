@@ -135,6 +135,12 @@ pub struct CallState {
     table: ResourceTable,
     pub log: Arc<Mutex<CallLog>>,
     pub limiter: MemoryLimiter,
+    /// The core the current call holds, when it runs under the scheduler.
+    pub turn: Option<super::sched::Turn>,
+    /// Epoch ticks the current call has run on a core (waits excluded).
+    pub ticks_run: u64,
+    /// Ticks after which the current call is stopped (its deadline).
+    pub deadline_ticks: u64,
 }
 
 impl CallState {
@@ -166,6 +172,9 @@ impl CallState {
                 refused: false,
                 largest: 0,
             },
+            turn: None,
+            ticks_run: 0,
+            deadline_ticks: 0,
         }
     }
 }

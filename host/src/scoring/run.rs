@@ -2,7 +2,7 @@
 //! from the store so memory stays flat however many accounts there are.
 
 use crate::runtime::types::{Account, HealthPoint};
-use crate::runtime::{Limits, Output, PluginError, PluginKind, RunOptions, Runtime};
+use crate::runtime::{Limits, Output, PluginError, PluginKind, RunOptions, Runtime, Share};
 use crate::store::{ActivePlugin, RunRecord, Store, StoreError};
 use std::collections::HashMap;
 
@@ -98,6 +98,13 @@ pub fn run_active(
         plugin.check_config(&p.config).map_err(fail)?;
         loaded.push(plugin);
     }
+    // One job per plugin for the whole run: its fuel budget and failed
+    // batches span the chunks, and the tenant keeps its place in the
+    // scheduler from the first chunk to the last.
+    let jobs: Vec<_> = active
+        .iter()
+        .map(|_| rt.job(Share::of(tenant), &limits))
+        .collect();
     // The health the other kinds read: the tenant's active health model's
     // earlier runs, and its run at this very instant too when this
     // invocation does not score health itself.
@@ -143,9 +150,19 @@ pub fn run_active(
                         a.health = points;
                     }
                 }
-                for ((p, plugin), run) in active.iter().zip(&loaded).zip(runs.iter_mut()) {
+                for (((p, plugin), run), job) in
+                    active.iter().zip(&loaded).zip(runs.iter_mut()).zip(&jobs)
+                {
                     let out = rt
-                        .run(plugin, &limits, &p.config, as_of, &chunk, settings.options)
+                        .run_job(
+                            job,
+                            plugin,
+                            &limits,
+                            &p.config,
+                            as_of,
+                            &chunk,
+                            settings.options,
+                        )
                         .map_err(|e| StoreError::Plugin {
                             plugin: p.plugin.name.clone(),
                             error: e,

@@ -1,8 +1,9 @@
-//! Heavy work (runs, shadow runs) shared fairly between tenants: each tenant
+//! Heavy work (runs, shadow runs, backtests) limited per tenant: each tenant
 //! may have only so many going at once (the next is refused with 429, not
-//! queued behind them), and each job gets an equal share of the machine's
-//! workers, so one tenant's runs, hostile plugins included, cannot take
-//! them all.
+//! queued behind them). Every job may use every core; the runtime's
+//! scheduler (`runtime::sched`) shares the cores between tenants while
+//! their plugins run, so one tenant's jobs, hostile plugins included,
+//! cannot take them all.
 
 use super::ApiError;
 use std::collections::HashMap;
@@ -19,8 +20,6 @@ pub struct Jobs {
 pub struct Slot {
     tenant: String,
     going: Arc<Mutex<HashMap<String, usize>>>,
-    /// Worker threads this job may use.
-    pub workers: usize,
 }
 
 impl Drop for Slot {
@@ -33,10 +32,6 @@ impl Drop for Slot {
             }
         }
     }
-}
-
-fn cores() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
 impl Jobs {
@@ -63,11 +58,9 @@ impl Jobs {
             ));
         }
         going.insert(tenant.to_string(), mine + 1);
-        let jobs: usize = going.values().sum();
         Ok(Slot {
             tenant: tenant.to_string(),
             going: self.going.clone(),
-            workers: (cores() / jobs).max(1),
         })
     }
 }
@@ -82,7 +75,6 @@ mod tests {
         let a = jobs.start("a").unwrap();
         assert_eq!(jobs.start("a").unwrap_err().status, 429);
         let b = jobs.start("b").unwrap();
-        assert!(b.workers <= a.workers, "later jobs share the machine");
         drop(a);
         assert!(jobs.start("a").is_ok());
         drop(b);

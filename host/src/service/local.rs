@@ -265,8 +265,7 @@ impl Api for Service {
             }
             settings.history_days = days;
         }
-        let slot = self.jobs.start(tenant)?;
-        settings.options.workers = slot.workers;
+        let _slot = self.jobs.start(tenant)?;
         let started = std::time::Instant::now();
         let runs = run_active(
             &self.store,
@@ -422,8 +421,8 @@ impl Api for Service {
 
     fn shadow(&self, tenant: &str, req: &ShadowRequest) -> ApiResult<ShadowReport> {
         self.store.require_tenant_exists(tenant)?;
-        let slot = self.jobs.start(tenant)?;
-        self.shadow_run(tenant, req, slot.workers)
+        let _slot = self.jobs.start(tenant)?;
+        self.shadow_run(tenant, req)
     }
 
     fn shadow_reports(&self, tenant: &str) -> ApiResult<Vec<ShadowReport>> {

@@ -109,8 +109,8 @@ pub struct Service {
     pub metrics: Arc<Metrics>,
     /// Loaded plugins by component hash (components are immutable).
     plugins: std::sync::Mutex<std::collections::HashMap<String, Arc<crate::runtime::Plugin>>>,
-    /// Runs and shadow runs going, per tenant: the per-tenant limit and the
-    /// fair share of workers.
+    /// Runs, shadow runs and backtests going, per tenant (at most so many
+    /// at once; the runtime's scheduler shares the cores between them).
     jobs: fair::Jobs,
     /// The dashboard's indexes of the latest runs.
     dashboard: dashboard::Cache,

@@ -77,6 +77,7 @@ impl Service {
             let plugin = self.loaded(&p.plugin.hash)?;
             // One account, one call: no batching, no retry, no worker thread.
             let result = match self.runtime.call(
+                crate::runtime::Share::of(tenant),
                 &plugin,
                 &limits,
                 &p.config,

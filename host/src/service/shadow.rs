@@ -330,7 +330,6 @@ impl Service {
         &self,
         tenant: &str,
         req: &super::ShadowRequest,
-        workers: usize,
     ) -> Result<ShadowReport, ApiError> {
         let store = &self.store;
         let active = store.plugin(tenant, &req.plugin, None)?;
@@ -370,8 +369,7 @@ impl Service {
             .into_iter()
             .find(|p| p.plugin.kind == PluginKind::HealthModel)
             .map(|p| p.plugin.name);
-        let mut settings = self.settings;
-        settings.options.workers = workers;
+        let settings = self.settings;
         let mut health = health_history(
             store,
             tenant,
@@ -381,6 +379,11 @@ impl Service {
             settings.history_days,
         )?;
         let mut tally = Tally::default();
+        let share = crate::runtime::Share::of(tenant);
+        let (active_job, candidate_job) = (
+            self.runtime.job(share, &limits),
+            self.runtime.job(share, &limits),
+        );
         store.for_each_chunk_at(
             tenant,
             as_of,
@@ -392,16 +395,34 @@ impl Service {
                         a.health = points;
                     }
                 }
-                let call = |plugin, config: &str, version: &str| {
+                let call = |job, plugin, config: &str, version: &str| {
                     self.runtime
-                        .run(plugin, &limits, config, as_of, &chunk, settings.options)
+                        .run_job(
+                            job,
+                            plugin,
+                            &limits,
+                            config,
+                            as_of,
+                            &chunk,
+                            settings.options,
+                        )
                         .map_err(|error| StoreError::Plugin {
                             plugin: format!("{} {version}", req.plugin),
                             error,
                         })
                 };
-                let a = call(&active_plugin, &active_config, &active.version)?;
-                let c = call(&candidate_plugin, &candidate_config, &candidate.version)?;
+                let a = call(
+                    &active_job,
+                    &active_plugin,
+                    &active_config,
+                    &active.version,
+                )?;
+                let c = call(
+                    &candidate_job,
+                    &candidate_plugin,
+                    &candidate_config,
+                    &candidate.version,
+                )?;
                 self.metrics.plugin_run(&a);
                 self.metrics.plugin_run(&c);
                 for ((account, ra), rc) in chunk.iter().zip(&a.results).zip(&c.results) {

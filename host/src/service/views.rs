@@ -58,6 +58,9 @@ pub struct LimitsPatch {
     /// Log lines per call.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub log_lines: Option<u32>,
+    /// Fuel a run may use per account, on average.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run_fuel_per_account: Option<u64>,
 }
 
 impl LimitsPatch {
@@ -70,6 +73,9 @@ impl LimitsPatch {
             output_bytes: self.output_bytes.unwrap_or(base.output_bytes),
             log_bytes: self.log_bytes.unwrap_or(base.log_bytes),
             log_lines: self.log_lines.unwrap_or(base.log_lines),
+            run_fuel_per_account: self
+                .run_fuel_per_account
+                .unwrap_or(base.run_fuel_per_account),
         }
     }
 }

@@ -22,6 +22,7 @@ pub fn reference(name: &str) -> Arc<Plugin> {
 pub fn run_default(plugin: &Plugin, config: &str, accounts: &[Account]) -> RunOutput {
     runtime()
         .run(
+            vitals::runtime::Share::HOST,
             plugin,
             &Limits::default(),
             config,

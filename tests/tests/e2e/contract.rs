@@ -82,6 +82,7 @@ fn weighted_health_reports_missing_data_per_account_without_failing_others() {
     let p = reference("weighted-health");
     let out = runtime()
         .run(
+            vitals::runtime::Share::HOST,
             &p,
             &Limits::default(),
             "{}",
@@ -164,6 +165,7 @@ fn configuration_is_checked_against_the_plugin_schema_before_running() {
     let p = reference("weighted-health");
     let err = runtime()
         .run(
+            vitals::runtime::Share::HOST,
             &p,
             &Limits::default(),
             r#"{"red_below": "low"}"#,

@@ -11,6 +11,7 @@ mod crash;
 mod dashboard;
 mod fuzz;
 mod http;
+mod load;
 mod polyglot;
 mod sandbox;
 mod scaffold;

@@ -10,7 +10,9 @@ use crate::common::*;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use vitals::runtime::types::Band;
-use vitals::runtime::{Account, Limits, Output, Plugin, PluginError, RunOptions, RunOutput};
+use vitals::runtime::{
+    Account, Limits, Output, Plugin, PluginError, RunOptions, RunOutput, Share,
+};
 
 fn load(bytes: &[u8]) -> Arc<Plugin> {
     runtime().load(bytes).expect("polyglot plugin loads")
@@ -32,7 +34,7 @@ fn run_with(
     options: RunOptions,
 ) -> RunOutput {
     runtime()
-        .run(plugin, &limits, config, AS_OF, accounts, options)
+        .run(Share::HOST, plugin, &limits, config, AS_OF, accounts, options)
         .expect("run")
 }
 
@@ -141,6 +143,7 @@ fn polyglot_metadata_and_configuration_errors_name_the_field() {
     // ...and what only the plugin can check fails the run with its message.
     let err = runtime()
         .run(
+            Share::HOST,
             &py,
             &Limits::default(),
             r#"{"red_below": 80, "yellow_below": 60}"#,
@@ -325,6 +328,7 @@ fn python_and_javascript_see_a_frozen_clock_an_empty_environment_and_seeded_rand
     let ambient = |as_of: i32| -> BTreeMap<String, f64> {
         let out = runtime()
             .run(
+                Share::HOST,
                 &py,
                 &Limits::default(),
                 r#"{"mode": "ambient"}"#,

@@ -13,6 +13,7 @@ fn hostile_run(
     let config = format!(r#"{{"mode": "{mode}"}}"#);
     runtime()
         .run(
+            vitals::runtime::Share::HOST,
             &hostile(),
             &limits,
             &config,
@@ -172,6 +173,7 @@ fn a_trap_fails_only_its_batch_and_the_retry_names_the_account() {
     let config = r#"{"mode": "panic", "target": "acct-3"}"#;
     let out = runtime()
         .run(
+            vitals::runtime::Share::HOST,
             &hostile(),
             &Limits::default(),
             config,
@@ -212,6 +214,7 @@ fn a_good_tenant_is_unaffected_by_a_hostile_one_running_at_once() {
         });
         let good = s.spawn(|| {
             runtime().run(
+                vitals::runtime::Share::HOST,
                 &weighted,
                 &Limits::default(),
                 "{}",
@@ -251,6 +254,7 @@ fn clocks_are_frozen_randomness_seeded_and_the_environment_empty() {
     let factors = |as_of: i32| {
         let out = runtime()
             .run(
+                vitals::runtime::Share::HOST,
                 &hostile(),
                 &Limits::default(),
                 r#"{"mode":"ambient"}"#,
@@ -357,6 +361,7 @@ fn a_batch_over_the_memory_limit_is_retried_account_by_account() {
     };
     let out = runtime()
         .run(
+            vitals::runtime::Share::HOST,
             &weighted,
             &limits,
             "{}",
@@ -424,6 +429,7 @@ fn a_plugin_that_fails_everything_is_stopped_not_retried_for_ever() {
     let accounts = mixed(50);
     let out = runtime()
         .run(
+            vitals::runtime::Share::HOST,
             &hostile(),
             &Limits::default(),
             r#"{"mode":"panic"}"#,
@@ -457,6 +463,7 @@ fn retries_share_the_batch_output_budget() {
     };
     let out = runtime()
         .run(
+            vitals::runtime::Share::HOST,
             &hostile(),
             &limits,
             r#"{"mode":"giant-output"}"#,

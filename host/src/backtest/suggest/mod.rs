@@ -189,6 +189,7 @@ fn probe_training(
             let batch: Vec<_> = picked.iter().map(|&i| accounts[i].clone()).collect();
             let out = rt
                 .run(
+                    crate::runtime::Share::of(tenant),
                     &health.plugin,
                     limits,
                     &probe,

@@ -1,0 +1,401 @@
+//! Cores shared fairly between tenants while their plugins run.
+//!
+//! Only as many calls run wasm at once as the machine has cores. Each
+//! running call holds a [`Turn`]; every epoch tick (5 ms) its call stops at
+//! a checkpoint, and if a call of a tenant that has used less is waiting,
+//! the turn passes to it. The tenant that has used least always goes next,
+//! so a tenant with many workers or endless calls gets no more than its
+//! share. Time a call spends waiting is not counted against its deadline.
+//!
+//! Calls that fail on a limit or a trap are charged [`FAILURE_CHARGE`] times
+//! what they ran: a tenant whose plugin keeps hitting its limits drops
+//! behind the tenants whose plugins behave, for as long as it is running.
+//!
+//! A tenant's usage lives as long as it is a member (a run or a call in
+//! progress); a tenant that joins starts level with the least-used member,
+//! so neither a newcomer nor a returning tenant can claim time it was idle.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::time::Instant;
+
+/// What a failed call is charged, in multiples of the time it ran.
+pub const FAILURE_CHARGE: u64 = 4;
+
+/// Whose calls these are: one share per tenant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Share(u64);
+
+impl Share {
+    /// Work the host does for itself or for no tenant in particular
+    /// (benchmarks, local tools).
+    pub const HOST: Share = Share(0);
+
+    /// The share of `tenant` (FNV-1a of its id, never [`Share::HOST`]).
+    pub fn of(tenant: &str) -> Share {
+        let hash = tenant.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+        });
+        Share(hash.max(1))
+    }
+}
+
+/// Usage of one share that has members.
+#[derive(Debug)]
+struct Usage {
+    members: usize,
+    used_ns: u64,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    running: usize,
+    shares: HashMap<Share, Usage>,
+    /// Calls waiting for a core: their share and when they began to wait.
+    waiting: Vec<(Share, u64)>,
+    next_ticket: u64,
+}
+
+impl State {
+    fn used(&self, share: Share) -> u64 {
+        self.shares.get(&share).map_or(0, |u| u.used_ns)
+    }
+
+    /// The waiting call to go next: least-used share, then first come.
+    fn next_waiting(&self) -> Option<(Share, u64)> {
+        self.waiting
+            .iter()
+            .copied()
+            .min_by_key(|&(share, ticket)| (self.used(share), ticket))
+    }
+
+    fn charge(&mut self, share: Share, ns: u64) {
+        if let Some(u) = self.shares.get_mut(&share) {
+            u.used_ns = u.used_ns.saturating_add(ns);
+        }
+    }
+}
+
+/// The cores and who is using them.
+#[derive(Debug)]
+pub struct Scheduler {
+    cores: usize,
+    state: Mutex<State>,
+    changed: Condvar,
+}
+
+impl Scheduler {
+    /// A scheduler letting `cores` calls run at once.
+    pub fn new(cores: usize) -> Arc<Scheduler> {
+        Arc::new(Scheduler {
+            cores: cores.max(1),
+            state: Mutex::default(),
+            changed: Condvar::new(),
+        })
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // A panic elsewhere while holding the lock leaves counts that are
+        // still consistent (every change is one statement): carry on.
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Makes `share` a member for as long as the returned value lives.
+    pub fn join(self: &Arc<Self>, share: Share) -> Member {
+        let mut state = self.lock();
+        let floor = state
+            .shares
+            .iter()
+            .filter(|(s, _)| **s != share)
+            .map(|(_, u)| u.used_ns)
+            .min()
+            .unwrap_or(0);
+        state
+            .shares
+            .entry(share)
+            .or_insert(Usage {
+                members: 0,
+                used_ns: floor,
+            })
+            .members += 1;
+        Member {
+            scheduler: self.clone(),
+            share,
+        }
+    }
+
+    /// Waits in `state` until `ticket` of `share` is the next to go and a
+    /// core is free, then takes the core.
+    fn wait_for_core<'a>(
+        &'a self,
+        mut state: MutexGuard<'a, State>,
+        share: Share,
+    ) -> MutexGuard<'a, State> {
+        let ticket = state.next_ticket;
+        state.next_ticket += 1;
+        state.waiting.push((share, ticket));
+        while state.running >= self.cores || state.next_waiting() != Some((share, ticket)) {
+            state = self.changed.wait(state).unwrap_or_else(|e| e.into_inner());
+        }
+        state.waiting.retain(|&(_, t)| t != ticket);
+        state.running += 1;
+        // Another core may be free for the next in line.
+        self.changed.notify_all();
+        state
+    }
+}
+
+/// A share's membership: its usage is kept while any membership lives.
+#[derive(Debug)]
+pub struct Member {
+    scheduler: Arc<Scheduler>,
+    share: Share,
+}
+
+impl Member {
+    /// Waits for a core and returns the turn that holds it.
+    pub fn turn(&self) -> Turn {
+        let state = self.scheduler.lock();
+        drop(self.scheduler.wait_for_core(state, self.share));
+        Turn {
+            scheduler: self.scheduler.clone(),
+            share: self.share,
+            since: Instant::now(),
+            ran_ns: 0,
+            held: true,
+        }
+    }
+
+    /// The share's usage so far, in nanoseconds (failed calls charged extra).
+    pub fn used_ns(&self) -> u64 {
+        self.scheduler.lock().used(self.share)
+    }
+}
+
+impl Drop for Member {
+    fn drop(&mut self) {
+        let mut state = self.scheduler.lock();
+        if let Some(u) = state.shares.get_mut(&self.share) {
+            u.members -= 1;
+            if u.members == 0 {
+                state.shares.remove(&self.share);
+            }
+        }
+        self.scheduler.changed.notify_all();
+    }
+}
+
+/// A call's hold on a core. Dropping it gives the core back.
+#[derive(Debug)]
+pub struct Turn {
+    scheduler: Arc<Scheduler>,
+    share: Share,
+    since: Instant,
+    /// Time run on a core during this turn.
+    ran_ns: u64,
+    held: bool,
+}
+
+impl Turn {
+    fn charge_since(&mut self, state: &mut State) {
+        let ns = u64::try_from(self.since.elapsed().as_nanos()).unwrap_or(u64::MAX);
+        self.ran_ns = self.ran_ns.saturating_add(ns);
+        state.charge(self.share, ns);
+        self.since = Instant::now();
+    }
+
+    /// Charges the time run since the last checkpoint and, if a call of a
+    /// less-used share is waiting, gives the core to it and waits for the
+    /// next turn. Called from the epoch callback, between wasm instructions.
+    pub fn checkpoint(&mut self) {
+        let scheduler = self.scheduler.clone();
+        let mut state = scheduler.lock();
+        self.charge_since(&mut state);
+        let mine = state.used(self.share);
+        let someone_behind = state
+            .next_waiting()
+            .is_some_and(|(share, _)| share != self.share && state.used(share) < mine);
+        if someone_behind {
+            state.running -= 1;
+            scheduler.changed.notify_all();
+            drop(scheduler.wait_for_core(state, self.share));
+            self.since = Instant::now();
+        }
+    }
+
+    /// Time run on a core so far, in nanoseconds.
+    pub fn ran_ns(&self) -> u64 {
+        self.ran_ns + u64::try_from(self.since.elapsed().as_nanos()).unwrap_or(u64::MAX)
+    }
+
+    /// Ends the turn; a call that `failed` on a limit or trap is charged
+    /// [`FAILURE_CHARGE`] times what it ran.
+    pub fn end(mut self, failed: bool) {
+        let scheduler = self.scheduler.clone();
+        let mut state = scheduler.lock();
+        self.charge_since(&mut state);
+        if failed {
+            let extra = self.ran_ns.saturating_mul(FAILURE_CHARGE - 1);
+            state.charge(self.share, extra);
+        }
+        self.release(state);
+    }
+
+    fn release(&mut self, mut state: MutexGuard<'_, State>) {
+        if self.held {
+            self.held = false;
+            state.running -= 1;
+            drop(state);
+            self.scheduler.changed.notify_all();
+        }
+    }
+}
+
+impl Drop for Turn {
+    fn drop(&mut self) {
+        if self.held {
+            let scheduler = self.scheduler.clone();
+            let mut state = scheduler.lock();
+            self.charge_since(&mut state);
+            self.release(state);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+    use std::time::Duration;
+
+    #[test]
+    fn shares_are_distinct_and_never_the_host() {
+        assert_ne!(Share::of("acme"), Share::of("globex"));
+        assert_eq!(Share::of("acme"), Share::of("acme"));
+        assert_ne!(Share::of(""), Share::HOST);
+    }
+
+    #[test]
+    fn no_more_turns_than_cores_and_turns_come_back() {
+        let s = Scheduler::new(2);
+        let a = s.join(Share::of("a"));
+        let (t1, t2) = (a.turn(), a.turn());
+        assert_eq!(s.lock().running, 2);
+        let waited = std::thread::scope(|scope| {
+            let h = scope.spawn(|| {
+                let t = Instant::now();
+                drop(a.turn());
+                t.elapsed()
+            });
+            std::thread::sleep(Duration::from_millis(50));
+            drop(t1);
+            h.join().unwrap()
+        });
+        assert!(waited >= Duration::from_millis(40), "{waited:?}");
+        t2.end(false);
+        assert_eq!(s.lock().running, 0);
+        drop(a);
+        assert!(s.lock().shares.is_empty(), "usage goes with the last member");
+    }
+
+    /// Spins on a turn, checkpointing like the epoch callback, until `stop`;
+    /// counts the checkpoints it passed while holding the core.
+    fn spin(member: &Member, stop: &AtomicBool, progress: &AtomicU64) {
+        let mut turn = member.turn();
+        while !stop.load(Ordering::Relaxed) {
+            let t = Instant::now();
+            while t.elapsed() < Duration::from_millis(1) {
+                std::hint::spin_loop();
+            }
+            progress.fetch_add(1, Ordering::Relaxed);
+            turn.checkpoint();
+        }
+        turn.end(false);
+    }
+
+    #[test]
+    fn a_tenant_with_many_calls_gets_no_more_than_one_with_one() {
+        // One core; "greedy" runs three calls at once, "modest" one.
+        let s = Scheduler::new(1);
+        let greedy = s.join(Share::of("greedy"));
+        let modest = s.join(Share::of("modest"));
+        let stop = AtomicBool::new(false);
+        let (g, m) = (AtomicU64::new(0), AtomicU64::new(0));
+        std::thread::scope(|scope| {
+            for _ in 0..3 {
+                scope.spawn(|| spin(&greedy, &stop, &g));
+            }
+            scope.spawn(|| spin(&modest, &stop, &m));
+            std::thread::sleep(Duration::from_millis(600));
+            stop.store(true, Ordering::Relaxed);
+        });
+        let (g, m) = (g.into_inner() as f64, m.into_inner() as f64);
+        assert!(
+            m / g > 0.6 && m / g < 1.6,
+            "modest {m} vs greedy {g}: shares should be about equal"
+        );
+    }
+
+    #[test]
+    fn a_failing_tenant_drops_behind_and_a_newcomer_starts_level() {
+        let s = Scheduler::new(1);
+        let bad = s.join(Share::of("bad"));
+        let good = s.join(Share::of("good"));
+        let turn = bad.turn();
+        std::thread::sleep(Duration::from_millis(20));
+        turn.end(true);
+        assert!(bad.used_ns() >= FAILURE_CHARGE * 20_000_000, "{}", bad.used_ns());
+        let turn = good.turn();
+        std::thread::sleep(Duration::from_millis(10));
+        turn.end(false);
+        let late = s.join(Share::of("late"));
+        assert_eq!(
+            late.used_ns(),
+            good.used_ns(),
+            "a newcomer starts level with the least used, not at zero"
+        );
+        drop(late);
+        // With both waiting for the one core, "good" goes first although
+        // "bad" asked first: it has used less.
+        let holder = good.turn();
+        let order = Mutex::new(Vec::new());
+        std::thread::scope(|scope| {
+            scope.spawn(|| {
+                drop(bad.turn());
+                order.lock().unwrap().push("bad");
+            });
+            std::thread::sleep(Duration::from_millis(20));
+            scope.spawn(|| {
+                drop(good.turn());
+                order.lock().unwrap().push("good");
+            });
+            std::thread::sleep(Duration::from_millis(20));
+            drop(holder);
+        });
+        assert_eq!(*order.lock().unwrap(), ["good", "bad"]);
+    }
+
+    #[test]
+    fn a_checkpoint_yields_only_to_a_less_used_share() {
+        let s = Scheduler::new(1);
+        let a = s.join(Share::of("a"));
+        let mut turn = a.turn();
+        std::thread::sleep(Duration::from_millis(5));
+        // Nobody waiting: the checkpoint returns at once, still holding.
+        turn.checkpoint();
+        assert_eq!(s.lock().running, 1);
+        let b = s.join(Share::of("b"));
+        std::thread::scope(|scope| {
+            let waiter = scope.spawn(|| b.turn().end(false));
+            while s.lock().waiting.is_empty() {
+                std::thread::yield_now();
+            }
+            // "b" joined level with "a" and "a" has run since: it yields.
+            std::thread::sleep(Duration::from_millis(2));
+            turn.checkpoint();
+            waiter.join().unwrap();
+        });
+        assert_eq!(s.lock().running, 1, "the turn came back");
+        turn.end(false);
+    }
+}
