@@ -5,6 +5,7 @@
 use super::error::PluginError;
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use wasmtime::Engine;
 use wasmtime::component::Component;
 
@@ -55,7 +56,15 @@ impl CompileCache {
         let compiled = engine
             .precompile_component(bytes)
             .map_err(|e| PluginError::InvalidComponent(format!("{e:#}")))?;
-        let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+        // A name no other writer uses, in this process or another: two
+        // writers of one temporary file would truncate it under a reader's
+        // memory map (SIGBUS), as two threads loading one plugin once did.
+        static WRITES: AtomicU64 = AtomicU64::new(0);
+        let tmp = path.with_extension(format!(
+            "tmp{}-{}",
+            std::process::id(),
+            WRITES.fetch_add(1, Ordering::Relaxed)
+        ));
         let written = std::fs::write(&tmp, &compiled).and_then(|()| std::fs::rename(&tmp, &path));
         if written.is_err() {
             let _ = std::fs::remove_file(&tmp);

@@ -120,6 +120,9 @@ pub struct Runtime {
     max_instances: u32,
     cache: Option<CompileCache>,
     plugins: Mutex<HashMap<String, Arc<Plugin>>>,
+    /// One lock per component being loaded: threads loading the same one
+    /// wait for the first instead of compiling it again beside it.
+    loading: Mutex<HashMap<String, Arc<Mutex<()>>>>,
     ticker_stop: Arc<AtomicBool>,
 }
 
@@ -181,6 +184,7 @@ impl Runtime {
             max_instances: config.max_instances,
             cache,
             plugins: Mutex::new(HashMap::new()),
+            loading: Mutex::default(),
             ticker_stop,
         })
     }
@@ -199,6 +203,27 @@ impl Runtime {
         if let Some(p) = self.plugins.lock().expect("plugins lock").get(&hash) {
             return Ok(p.clone());
         }
+        let gate = self
+            .loading
+            .lock()
+            .expect("loading lock")
+            .entry(hash.clone())
+            .or_default()
+            .clone();
+        let loaded = {
+            let _first = gate.lock().unwrap_or_else(|e| e.into_inner());
+            let done = self.plugins.lock().expect("plugins lock").get(&hash).cloned();
+            match done {
+                Some(p) => Ok(p),
+                None => self.load_new(&hash, bytes),
+            }
+        };
+        self.loading.lock().expect("loading lock").remove(&hash);
+        loaded
+    }
+
+    fn load_new(&self, hash: &str, bytes: &[u8]) -> Result<Arc<Plugin>, PluginError> {
+        let hash = hash.to_string();
         let (component, loaded) = match &self.cache {
             Some(cache) => cache.load_or_compile(&self.engine, &hash, bytes)?,
             None => (
@@ -297,5 +322,28 @@ mod tests {
         .unwrap();
         let err = rt.load(b"not wasm at all").unwrap_err();
         assert_eq!(err.kind(), "invalid-component", "{err}");
+    }
+
+    #[test]
+    fn threads_loading_one_plugin_at_once_compile_it_once() {
+        let cache = tempfile::tempdir().unwrap();
+        let rt = Runtime::new(RuntimeConfig {
+            max_instances: 4,
+            cache_dir: Some(cache.path().to_path_buf()),
+            ..Default::default()
+        })
+        .unwrap();
+        let bytes = vitals_reference_pack::component("lifecycle-segments").unwrap();
+        let loaded: Vec<Arc<Plugin>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..4).map(|_| scope.spawn(|| rt.load(bytes))).collect();
+            handles.into_iter().map(|h| h.join().unwrap().unwrap()).collect()
+        });
+        assert!(loaded.iter().all(|p| Arc::ptr_eq(p, &loaded[0])));
+        let files: Vec<String> = std::fs::read_dir(cache.path())
+            .unwrap()
+            .flat_map(|engine_dir| std::fs::read_dir(engine_dir.unwrap().path()).unwrap())
+            .map(|f| f.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(files, [format!("{}.cwasm", content_hash(bytes))]);
     }
 }
