@@ -97,7 +97,15 @@ fn reused_pass(rt: &Runtime, p: &Plugin, config: &str, accounts: &[Account]) -> 
     };
     let started = Instant::now();
     let out = rt
-        .run(Share::HOST, p, &Limits::default(), config, AS_OF, accounts, options)
+        .run(
+            Share::HOST,
+            p,
+            &Limits::default(),
+            config,
+            AS_OF,
+            accounts,
+            options,
+        )
         .expect("run");
     let ns = started.elapsed().as_secs_f64() * 1e9 / accounts.len() as f64;
     // Per-account errors are results too (adoption-health refuses accounts
@@ -123,7 +131,9 @@ fn fresh_pass(rt: &Runtime, p: &Plugin, config: &str, accounts: &[Account]) -> f
     let limits = Limits::default();
     let started = Instant::now();
     for chunk in accounts.chunks(BATCH) {
-        let out = rt.call(Share::HOST, p, &limits, config, AS_OF, chunk).expect("call");
+        let out = rt
+            .call(Share::HOST, p, &limits, config, AS_OF, chunk)
+            .expect("call");
         std::hint::black_box(out.results);
     }
     started.elapsed().as_secs_f64() * 1e9 / accounts.len() as f64

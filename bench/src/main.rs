@@ -1,9 +1,10 @@
 //! # vitals-bench
 //!
 //! Benchmarks that print ratios measured in one run, so machine drift cancels
-//! out: `cargo run --release --bin vitals-bench -- runtime|languages|ingest|run|http|soak|peers|dashboard [--json]`.
+//! out: `cargo run --release --bin vitals-bench -- runtime|languages|ingest|run|http|soak|hostile|peers|dashboard [--json]`.
 
 mod dashboard_suite;
+mod hostile_suite;
 mod http_suite;
 mod languages;
 mod native;
@@ -44,6 +45,11 @@ fn main() {
             number("--accounts=", 5_000),
             number("--seconds=", 300) as u64,
         ),
+        Some("hostile") => hostile_suite::run(
+            json,
+            number("--accounts=", 6_000),
+            number("--rounds=", 3).max(1),
+        ),
         Some("dashboard") => dashboard_suite::run(json, number("--accounts=", 100_000)),
         Some("run") => store_suite::run(json, number("--accounts=", 1_000_000)),
         Some("peers") => peers::run(&peers::Options {
@@ -55,7 +61,7 @@ fn main() {
         Some("peer-worker") => peers::serve::main(&args[1..]),
         other => {
             eprintln!(
-                "usage: vitals-bench runtime|languages|ingest|run|http|soak|peers|dashboard [--json] [--accounts=N] [--seconds=N] [--rounds=N]   (got {other:?})"
+                "usage: vitals-bench runtime|languages|ingest|run|http|soak|hostile|peers|dashboard [--json] [--accounts=N] [--seconds=N] [--rounds=N]   (got {other:?})"
             );
             std::process::exit(2);
         }

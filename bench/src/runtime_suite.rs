@@ -25,7 +25,9 @@ fn wasm_pass(rt: &Runtime, plugin: &Plugin, accounts: &[Account], batch: usize) 
     let limits = Limits::default();
     let started = Instant::now();
     for chunk in accounts.chunks(batch) {
-        let out = rt.call(Share::HOST, plugin, &limits, "{}", AS_OF, chunk).expect("call");
+        let out = rt
+            .call(Share::HOST, plugin, &limits, "{}", AS_OF, chunk)
+            .expect("call");
         std::hint::black_box(out.results);
     }
     per_account_ns(started.elapsed(), accounts.len())
@@ -52,7 +54,10 @@ fn instantiate_us(rt: &Runtime, plugin: &Plugin) -> f64 {
     let n = 2000;
     let started = Instant::now();
     for _ in 0..n {
-        std::hint::black_box(rt.call(Share::HOST, plugin, &limits, "{}", AS_OF, &[]).expect("call"));
+        std::hint::black_box(
+            rt.call(Share::HOST, plugin, &limits, "{}", AS_OF, &[])
+                .expect("call"),
+        );
     }
     started.elapsed().as_secs_f64() * 1e6 / f64::from(n)
 }
@@ -101,7 +106,14 @@ pub fn run(json: bool) {
                 let t = Instant::now();
                 for chunk in accts.chunks(1000) {
                     let out = rt
-                        .call(Share::HOST, &minimal, &limits, r#"{"mode":"good"}"#, AS_OF, chunk)
+                        .call(
+                            Share::HOST,
+                            &minimal,
+                            &limits,
+                            r#"{"mode":"good"}"#,
+                            AS_OF,
+                            chunk,
+                        )
                         .expect("call");
                     std::hint::black_box(out.results);
                 }

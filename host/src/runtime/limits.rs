@@ -60,9 +60,7 @@ impl Limits {
             output_bytes: self.output_bytes.min(ceiling.output_bytes),
             log_bytes: self.log_bytes.min(ceiling.log_bytes),
             log_lines: self.log_lines.min(ceiling.log_lines),
-            run_fuel_per_account: self
-                .run_fuel_per_account
-                .min(ceiling.run_fuel_per_account),
+            run_fuel_per_account: self.run_fuel_per_account.min(ceiling.run_fuel_per_account),
         }
     }
 }

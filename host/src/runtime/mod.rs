@@ -60,6 +60,10 @@ pub struct RuntimeConfig {
     pub fuel: bool,
     /// Epoch interruption (the `deadline_ms` limit needs it).
     pub epochs: bool,
+    /// Share the cores between tenants (`sched`); off, every call runs at
+    /// once and the operating system shares the cores between threads.
+    /// Only benchmarks turn it off, to measure what it buys.
+    pub fair_scheduling: bool,
 }
 
 impl Default for RuntimeConfig {
@@ -71,6 +75,7 @@ impl Default for RuntimeConfig {
             pooling: true,
             fuel: true,
             epochs: true,
+            fair_scheduling: true,
         }
     }
 }
@@ -174,7 +179,11 @@ impl Runtime {
                 }
             })
             .map_err(|e| PluginError::Host(format!("epoch ticker: {e}")))?;
-        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let cores = match config.fair_scheduling {
+            true => std::thread::available_parallelism().map_or(1, |n| n.get()),
+            // Never a wait, so never a turn passed on.
+            false => usize::MAX,
+        };
         Ok(Runtime {
             engine,
             scheduler: Scheduler::new(cores),
@@ -212,7 +221,12 @@ impl Runtime {
             .clone();
         let loaded = {
             let _first = gate.lock().unwrap_or_else(|e| e.into_inner());
-            let done = self.plugins.lock().expect("plugins lock").get(&hash).cloned();
+            let done = self
+                .plugins
+                .lock()
+                .expect("plugins lock")
+                .get(&hash)
+                .cloned();
             match done {
                 Some(p) => Ok(p),
                 None => self.load_new(&hash, bytes),
@@ -336,7 +350,10 @@ mod tests {
         let bytes = vitals_reference_pack::component("lifecycle-segments").unwrap();
         let loaded: Vec<Arc<Plugin>> = std::thread::scope(|scope| {
             let handles: Vec<_> = (0..4).map(|_| scope.spawn(|| rt.load(bytes))).collect();
-            handles.into_iter().map(|h| h.join().unwrap().unwrap()).collect()
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap().unwrap())
+                .collect()
         });
         assert!(loaded.iter().all(|p| Arc::ptr_eq(p, &loaded[0])));
         let files: Vec<String> = std::fs::read_dir(cache.path())

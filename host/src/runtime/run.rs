@@ -191,7 +191,11 @@ impl Runtime {
         plugin.check_config(config)?;
         let limits = &limits.capped_by(&self.limits);
         if self.fuel {
-            job.grant(limits.run_fuel_per_account.saturating_mul(accounts.len() as u64));
+            job.grant(
+                limits
+                    .run_fuel_per_account
+                    .saturating_mul(accounts.len() as u64),
+            );
         }
         let batch_size = options.batch_size.max(1);
         let chunks: Vec<&[Account]> = accounts.chunks(batch_size).collect();

@@ -7,9 +7,13 @@
 //! so a tenant with many workers or endless calls gets no more than its
 //! share. Time a call spends waiting is not counted against its deadline.
 //!
-//! Calls that fail on a limit or a trap are charged [`FAILURE_CHARGE`] times
-//! what they ran: a tenant whose plugin keeps hitting its limits drops
-//! behind the tenants whose plugins behave, for as long as it is running.
+//! Two charges favour the tenants whose plugins behave. Time one call runs
+//! past [`LONG_CALL_NS`] is charged [`LONG_CALL_CHARGE`] times: a batch of
+//! the reference pack takes milliseconds, a Python one about a hundred, and
+//! a plugin spinning towards its fuel or deadline drops behind at once
+//! instead of only when it is stopped (a multi-level feedback queue's rule:
+//! long runners yield to short ones). A call that fails on a limit or a
+//! trap is charged [`FAILURE_CHARGE`] times what it ran in all.
 //!
 //! A tenant's usage lives as long as it is a member (a run or a call in
 //! progress); a tenant that joins starts level with the least-used member,
@@ -21,6 +25,17 @@ use std::time::Instant;
 
 /// What a failed call is charged, in multiples of the time it ran.
 pub const FAILURE_CHARGE: u64 = 4;
+/// Time one call may run at the plain rate.
+pub const LONG_CALL_NS: u64 = 50_000_000;
+/// What each nanosecond past [`LONG_CALL_NS`] in one call is charged.
+pub const LONG_CALL_CHARGE: u64 = 4;
+
+/// What running from `before` to `after` nanoseconds into one call costs.
+fn cost(before: u64, after: u64) -> u64 {
+    let plain = after.min(LONG_CALL_NS).saturating_sub(before);
+    let long = after.saturating_sub(before.max(LONG_CALL_NS));
+    plain.saturating_add(long.saturating_mul(LONG_CALL_CHARGE))
+}
 
 /// Whose calls these are: one share per tenant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -199,8 +214,9 @@ pub struct Turn {
 impl Turn {
     fn charge_since(&mut self, state: &mut State) {
         let ns = u64::try_from(self.since.elapsed().as_nanos()).unwrap_or(u64::MAX);
+        let before = self.ran_ns;
         self.ran_ns = self.ran_ns.saturating_add(ns);
-        state.charge(self.share, ns);
+        state.charge(self.share, cost(before, self.ran_ns));
         self.since = Instant::now();
     }
 
@@ -235,7 +251,7 @@ impl Turn {
         let mut state = scheduler.lock();
         self.charge_since(&mut state);
         if failed {
-            let extra = self.ran_ns.saturating_mul(FAILURE_CHARGE - 1);
+            let extra = cost(0, self.ran_ns).saturating_mul(FAILURE_CHARGE - 1);
             state.charge(self.share, extra);
         }
         self.release(state);
@@ -269,6 +285,16 @@ mod tests {
     use std::time::Duration;
 
     #[test]
+    fn time_past_the_long_call_mark_costs_more() {
+        let ms = 1_000_000;
+        assert_eq!(cost(0, 10 * ms), 10 * ms);
+        assert_eq!(cost(40 * ms, 60 * ms), 10 * ms + 10 * ms * LONG_CALL_CHARGE);
+        assert_eq!(cost(60 * ms, 70 * ms), 10 * ms * LONG_CALL_CHARGE);
+        // Charged in pieces or at once, the same.
+        assert_eq!(cost(0, 30 * ms) + cost(30 * ms, 90 * ms), cost(0, 90 * ms));
+    }
+
+    #[test]
     fn shares_are_distinct_and_never_the_host() {
         assert_ne!(Share::of("acme"), Share::of("globex"));
         assert_eq!(Share::of("acme"), Share::of("acme"));
@@ -295,7 +321,10 @@ mod tests {
         t2.end(false);
         assert_eq!(s.lock().running, 0);
         drop(a);
-        assert!(s.lock().shares.is_empty(), "usage goes with the last member");
+        assert!(
+            s.lock().shares.is_empty(),
+            "usage goes with the last member"
+        );
     }
 
     /// Spins on a turn, checkpointing like the epoch callback, until `stop`;
@@ -344,7 +373,11 @@ mod tests {
         let turn = bad.turn();
         std::thread::sleep(Duration::from_millis(20));
         turn.end(true);
-        assert!(bad.used_ns() >= FAILURE_CHARGE * 20_000_000, "{}", bad.used_ns());
+        assert!(
+            bad.used_ns() >= FAILURE_CHARGE * 20_000_000,
+            "{}",
+            bad.used_ns()
+        );
         let turn = good.turn();
         std::thread::sleep(Duration::from_millis(10));
         turn.end(false);

@@ -411,12 +411,7 @@ impl Service {
                             error,
                         })
                 };
-                let a = call(
-                    &active_job,
-                    &active_plugin,
-                    &active_config,
-                    &active.version,
-                )?;
+                let a = call(&active_job, &active_plugin, &active_config, &active.version)?;
                 let c = call(
                     &candidate_job,
                     &candidate_plugin,

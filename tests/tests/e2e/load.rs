@@ -72,8 +72,7 @@ fn results_of(s: &Server, tenant: &str, key: &str, runs: &Value) -> Vec<(String,
         .map(|run| {
             assert_eq!(run["status"]["state"], "complete", "{tenant}: {run}");
             assert_eq!(
-                run["ok"],
-                GOOD_ACCOUNTS as u64,
+                run["ok"], GOOD_ACCOUNTS as u64,
                 "{tenant}: every account scored: {run}"
             );
             let (status, page) = json_of(
@@ -168,7 +167,10 @@ fn hostile_tenants_do_not_slow_good_ones_past_twice_or_change_their_results() {
             hostile.iter().zip(HOSTILE_MODES.iter().zip(&loaded[4..]))
         {
             let run = &runs[0];
-            eprintln!("{tenant}: {secs:.1} s, ok {}, errors {}", run["ok"], run["errors"]);
+            eprintln!(
+                "{tenant}: {secs:.1} s, ok {}, errors {}",
+                run["ok"], run["errors"]
+            );
             assert_eq!(run["status"]["state"], "complete", "{tenant}: {run}");
             assert!(
                 run["ok"].as_u64().unwrap() < HOSTILE_ACCOUNTS as u64,

@@ -10,9 +10,7 @@ use crate::common::*;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use vitals::runtime::types::Band;
-use vitals::runtime::{
-    Account, Limits, Output, Plugin, PluginError, RunOptions, RunOutput, Share,
-};
+use vitals::runtime::{Account, Limits, Output, Plugin, PluginError, RunOptions, RunOutput, Share};
 
 fn load(bytes: &[u8]) -> Arc<Plugin> {
     runtime().load(bytes).expect("polyglot plugin loads")
@@ -34,7 +32,15 @@ fn run_with(
     options: RunOptions,
 ) -> RunOutput {
     runtime()
-        .run(Share::HOST, plugin, &limits, config, AS_OF, accounts, options)
+        .run(
+            Share::HOST,
+            plugin,
+            &limits,
+            config,
+            AS_OF,
+            accounts,
+            options,
+        )
         .expect("run")
 }
 
