@@ -24,8 +24,9 @@ pub struct Limits {
     pub log_bytes: u64,
     /// Log lines kept per call.
     pub log_lines: u32,
-    /// Fuel a run may use per account it scores, on average, on top of one
-    /// call's `fuel` for start-up; past it the run stops calling the plugin
+    /// Fuel a run may use per account it scores, on average, on top of four
+    /// calls' `fuel` (a batch that fails and three accounts retried alone);
+    /// past it the run stops calling the plugin
     /// and the accounts left are not scored. The default is about 7 times
     /// what the heaviest plugin measured needs (StarlingMonkey, 2.8 million
     /// an account) and 1,000 times the Rust reference pack: it stops a

@@ -145,13 +145,16 @@ const MIN_RETRY_OUTPUT_BYTES: u64 = 64 << 10;
 
 impl Runtime {
     /// A job for one plugin's run on behalf of `share` (one per tenant)
-    /// under `limits`: it starts with one call's fuel for start-up, and
-    /// each chunk run adds `run_fuel_per_account` for every account in it.
+    /// under `limits`. Its fuel starts at the worth of a batch that fails
+    /// and of the first accounts retried alone ([`RETRY_PROBE`]), each at
+    /// a whole call's fuel: what a small run may need whatever its size.
+    /// Each chunk run adds `run_fuel_per_account` for every account in it.
     pub fn job(&self, share: Share, limits: &Limits) -> Job {
         let limits = limits.capped_by(&self.limits);
+        let start = limits.fuel.saturating_mul(1 + RETRY_PROBE as u64);
         Job {
             member: self.scheduler.join(share),
-            fuel_left: AtomicI64::new(i64::try_from(limits.fuel).unwrap_or(i64::MAX)),
+            fuel_left: AtomicI64::new(i64::try_from(start).unwrap_or(i64::MAX)),
             failed_batches: AtomicUsize::new(0),
         }
     }

@@ -491,3 +491,47 @@ fn retries_share_the_batch_output_budget() {
         ]
     );
 }
+
+#[test]
+fn a_run_past_its_fuel_budget_stops_calling_the_plugin() {
+    let accounts = mixed(4_000);
+    let options = RunOptions {
+        batch_size: 500,
+        workers: 1,
+    };
+    let run = |limits: &Limits| {
+        runtime()
+            .run(
+                vitals::runtime::Share::HOST,
+                &hostile(),
+                limits,
+                r#"{"mode": "good"}"#,
+                AS_OF,
+                &accounts,
+                options,
+            )
+            .unwrap()
+    };
+    let whole = run(&Limits::default());
+    assert!(whole.results.iter().all(Result::is_ok));
+    let per_batch = whole.fuel_used / 8;
+    // Each batch fits its call, but the run may use only the start-up
+    // allowance of four calls' fuel: about six of the eight batches.
+    let tight = Limits {
+        fuel: per_batch * 3 / 2,
+        run_fuel_per_account: 0,
+        ..Limits::default()
+    };
+    let out = run(&tight);
+    let scored = out.results.iter().take_while(|r| r.is_ok()).count();
+    assert!(
+        scored % 500 == 0 && (2_000..4_000).contains(&scored),
+        "whole batches scored until the budget ran out: {scored}"
+    );
+    for r in &out.results[scored..] {
+        let err = r.as_ref().unwrap_err();
+        assert_eq!(err.kind(), "not-run");
+        assert!(err.to_string().contains("run_fuel_per_account"), "{err}");
+    }
+    assert!(out.fuel_used <= 4 * tight.fuel + tight.fuel, "{}", out.fuel_used);
+}
