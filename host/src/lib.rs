@@ -16,11 +16,12 @@
 //! - [`cli`]: the `vitals` command line.
 //!
 //! ```no_run
-//! use vitals::runtime::{Limits, RunOptions, Runtime, RuntimeConfig};
+//! use vitals::runtime::{Limits, RunOptions, Runtime, RuntimeConfig, Share};
 //! let rt = Runtime::new(RuntimeConfig::default()).unwrap();
 //! let plugin = rt.load(vitals_reference_pack::component("weighted-health").unwrap()).unwrap();
 //! let accounts = vitals::demo::generate(100, 20_454, 1);
-//! let out = rt.run(&plugin, &Limits::default(), "{}", 20_454, &accounts, RunOptions::default()).unwrap();
+//! let (limits, options) = (Limits::default(), RunOptions::default());
+//! let out = rt.run(Share::of("acme"), &plugin, &limits, "{}", 20_454, &accounts, options).unwrap();
 //! assert_eq!(out.results.len(), 100);
 //! ```
 
