@@ -334,12 +334,11 @@ impl Api for Service {
             )));
         }
         self.store.require_tenant_exists(tenant)?;
-        Ok(Summary::build(
-            &self.store,
-            tenant,
-            days,
-            top.min(MAX_PAGE),
-        )?)
+        let generation = self.dashboard.generation(tenant);
+        let summary =
+            self.summaries
+                .get(&self.store, tenant, generation, days, top.min(MAX_PAGE))?;
+        Ok(Summary::clone(&summary))
     }
 
     fn forecast(&self, tenant: &str, from: Option<&str>, days: i32) -> ApiResult<ForecastView> {

@@ -11,6 +11,7 @@ mod local;
 mod metrics;
 mod score;
 pub mod shadow;
+mod summaries;
 mod views;
 
 pub use error::{ApiError, ErrorBody};
@@ -114,6 +115,8 @@ pub struct Service {
     jobs: fair::Jobs,
     /// The dashboard's indexes of the latest runs.
     dashboard: dashboard::Cache,
+    /// The last summary per tenant, and the gate of their builders.
+    summaries: summaries::Summaries,
 }
 
 impl Service {
@@ -127,6 +130,7 @@ impl Service {
             plugins: Default::default(),
             jobs: fair::Jobs::new(1),
             dashboard: Default::default(),
+            summaries: Default::default(),
         }
     }
 }

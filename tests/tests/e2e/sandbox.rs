@@ -533,5 +533,9 @@ fn a_run_past_its_fuel_budget_stops_calling_the_plugin() {
         assert_eq!(err.kind(), "not-run");
         assert!(err.to_string().contains("run_fuel_per_account"), "{err}");
     }
-    assert!(out.fuel_used <= 4 * tight.fuel + tight.fuel, "{}", out.fuel_used);
+    assert!(
+        out.fuel_used <= 4 * tight.fuel + tight.fuel,
+        "{}",
+        out.fuel_used
+    );
 }

@@ -53,7 +53,8 @@ impl Cache {
         self.indexes.lock().expect("indexes").remove(tenant);
     }
 
-    fn generation(&self, tenant: &str) -> u64 {
+    /// The tenant's account generation: bumped by every ingest.
+    pub fn generation(&self, tenant: &str) -> u64 {
         *self
             .generations
             .lock()

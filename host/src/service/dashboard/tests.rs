@@ -501,6 +501,44 @@ fn a_new_run_or_an_ingest_rebuilds_the_index() {
 }
 
 #[test]
+fn the_summary_is_kept_until_a_run_or_an_ingest_changes_it() {
+    let (_dir, s) = tenant();
+    let kept = |s: &Service, days: i32| {
+        let generation = s.dashboard.generation(T);
+        s.summaries.get(&s.store, T, generation, days, 10).unwrap()
+    };
+    let built = |s: &Service| serde_json::to_value(Summary::build(&s.store, T, 180, 10).unwrap());
+    let first = kept(&s, 180);
+    assert!(Arc::ptr_eq(&first, &kept(&s, 180)), "nothing changed: kept");
+    assert_eq!(
+        serde_json::to_value(s.summary(T, 180, 10).unwrap()).unwrap(),
+        built(&s).unwrap()
+    );
+    assert!(!Arc::ptr_eq(&first, &kept(&s, 90)), "another question");
+    let before_run = kept(&s, 180);
+    run(
+        &s,
+        PluginKind::HealthModel,
+        "h",
+        1000,
+        vec![("a", health(90.0, Band::Green))],
+    );
+    let after_run = kept(&s, 180);
+    assert!(!Arc::ptr_eq(&before_run, &after_run), "a new run");
+    assert_eq!(
+        serde_json::to_value(&*after_run).unwrap(),
+        built(&s).unwrap()
+    );
+    ingest(&s, "zoe");
+    let after_ingest = kept(&s, 180);
+    assert!(!Arc::ptr_eq(&after_run, &after_ingest), "an ingest");
+    assert_eq!(
+        serde_json::to_value(&*after_ingest).unwrap(),
+        built(&s).unwrap()
+    );
+}
+
+#[test]
 fn a_tenant_without_runs_has_an_empty_dashboard() {
     let (_dir, s) = service();
     ingest(&s, "ana");
