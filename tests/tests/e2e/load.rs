@@ -37,6 +37,20 @@ const ATTEMPTS: usize = 3;
 
 type Tenants = Vec<(String, String)>;
 
+/// Runs the tenant's active plugins at the test's as-of: status and body.
+fn post_run(s: &Server, tenant: &str, key: &str) -> (u16, Value) {
+    json_of(
+        s.call(
+            Method::POST,
+            &format!("/v1/tenants/{tenant}/runs"),
+            Some(key),
+        )
+        .json(&json!({"as_of": "2026-01-01"}))
+        .send()
+        .unwrap(),
+    )
+}
+
 /// Starts a run of the active plugins for each tenant at once; per tenant:
 /// the seconds until its response and the runs it made.
 fn run_all(s: &Server, tenants: &[(String, String)]) -> Vec<(f64, Value)> {
@@ -46,16 +60,7 @@ fn run_all(s: &Server, tenants: &[(String, String)]) -> Vec<(f64, Value)> {
             .map(|(tenant, key)| {
                 scope.spawn(move || {
                     let t = Instant::now();
-                    let (status, runs) = json_of(
-                        s.call(
-                            Method::POST,
-                            &format!("/v1/tenants/{tenant}/runs"),
-                            Some(key),
-                        )
-                        .json(&json!({"as_of": "2026-01-01"}))
-                        .send()
-                        .unwrap(),
-                    );
+                    let (status, runs) = post_run(s, tenant, key);
                     assert_eq!(status, 201, "{tenant}: {runs}");
                     (t.elapsed().as_secs_f64(), runs)
                 })
@@ -202,16 +207,7 @@ fn hostile_tenants_do_not_slow_good_ones_past_twice_or_change_their_results() {
     std::thread::scope(|scope| {
         let first = scope.spawn(|| run_all(&s, &[(tenant.clone(), key.clone())]));
         std::thread::sleep(std::time::Duration::from_millis(300));
-        let (status, err) = json_of(
-            s.call(
-                Method::POST,
-                &format!("/v1/tenants/{tenant}/runs"),
-                Some(key),
-            )
-            .json(&json!({"as_of": "2026-01-01"}))
-            .send()
-            .unwrap(),
-        );
+        let (status, err) = post_run(&s, tenant, key);
         assert_eq!((status, err["code"].as_str()), (429, Some("busy")), "{err}");
         first.join().unwrap();
     });
