@@ -337,17 +337,19 @@ mod tests {
         let a = s.join(Share::of("a"));
         let (t1, t2) = (a.turn(), a.turn());
         assert_eq!(s.lock().running, 2);
-        let waited = std::thread::scope(|scope| {
-            let h = scope.spawn(|| {
-                let t = Instant::now();
-                drop(a.turn());
-                t.elapsed()
-            });
-            std::thread::sleep(Duration::from_millis(50));
+        std::thread::scope(|scope| {
+            let third = scope.spawn(|| drop(a.turn()));
+            // The third call waits in line while both cores are held...
+            while s.lock().waiting.is_empty() {
+                std::thread::yield_now();
+            }
+            std::thread::sleep(Duration::from_millis(20));
+            assert!(!third.is_finished());
+            assert_eq!(s.lock().running, 2);
+            // ...and gets the core given back.
             drop(t1);
-            h.join().unwrap()
+            third.join().unwrap();
         });
-        assert!(waited >= Duration::from_millis(40), "{waited:?}");
         t2.end(false);
         assert_eq!(s.lock().running, 0);
         drop(a);
@@ -422,17 +424,22 @@ mod tests {
         // "bad" asked first: it has used less.
         let holder = good.turn();
         let order = Mutex::new(Vec::new());
+        let waiting = |n: usize| {
+            while s.lock().waiting.len() < n {
+                std::thread::yield_now();
+            }
+        };
         std::thread::scope(|scope| {
             scope.spawn(|| {
-                drop(bad.turn());
+                let _turn = bad.turn();
                 order.lock().unwrap().push("bad");
             });
-            std::thread::sleep(Duration::from_millis(20));
+            waiting(1);
             scope.spawn(|| {
-                drop(good.turn());
+                let _turn = good.turn();
                 order.lock().unwrap().push("good");
             });
-            std::thread::sleep(Duration::from_millis(20));
+            waiting(2);
             drop(holder);
         });
         assert_eq!(*order.lock().unwrap(), ["good", "bad"]);
