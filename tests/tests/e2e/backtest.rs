@@ -4,9 +4,9 @@
 //! point-in-time guarantee, two versions and configurations side by side,
 //! and the Telco figures of the README.
 
+use crate::served::{Out, vitals};
 use serde_json::Value;
 use std::path::Path;
-use std::process::Command;
 
 /// A fixture tenant: ten accounts scored by one metric `m` (score = m with
 /// the configuration below), contract values 500 to 9,000. a0 churned before
@@ -33,12 +33,6 @@ a7,2026-04-01,7000,7000,0,,
 /// Score = m; Red below 40, Yellow below 70.
 const SCORE_IS_M: &str = r#"{"red_below": 40, "yellow_below": 70, "groups": {"g": 1}, "measures": [{"measure": "m", "group": "g", "worst": 0, "best": 100}]}"#;
 
-struct Out {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
 struct Store {
     dir: tempfile::TempDir,
 }
@@ -51,34 +45,21 @@ impl Store {
     }
 
     fn run(&self, args: &[&str]) -> Out {
-        let out = Command::new(env!("CARGO_BIN_EXE_vitals-e2e-cli"))
-            .arg("--data-dir")
-            .arg(self.dir.path().join("data"))
-            .args(["--tenant", "acme"])
-            .args(args)
-            .env_remove("VITALS_DATA_DIR")
-            .env_remove("VITALS_TENANT")
-            .output()
-            .unwrap();
-        Out {
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
+        Out::of(
+            vitals(&self.dir.path().join("data"))
+                .args(["--tenant", "acme"])
+                .args(args),
+        )
     }
 
     /// Runs, expecting success.
     fn ok(&self, args: &[&str]) -> Out {
-        let out = self.run(args);
-        assert_eq!(out.code, 0, "{args:?}:\n{}\n{}", out.stdout, out.stderr);
-        out
+        self.run(args).success(args)
     }
 
     /// Runs with `--json`, expecting success.
     fn json(&self, args: &[&str]) -> Value {
-        let out = self.run(&[&["--json"], args].concat());
-        assert_eq!(out.code, 0, "{args:?}:\n{}\n{}", out.stdout, out.stderr);
-        serde_json::from_str(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", out.stdout))
+        self.ok(&[&["--json"], args].concat()).json()
     }
 
     fn file(&self, name: &str, content: &[u8]) -> String {

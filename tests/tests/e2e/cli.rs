@@ -3,25 +3,11 @@
 //! command is a fresh process, so each one also proves a restart reads back
 //! what the previous one acknowledged.
 
-use serde_json::Value;
+use crate::served::{Out, vitals};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 struct Cli {
     dir: tempfile::TempDir,
-}
-
-struct Out {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl Out {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.stdout)
-            .unwrap_or_else(|e| panic!("not JSON ({e}): {}\n{}", self.stdout, self.stderr))
-    }
 }
 
 impl Cli {
@@ -46,30 +32,15 @@ impl Cli {
     }
 
     fn run_as(&self, tenant: &str, args: &[&str]) -> Out {
-        let out = Command::new(env!("CARGO_BIN_EXE_vitals-e2e-cli"))
-            .arg("--data-dir")
-            .arg(self.path("data"))
-            .args(["--tenant", tenant])
-            .args(args)
-            .env_remove("VITALS_DATA_DIR")
-            .env_remove("VITALS_TENANT")
-            .output()
-            .unwrap();
-        Out {
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
+        Out::of(
+            vitals(&self.path("data"))
+                .args(["--tenant", tenant])
+                .args(args),
+        )
     }
 
     fn ok(&self, args: &[&str]) -> Out {
-        let out = self.run(args);
-        assert_eq!(
-            out.code, 0,
-            "vitals {args:?} failed:\n{}\n{}",
-            out.stdout, out.stderr
-        );
-        out
+        self.run(args).success(args)
     }
 
     fn plugin_file(&self, name: &str, bytes: &[u8]) -> String {

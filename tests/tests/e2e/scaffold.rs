@@ -5,9 +5,9 @@
 //! installed; a Rust plugin compiles against the SDK by path, into a target
 //! folder kept between test runs.
 
+use crate::served::{Out, vitals};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 /// Three accounts: 9 of 10 seats active, 2 of 10, and blank seats.
 const FIXTURE: &str = "\
@@ -19,12 +19,6 @@ blank,2026-01-01,Blank Co,2026-03-01,,,
 
 struct Workspace {
     dir: tempfile::TempDir,
-}
-
-struct Out {
-    code: i32,
-    stdout: String,
-    stderr: String,
 }
 
 impl Workspace {
@@ -45,35 +39,20 @@ impl Workspace {
     }
 
     fn run(&self, args: &[&str]) -> Out {
-        let out = Command::new(env!("CARGO_BIN_EXE_vitals-e2e-cli"))
-            .current_dir(self.dir.path())
-            .arg("--data-dir")
-            .arg(self.path("data"))
-            .args(args)
-            .env("VITALS_TOOLCHAINS", vitals_e2e::TOOLCHAINS)
-            .env(
-                "CARGO_TARGET_DIR",
-                Path::new(env!("CARGO_TARGET_TMPDIR")).join("scaffold-rust"),
-            )
-            .env_remove("VITALS_DATA_DIR")
-            .env_remove("VITALS_TENANT")
-            .output()
-            .unwrap();
-        Out {
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
+        Out::of(
+            vitals(&self.path("data"))
+                .current_dir(self.dir.path())
+                .args(args)
+                .env("VITALS_TOOLCHAINS", vitals_e2e::TOOLCHAINS)
+                .env(
+                    "CARGO_TARGET_DIR",
+                    Path::new(env!("CARGO_TARGET_TMPDIR")).join("scaffold-rust"),
+                ),
+        )
     }
 
     fn ok(&self, args: &[&str]) -> Out {
-        let out = self.run(args);
-        assert_eq!(
-            out.code, 0,
-            "vitals {args:?} failed:\n{}\n{}",
-            out.stdout, out.stderr
-        );
-        out
+        self.run(args).success(args)
     }
 
     /// Scaffolds, tests, builds, adds and runs a plugin; returns its results

@@ -20,6 +20,41 @@ pub fn vitals(data: &Path) -> Command {
     c
 }
 
+/// What a finished `vitals` process printed, and its exit code.
+pub struct Out {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Out {
+    /// Runs `cmd` to its end.
+    pub fn of(cmd: &mut Command) -> Out {
+        let out = cmd.output().unwrap();
+        Out {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    /// Fails the test, showing `args` and the output, unless it exited 0.
+    pub fn success(self, args: &[&str]) -> Out {
+        assert_eq!(
+            self.code, 0,
+            "vitals {args:?} failed:\n{}\n{}",
+            self.stdout, self.stderr
+        );
+        self
+    }
+
+    /// Its standard output as JSON.
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}\n{}", self.stdout, self.stderr))
+    }
+}
+
 /// A CLI command on the local store (before the server holds it); stdout.
 pub fn local(data: &Path, args: &[&str]) -> String {
     let out = vitals(data).args(args).output().unwrap();
