@@ -10,9 +10,9 @@
 
 use serde_json::json;
 use std::time::Instant;
-use vitals::runtime::{Runtime, RuntimeConfig, content_hash};
+use vitals::runtime::{Runtime, RuntimeConfig};
 use vitals::scoring::{RunSettings, run_active};
-use vitals::store::{IngestMode, Store};
+use vitals::store::Store;
 
 const AS_OF: i32 = 20_454;
 const HOSTILE_MODES: [&str; 4] = ["loop", "memory-bomb", "panic", "log-flood"];
@@ -60,23 +60,11 @@ pub fn run(json: bool, good_accounts: usize, rounds: usize) {
             .expect("install");
     }
     let hostile_accounts = (good_accounts / 3).max(100);
-    let bytes = vitals_e2e::HOSTILE_HEALTH;
-    let plugin = fair.load(bytes).expect("hostile guest");
-    let rows = vitals::demo::rows(&vitals::demo::generate(hostile_accounts, AS_OF, 7));
     let mut hostile = vec![];
     for mode in HOSTILE_MODES {
         let t = format!("hostile-{mode}");
-        store.create_tenant(&t, &t).expect("tenant");
-        store
-            .ingest(&t, &rows, vec![], IngestMode::AllOrNothing)
-            .expect("ingest");
-        let p = store
-            .add_plugin(&t, &content_hash(bytes), bytes, &plugin.metadata)
-            .expect("add");
-        store
-            .set_plugin_config(&t, &p.name, &format!(r#"{{"mode": "{mode}"}}"#))
-            .expect("config");
-        store.activate(&t, &p.name, &p.version).expect("activate");
+        vitals_e2e::install_hostile_tenant(&store, &fair, &t, mode, hostile_accounts, AS_OF)
+            .expect("hostile tenant");
         hostile.push(t);
     }
     let everyone: Vec<String> = good.iter().chain(&hostile).cloned().collect();

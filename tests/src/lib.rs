@@ -30,3 +30,33 @@ pub const HOSTILE_JS: &[u8] = include_bytes!(env!("POLYGLOT_HOSTILE_JS"));
 /// The toolchain cache the build script used (`vitals plugin build` in the
 /// tests reuses it instead of installing again).
 pub const TOOLCHAINS: &str = env!("VITALS_TEST_TOOLCHAINS");
+
+/// Creates `tenant` with `accounts` generated accounts (as of `as_of`) and
+/// the hostile health model as its only active plugin, misbehaving as
+/// `mode` (`loop`, `memory-bomb`, `panic`, `log-flood`, ...): the hostile
+/// tenants of the load test and of `vitals-bench hostile`.
+pub fn install_hostile_tenant(
+    store: &vitals::store::Store,
+    rt: &vitals::runtime::Runtime,
+    tenant: &str,
+    mode: &str,
+    accounts: usize,
+    as_of: i32,
+) -> Result<(), String> {
+    use vitals::demo::{generate, rows};
+    let plugin = rt.load(HOSTILE_HEALTH).map_err(|e| e.to_string())?;
+    let rows = rows(&generate(accounts, as_of, 7));
+    let stored = (|| {
+        store.create_tenant(tenant, tenant)?;
+        store.ingest(
+            tenant,
+            &rows,
+            vec![],
+            vitals::store::IngestMode::AllOrNothing,
+        )?;
+        let p = store.add_plugin(tenant, &plugin.hash, HOSTILE_HEALTH, &plugin.metadata)?;
+        store.set_plugin_config(tenant, &p.name, &format!(r#"{{"mode": "{mode}"}}"#))?;
+        store.activate(tenant, &p.name, &p.version)
+    })();
+    stored.map(drop).map_err(|e| e.to_string())
+}

@@ -271,11 +271,6 @@ impl Turn {
         }
     }
 
-    /// Time run on a core so far, in nanoseconds.
-    pub fn ran_ns(&self) -> u64 {
-        self.ran_ns + u64::try_from(self.since.elapsed().as_nanos()).unwrap_or(u64::MAX)
-    }
-
     /// Ends the turn; a call that `failed` on a limit or trap is charged
     /// [`FAILURE_CHARGE`] times what it ran.
     pub fn end(mut self, failed: bool) {

@@ -8,7 +8,7 @@
 //! built per core at a time: the others wait, then find it built.
 
 use crate::scoring::Summary;
-use crate::store::{RunStatus, Store, StoreError};
+use crate::store::{Store, StoreError};
 use std::collections::HashMap;
 use std::sync::{Arc, Condvar, Mutex};
 
@@ -74,12 +74,7 @@ impl Summaries {
         days: i32,
         top: usize,
     ) -> Result<Arc<Summary>, StoreError> {
-        let newest_run = store
-            .runs(tenant)?
-            .iter()
-            .filter(|r| r.status == RunStatus::Complete)
-            .map(|r| r.id)
-            .max();
+        let newest_run = store.newest_complete_run(tenant)?;
         let key = Key {
             generation,
             newest_run,

@@ -364,6 +364,21 @@ impl Store {
             .collect()
     }
 
+    /// The id of a tenant's newest complete run, reading from the newest
+    /// back (usually one record, not every run and its log).
+    pub fn newest_complete_run(&self, tenant: &str) -> Result<Option<u64>, StoreError> {
+        self.require_tenant(tenant)?;
+        let mut prefix = tenant.as_bytes().to_vec();
+        prefix.push(0);
+        for kv in self.runs.scan_prefix(prefix).rev() {
+            let run: RunRecord = codec::decode("run", &kv?.1)?;
+            if run.status == RunStatus::Complete {
+                return Ok(Some(run.id));
+            }
+        }
+        Ok(None)
+    }
+
     /// One run of a tenant.
     pub fn run(&self, tenant: &str, id: u64) -> Result<RunRecord, StoreError> {
         match self.runs.get(run_key(tenant, id))? {

@@ -18,9 +18,9 @@ use crate::served::{Server, json_of};
 use reqwest::Method;
 use serde_json::{Value, json};
 use std::time::Instant;
-use vitals::runtime::{Runtime, RuntimeConfig, content_hash};
+use vitals::runtime::{Runtime, RuntimeConfig};
 use vitals::service::keys;
-use vitals::store::{IngestMode, Role, Store};
+use vitals::store::{Role, Store};
 
 const GOOD_ACCOUNTS: usize = 6_000;
 const HOSTILE_ACCOUNTS: usize = 2_000;
@@ -112,23 +112,11 @@ fn setup(data: &std::path::Path) -> (Tenants, Tenants) {
         let key = keys::issue(&store, Some(&tenant), Some(Role::Admin), "t").unwrap();
         good.push((tenant, key.key));
     }
-    let bytes = vitals_e2e::HOSTILE_HEALTH;
-    let plugin = rt.load(bytes).unwrap();
-    let rows = vitals::demo::rows(&vitals::demo::generate(HOSTILE_ACCOUNTS, AS_OF, 7));
     let mut hostile = vec![];
     for (mode, _) in HOSTILE_MODES {
         let tenant = format!("hostile-{mode}");
-        store.create_tenant(&tenant, &tenant).unwrap();
-        store
-            .ingest(&tenant, &rows, vec![], IngestMode::AllOrNothing)
+        vitals_e2e::install_hostile_tenant(&store, &rt, &tenant, mode, HOSTILE_ACCOUNTS, AS_OF)
             .unwrap();
-        let p = store
-            .add_plugin(&tenant, &content_hash(bytes), bytes, &plugin.metadata)
-            .unwrap();
-        store
-            .set_plugin_config(&tenant, &p.name, &format!(r#"{{"mode": "{mode}"}}"#))
-            .unwrap();
-        store.activate(&tenant, &p.name, &p.version).unwrap();
         let key = keys::issue(&store, Some(&tenant), Some(Role::Admin), "t").unwrap();
         hostile.push((tenant, key.key));
     }
