@@ -20,8 +20,17 @@ pub const PACKAGE_LOCK: &str = include_str!("../toolchain/package-lock.json");
 /// The Node script that calls componentize-qjs or componentize-js.
 pub const COMPONENTIZE_MJS: &str = include_str!("../toolchain/componentize.mjs");
 
-/// Marks a finished install: a folder without it was interrupted and is redone.
+/// Marks a finished install: a folder without it was interrupted and is
+/// redone. It holds the folder's path, because a virtual environment is not
+/// relocatable (its scripts start with the interpreter's absolute path): an
+/// install whose folder was moved, with its checkout or target folder, is
+/// redone too instead of failing with "did not start".
 const DONE: &str = ".installed";
+
+/// Whether `dir` holds an install finished in that very folder.
+fn finished(dir: &Path) -> bool {
+    std::fs::read_to_string(dir.join(DONE)).is_ok_and(|at| at == dir.to_string_lossy())
+}
 
 /// The cache of toolchains.
 #[derive(Debug, Clone)]
@@ -152,7 +161,7 @@ pub fn node() -> String {
 fn install_once(dir: &Path, install: impl FnOnce() -> Result<(), Error>) -> Result<(), Error> {
     std::fs::create_dir_all(dir)
         .map_err(|e| Error::new(format!("creating {}: {e}", dir.display())))?;
-    if dir.join(DONE).exists() {
+    if finished(dir) {
         return Ok(());
     }
     let lock_path = dir.with_extension("lock");
@@ -161,11 +170,11 @@ fn install_once(dir: &Path, install: impl FnOnce() -> Result<(), Error>) -> Resu
     lock.lock()
         .map_err(|e| Error::new(format!("locking {}: {e}", lock_path.display())))?;
     // Another build may have finished the install while this one waited.
-    if dir.join(DONE).exists() {
+    if finished(dir) {
         return Ok(());
     }
     install()?;
-    write(&dir.join(DONE), "")
+    write(&dir.join(DONE), &dir.to_string_lossy())
 }
 
 fn write(path: &Path, text: &str) -> Result<(), Error> {
@@ -223,6 +232,30 @@ mod tests {
         })
         .unwrap();
         assert_eq!(calls, 2);
+    }
+
+    #[test]
+    fn an_install_moved_to_another_folder_is_redone() {
+        let root = tempfile::tempdir().unwrap();
+        let (before, after) = (root.path().join("old"), root.path().join("new"));
+        let mut calls = 0;
+        install_once(&before, || {
+            calls += 1;
+            Ok(())
+        })
+        .unwrap();
+        std::fs::rename(&before, &after).unwrap();
+        install_once(&after, || {
+            calls += 1;
+            Ok(())
+        })
+        .unwrap();
+        install_once(&after, || {
+            calls += 1;
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(calls, 2, "redone once in its new folder, then reused");
     }
 
     #[test]
