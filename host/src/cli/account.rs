@@ -1,7 +1,7 @@
 //! `vitals account show`: everything about one account, traced to its runs.
 
 use super::context::{CliError, Ctx};
-use super::output::{Format, Table, money, print_json};
+use super::output::{Format, Table, money, outln, print_json};
 use crate::runtime::{Output, PluginKind};
 use crate::service::AccountDetail;
 
@@ -43,8 +43,8 @@ pub fn run(ctx: &Ctx, cmd: AccountCommand) -> Result<(), CliError> {
         ..
     } = detail;
     let fmt = vitals_plugin_sdk::date::format;
-    println!("{id}  {}", attributes.name.clone().unwrap_or_default());
-    println!(
+    outln!("{id}  {}", attributes.name.clone().unwrap_or_default());
+    outln!(
         "owner {}  tier {}  plan {}  start {}  renewal {}  contract ARR {}",
         attributes.owner.as_deref().unwrap_or("-"),
         attributes.tier.as_deref().unwrap_or("-"),
@@ -59,7 +59,7 @@ pub fn run(ctx: &Ctx, cmd: AccountCommand) -> Result<(), CliError> {
             .map(money)
             .unwrap_or_else(|| "-".into()),
     );
-    println!("\nSnapshots");
+    outln!("\nSnapshots");
     let mut t = Table::new(vec![
         "as of", "seats", "active", "logins", "tickets", "nps", "arr",
     ]);
@@ -76,7 +76,7 @@ pub fn run(ctx: &Ctx, cmd: AccountCommand) -> Result<(), CliError> {
         ]);
     }
     t.print(ctx.format);
-    println!("\nScores over time");
+    outln!("\nScores over time");
     let mut t = Table::new(vec!["as of", "run", "plugin", "value", "detail"]);
     for r in &scored {
         let (value, detail) = super::run::describe(&r.result.result());
@@ -95,7 +95,7 @@ pub fn run(ctx: &Ctx, cmd: AccountCommand) -> Result<(), CliError> {
         .find(|r| r.kind == PluginKind::HealthModel)
         .map(|r| (r, r.result.output.as_ref()))
     {
-        println!(
+        outln!(
             "\nWhy {:.1} ({}) as of {} (run {}, plugin sha-256 {}):",
             h.score,
             h.band,
@@ -121,15 +121,15 @@ pub fn run(ctx: &Ctx, cmd: AccountCommand) -> Result<(), CliError> {
         .find(|r| r.kind == PluginKind::Segmenter)
         .map(|r| r.result.output.as_ref())
     {
-        println!("\nSegments");
+        outln!("\nSegments");
         for s in segments {
-            println!("  {:<18} {}", s.name, s.reason);
+            outln!("  {:<18} {}", s.name, s.reason);
         }
     }
     if !outcomes.is_empty() {
-        println!("\nOutcomes");
+        outln!("\nOutcomes");
         for o in &outcomes {
-            println!(
+            outln!(
                 "  {}  {}  ARR change {}",
                 fmt(o.date),
                 o.kind.as_str(),
@@ -149,9 +149,10 @@ fn score(ctx: &Ctx, id: &str, as_of: Option<&str>) -> Result<(), CliError> {
         print_json(&report);
         return Ok(());
     }
-    println!(
+    outln!(
         "{} scored as of {} (not stored)",
-        report.account, report.as_of
+        report.account,
+        report.as_of
     );
     let mut t = Table::new(vec!["plugin", "kind", "value", "detail"]);
     for r in &report.results {

@@ -4,7 +4,7 @@
 //! for review and never activated.
 
 use super::context::{CliError, Ctx, date_arg};
-use super::output::{Format, Table, money, print_json};
+use super::output::{Format, Table, money, outln, print_json};
 use crate::backtest::{
     self, AccountFilter, BacktestError, BacktestReport, BacktestSpec, Candidate, SuggestSpec,
     Suggestion,
@@ -234,7 +234,7 @@ pub fn run(ctx: &Ctx, args: BacktestArgs) -> Result<(), CliError> {
     } else {
         print_report(&report);
         if let Some(path) = &args.per_account {
-            println!("\nEvery account's outcome and scores: {}", path.display());
+            outln!("\nEvery account's outcome and scores: {}", path.display());
         }
     }
     Ok(())
@@ -285,7 +285,7 @@ fn opt(v: Option<f64>, decimals: usize) -> String {
 /// Prints a report for people.
 pub fn print_report(r: &BacktestReport) {
     let day = vitals_plugin_sdk::date::format;
-    println!(
+    outln!(
         "Backtest of tenant {:?}: accounts as of {}, {} by {} ({} days)",
         r.tenant,
         day(r.cutoff),
@@ -302,7 +302,7 @@ pub fn print_report(r: &BacktestReport) {
             format!(", training {:.0} % (seed {seed})", (1.0 - fraction) * 100.0)
         }
     };
-    println!(
+    outln!(
         "Accounts: {} with a snapshot by the cut-off{split}; {} compared, {} {} ({:.1} %)",
         r.read,
         r.compared,
@@ -311,12 +311,13 @@ pub fn print_report(r: &BacktestReport) {
         r.outcome_rate * 100.0
     );
     if r.left_out_churned + r.left_out_split > 0 {
-        println!(
+        outln!(
             "Left out: {} churned by the cut-off, {} on the other side of the split",
-            r.left_out_churned, r.left_out_split
+            r.left_out_churned,
+            r.left_out_split
         );
     }
-    println!();
+    outln!();
     let mut t = Table::new(vec![
         "candidate",
         "scored",
@@ -346,7 +347,7 @@ pub fn print_report(r: &BacktestReport) {
         .filter(|c| !c.groups.is_empty())
         .collect();
     if !grouped.is_empty() {
-        println!(
+        outln!(
             "\n{} by band (health) or confidence tier (forecasts); ARR at the cut-off",
             r.outcome.as_str()
         );
@@ -376,9 +377,12 @@ pub fn print_report(r: &BacktestReport) {
     }
     for c in &r.candidates {
         let Some(k) = &c.calibration else { continue };
-        println!(
+        outln!(
             "\nCalibration of {}: Brier {:.4} (the outcome rate for everyone: {:.4}); mean gap {:.3}",
-            c.label, k.brier, k.brier_baseline, k.calibration_error
+            c.label,
+            k.brier,
+            k.brier_baseline,
+            k.calibration_error
         );
         let mut t = Table::new(vec!["predicted", "accounts", "mean predicted", "observed"]);
         for b in &k.bins {
@@ -392,7 +396,7 @@ pub fn print_report(r: &BacktestReport) {
         t.print(Format::Table);
     }
     for w in &r.warnings {
-        println!("\nnote: {w}");
+        outln!("\nnote: {w}");
     }
 }
 
@@ -438,7 +442,7 @@ fn write_suggestion(out: &Path, s: &Suggestion) -> Result<Vec<PathBuf>, CliError
 
 fn print_suggestion(s: &Suggestion, written: &[PathBuf]) {
     let h = &s.weighted_health;
-    println!(
+    outln!(
         "Suggested {} {} configuration: {}",
         h.plugin,
         h.version,
@@ -456,15 +460,15 @@ fn print_suggestion(s: &Suggestion, written: &[PathBuf]) {
     }
     t.print(Format::Table);
     if !h.dropped.is_empty() {
-        println!("Left out:");
+        outln!("Left out:");
         for d in &h.dropped {
-            println!("  {}: {}", d.measure, d.reason);
+            outln!("  {}: {}", d.measure, d.reason);
         }
     }
-    println!("\nHeld-out accounts, current beside suggested:\n");
+    outln!("\nHeld-out accounts, current beside suggested:\n");
     print_report(&h.held_out);
     if let Some(f) = &s.renewal_forecast {
-        println!(
+        outln!(
             "\nSuggested {} {} configuration: {}",
             f.plugin,
             f.version,
@@ -483,24 +487,24 @@ fn print_suggestion(s: &Suggestion, written: &[PathBuf]) {
         t.print(Format::Table);
         match (&f.held_out, &f.held_out_error) {
             (Some(r), _) => {
-                println!("\nHeld-out accounts, current beside suggested:\n");
+                outln!("\nHeld-out accounts, current beside suggested:\n");
                 print_report(r);
             }
-            (None, Some(e)) => println!("\nNo held-out backtest: {e}"),
+            (None, Some(e)) => outln!("\nNo held-out backtest: {e}"),
             (None, None) => {}
         }
     }
-    println!();
+    outln!();
     for n in &s.notes {
-        println!("- {n}");
+        outln!("- {n}");
     }
-    println!(
+    outln!(
         "\nNothing was activated. Review the files, then apply with\n  vitals plugin config {} --file {}",
         h.plugin,
         written[0].display()
     );
     if let Some(f) = &s.renewal_forecast {
-        println!(
+        outln!(
             "  vitals plugin config {} --file {}",
             f.plugin,
             written[1].display()

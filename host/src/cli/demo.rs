@@ -3,7 +3,7 @@
 //! the summaries printed. It is the README's main command.
 
 use super::context::{CliError, Ctx, date_arg};
-use super::output::{Format, print_json};
+use super::output::{Format, outln, print_json};
 use crate::demo::install;
 use crate::scoring::Summary;
 use std::time::Instant;
@@ -39,7 +39,7 @@ pub fn run(ctx: &Ctx, args: DemoArgs) -> Result<(), CliError> {
         print_json(&summary);
         return Ok(());
     }
-    println!(
+    outln!(
         "Vitals demo: tenant {tenant:?} in {}: {} accounts, {} snapshots ({} new), {} outcomes; reference pack run at 4 quarter ends\n",
         ctx.data_dir.display(),
         done.accounts,
@@ -48,13 +48,13 @@ pub fn run(ctx: &Ctx, args: DemoArgs) -> Result<(), CliError> {
         report.outcomes_added + report.outcomes_unchanged
     );
     super::run::print_summary(&summary);
-    println!(
+    outln!(
         "\nIngested in {:.0} ms; {scored} account-plugin results scored in the wasm sandbox and stored in {:.1} s; {:.1} s in all.",
         ingest_time.as_secs_f64() * 1000.0,
         run_time.as_secs_f64(),
         started.elapsed().as_secs_f64()
     );
-    println!(
+    outln!(
         "Explore: vitals --tenant {tenant} summary | results | account show {} | forecast --days 180",
         done.first_account
     );

@@ -2,7 +2,7 @@
 //! through a mapping; all-or-nothing unless `--rejects` is given.
 
 use super::context::{CliError, Ctx};
-use super::output::{Format, print_json};
+use super::output::{Format, outln, print_json};
 use crate::ingest::{Format as InputFormat, Mapping};
 use crate::service::IngestQuery;
 use std::io::Read;
@@ -110,7 +110,7 @@ pub fn run(ctx: &Ctx, args: IngestArgs) -> Result<(), CliError> {
     if ctx.format == Format::Json {
         print_json(&report);
     } else {
-        println!(
+        outln!(
             "{} records: {} snapshots added ({} unchanged), {} outcomes added ({} unchanged), {} accounts new, {} updated{}",
             report.rows,
             report.snapshots_added,

@@ -3,7 +3,7 @@
 //! once, when issued; only its hash is stored.
 
 use super::context::{CliError, Ctx};
-use super::output::{Format, Table, print_json};
+use super::output::{Format, Table, outln, print_json};
 use crate::client::Client;
 use crate::service::keys;
 use crate::service::{IssueKey, IssuedKey, KeyInfo};
@@ -56,7 +56,7 @@ fn print_issued(ctx: &Ctx, k: &IssuedKey) {
     if ctx.format == Format::Json {
         print_json(k);
     } else {
-        println!("{}", k.key);
+        outln!("{}", k.key);
         eprintln!("key {} issued; this is the only time it is shown", k.id);
     }
 }
@@ -120,7 +120,7 @@ pub fn run(ctx: &Ctx, cmd: KeyCommand) -> Result<(), CliError> {
                     }
                 }
             }
-            println!("key {id} revoked");
+            outln!("key {id} revoked");
         }
     }
     Ok(())

@@ -115,6 +115,7 @@ pub fn main() -> i32 {
     )
     .and_then(|ctx| dispatch(&ctx, cli.command));
     match result {
+        Ok(()) if output::stdout_failed() => EXIT_INTERNAL,
         Ok(()) => 0,
         Err(e) => {
             eprintln!("error: {}", e.message);

@@ -1,6 +1,49 @@
 //! Output for people (aligned tables) or machines (`--json`, `--csv`).
 
 use serde::Serialize;
+use std::io::Write;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// Set once standard output can take no more: the reader has gone
+/// (`vitals results | head`) or the write failed. The command still
+/// finishes its work; only its printing stops.
+static STDOUT_DONE: AtomicBool = AtomicBool::new(false);
+/// Set when a write failed for a reason other than a reader that has gone.
+static STDOUT_FAILED: AtomicBool = AtomicBool::new(false);
+
+/// Writes to standard output. `println!` would panic with a backtrace when
+/// the reader has gone; this stops printing quietly instead, as `head`
+/// expects, and a real failure (a full disk) is said once on stderr and
+/// turns into exit code 1 (see [`stdout_failed`]).
+pub fn write_stdout(args: std::fmt::Arguments) {
+    if STDOUT_DONE.load(Ordering::Relaxed) {
+        return;
+    }
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = out.write_fmt(args).and_then(|()| out.flush()) {
+        STDOUT_DONE.store(true, Ordering::Relaxed);
+        if e.kind() != std::io::ErrorKind::BrokenPipe {
+            STDOUT_FAILED.store(true, Ordering::Relaxed);
+            eprintln!("error: could not write the output: {e}");
+        }
+    }
+}
+
+/// Whether writing standard output failed (a reader that went away is no failure).
+pub fn stdout_failed() -> bool {
+    STDOUT_FAILED.load(Ordering::Relaxed)
+}
+
+/// `println!` for the CLI, through [`write_stdout`].
+macro_rules! outln {
+    () => {
+        $crate::cli::output::write_stdout(format_args!("\n"))
+    };
+    ($($arg:tt)*) => {
+        $crate::cli::output::write_stdout(format_args!("{}\n", format_args!($($arg)*)))
+    };
+}
+pub(crate) use outln;
 
 /// How results are printed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,7 +94,7 @@ impl Table {
                         .zip(&widths)
                         .map(|(c, w)| format!("{c:<w$}"))
                         .collect();
-                    println!("{}", padded.join("  ").trim_end());
+                    outln!("{}", padded.join("  ").trim_end());
                 };
                 line(self.headers.clone());
                 for r in &self.rows {
@@ -59,12 +102,13 @@ impl Table {
                 }
             }
             Format::Csv => {
-                let mut w = csv::Writer::from_writer(std::io::stdout());
+                let mut w = csv::Writer::from_writer(Vec::new());
                 let _ = w.write_record(&self.headers);
                 for r in &self.rows {
                     let _ = w.write_record(r);
                 }
-                let _ = w.flush();
+                let bytes = w.into_inner().unwrap_or_default();
+                write_stdout(format_args!("{}", String::from_utf8_lossy(&bytes)));
             }
             Format::Json => {
                 let objects: Vec<serde_json::Map<String, serde_json::Value>> = self
@@ -87,7 +131,7 @@ impl Table {
                             .collect()
                     })
                     .collect();
-                println!("{}", serde_json::to_string_pretty(&objects).expect("json"));
+                outln!("{}", serde_json::to_string_pretty(&objects).expect("json"));
             }
         }
     }
@@ -95,7 +139,7 @@ impl Table {
 
 /// Prints any serialisable value as pretty JSON.
 pub fn print_json<T: Serialize>(value: &T) {
-    println!(
+    outln!(
         "{}",
         serde_json::to_string_pretty(value).expect("serialisable")
     );

@@ -4,7 +4,7 @@
 //! `scaffold` and `plugin_build`).
 
 use super::context::{CliError, Ctx, date_arg};
-use super::output::{Format, Table, money, print_json};
+use super::output::{Format, Table, money, outln, print_json};
 use crate::service::{ShadowReport, ShadowRequest};
 use std::path::PathBuf;
 
@@ -109,7 +109,7 @@ fn manage(ctx: &Ctx, cmd: ManageCommand) -> Result<(), CliError> {
             if ctx.format == Format::Json {
                 print_json(&installed);
             } else {
-                println!(
+                outln!(
                     "added {} {} ({}, sha-256 {}){}",
                     installed.name,
                     installed.version,
@@ -144,32 +144,32 @@ fn manage(ctx: &Ctx, cmd: ManageCommand) -> Result<(), CliError> {
                 return Ok(());
             }
             let p = &detail.plugin;
-            println!(
+            outln!(
                 "{} {} ({}){}",
                 p.name,
                 p.version,
                 p.kind,
                 if p.active { ", active" } else { "" }
             );
-            println!("sha-256      {}", p.hash);
-            println!("description  {}", p.metadata.description);
-            println!("reads        {}", p.metadata.reads.join(", "));
-            println!("versions     {}", detail.versions.join(", "));
-            println!("config       {}", detail.config);
+            outln!("sha-256      {}", p.hash);
+            outln!("description  {}", p.metadata.description);
+            outln!("reads        {}", p.metadata.reads.join(", "));
+            outln!("versions     {}", detail.versions.join(", "));
+            outln!("config       {}", detail.config);
             let schema: serde_json::Value =
                 serde_json::from_str(&p.metadata.config_schema).unwrap_or_default();
-            println!(
+            outln!(
                 "schema       {}",
                 serde_json::to_string_pretty(&schema).unwrap_or_default()
             );
         }
         ManageCommand::Activate { name, version } => {
             let p = api.activate(tenant, &name, &version)?;
-            println!("{} {} is active", p.name, p.version);
+            outln!("{} {} is active", p.name, p.version);
         }
         ManageCommand::Rollback { name } => {
             let p = api.rollback(tenant, &name)?;
-            println!("{} rolled back to {}", p.name, p.version);
+            outln!("{} rolled back to {}", p.name, p.version);
         }
         ManageCommand::Shadow {
             name,
@@ -238,13 +238,13 @@ fn manage(ctx: &Ctx, cmd: ManageCommand) -> Result<(), CliError> {
                 (None, None) => None,
             };
             let Some(config) = new else {
-                println!("{}", api.config(tenant, &name)?);
+                outln!("{}", api.config(tenant, &name)?);
                 return Ok(());
             };
             let value: serde_json::Value = serde_json::from_str(&config)
                 .map_err(|e| CliError::bad(format!("{name}: configuration is not JSON: {e}")))?;
             api.set_config(tenant, &name, &value)?;
-            println!("configuration of {name} set");
+            outln!("configuration of {name} set");
         }
     }
     Ok(())
@@ -252,31 +252,46 @@ fn manage(ctx: &Ctx, cmd: ManageCommand) -> Result<(), CliError> {
 
 /// Prints a shadow-run report for people.
 fn print_shadow(r: &ShadowReport, format: Format) {
-    println!(
+    outln!(
         "Shadow run {}: {} {} (active) vs {} (candidate), as of {}",
-        r.id, r.plugin, r.active_version, r.candidate_version, r.as_of
+        r.id,
+        r.plugin,
+        r.active_version,
+        r.candidate_version,
+        r.as_of
     );
-    println!(
+    outln!(
         "  {} accounts, {} change; errors active {:?}, candidate {:?}",
-        r.accounts, r.changed, r.errors_active, r.errors_candidate
+        r.accounts,
+        r.changed,
+        r.errors_active,
+        r.errors_candidate
     );
     for b in &r.band_changes {
-        println!("  {} -> {}: {}", b.from, b.to, b.accounts);
+        outln!("  {} -> {}: {}", b.from, b.to, b.accounts);
     }
     for s in &r.segment_changes {
-        println!(
+        outln!(
             "  segment {:<20} {:>6} -> {:<6} (+{} / -{})",
-            s.segment, s.active, s.candidate, s.entered, s.left
+            s.segment,
+            s.active,
+            s.candidate,
+            s.entered,
+            s.left
         );
     }
     if let Some(d) = &r.score {
-        println!(
+        outln!(
             "  score delta: mean {:+.3}, mean |d| {:.3}, max |d| {:.3}; {} up, {} down",
-            d.mean, d.mean_abs, d.max_abs, d.up, d.down
+            d.mean,
+            d.mean_abs,
+            d.max_abs,
+            d.up,
+            d.down
         );
     }
     if let Some(f) = &r.forecast {
-        println!(
+        outln!(
             "  forecast: {} accounts change, {} contract ARR affected; expected renewal ARR {} -> {}",
             f.accounts_changed,
             money(f.arr_affected),

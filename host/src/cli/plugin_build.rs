@@ -5,7 +5,7 @@
 //! `$VITALS_TOOLCHAINS` (default `~/.cache/vitals/toolchains`).
 
 use super::context::{CliError, Ctx};
-use super::output::{Format, print_json};
+use super::output::{Format, outln, print_json};
 use std::path::PathBuf;
 use std::time::Instant;
 use vitals_polyglot_build::{JsEngine, Manifest, Toolchains};
@@ -92,7 +92,7 @@ pub fn build(ctx: &Ctx, args: BuildArgs) -> Result<(), CliError> {
             "build_seconds": built_in.as_secs_f64(),
         }));
     } else {
-        println!(
+        outln!(
             "built {} {} ({} {}) -> {} ({:.1} MB) in {:.1} s",
             plugin.metadata.name,
             plugin.metadata.version,
@@ -110,7 +110,7 @@ pub fn test(args: TestArgs) -> Result<(), CliError> {
     let m = Manifest::read(&args.dir).map_err(tool_error)?;
     let output =
         vitals_polyglot_build::test(&m, &Toolchains::user_default()).map_err(tool_error)?;
-    print!("{output}");
-    println!("the tests of {} passed", m.name);
+    super::output::write_stdout(format_args!("{output}"));
+    outln!("the tests of {} passed", m.name);
     Ok(())
 }

@@ -1,7 +1,7 @@
 //! `vitals run`, `results`, `summary` and `forecast`.
 
 use super::context::{CliError, Ctx, date_arg, today};
-use super::output::{Format, Table, money, print_json};
+use super::output::{Format, Table, money, outln, print_json};
 use crate::runtime::{Output, PluginKind};
 use crate::scoring::Summary;
 use crate::service::{Page, RunRequest};
@@ -136,7 +136,7 @@ pub fn run(ctx: &Ctx, args: RunArgs) -> Result<(), CliError> {
         ]);
     }
     t.print(ctx.format);
-    println!("({:.1} s)", started.elapsed().as_secs_f64());
+    outln!("({:.1} s)", started.elapsed().as_secs_f64());
     Ok(())
 }
 
@@ -217,7 +217,7 @@ pub fn results(ctx: &Ctx, args: ResultsArgs) -> Result<(), CliError> {
     }
     t.print(ctx.format);
     if page.total > page.results.len() {
-        println!(
+        outln!(
             "({} of {} accounts; --limit N for more)",
             page.results.len(),
             page.total
@@ -225,13 +225,13 @@ pub fn results(ctx: &Ctx, args: ResultsArgs) -> Result<(), CliError> {
     }
     let run = page.run;
     if ctx.format == Format::Table && !run.log.is_empty() {
-        println!(
+        outln!(
             "\nPlugin log ({} lines kept, {} dropped)",
             run.log.len(),
             run.log_dropped
         );
         for line in &run.log {
-            println!("  {:<6} {}", line.level, line.message);
+            outln!("  {:<6} {}", line.level, line.message);
         }
     }
     Ok(())
@@ -254,19 +254,20 @@ pub fn print_summary(s: &Summary) {
     };
     match &s.health {
         Some(h) => {
-            println!(
+            outln!(
                 "Health as of {} (run {})        now   change",
-                h.as_of, h.run
+                h.as_of,
+                h.run
             );
             for (band, now, before) in [
                 ("Green", h.now.green, h.before.map(|b| b.green)),
                 ("Yellow", h.now.yellow, h.before.map(|b| b.yellow)),
                 ("Red", h.now.red, h.before.map(|b| b.red)),
             ] {
-                println!("  {band:<30}{now:>7}   {:>6}", delta(now, before));
+                outln!("  {band:<30}{now:>7}   {:>6}", delta(now, before));
             }
             let sample: Vec<&str> = h.turned_red.iter().take(5).map(String::as_str).collect();
-            println!(
+            outln!(
                 "  turned Red since the previous run: {}{}",
                 h.turned_red.len(),
                 if sample.is_empty() {
@@ -276,21 +277,24 @@ pub fn print_summary(s: &Summary) {
                 }
             );
         }
-        None => println!("Health: no complete health run yet"),
+        None => outln!("Health: no complete health run yet"),
     }
     if !s.segments.is_empty() {
-        println!("\nSegments                         size  entered   left");
+        outln!("\nSegments                         size  entered   left");
         for c in &s.segments {
-            println!(
+            outln!(
                 "  {:<28}{:>7}  {:>7}  {:>5}",
-                c.segment, c.size, c.entered, c.left
+                c.segment,
+                c.size,
+                c.entered,
+                c.left
             );
         }
     }
     if !s.expansion.is_empty() {
-        println!("\nTop expansion candidates");
+        outln!("\nTop expansion candidates");
         for (id, p, arr) in &s.expansion {
-            println!(
+            outln!(
                 "  {id:<16} propensity {p:.2}   contract ARR {:>12}",
                 money(*arr)
             );
@@ -300,7 +304,7 @@ pub fn print_summary(s: &Summary) {
         print_forecast(f);
     }
     if !s.errors.is_empty() {
-        println!(
+        outln!(
             "\nPer-account errors (typed, by plugin/kind): {:?}",
             s.errors
         );
@@ -308,27 +312,27 @@ pub fn print_summary(s: &Summary) {
 }
 
 fn print_forecast(f: &crate::scoring::ForecastSummary) {
-    println!("\nRenewals due {} to {}: {}", f.from, f.to, f.renewals_due);
-    println!("  ARR due                {:>14}", money(f.arr_due));
-    println!(
+    outln!("\nRenewals due {} to {}: {}", f.from, f.to, f.renewals_due);
+    outln!("  ARR due                {:>14}", money(f.arr_due));
+    outln!(
         "  expected renewal ARR   {:>14}",
         money(f.expected_renewal_arr)
     );
-    println!(
+    outln!(
         "  expected churn         {:>14}",
         money(f.expected_churn_arr)
     );
-    println!(
+    outln!(
         "  expected expansion     {:>14}",
         money(f.expected_expansion_arr)
     );
-    println!(
+    outln!(
         "  expected contraction   {:>14}",
         money(f.expected_contraction_arr)
     );
-    println!("  GRR {:.1} %   NRR {:.1} %", f.grr * 100.0, f.nrr * 100.0);
+    outln!("  GRR {:.1} %   NRR {:.1} %", f.grr * 100.0, f.nrr * 100.0);
     if f.not_forecast > 0 {
-        println!(
+        outln!(
             "  ({} accounts have no forecast: their forecaster returned an error; see `vitals results`)",
             f.not_forecast
         );
@@ -357,9 +361,12 @@ pub fn forecast(ctx: &Ctx, args: ForecastArgs) -> Result<(), CliError> {
     if ctx.format == Format::Json {
         print_json(&view.summary);
     } else {
-        println!(
+        outln!(
             "Forecast run {} ({} {}, as of {})",
-            view.run, view.plugin, view.version, view.as_of
+            view.run,
+            view.plugin,
+            view.version,
+            view.as_of
         );
         print_forecast(&view.summary);
     }

@@ -9,6 +9,7 @@
 //! published to a registry).
 
 use super::context::CliError;
+use super::output::outln;
 use std::path::{Path, PathBuf};
 use vitals_polyglot_build::{KINDS, Lang, MANIFEST};
 
@@ -198,7 +199,7 @@ pub fn new(args: NewArgs) -> Result<(), CliError> {
         std::fs::write(&path, text)
             .map_err(|e| CliError::bad(format!("{}: {e}", path.display())))?;
     }
-    println!(
+    outln!(
         "created {} ({} {}, {} files) in {}",
         args.name,
         lang.name(),
@@ -206,8 +207,8 @@ pub fn new(args: NewArgs) -> Result<(), CliError> {
         files.len(),
         dir.display()
     );
-    println!("next: edit {}, then", rules_file(lang));
-    println!(
+    outln!("next: edit {}, then", rules_file(lang));
+    outln!(
         "  vitals plugin test {0}\n  vitals plugin build {0}\n  vitals plugin add {0}/build/{1}.wasm --activate",
         dir.display(),
         args.name.replace('-', "_")

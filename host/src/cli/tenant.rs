@@ -1,7 +1,7 @@
 //! `vitals init` and `vitals tenant`.
 
 use super::context::{CliError, Ctx};
-use super::output::{Format, Table, print_json};
+use super::output::{Format, Table, outln, print_json};
 use crate::service::{CreateTenant, LimitsPatch};
 use crate::store::StoreError;
 
@@ -44,13 +44,13 @@ pub fn init(ctx: &Ctx, args: InitArgs) -> Result<(), CliError> {
     ctx.local_only("init")?;
     let store = ctx.store()?;
     match store.create_tenant(&ctx.tenant, args.name.as_deref().unwrap_or(&ctx.tenant)) {
-        Ok(_) => println!(
+        Ok(_) => outln!(
             "created store {} with tenant {}",
             ctx.data_dir.display(),
             ctx.tenant
         ),
         Err(StoreError::Invalid(m)) if m.contains("already exists") => {
-            println!(
+            outln!(
                 "store {} already has tenant {}",
                 ctx.data_dir.display(),
                 ctx.tenant
@@ -69,7 +69,7 @@ pub fn run(ctx: &Ctx, cmd: TenantCommand) -> Result<(), CliError> {
             if ctx.format == Format::Json {
                 print_json(&t);
             } else {
-                println!("created tenant {}", t.id);
+                outln!("created tenant {}", t.id);
             }
         }
         TenantCommand::List => {
@@ -98,7 +98,7 @@ pub fn run(ctx: &Ctx, cmd: TenantCommand) -> Result<(), CliError> {
             if ctx.format == Format::Json {
                 print_json(&effective);
             } else {
-                println!(
+                outln!(
                     "{}",
                     serde_json::to_string_pretty(&effective).expect("limits serialise")
                 );

@@ -498,3 +498,51 @@ fn a_plugins_log_is_kept_with_its_run_within_bounds() {
     let table = cli.ok(&["results", "--run", &run["id"].to_string()]).stdout;
     assert!(table.contains("Plugin log (500 lines kept"), "{table}");
 }
+
+#[test]
+fn a_reader_that_goes_away_ends_the_output_quietly_and_a_failed_write_is_an_error() {
+    let cli = Cli::new();
+    setup_with_pack(&cli);
+    cli.ok(&["run", "--as-of", "2026-01-01"]);
+    let runs = cli.ok(&["--json", "results"]).json();
+    let run = runs[0]["id"].as_u64().unwrap().to_string();
+    let commands: [&[&str]; 5] = [
+        &["results"],
+        &["--json", "results", "--run", &run],
+        &["--csv", "results", "--run", &run],
+        &["summary"],
+        &["account", "show", "struggling"],
+    ];
+    for args in commands {
+        // `vitals ... | head`: the reader has gone before the first line.
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let out = vitals(&cli.path("data"))
+            .args(["--tenant", "acme"])
+            .args(args)
+            .stdout(writer)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {stderr}");
+        assert!(stderr.is_empty(), "{args:?} said: {stderr}");
+
+        // A write that fails (a full disk) is said, with exit code 1.
+        let full = std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap();
+        let out = vitals(&cli.path("data"))
+            .args(["--tenant", "acme"])
+            .args(args)
+            .stdout(full)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains("could not write the output") && !stderr.contains("panicked"),
+            "{args:?} said: {stderr}"
+        );
+    }
+}
