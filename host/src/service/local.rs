@@ -333,12 +333,7 @@ impl Api for Service {
                 "days: {days} is not between 1 and 3660"
             )));
         }
-        self.store.require_tenant_exists(tenant)?;
-        let generation = self.dashboard.generation(tenant);
-        let summary =
-            self.summaries
-                .get(&self.store, tenant, generation, days, top.min(MAX_PAGE))?;
-        Ok(Summary::clone(&summary))
+        self.indexed_summary(tenant, days, top.min(MAX_PAGE))
     }
 
     fn forecast(&self, tenant: &str, from: Option<&str>, days: i32) -> ApiResult<ForecastView> {

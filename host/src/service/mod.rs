@@ -11,7 +11,6 @@ mod local;
 mod metrics;
 mod score;
 pub mod shadow;
-mod summaries;
 mod views;
 
 pub use error::{ApiError, ErrorBody};
@@ -115,8 +114,6 @@ pub struct Service {
     jobs: fair::Jobs,
     /// The dashboard's indexes of the latest runs.
     dashboard: dashboard::Cache,
-    /// The last summary per tenant, and the gate of their builders.
-    summaries: summaries::Summaries,
 }
 
 impl Service {
@@ -130,7 +127,6 @@ impl Service {
             plugins: Default::default(),
             jobs: fair::Jobs::new(1),
             dashboard: Default::default(),
-            summaries: Default::default(),
         }
     }
 }

@@ -100,6 +100,10 @@ pub struct Store {
     results: sled::Tree,
     access: sled::Tree,
     shadows: sled::Tree,
+    /// Per tenant, how many of its runs completed since the store was
+    /// opened (in memory: caches built from complete runs live in this
+    /// process too, and key on it; see [`Store::run_completions`]).
+    completions: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, u64>>>,
 }
 
 /// Now, unix milliseconds.
@@ -159,6 +163,7 @@ impl Store {
             results: db.open_tree("results")?,
             access: db.open_tree("access")?,
             shadows: db.open_tree("shadows")?,
+            completions: Default::default(),
             db,
         };
         store.migrate()?;

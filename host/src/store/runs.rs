@@ -311,7 +311,28 @@ impl Store {
         run.ended_ms = Some(now_ms());
         self.runs
             .insert(run_key(&run.tenant, run.id), codec::encode_json(run))?;
-        self.flush()
+        self.flush()?;
+        *self
+            .completions
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(run.tenant.clone())
+            .or_insert(0) += 1;
+        Ok(())
+    }
+
+    /// How many of a tenant's runs completed since the store was opened. A
+    /// cache built from the latest complete runs is right while this stays
+    /// the same: read it before reading the runs, so that a run completing
+    /// meanwhile makes the next reader rebuild. (The newest complete run's
+    /// id would not do: runs may complete out of id order.)
+    pub fn run_completions(&self, tenant: &str) -> u64 {
+        *self
+            .completions
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(tenant)
+            .unwrap_or(&0)
     }
 
     /// Marks a run failed and removes its partial results.
@@ -362,21 +383,6 @@ impl Store {
             .scan_prefix(prefix)
             .map(|kv| Ok(codec::decode("run", &kv?.1)?))
             .collect()
-    }
-
-    /// The id of a tenant's newest complete run, reading from the newest
-    /// back (usually one record, not every run and its log).
-    pub fn newest_complete_run(&self, tenant: &str) -> Result<Option<u64>, StoreError> {
-        self.require_tenant(tenant)?;
-        let mut prefix = tenant.as_bytes().to_vec();
-        prefix.push(0);
-        for kv in self.runs.scan_prefix(prefix).rev() {
-            let run: RunRecord = codec::decode("run", &kv?.1)?;
-            if run.status == RunStatus::Complete {
-                return Ok(Some(run.id));
-            }
-        }
-        Ok(None)
     }
 
     /// One run of a tenant.

@@ -1,14 +1,17 @@
 //! A tenant's dashboard index: one compact row per account with what the
-//! views count, filter and sort on, built from the latest complete runs (one
-//! streamed pass over each run's results and one over the accounts). Runs
-//! are immutable once complete, so an index stays right until a newer run
-//! completes or an ingest changes attributes; [`super::Cache`] knows when.
+//! views count, filter and sort on. It is built in two halves: the
+//! [`Scores`] of the latest complete runs (one streamed pass over each run's
+//! results: the costly half), kept until another run completes, and a join
+//! with the accounts' current attributes (one pass over the accounts),
+//! redone after an ingest. [`super::Cache`] keeps both and knows when each
+//! is stale.
 
 use crate::runtime::types::{Band, Forecast};
 use crate::runtime::{Output, PluginKind};
 use crate::scoring::{BandCounts, latest_two_of, renewal_base};
 use crate::store::{RunRecord, RunStatus, Store, StoreError};
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// One account.
 #[derive(Debug, Clone)]
@@ -111,19 +114,6 @@ impl Sources {
         }
     }
 
-    /// Their ids: the index is right while these stay the latest.
-    pub fn ids(&self) -> [Option<u64>; 6] {
-        [
-            &self.health,
-            &self.health_before,
-            &self.segments,
-            &self.segments_before,
-            &self.propensity,
-            &self.forecast,
-        ]
-        .map(|r| r.as_ref().map(|r| r.id))
-    }
-
     fn latest(&self) -> impl Iterator<Item = &RunRecord> {
         [
             &self.health,
@@ -136,11 +126,146 @@ impl Sources {
     }
 }
 
+/// What the latest complete runs say of one account.
+#[derive(Debug, Clone, Default)]
+pub(super) struct Scored {
+    pub id: String,
+    pub health: Option<(f64, Band)>,
+    pub band_before: Option<Band>,
+    pub segments: Option<Vec<u32>>,
+    pub segments_before: Option<Vec<u32>>,
+    pub propensity: Option<f64>,
+    pub forecast: Option<Forecast>,
+}
+
+/// The results of a tenant's latest complete runs, per account: the costly
+/// half of an index (one streamed pass over each run's results). Complete
+/// runs never change, so these stay right until another run completes,
+/// whatever ingests do meanwhile; an ingest only joins them again with the
+/// accounts' new attributes ([`Index::build`]).
+#[derive(Debug)]
+pub(super) struct Scores {
+    /// The tenant's run completions when read ([`Store::run_completions`]).
+    pub completions: u64,
+    pub sources: Sources,
+    /// By account id.
+    pub accounts: Vec<Scored>,
+    /// Segment names, sorted; accounts refer to them by position.
+    pub segment_names: Vec<String>,
+    /// Per-account errors of the latest runs by `plugin/kind`.
+    pub errors: BTreeMap<String, u64>,
+}
+
+impl Scores {
+    /// Reads the source runs' results (`completions` read before `sources`).
+    pub fn read(
+        store: &Store,
+        tenant: &str,
+        sources: Sources,
+        completions: u64,
+    ) -> Result<Scores, StoreError> {
+        let mut by_id: BTreeMap<String, Scored> = BTreeMap::new();
+        let mut each = |run: &Option<RunRecord>, f: &mut dyn FnMut(&mut Scored, Output)| {
+            let Some(run) = run else { return Ok(()) };
+            store.for_each_result(tenant, run.id, |id, result| {
+                if let Ok(out) = result {
+                    let scored = by_id.entry(id).or_insert_with_key(|id| Scored {
+                        id: id.clone(),
+                        ..Scored::default()
+                    });
+                    f(scored, out);
+                }
+            })
+        };
+        each(&sources.health, &mut |a, out| {
+            if let Output::Health(h) = out {
+                a.health = Some((h.score, h.band));
+            }
+        })?;
+        each(&sources.health_before, &mut |a, out| {
+            if let Output::Health(h) = out {
+                a.band_before = Some(h.band);
+            }
+        })?;
+        let mut names: BTreeMap<String, u32> = BTreeMap::new();
+        let mut numbered = |segments: Vec<crate::runtime::types::Segment>| {
+            segments
+                .into_iter()
+                .map(|seg| {
+                    let next = u32::try_from(names.len()).expect("fewer than 4 billion segments");
+                    *names.entry(seg.name).or_insert(next)
+                })
+                .collect::<Vec<u32>>()
+        };
+        each(&sources.segments, &mut |a, out| {
+            if let Output::Segments { segments } = out {
+                a.segments = Some(numbered(segments));
+            }
+        })?;
+        each(&sources.segments_before, &mut |a, out| {
+            if let Output::Segments { segments } = out {
+                a.segments_before = Some(numbered(segments));
+            }
+        })?;
+        each(&sources.propensity, &mut |a, out| {
+            if let Output::Propensity(p) = out {
+                a.propensity = Some(p.score);
+            }
+        })?;
+        each(&sources.forecast, &mut |a, out| {
+            if let Output::Forecast(f) = out {
+                a.forecast = Some(f);
+            }
+        })?;
+        // Number segments in name order, as the views list them.
+        let order: Vec<u32> = {
+            let mut by_first_seen = vec![0u32; names.len()];
+            for (rank, (_, &n)) in names.iter().enumerate() {
+                by_first_seen[n as usize] = rank as u32;
+            }
+            by_first_seen
+        };
+        let mut accounts: Vec<Scored> = by_id.into_values().collect();
+        for a in &mut accounts {
+            for set in [&mut a.segments, &mut a.segments_before]
+                .into_iter()
+                .flatten()
+            {
+                for n in set.iter_mut() {
+                    *n = order[*n as usize];
+                }
+            }
+        }
+        let mut errors = BTreeMap::new();
+        for run in sources.latest() {
+            for (kind, n) in &run.errors {
+                *errors.entry(format!("{}/{kind}", run.plugin)).or_insert(0) += n;
+            }
+        }
+        Ok(Scores {
+            completions,
+            sources,
+            accounts,
+            segment_names: names.into_keys().collect(),
+            errors,
+        })
+    }
+
+    fn of(&self, id: &str) -> Option<&Scored> {
+        self.accounts
+            .binary_search_by(|a| a.id.as_str().cmp(id))
+            .ok()
+            .map(|at| &self.accounts[at])
+    }
+}
+
 /// Every account of a tenant with its latest results.
 #[derive(Debug)]
 pub(super) struct Index {
     /// Ingest generation it was built at.
     pub generation: u64,
+    /// The scores it joins (their run completions tell when they are stale).
+    pub scores: Arc<Scores>,
     pub sources: Sources,
     /// In id order.
     pub rows: Vec<Row>,
@@ -173,19 +298,42 @@ pub(super) fn band_counts(store: &Store, tenant: &str, run: u64) -> Result<BandC
 }
 
 impl Index {
-    /// Reads the accounts and the source runs' results.
+    /// Joins the accounts' current attributes (one pass over the accounts)
+    /// with `scores`.
     pub fn build(
         store: &Store,
         tenant: &str,
-        sources: Sources,
+        scores: Arc<Scores>,
         generation: u64,
     ) -> Result<Index, StoreError> {
         let mut rows = Vec::new();
+        let mut now = scores
+            .sources
+            .health
+            .as_ref()
+            .map(|_| BandCounts::default());
+        let mut before = scores
+            .sources
+            .health_before
+            .as_ref()
+            .map(|_| BandCounts::default());
+        let mut forecasts = Vec::new();
         store.for_each_account(tenant, |id, a| {
             let mut search = id.to_lowercase();
             if let Some(n) = &a.name {
                 search.push(' ');
                 search.push_str(&n.to_lowercase());
+            }
+            let scored = scores.of(id);
+            let scored = scored.map_or_else(Scored::default, Scored::clone);
+            if let (Some(counts), Some((_, band))) = (&mut now, scored.health) {
+                count(counts, band);
+            }
+            if let (Some(counts), Some(band)) = (&mut before, scored.band_before) {
+                count(counts, band);
+            }
+            if let Some(f) = scored.forecast {
+                forecasts.push((rows.len(), f));
             }
             rows.push(Row {
                 id: id.to_string(),
@@ -195,140 +343,29 @@ impl Index {
                 tier: a.tier,
                 arr: a.contract_arr,
                 renewal_date: a.renewal_date,
-                health: None,
-                band_before: None,
-                segments: None,
-                segments_before: None,
-                propensity: None,
+                health: scored.health,
+                band_before: scored.band_before,
+                segments: scored.segments,
+                segments_before: scored.segments_before,
+                propensity: scored.propensity,
                 forecast: None,
             })
         })?;
-        let mut index = Index {
+        for (at, f) in forecasts {
+            let row = &rows[at];
+            let base = renewal_base(store, tenant, &row.id, row.arr, &f)?;
+            rows[at].forecast = Some((f, base));
+        }
+        Ok(Index {
             generation,
+            sources: scores.sources.clone(),
             rows,
-            segment_names: Vec::new(),
-            now: BandCounts::default(),
-            before: None,
-            errors: BTreeMap::new(),
-            sources: Sources::default(),
-        };
-        // Every source streams its results in account order into the rows.
-        let s = &sources;
-        if let Some(run) = &s.health {
-            let mut now = BandCounts::default();
-            index.each(store, run, |row, out| {
-                if let Output::Health(h) = out {
-                    count(&mut now, h.band);
-                    row.health = Some((h.score, h.band));
-                }
-            })?;
-            index.now = now;
-        }
-        if let Some(run) = &s.health_before {
-            let mut before = BandCounts::default();
-            index.each(store, run, |row, out| {
-                if let Output::Health(h) = out {
-                    count(&mut before, h.band);
-                    row.band_before = Some(h.band);
-                }
-            })?;
-            index.before = Some(before);
-        }
-        let mut names: BTreeMap<String, u32> = BTreeMap::new();
-        let mut numbered = |segments: &[crate::runtime::types::Segment]| {
-            segments
-                .iter()
-                .map(|seg| {
-                    let next = u32::try_from(names.len()).expect("fewer than 4 billion segments");
-                    *names.entry(seg.name.clone()).or_insert(next)
-                })
-                .collect::<Vec<u32>>()
-        };
-        if let Some(run) = &s.segments {
-            index.each(store, run, |row, out| {
-                if let Output::Segments { segments } = out {
-                    row.segments = Some(numbered(segments));
-                }
-            })?;
-        }
-        if let Some(run) = &s.segments_before {
-            index.each(store, run, |row, out| {
-                if let Output::Segments { segments } = out {
-                    row.segments_before = Some(numbered(segments));
-                }
-            })?;
-        }
-        // Number segments in name order, as the views list them.
-        let order: Vec<u32> = {
-            let mut by_first_seen = vec![0u32; names.len()];
-            for (rank, (_, &n)) in names.iter().enumerate() {
-                by_first_seen[n as usize] = rank as u32;
-            }
-            by_first_seen
-        };
-        for row in &mut index.rows {
-            for set in [&mut row.segments, &mut row.segments_before]
-                .into_iter()
-                .flatten()
-            {
-                for n in set.iter_mut() {
-                    *n = order[*n as usize];
-                }
-            }
-        }
-        index.segment_names = names.into_keys().collect();
-        if let Some(run) = &s.propensity {
-            index.each(store, run, |row, out| {
-                if let Output::Propensity(p) = out {
-                    row.propensity = Some(p.score);
-                }
-            })?;
-        }
-        if let Some(run) = &s.forecast {
-            let mut forecasts = Vec::new();
-            index.each(store, run, |row, out| {
-                if let Output::Forecast(f) = out {
-                    forecasts.push((row.id.clone(), row.arr, f.clone()));
-                }
-            })?;
-            for (id, arr, f) in forecasts {
-                let base = renewal_base(store, tenant, &id, arr, &f)?;
-                let at = index.position(&id).expect("collected from the rows");
-                index.rows[at].forecast = Some((f, base));
-            }
-        }
-        for run in s.latest() {
-            for (kind, n) in &run.errors {
-                *index
-                    .errors
-                    .entry(format!("{}/{kind}", run.plugin))
-                    .or_insert(0) += n;
-            }
-        }
-        index.sources = sources;
-        Ok(index)
-    }
-
-    pub fn position(&self, id: &str) -> Option<usize> {
-        self.rows.binary_search_by(|r| r.id.as_str().cmp(id)).ok()
-    }
-
-    /// Calls `f` with each account's row and successful output in a run.
-    fn each(
-        &mut self,
-        store: &Store,
-        run: &RunRecord,
-        mut f: impl FnMut(&mut Row, &Output),
-    ) -> Result<(), StoreError> {
-        let rows = &mut self.rows;
-        store.for_each_result(&run.tenant, run.id, |id, result| {
-            let Ok(out) = result else { return };
-            // Every result's account has attributes (ingest writes both).
-            if let Ok(at) = rows.binary_search_by(|r| r.id.as_str().cmp(&id)) {
-                f(&mut rows[at], &out);
-            }
-        })?;
-        Ok(())
+            segment_names: scores.segment_names.clone(),
+            now: now.unwrap_or_default(),
+            before,
+            errors: scores.errors.clone(),
+            scores,
+        })
     }
 
     /// A segment's number.

@@ -5,6 +5,7 @@
 
 mod index;
 mod list;
+mod summary;
 mod views;
 
 pub use list::{DEFAULT_LIMIT, MAX_LIMIT, SORTS};
@@ -13,9 +14,10 @@ pub use views::*;
 use super::{ApiResult, Service, ShadowReport};
 use crate::runtime::PluginKind;
 use crate::runtime::types::Band;
-use crate::scoring::{BandCounts, ForecastSummary};
+use crate::runtime::types::Forecast;
+use crate::scoring::{BandCounts, ForecastSummary, SegmentChange};
 use crate::store::RunRecord;
-use index::{Index, Row, Sources, band_counts};
+use index::{Index, Row, Scores, Sources, band_counts};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 
@@ -28,17 +30,20 @@ pub const HORIZONS: [i32; 3] = [30, 90, 180];
 /// Runs and shadow reports listed per plugin.
 const PLUGIN_HISTORY: usize = 10;
 
-/// Dashboard indexes per tenant, and band counts per health run (runs are
-/// immutable once complete, so a count never goes stale).
+/// Dashboard indexes and the scores they join, per tenant, and band counts
+/// per health run (runs are immutable once complete, so a count never goes
+/// stale).
 #[derive(Default)]
 pub struct Cache {
     indexes: Mutex<HashMap<String, Arc<Index>>>,
+    /// Kept across ingests: only a run completing makes them stale.
+    scores: Mutex<HashMap<String, Arc<Scores>>>,
     /// Bumped by every ingest of the tenant.
     generations: Mutex<HashMap<String, u64>>,
     band_counts: Mutex<HashMap<(String, u64), BandCounts>>,
-    /// One build at a time: concurrent first views wait for it instead of
-    /// each reading every result again.
-    building: Mutex<()>,
+    /// One build at a time per tenant: concurrent first views wait for it
+    /// instead of each reading every result again.
+    building: Mutex<HashMap<String, Arc<Mutex<()>>>>,
 }
 
 impl Cache {
@@ -63,14 +68,33 @@ impl Cache {
             .unwrap_or(&0)
     }
 
-    fn current(&self, tenant: &str, sources: &Sources) -> Option<Arc<Index>> {
-        let generation = self.generation(tenant);
+    /// The tenant's index, if built at this generation and run completions.
+    fn current(&self, tenant: &str, generation: u64, completions: u64) -> Option<Arc<Index>> {
         self.indexes
             .lock()
             .expect("indexes")
             .get(tenant)
-            .filter(|i| i.generation == generation && i.sources.ids() == sources.ids())
+            .filter(|i| i.generation == generation && i.scores.completions == completions)
             .cloned()
+    }
+
+    /// The tenant's scores, if read at these run completions.
+    fn scores(&self, tenant: &str, completions: u64) -> Option<Arc<Scores>> {
+        self.scores
+            .lock()
+            .expect("scores")
+            .get(tenant)
+            .filter(|s| s.completions == completions)
+            .cloned()
+    }
+
+    fn gate(&self, tenant: &str) -> Arc<Mutex<()>> {
+        self.building
+            .lock()
+            .expect("building")
+            .entry(tenant.to_string())
+            .or_default()
+            .clone()
     }
 }
 
@@ -110,6 +134,55 @@ fn add_to(g: &mut GroupHealth, row: &Row) {
     g.turned_red += usize::from(row.turned_red());
 }
 
+/// Segment sizes, entries and exits since the previous segmenter run, by
+/// name: the rule of `vitals summary`.
+fn segment_changes(index: &Index) -> Vec<SegmentChange> {
+    let has_before = index.sources.segments_before.is_some();
+    let mut segments: Vec<SegmentChange> = index
+        .segment_names
+        .iter()
+        .map(|n| SegmentChange {
+            segment: n.clone(),
+            size: 0,
+            entered: 0,
+            left: 0,
+        })
+        .collect();
+    for row in &index.rows {
+        for (n, change) in segments.iter_mut().enumerate() {
+            let n = n as u32;
+            change.size += usize::from(row.in_segment(n));
+            change.entered += usize::from(row.entered(n, has_before));
+            change.left += usize::from(row.left(n));
+        }
+    }
+    // A name seen only in a failed account's earlier run says nothing.
+    segments.retain(|c| c.size + c.left > 0);
+    segments
+}
+
+/// Expansion candidates (propensity above 0), best first, then by id.
+fn ranked(index: &Index) -> Vec<(f64, &Row)> {
+    let mut ranked: Vec<(f64, &Row)> = index
+        .rows
+        .iter()
+        .filter_map(|r| r.propensity.filter(|p| *p > 0.0).map(|p| (p, r)))
+        .collect();
+    ranked.sort_unstable_by(|a, b| b.0.total_cmp(&a.0).then(a.1.id.cmp(&b.1.id)));
+    ranked
+}
+
+/// Forecasts of renewals due in `[from, to]` with the ARR each puts up for
+/// renewal, in account order.
+fn renewals_due(index: &Index, from: i32, to: i32) -> impl Iterator<Item = (&Forecast, f64)> {
+    index.rows.iter().filter_map(move |row| {
+        let (f, base) = row.forecast.as_ref()?;
+        f.renewal_date
+            .is_some_and(|d| d >= from && d <= to)
+            .then_some((f, *base))
+    })
+}
+
 fn segment_health(index: &Index) -> Vec<GroupHealth> {
     let mut groups: Vec<GroupHealth> = index.segment_names.iter().map(|n| group(n)).collect();
     for row in &index.rows {
@@ -122,19 +195,36 @@ fn segment_health(index: &Index) -> Vec<GroupHealth> {
 }
 
 impl Service {
-    /// The tenant's index, rebuilt when stale.
+    /// The tenant's index, rebuilt when stale: the scores only when a run
+    /// completed, the join with the accounts when either changed.
     fn dashboard_index(&self, tenant: &str) -> ApiResult<Arc<Index>> {
         self.store.require_tenant_exists(tenant)?;
-        let sources = Sources::pick(&self.store.runs(tenant)?);
-        if let Some(i) = self.dashboard.current(tenant, &sources) {
-            return Ok(i);
-        }
-        let _one = self.dashboard.building.lock().expect("index build");
-        if let Some(i) = self.dashboard.current(tenant, &sources) {
-            return Ok(i);
-        }
+        // Both read before any data: a run or an ingest landing after this
+        // makes the next call rebuild; it never leaves a stale index.
+        let completions = self.store.run_completions(tenant);
         let generation = self.dashboard.generation(tenant);
-        let index = Arc::new(Index::build(&self.store, tenant, sources, generation)?);
+        if let Some(i) = self.dashboard.current(tenant, generation, completions) {
+            return Ok(i);
+        }
+        let gate = self.dashboard.gate(tenant);
+        let _one = gate.lock().expect("index build");
+        if let Some(i) = self.dashboard.current(tenant, generation, completions) {
+            return Ok(i);
+        }
+        let scores = match self.dashboard.scores(tenant, completions) {
+            Some(scores) => scores,
+            None => {
+                let sources = Sources::pick(&self.store.runs(tenant)?);
+                let scores = Arc::new(Scores::read(&self.store, tenant, sources, completions)?);
+                self.dashboard
+                    .scores
+                    .lock()
+                    .expect("scores")
+                    .insert(tenant.to_string(), scores.clone());
+                scores
+            }
+        };
+        let index = Arc::new(Index::build(&self.store, tenant, scores, generation)?);
         let mut counts = self.dashboard.band_counts.lock().expect("band counts");
         if let Some(r) = &index.sources.health {
             counts.insert((tenant.to_string(), r.id), index.now);
@@ -229,31 +319,10 @@ impl Service {
     /// Segment sizes, entries and exits since the previous run, and health per segment.
     pub fn dashboard_segments(&self, tenant: &str) -> ApiResult<SegmentsView> {
         let index = self.dashboard_index(tenant)?;
-        let has_before = index.sources.segments_before.is_some();
-        let mut segments: Vec<crate::scoring::SegmentChange> = index
-            .segment_names
-            .iter()
-            .map(|n| crate::scoring::SegmentChange {
-                segment: n.clone(),
-                size: 0,
-                entered: 0,
-                left: 0,
-            })
-            .collect();
-        for row in &index.rows {
-            for (n, change) in segments.iter_mut().enumerate() {
-                let n = n as u32;
-                change.size += usize::from(row.in_segment(n));
-                change.entered += usize::from(row.entered(n, has_before));
-                change.left += usize::from(row.left(n));
-            }
-        }
-        // A name seen only in a failed account's earlier run says nothing.
-        segments.retain(|c| c.size + c.left > 0);
         Ok(SegmentsView {
             run: index.sources.segments.as_ref().map(run_ref),
             previous_run: index.sources.segments_before.as_ref().map(run_ref),
-            segments,
+            segments: segment_changes(&index),
             health: segment_health(&index),
         })
     }
@@ -267,13 +336,8 @@ impl Service {
         let limit = list::limit(q.limit)?;
         let index = self.dashboard_index(tenant)?;
         let words = list::words(q.q.as_deref());
-        let mut ranked: Vec<(f64, &Row)> = index
-            .rows
-            .iter()
-            .filter_map(|r| r.propensity.filter(|p| *p > 0.0).map(|p| (p, r)))
-            .collect();
         // The rank is over every candidate; the search only picks among them.
-        ranked.sort_unstable_by(|a, b| b.0.total_cmp(&a.0).then(a.1.id.cmp(&b.1.id)));
+        let ranked = ranked(&index);
         let matching: Vec<(usize, f64, &Row)> = ranked
             .iter()
             .enumerate()
@@ -326,16 +390,11 @@ impl Service {
                 let (from, to) = (run.as_of, run.as_of + days - 1);
                 let mut forecast = ForecastSummary::period(from, to);
                 let mut by_confidence = BTreeMap::new();
-                for row in &index.rows {
-                    let Some((f, base)) = &row.forecast else {
-                        continue;
-                    };
-                    if f.renewal_date.is_some_and(|d| d >= from && d <= to) {
-                        forecast.add(*base, f);
-                        *by_confidence
-                            .entry(confidence_name(f.confidence).to_string())
-                            .or_insert(0) += 1;
-                    }
+                for (f, base) in renewals_due(&index, from, to) {
+                    forecast.add(base, f);
+                    *by_confidence
+                        .entry(confidence_name(f.confidence).to_string())
+                        .or_insert(0) += 1;
                 }
                 forecast.close();
                 RenewalPeriod {

@@ -485,8 +485,8 @@ fn a_new_run_or_an_ingest_rebuilds_the_index() {
     assert_eq!((o.now.green, o.now.red, o.history.len()), (1, 0, 3));
     ingest(&s, "zoe");
     let fresh = |s: &Service| {
-        let sources = Sources::pick(&s.store.runs(T).unwrap());
-        s.dashboard.current(T, &sources).is_some()
+        let (generation, completions) = (s.dashboard.generation(T), s.store.run_completions(T));
+        s.dashboard.current(T, generation, completions).is_some()
     };
     assert!(!fresh(&s), "an ingest makes the index stale");
     s.warm_dashboard(T).unwrap();
@@ -501,21 +501,18 @@ fn a_new_run_or_an_ingest_rebuilds_the_index() {
 }
 
 #[test]
-fn the_summary_is_kept_until_a_run_or_an_ingest_changes_it() {
+fn the_summary_served_agrees_with_the_one_built_from_the_runs() {
     let (_dir, s) = tenant();
-    let kept = |s: &Service, days: i32| {
-        let generation = s.dashboard.generation(T);
-        s.summaries.get(&s.store, T, generation, days, 10).unwrap()
+    let agree = |s: &Service, when: &str| {
+        for days in [1, 90, 180] {
+            assert_eq!(
+                serde_json::to_value(s.summary(T, days, 2).unwrap()).unwrap(),
+                serde_json::to_value(Summary::build(&s.store, T, days, 2).unwrap()).unwrap(),
+                "{when}, {days} days"
+            );
+        }
     };
-    let built = |s: &Service| serde_json::to_value(Summary::build(&s.store, T, 180, 10).unwrap());
-    let first = kept(&s, 180);
-    assert!(Arc::ptr_eq(&first, &kept(&s, 180)), "nothing changed: kept");
-    assert_eq!(
-        serde_json::to_value(s.summary(T, 180, 10).unwrap()).unwrap(),
-        built(&s).unwrap()
-    );
-    assert!(!Arc::ptr_eq(&first, &kept(&s, 90)), "another question");
-    let before_run = kept(&s, 180);
+    agree(&s, "first");
     run(
         &s,
         PluginKind::HealthModel,
@@ -523,19 +520,79 @@ fn the_summary_is_kept_until_a_run_or_an_ingest_changes_it() {
         1000,
         vec![("a", health(90.0, Band::Green))],
     );
-    let after_run = kept(&s, 180);
-    assert!(!Arc::ptr_eq(&before_run, &after_run), "a new run");
-    assert_eq!(
-        serde_json::to_value(&*after_run).unwrap(),
-        built(&s).unwrap()
-    );
+    agree(&s, "after a run");
     ingest(&s, "zoe");
-    let after_ingest = kept(&s, 180);
-    assert!(!Arc::ptr_eq(&after_run, &after_ingest), "an ingest");
+    agree(&s, "after an ingest");
+}
+
+#[test]
+fn an_ingest_joins_the_kept_scores_again_and_a_run_reads_them_anew() {
+    let (_dir, s) = tenant();
+    let scores = |s: &Service| s.dashboard_index(T).unwrap().scores.clone();
+    let first = scores(&s);
+    assert!(Arc::ptr_eq(&first, &scores(&s)), "nothing changed");
+    ingest(&s, "zoe");
+    let index = s.dashboard_index(T).unwrap();
+    assert!(Arc::ptr_eq(&first, &index.scores), "an ingest keeps them");
     assert_eq!(
-        serde_json::to_value(&*after_ingest).unwrap(),
-        built(&s).unwrap()
+        index.rows[0].owner.as_deref(),
+        Some("zoe"),
+        "and joins anew"
     );
+    run(
+        &s,
+        PluginKind::HealthModel,
+        "h",
+        1000,
+        vec![("a", health(90.0, Band::Green))],
+    );
+    assert!(!Arc::ptr_eq(&first, &scores(&s)), "a run completed");
+}
+
+#[test]
+fn a_run_completing_after_a_newer_one_still_refreshes_the_index() {
+    let (_dir, s) = tenant();
+    let meta = |name: &str, kind| PluginMetadata {
+        name: name.into(),
+        version: "1.0.0".into(),
+        kind,
+        description: String::new(),
+        config_schema: "{}".into(),
+        reads: vec![],
+    };
+    let h = s
+        .store
+        .add_plugin(T, "h2", b"h2", &meta("h2", PluginKind::HealthModel))
+        .unwrap();
+    let p = s
+        .store
+        .add_plugin(T, "p2", b"p2", &meta("p2", PluginKind::PropensityModel))
+        .unwrap();
+    let mut older = s.store.start_run(T, &h, "{}", 1000).unwrap();
+    let mut newer = s.store.start_run(T, &p, "{}", 1000).unwrap();
+    assert!(older.id < newer.id);
+    let results = |out: Result<Output, PluginError>| vec![("a".to_string(), out)];
+    s.store
+        .write_results(&mut newer, &results(propensity(0.9)), 0, vec![], 0)
+        .unwrap();
+    s.store.complete_run(&mut newer).unwrap();
+    assert_eq!(s.dashboard_index(T).unwrap().rows[0].propensity, Some(0.9));
+    let health_run = |s: &Service| s.summary(T, 90, 10).unwrap().health.map(|h| h.run);
+    assert_ne!(health_run(&s), Some(older.id));
+    s.store
+        .write_results(
+            &mut older,
+            &results(health(99.0, Band::Green)),
+            0,
+            vec![],
+            0,
+        )
+        .unwrap();
+    s.store.complete_run(&mut older).unwrap();
+    let o = s.dashboard_overview(T).unwrap();
+    assert_eq!(o.health_run.map(|r| r.run), Some(older.id));
+    assert_eq!((o.now.green, o.now.red), (1, 0));
+    assert_eq!(health_run(&s), Some(older.id));
 }
 
 #[test]
