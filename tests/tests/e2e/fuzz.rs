@@ -17,7 +17,14 @@ fn schemathesis() -> PathBuf {
     let st = venv.join("bin/st");
     let requirements = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/requirements.txt");
     let stamp = venv.join("requirements.txt");
-    let wanted = std::fs::read_to_string(&requirements).unwrap();
+    // The stamp names the folder too: a venv is not relocatable (its
+    // scripts start with the interpreter's absolute path), so one moved
+    // with its target dir is made again.
+    let wanted = format!(
+        "{}# installed in {}\n",
+        std::fs::read_to_string(&requirements).unwrap(),
+        venv.display()
+    );
     if st.exists() && std::fs::read_to_string(&stamp).ok().as_deref() == Some(&wanted) {
         return st;
     }
@@ -29,7 +36,9 @@ fn schemathesis() -> PathBuf {
             String::from_utf8_lossy(&out.stderr)
         );
     };
-    run(Command::new("python3").args(["-m", "venv"]).arg(&venv));
+    run(Command::new("python3")
+        .args(["-m", "venv", "--clear"])
+        .arg(&venv));
     run(Command::new(venv.join("bin/pip"))
         .args(["install", "--quiet", "--disable-pip-version-check", "-r"])
         .arg(&requirements));
