@@ -513,18 +513,24 @@ fn a_reader_that_goes_away_ends_the_output_quietly_and_a_failed_write_is_an_erro
         &["summary"],
         &["account", "show", "struggling"],
     ];
+    let run_into = |args: &[&str], stdout: std::process::Stdio| {
+        let out = vitals(&cli.path("data"))
+            .args(["--tenant", "acme"])
+            .args(args)
+            .stdout(stdout)
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
     for args in commands {
         // `vitals ... | head`: the reader has gone before the first line.
         let (reader, writer) = std::io::pipe().unwrap();
         drop(reader);
-        let out = vitals(&cli.path("data"))
-            .args(["--tenant", "acme"])
-            .args(args)
-            .stdout(writer)
-            .output()
-            .unwrap();
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(0), "{args:?}: {stderr}");
+        let (code, stderr) = run_into(args, writer.into());
+        assert_eq!(code, Some(0), "{args:?}: {stderr}");
         assert!(stderr.is_empty(), "{args:?} said: {stderr}");
 
         // A write that fails (a full disk) is said, with exit code 1.
@@ -532,14 +538,8 @@ fn a_reader_that_goes_away_ends_the_output_quietly_and_a_failed_write_is_an_erro
             .write(true)
             .open("/dev/full")
             .unwrap();
-        let out = vitals(&cli.path("data"))
-            .args(["--tenant", "acme"])
-            .args(args)
-            .stdout(full)
-            .output()
-            .unwrap();
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
+        let (code, stderr) = run_into(args, full.into());
+        assert_eq!(code, Some(1), "{args:?}: {stderr}");
         assert!(
             stderr.contains("could not write the output") && !stderr.contains("panicked"),
             "{args:?} said: {stderr}"

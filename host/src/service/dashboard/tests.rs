@@ -67,13 +67,8 @@ fn ingest(s: &Service, owner_of_a: &str) {
     .unwrap();
 }
 
-fn run(
-    s: &Service,
-    kind: PluginKind,
-    name: &str,
-    as_of: i32,
-    results: Vec<(&str, Result<Output, PluginError>)>,
-) -> u64 {
+/// Installs a plugin of `kind` named `name` (its component: its name).
+fn plugin(s: &Service, kind: PluginKind, name: &str) -> crate::store::InstalledPlugin {
     let meta = PluginMetadata {
         name: name.into(),
         version: "1.0.0".into(),
@@ -82,7 +77,17 @@ fn run(
         config_schema: "{}".into(),
         reads: vec![],
     };
-    let plugin = s.store.add_plugin(T, name, name.as_bytes(), &meta).unwrap();
+    s.store.add_plugin(T, name, name.as_bytes(), &meta).unwrap()
+}
+
+fn run(
+    s: &Service,
+    kind: PluginKind,
+    name: &str,
+    as_of: i32,
+    results: Vec<(&str, Result<Output, PluginError>)>,
+) -> u64 {
+    let plugin = plugin(s, kind, name);
     let mut r = s.store.start_run(T, &plugin, "{}", as_of).unwrap();
     let results: Vec<(String, Result<Output, PluginError>)> = results
         .into_iter()
@@ -93,6 +98,17 @@ fn run(
         .unwrap();
     s.store.complete_run(&mut r).unwrap();
     r.id
+}
+
+/// A health run after the fixture's, that scores `a` alone (Green).
+fn a_later_health_run(s: &Service) {
+    run(
+        s,
+        PluginKind::HealthModel,
+        "h",
+        1000,
+        vec![("a", health(90.0, Band::Green))],
+    );
 }
 
 fn health(score: f64, band: Band) -> Result<Output, PluginError> {
@@ -474,13 +490,7 @@ fn lists_filter_search_sort_and_page() {
 fn a_new_run_or_an_ingest_rebuilds_the_index() {
     let (_dir, s) = tenant();
     assert_eq!(s.dashboard_overview(T).unwrap().now.red, 4);
-    run(
-        &s,
-        PluginKind::HealthModel,
-        "h",
-        1000,
-        vec![("a", health(90.0, Band::Green))],
-    );
+    a_later_health_run(&s);
     let o = s.dashboard_overview(T).unwrap();
     assert_eq!((o.now.green, o.now.red, o.history.len()), (1, 0, 3));
     ingest(&s, "zoe");
@@ -513,13 +523,7 @@ fn the_summary_served_agrees_with_the_one_built_from_the_runs() {
         }
     };
     agree(&s, "first");
-    run(
-        &s,
-        PluginKind::HealthModel,
-        "h",
-        1000,
-        vec![("a", health(90.0, Band::Green))],
-    );
+    a_later_health_run(&s);
     agree(&s, "after a run");
     ingest(&s, "zoe");
     agree(&s, "after an ingest");
@@ -539,35 +543,15 @@ fn an_ingest_joins_the_kept_scores_again_and_a_run_reads_them_anew() {
         Some("zoe"),
         "and joins anew"
     );
-    run(
-        &s,
-        PluginKind::HealthModel,
-        "h",
-        1000,
-        vec![("a", health(90.0, Band::Green))],
-    );
+    a_later_health_run(&s);
     assert!(!Arc::ptr_eq(&first, &scores(&s)), "a run completed");
 }
 
 #[test]
 fn a_run_completing_after_a_newer_one_still_refreshes_the_index() {
     let (_dir, s) = tenant();
-    let meta = |name: &str, kind| PluginMetadata {
-        name: name.into(),
-        version: "1.0.0".into(),
-        kind,
-        description: String::new(),
-        config_schema: "{}".into(),
-        reads: vec![],
-    };
-    let h = s
-        .store
-        .add_plugin(T, "h2", b"h2", &meta("h2", PluginKind::HealthModel))
-        .unwrap();
-    let p = s
-        .store
-        .add_plugin(T, "p2", b"p2", &meta("p2", PluginKind::PropensityModel))
-        .unwrap();
+    let h = plugin(&s, PluginKind::HealthModel, "h2");
+    let p = plugin(&s, PluginKind::PropensityModel, "p2");
     let mut older = s.store.start_run(T, &h, "{}", 1000).unwrap();
     let mut newer = s.store.start_run(T, &p, "{}", 1000).unwrap();
     assert!(older.id < newer.id);
