@@ -21,21 +21,52 @@ struct Phase {
     errors: usize,
     seconds: f64,
     latencies_ms: Vec<f64>,
+    /// Each latency's request number (`request`'s `i`: it picks the kind).
+    numbers: Vec<usize>,
+}
+
+fn percentile_of(mut v: Vec<f64>, p: f64) -> f64 {
+    v.sort_by(f64::total_cmp);
+    if v.is_empty() {
+        return f64::NAN;
+    }
+    v[((v.len() - 1) as f64 * p).round() as usize]
 }
 
 impl Phase {
     fn percentile(&self, p: f64) -> f64 {
-        let mut v = self.latencies_ms.clone();
-        v.sort_by(f64::total_cmp);
-        if v.is_empty() {
-            return f64::NAN;
-        }
-        v[((v.len() - 1) as f64 * p).round() as usize]
+        percentile_of(self.latencies_ms.clone(), p)
+    }
+
+    /// The percentile of the requests of each kind of the soak's mix.
+    fn mixed_percentiles(&self, p: f64) -> Vec<(&'static str, f64)> {
+        MIXED_KINDS
+            .iter()
+            .map(|(kind, numbers)| {
+                let of_kind = self
+                    .latencies_ms
+                    .iter()
+                    .zip(&self.numbers)
+                    .filter(|(_, i)| numbers.contains(&(*i % 10)))
+                    .map(|(ms, _)| *ms)
+                    .collect();
+                (*kind, percentile_of(of_kind, p))
+            })
+            .collect()
     }
     fn rate(&self) -> f64 {
         self.requests as f64 / self.seconds
     }
 }
+
+/// The kinds of request of the soak's mix, by request number modulo 10.
+const MIXED_KINDS: [(&str, &[usize]); 5] = [
+    ("score", &[0, 1, 2, 3, 4]),
+    ("results page", &[5, 6]),
+    ("summary", &[7]),
+    ("account", &[8]),
+    ("ingest", &[9]),
+];
 
 /// One request: a score of a random account, or a page of a run's results.
 #[derive(Clone)]
@@ -116,7 +147,7 @@ async fn closed_loop(
             accounts.clone(),
         );
         tasks.push(tokio::spawn(async move {
-            let (mut lat, mut errors, mut i) = (Vec::new(), 0usize, c);
+            let (mut lat, mut numbers, mut errors, mut i) = (Vec::new(), Vec::new(), 0usize, c);
             while started.elapsed() < duration {
                 let t = Instant::now();
                 let ok = match request(&http, &base, &key, &work, i, &accounts)
@@ -127,10 +158,11 @@ async fn closed_loop(
                     Err(_) => false,
                 };
                 lat.push(t.elapsed().as_secs_f64() * 1000.0);
+                numbers.push(i);
                 errors += usize::from(!ok);
                 i += CLIENTS;
             }
-            (lat, errors)
+            (lat, numbers, errors)
         }));
     }
     let mut phase = Phase {
@@ -139,12 +171,14 @@ async fn closed_loop(
         errors: 0,
         seconds: 0.0,
         latencies_ms: vec![],
+        numbers: vec![],
     };
     for t in tasks {
-        let (lat, errors) = t.await.expect("client task");
+        let (lat, numbers, errors) = t.await.expect("client task");
         phase.requests += lat.len();
         phase.errors += errors;
         phase.latencies_ms.extend(lat);
+        phase.numbers.extend(numbers);
     }
     phase.seconds = started.elapsed().as_secs_f64();
     phase
@@ -185,7 +219,7 @@ async fn open_loop(
                 Err(_) => false,
             };
             // From the scheduled start: waiting for a client slot counts.
-            (scheduled.elapsed().as_secs_f64() * 1000.0, ok)
+            (scheduled.elapsed().as_secs_f64() * 1000.0, ok, i)
         }));
     }
     let mut phase = Phase {
@@ -194,9 +228,11 @@ async fn open_loop(
         errors: 0,
         seconds: 0.0,
         latencies_ms: vec![],
+        numbers: vec![],
     };
     for t in tasks {
-        let (ms, ok) = t.await.expect("request task");
+        let (ms, ok, i) = t.await.expect("request task");
+        phase.numbers.push(i);
         phase.requests += 1;
         phase.errors += usize::from(!ok);
         phase.latencies_ms.push(ms);
@@ -409,11 +445,14 @@ pub fn soak(json_out: bool, accounts: usize, seconds: u64) {
             p.rate(),
             p.percentile(0.99),
             rss_mib(),
+            p.mixed_percentiles(0.99),
         ));
         if !json_out {
-            let (w, n, e, r, p99, rss) = rows.last().expect("row");
+            let (w, n, e, r, p99, rss, kinds) = rows.last().expect("row");
+            let kinds: Vec<String> = kinds.iter().map(|(k, ms)| format!("{k} {ms:.1}")).collect();
             eprintln!(
-                "window {w}: {n} requests, {e} errors, {r:.0} req/s, p99 {p99:.1} ms, RSS {rss:.0} MiB"
+                "window {w}: {n} requests, {e} errors, {r:.0} req/s, p99 {p99:.1} ms (by kind: {}), RSS {rss:.0} MiB",
+                kinds.join(", ")
             );
         }
     }
@@ -427,7 +466,8 @@ pub fn soak(json_out: bool, accounts: usize, seconds: u64) {
             serde_json::to_string_pretty(&json!({"suite": "soak", "seconds": seconds, "accounts": accounts,
                 "requests": requests, "errors": errors, "worst_window_p99_ms": worst_p99,
                 "rss_start_mib": rss_start, "rss_end_mib": rss_end,
-                "windows": rows.iter().map(|r| json!({"window": r.0, "requests": r.1, "errors": r.2, "requests_per_s": r.3, "p99_ms": r.4, "rss_mib": r.5})).collect::<Vec<_>>()}))
+                "windows": rows.iter().map(|r| json!({"window": r.0, "requests": r.1, "errors": r.2, "requests_per_s": r.3, "p99_ms": r.4, "rss_mib": r.5,
+                    "p99_ms_by_kind": r.6.iter().map(|(k, ms)| (k.to_string(), json!(ms))).collect::<serde_json::Map<_, _>>()})).collect::<Vec<_>>()}))
             .expect("json")
         );
     } else {

@@ -68,23 +68,26 @@ impl Cache {
             .unwrap_or(&0)
     }
 
-    /// The tenant's index, if built at this generation and run completions.
+    /// The tenant's index, if built at this generation and run completions
+    /// or later ones (both only grow): a request that waited for a build
+    /// takes the newest index rather than building again for the state it
+    /// saw when it came in.
     fn current(&self, tenant: &str, generation: u64, completions: u64) -> Option<Arc<Index>> {
         self.indexes
             .lock()
             .expect("indexes")
             .get(tenant)
-            .filter(|i| i.generation == generation && i.scores.completions == completions)
+            .filter(|i| i.generation >= generation && i.scores.completions >= completions)
             .cloned()
     }
 
-    /// The tenant's scores, if read at these run completions.
+    /// The tenant's scores, if read at these run completions or later ones.
     fn scores(&self, tenant: &str, completions: u64) -> Option<Arc<Scores>> {
         self.scores
             .lock()
             .expect("scores")
             .get(tenant)
-            .filter(|s| s.completions == completions)
+            .filter(|s| s.completions >= completions)
             .cloned()
     }
 
@@ -211,6 +214,10 @@ impl Service {
         if let Some(i) = self.dashboard.current(tenant, generation, completions) {
             return Ok(i);
         }
+        // Build for the state now, which may be newer than when this
+        // request came in (the same order: versions, then data).
+        let completions = self.store.run_completions(tenant);
+        let generation = self.dashboard.generation(tenant);
         let scores = match self.dashboard.scores(tenant, completions) {
             Some(scores) => scores,
             None => {

@@ -613,3 +613,21 @@ fn plugins_list_versions_runs_and_errors() {
     let seg = &panels[3];
     assert_eq!(seg.errors.get("trap"), Some(&1));
 }
+
+#[test]
+fn a_request_that_waited_takes_a_newer_index_than_it_asked_for() {
+    let (_dir, s) = tenant();
+    let (generation, completions) = (s.dashboard.generation(T), s.store.run_completions(T));
+    ingest(&s, "zoe");
+    a_later_health_run(&s);
+    let newer = s.dashboard_index(T).unwrap();
+    assert!(newer.generation > generation && newer.scores.completions > completions);
+    let taken = s.dashboard.current(T, generation, completions).unwrap();
+    assert!(Arc::ptr_eq(&newer, &taken));
+    assert!(
+        s.dashboard
+            .current(T, newer.generation + 1, completions)
+            .is_none(),
+        "never an older one"
+    );
+}
