@@ -5,6 +5,7 @@
 
 mod index;
 mod list;
+mod slots;
 mod summary;
 mod views;
 
@@ -44,6 +45,8 @@ pub struct Cache {
     /// One build at a time per tenant: concurrent first views wait for it
     /// instead of each reading every result again.
     building: Mutex<HashMap<String, Arc<Mutex<()>>>>,
+    /// And at most one per core across tenants.
+    builders: slots::Slots,
 }
 
 impl Cache {
@@ -214,6 +217,9 @@ impl Service {
         if let Some(i) = self.dashboard.current(tenant, generation, completions) {
             return Ok(i);
         }
+        // The tenant's gate first, then a core: a build waiting for a core
+        // holds no place another tenant could use.
+        let _core = self.dashboard.builders.take();
         // Build for the state now, which may be newer than when this
         // request came in (the same order: versions, then data).
         let completions = self.store.run_completions(tenant);
