@@ -28,7 +28,7 @@ pub(super) struct Row {
     pub health: Option<(f64, Band)>,
     /// Band in the previous health run (when scored there).
     pub band_before: Option<Band>,
-    /// Segment numbers (into [`Index::segment_names`]) now; `None` when the
+    /// Segment numbers (into [`Scores::segment_names`]) now; `None` when the
     /// segmenter gave no result.
     pub segments: Option<Vec<u32>>,
     /// The same in the previous segmenter run.
@@ -265,17 +265,13 @@ pub(super) struct Index {
     /// Ingest generation it was built at.
     pub generation: u64,
     /// The scores it joins (their run completions tell when they are stale).
+    /// Its sources, segment names and errors are the index's.
     pub scores: Arc<Scores>,
-    pub sources: Sources,
     /// In id order.
     pub rows: Vec<Row>,
-    /// Segment names, sorted; rows refer to them by position.
-    pub segment_names: Vec<String>,
     /// Band counts of the latest and previous health runs.
     pub now: BandCounts,
     pub before: Option<BandCounts>,
-    /// Per-account errors of the latest runs by `plugin/kind`.
-    pub errors: BTreeMap<String, u64>,
 }
 
 fn count(counts: &mut BandCounts, band: Band) {
@@ -325,14 +321,15 @@ impl Index {
                 search.push_str(&n.to_lowercase());
             }
             let scored = scores.of(id);
-            let scored = scored.map_or_else(Scored::default, Scored::clone);
-            if let (Some(counts), Some((_, band))) = (&mut now, scored.health) {
+            let health = scored.and_then(|s| s.health);
+            let band_before = scored.and_then(|s| s.band_before);
+            if let (Some(counts), Some((_, band))) = (&mut now, health) {
                 count(counts, band);
             }
-            if let (Some(counts), Some(band)) = (&mut before, scored.band_before) {
+            if let (Some(counts), Some(band)) = (&mut before, band_before) {
                 count(counts, band);
             }
-            if let Some(f) = scored.forecast {
+            if let Some(f) = scored.and_then(|s| s.forecast.clone()) {
                 forecasts.push((rows.len(), f));
             }
             rows.push(Row {
@@ -343,11 +340,11 @@ impl Index {
                 tier: a.tier,
                 arr: a.contract_arr,
                 renewal_date: a.renewal_date,
-                health: scored.health,
-                band_before: scored.band_before,
-                segments: scored.segments,
-                segments_before: scored.segments_before,
-                propensity: scored.propensity,
+                health,
+                band_before,
+                segments: scored.and_then(|s| s.segments.clone()),
+                segments_before: scored.and_then(|s| s.segments_before.clone()),
+                propensity: scored.and_then(|s| s.propensity),
                 forecast: None,
             })
         })?;
@@ -358,19 +355,17 @@ impl Index {
         }
         Ok(Index {
             generation,
-            sources: scores.sources.clone(),
+            scores,
             rows,
-            segment_names: scores.segment_names.clone(),
             now: now.unwrap_or_default(),
             before,
-            errors: scores.errors.clone(),
-            scores,
         })
     }
 
     /// A segment's number.
     pub fn segment(&self, name: &str) -> Option<u32> {
-        self.segment_names
+        self.scores
+            .segment_names
             .binary_search_by(|n| n.as_str().cmp(name))
             .ok()
             .map(|i| i as u32)

@@ -148,7 +148,7 @@ pub fn view(index: &Index, row: &Row) -> AccountRow {
             .segments
             .iter()
             .flatten()
-            .map(|n| index.segment_names[*n as usize].clone())
+            .map(|n| index.scores.segment_names[*n as usize].clone())
             .collect(),
         propensity: row.propensity,
         renewal_date: row.renewal().map(vitals_plugin_sdk::date::format),
@@ -193,7 +193,7 @@ pub fn accounts(index: &Index, q: &AccountQuery) -> ApiResult<AccountList> {
             )));
         }
     };
-    let has_before = index.sources.segments_before.is_some();
+    let has_before = index.scores.sources.segments_before.is_some();
     let window = match q.renewal_within {
         Some(days) if !(1..=3660).contains(&days) => {
             return Err(ApiError::bad_request(format!(
@@ -202,6 +202,7 @@ pub fn accounts(index: &Index, q: &AccountQuery) -> ApiResult<AccountList> {
         }
         Some(days) => Some(
             index
+                .scores
                 .sources
                 .forecast
                 .as_ref()

@@ -143,8 +143,9 @@ fn add_to(g: &mut GroupHealth, row: &Row) {
 /// Segment sizes, entries and exits since the previous segmenter run, by
 /// name: the rule of `vitals summary`.
 fn segment_changes(index: &Index) -> Vec<SegmentChange> {
-    let has_before = index.sources.segments_before.is_some();
+    let has_before = index.scores.sources.segments_before.is_some();
     let mut segments: Vec<SegmentChange> = index
+        .scores
         .segment_names
         .iter()
         .map(|n| SegmentChange {
@@ -190,7 +191,12 @@ fn renewals_due(index: &Index, from: i32, to: i32) -> impl Iterator<Item = (&For
 }
 
 fn segment_health(index: &Index) -> Vec<GroupHealth> {
-    let mut groups: Vec<GroupHealth> = index.segment_names.iter().map(|n| group(n)).collect();
+    let mut groups: Vec<GroupHealth> = index
+        .scores
+        .segment_names
+        .iter()
+        .map(|n| group(n))
+        .collect();
     for row in &index.rows {
         for s in row.segments.iter().flatten() {
             add_to(&mut groups[*s as usize], row);
@@ -239,10 +245,10 @@ impl Service {
         };
         let index = Arc::new(Index::build(&self.store, tenant, scores, generation)?);
         let mut counts = self.dashboard.band_counts.lock().expect("band counts");
-        if let Some(r) = &index.sources.health {
+        if let Some(r) = &index.scores.sources.health {
             counts.insert((tenant.to_string(), r.id), index.now);
         }
-        if let (Some(r), Some(c)) = (&index.sources.health_before, index.before) {
+        if let (Some(r), Some(c)) = (&index.scores.sources.health_before, index.before) {
             counts.insert((tenant.to_string(), r.id), c);
         }
         drop(counts);
@@ -312,15 +318,15 @@ impl Service {
         }
         Ok(Overview {
             accounts: index.rows.len(),
-            health_run: index.sources.health.as_ref().map(run_ref),
-            previous_run: index.sources.health_before.as_ref().map(run_ref),
+            health_run: index.scores.sources.health.as_ref().map(run_ref),
+            previous_run: index.scores.sources.health_before.as_ref().map(run_ref),
             now: index.now,
             before: index.before,
             turned_red: index.rows.iter().filter(|r| r.turned_red()).count(),
             history: self.band_history(tenant)?,
             by_segment: segment_health(&index),
             by_owner: owners.into_values().collect(),
-            errors: index.errors.clone(),
+            errors: index.scores.errors.clone(),
         })
     }
 
@@ -333,8 +339,8 @@ impl Service {
     pub fn dashboard_segments(&self, tenant: &str) -> ApiResult<SegmentsView> {
         let index = self.dashboard_index(tenant)?;
         Ok(SegmentsView {
-            run: index.sources.segments.as_ref().map(run_ref),
-            previous_run: index.sources.segments_before.as_ref().map(run_ref),
+            run: index.scores.sources.segments.as_ref().map(run_ref),
+            previous_run: index.scores.sources.segments_before.as_ref().map(run_ref),
             segments: segment_changes(&index),
             health: segment_health(&index),
         })
@@ -362,7 +368,7 @@ impl Service {
             })
             .map(|(i, (p, r))| (i + 1, *p, *r))
             .collect();
-        let run = index.sources.propensity.as_ref();
+        let run = index.scores.sources.propensity.as_ref();
         let mut candidates = Vec::new();
         for (rank, propensity, row) in matching.iter().skip(q.offset).take(limit) {
             let drivers = match run {
@@ -391,7 +397,7 @@ impl Service {
     /// The forecast for the next 30, 90 and 180 days.
     pub fn dashboard_renewals(&self, tenant: &str) -> ApiResult<RenewalsView> {
         let index = self.dashboard_index(tenant)?;
-        let Some(run) = &index.sources.forecast else {
+        let Some(run) = &index.scores.sources.forecast else {
             return Ok(RenewalsView {
                 run: None,
                 periods: vec![],

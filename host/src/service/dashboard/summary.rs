@@ -25,7 +25,7 @@ impl Service {
 }
 
 fn summary_of(index: &Index, horizon_days: i32, top: usize) -> Summary {
-    let health = index.sources.health.as_ref().map(|run| {
+    let health = index.scores.sources.health.as_ref().map(|run| {
         // Rows are in id order, so these are sorted.
         let turned_red = index
             .rows
@@ -41,16 +41,12 @@ fn summary_of(index: &Index, horizon_days: i32, top: usize) -> Summary {
             turned_red,
         }
     });
-    let segments = match index.sources.segments {
-        Some(_) => segment_changes(index),
-        None => vec![],
-    };
     let expansion = ranked(index)
         .into_iter()
         .take(top)
         .map(|(p, r)| (r.id.clone(), p, r.arr.unwrap_or(0.0)))
         .collect();
-    let forecast = index.sources.forecast.as_ref().map(|run| {
+    let forecast = index.scores.sources.forecast.as_ref().map(|run| {
         let (from, to) = (run.as_of, run.as_of + horizon_days - 1);
         let mut f = ForecastSummary::period(from, to);
         for (fc, base) in renewals_due(index, from, to) {
@@ -61,9 +57,10 @@ fn summary_of(index: &Index, horizon_days: i32, top: usize) -> Summary {
     });
     Summary {
         health,
-        segments,
+        // Empty without a segmenter run: no names, no changes.
+        segments: segment_changes(index),
         expansion,
         forecast,
-        errors: index.errors.clone(),
+        errors: index.scores.errors.clone(),
     }
 }

@@ -28,8 +28,13 @@ fn service() -> (tempfile::TempDir, Service) {
 
 /// Accounts with an owner (but `e`), an ARR and a renewal date.
 fn ingest(s: &Service, owner_of_a: &str) {
+    ingest_with(s, owner_of_a, 100.0);
+}
+
+/// The same, with `a`'s contract ARR.
+fn ingest_with(s: &Service, owner_of_a: &str, arr_of_a: f64) {
     let rows: Vec<IngestRow> = [
-        ("a", 100.0, "Alpha Corp"),
+        ("a", arr_of_a, "Alpha Corp"),
         ("b", 200.0, "Beta Ltd"),
         ("c", 300.0, "Gamma"),
         ("d", 400.0, "Delta Alpha"),
@@ -527,6 +532,12 @@ fn the_summary_served_agrees_with_the_one_built_from_the_runs() {
     agree(&s, "after a run");
     ingest(&s, "zoe");
     agree(&s, "after an ingest");
+    // `a` renews within 90 days: its contract ARR is up for renewal.
+    let due = |s: &Service| s.summary(T, 90, 2).unwrap().forecast.unwrap().arr_due;
+    let before = due(&s);
+    ingest_with(&s, "zoe", 1100.0);
+    assert_eq!(due(&s), before + 1000.0, "the new ARR is joined");
+    agree(&s, "after an ingest that changed an ARR");
 }
 
 #[test]
