@@ -137,14 +137,15 @@ impl Api for Client {
     fn ingest(
         &self,
         tenant: &str,
-        body: Vec<u8>,
+        body: Box<dyn std::io::Read + Send>,
         query: &IngestQuery,
         mapping: Option<&str>,
     ) -> ApiResult<IngestReport> {
+        // Streamed (chunked): the file is never read whole into memory.
         let mut r = self
             .tenant_request(Method::POST, tenant, &["ingest"])
             .query(query)
-            .body(body);
+            .body(reqwest::blocking::Body::new(body));
         if let Some(m) = mapping {
             // Header values are one line: the mapping's JSON re-serialised compactly.
             let compact = serde_json::from_str::<serde_json::Value>(m)

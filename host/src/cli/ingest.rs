@@ -5,7 +5,6 @@ use super::context::{CliError, Ctx};
 use super::output::{Format, outln, print_json};
 use crate::ingest::{Format as InputFormat, Mapping};
 use crate::service::IngestQuery;
-use std::io::Read;
 use std::path::PathBuf;
 
 /// Options of `vitals ingest`.
@@ -62,13 +61,15 @@ pub fn run(ctx: &Ctx, args: IngestArgs) -> Result<(), CliError> {
             (None, Some(text))
         }
     };
-    let mut input = Vec::new();
-    if stdin {
-        std::io::stdin().read_to_end(&mut input)?;
+    // Read as it is parsed (locally) or sent (to a server), never whole.
+    let input: Box<dyn std::io::Read + Send> = if stdin {
+        Box::new(std::io::stdin())
     } else {
-        input = std::fs::read(&args.file)
-            .map_err(|e| CliError::bad(format!("{}: {e}", args.file.display())))?;
-    }
+        Box::new(
+            std::fs::File::open(&args.file)
+                .map_err(|e| CliError::bad(format!("{}: {e}", args.file.display())))?,
+        )
+    };
     let query = IngestQuery {
         format: Some(format.as_str().to_string()),
         mode: Some(

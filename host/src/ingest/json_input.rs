@@ -4,11 +4,14 @@
 
 use super::Parsed;
 use super::row::Engine;
+use super::stream::{Batcher, MAX_RECORD_BYTES, Watch, Watched, skip_bom};
 use crate::model::RowError;
 use serde::Deserialize;
-use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use std::borrow::Cow;
+use std::cell::RefCell;
 use std::fmt;
+use std::io::{self, BufRead, Read};
 
 /// A string that borrows from the input when it has no escapes.
 struct Str<'a>(Cow<'a, str>);
@@ -115,43 +118,6 @@ impl<'de> Deserialize<'de> for Element<'de> {
     }
 }
 
-/// A JSON document: `[...]` or `{"records": [...]}` (other keys ignored).
-struct Document<'a>(Vec<Element<'a>>);
-
-impl<'de> Deserialize<'de> for Document<'de> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = Document<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str(r#"an array of records or {"records": [...]}"#)
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut a: A) -> Result<Document<'de>, A::Error> {
-                let mut out = Vec::with_capacity(a.size_hint().unwrap_or(0).min(1 << 16));
-                while let Some(e) = a.next_element::<Element<'de>>()? {
-                    out.push(e);
-                }
-                Ok(Document(out))
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut a: A) -> Result<Document<'de>, A::Error> {
-                let mut records = None;
-                while let Some(key) = a.next_key::<Str<'de>>()? {
-                    if key.0 == "records" {
-                        let Document(r) = a.next_value::<Document<'de>>()?;
-                        records = Some(r);
-                    } else {
-                        a.next_value::<IgnoredAny>()?;
-                    }
-                }
-                records
-                    .map(Document)
-                    .ok_or_else(|| de::Error::custom(r#"the object has no "records" array"#))
-            }
-        }
-        d.deserialize_any(V)
-    }
-}
-
 /// Converts one parsed element into a row or errors.
 fn element(engine: &mut Engine<'_>, line: usize, e: Element<'_>, out: &mut Parsed) {
     let Element::Record(entries) = e else {
@@ -189,53 +155,173 @@ fn element(engine: &mut Engine<'_>, line: usize, e: Element<'_>, out: &mut Parse
     engine.row(line, &cells, out);
 }
 
-pub(crate) fn parse_ndjson(input: &[u8], mut engine: Engine<'_>, out: &mut Parsed) {
-    let input = input.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(input);
+/// Parses an NDJSON stream into `batches`, a line at a time. Fails only
+/// when `input` itself fails.
+pub(crate) fn parse_ndjson(
+    input: impl Read,
+    mut engine: Engine<'_>,
+    batches: &mut Batcher<'_>,
+) -> io::Result<()> {
+    let mut input = io::BufReader::with_capacity(256 << 10, skip_bom(input)?);
     let mut any = false;
-    for (i, line) in input.split(|&b| b == b'\n').enumerate() {
-        let line_no = i + 1;
-        let text = line.trim_ascii();
-        if text.is_empty() {
-            continue;
+    let mut line = Vec::new();
+    let mut line_no = 0;
+    loop {
+        line.clear();
+        let limit = MAX_RECORD_BYTES as u64 + 1;
+        if (&mut input).take(limit).read_until(b'\n', &mut line)? == 0 {
+            break;
         }
-        any = true;
-        match serde_json::from_slice::<Element<'_>>(text) {
-            Ok(e) => element(&mut engine, line_no, e, out),
-            Err(e) => {
-                let reason = format!("malformed JSON: {e}");
-                out.errors.push(RowError {
-                    line: line_no,
-                    column: None,
-                    reason,
-                });
+        line_no += 1;
+        let out = &mut batches.out;
+        if line.len() > MAX_RECORD_BYTES && line.last() != Some(&b'\n') {
+            input.skip_until(b'\n')?;
+            any = true;
+            out.errors.push(RowError {
+                line: line_no,
+                column: None,
+                reason: format!("the line is longer than {MAX_RECORD_BYTES} bytes"),
+            });
+        } else {
+            let text = line.trim_ascii();
+            if text.is_empty() {
+                continue;
             }
+            any = true;
+            match serde_json::from_slice::<Element<'_>>(text) {
+                Ok(e) => element(&mut engine, line_no, e, out),
+                Err(e) => {
+                    let reason = format!("malformed JSON: {e}");
+                    out.errors.push(RowError {
+                        line: line_no,
+                        column: None,
+                        reason,
+                    });
+                }
+            }
+        }
+        if !batches.record_done() {
+            return Ok(());
         }
     }
     if !any {
         let reason = "the input is empty: no JSON object on any line".to_owned();
-        out.errors.push(RowError {
+        batches.out.errors.push(RowError {
             line: 0,
             column: None,
             reason,
         });
     }
+    batches.flush();
+    Ok(())
 }
 
-pub(crate) fn parse_json(input: &[u8], mut engine: Engine<'_>, out: &mut Parsed) {
-    let input = input.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(input);
-    match serde_json::from_slice::<Document<'_>>(input) {
-        Ok(Document(elements)) => {
-            for (i, e) in elements.into_iter().enumerate() {
-                element(&mut engine, i + 1, e, out);
+/// Streams the elements of a JSON document (`[...]` or `{"records": [...]}`,
+/// other keys ignored) into the batches as they are read.
+struct Records<'e, 'm, 'b> {
+    engine: &'e mut Engine<'m>,
+    batches: &'e mut Batcher<'b>,
+    watch: &'e RefCell<Watch>,
+    /// Elements so far (a row's line is its 1-based index).
+    index: &'e mut usize,
+}
+
+/// The message a [`Records`] visitor stops with when the sink said stop.
+const STOPPED: &str = "vitals: the ingest stopped";
+
+impl<'de> DeserializeSeed<'de> for Records<'_, '_, '_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Records<'_, '_, '_> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str(r#"an array of records or {"records": [...]}"#)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut a: A) -> Result<(), A::Error> {
+        loop {
+            self.watch.borrow_mut().record_start();
+            let Some(e) = a.next_element::<Element<'de>>()? else {
+                return Ok(());
+            };
+            *self.index += 1;
+            element(self.engine, *self.index, e, &mut self.batches.out);
+            if !self.batches.record_done() {
+                return Err(de::Error::custom(STOPPED));
             }
         }
-        Err(e) => {
-            let reason = format!("malformed JSON document: {e}");
-            out.errors.push(RowError {
-                line: 0,
-                column: None,
-                reason,
-            });
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut a: A) -> Result<(), A::Error> {
+        let mut records = false;
+        while let Some(key) = a.next_key::<Str<'de>>()? {
+            if key.0 == "records" && !records {
+                records = true;
+                a.next_value_seed(Records {
+                    engine: &mut *self.engine,
+                    batches: &mut *self.batches,
+                    watch: self.watch,
+                    index: &mut *self.index,
+                })?;
+            } else {
+                a.next_value::<IgnoredAny>()?;
+            }
+        }
+        if records {
+            Ok(())
+        } else {
+            Err(de::Error::custom(r#"the object has no "records" array"#))
         }
     }
+}
+
+/// Parses a JSON document stream into `batches`, an element at a time. A
+/// malformed document is one error with line 0 (and nothing of it is
+/// loaded, whatever the mode). Fails only when `input` itself fails.
+pub(crate) fn parse_json(
+    input: impl Read,
+    mut engine: Engine<'_>,
+    batches: &mut Batcher<'_>,
+) -> io::Result<()> {
+    let watched = Watched::new(
+        io::BufReader::with_capacity(256 << 10, skip_bom(input)?),
+        false,
+        0,
+    );
+    let watch = watched.watch.clone();
+    let mut de = serde_json::Deserializer::from_reader(watched);
+    let mut index = 0;
+    let parsed = Records {
+        engine: &mut engine,
+        batches,
+        watch: &watch,
+        index: &mut index,
+    }
+    .deserialize(&mut de)
+    .and_then(|()| de.end());
+    if batches.stopped() {
+        return Ok(());
+    }
+    if let Err(e) = parsed {
+        if let Some(failed) = watch.borrow_mut().failed.take() {
+            return Err(failed);
+        }
+        let reason = if watch.borrow().too_long {
+            format!(
+                "malformed JSON document: element {} is longer than {MAX_RECORD_BYTES} bytes",
+                index + 1
+            )
+        } else {
+            format!("malformed JSON document: {e}")
+        };
+        batches.out.errors.push(RowError {
+            line: 0,
+            column: None,
+            reason,
+        });
+    }
+    batches.flush();
+    Ok(())
 }

@@ -107,6 +107,7 @@ mod fields;
 mod json_input;
 mod mapping;
 mod row;
+mod stream;
 
 #[cfg(test)]
 mod tests;
@@ -116,9 +117,11 @@ mod tests_bad;
 mod tests_mapping;
 
 pub use mapping::{Mapping, Targets, Unmapped};
+pub use stream::{BATCH_RECORDS, MAX_RECORD_BYTES};
 
 use crate::model::{IngestRow, RowError};
 use row::Engine;
+use stream::Batcher;
 
 /// An input format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -171,22 +174,46 @@ pub struct Parsed {
 /// Parses a whole input. Never panics and never stops at the first bad
 /// record: every bad record gets its own errors, every good one its row.
 pub fn parse(input: &[u8], format: Format, mapping: Option<&Mapping>) -> Parsed {
-    let mut out = Parsed::default();
+    let mut all = Parsed::default();
+    let mut collect = |mut p: Parsed| {
+        all.rows.append(&mut p.rows);
+        all.errors.append(&mut p.errors);
+        true
+    };
+    // A slice never fails to read.
+    let read = parse_stream(input, format, mapping, usize::MAX, &mut collect);
+    debug_assert!(read.is_ok());
+    all
+}
+
+/// Parses an input as it is read, handing `sink` the rows and errors of
+/// about `batch` records at a time (in input order; a batch's line numbers
+/// are the input's). `sink` returns whether to go on. Fails only when
+/// `input` fails to read (a closed connection, a body over its limit): a
+/// bad input is errors in the batches, as [`parse`] gives them.
+pub fn parse_stream(
+    input: impl std::io::Read,
+    format: Format,
+    mapping: Option<&Mapping>,
+    batch: usize,
+    sink: &mut dyn FnMut(Parsed) -> bool,
+) -> std::io::Result<()> {
+    let mut batches = Batcher::new(batch, sink);
     let compiled = match mapping.map(Mapping::compile).transpose() {
         Ok(c) => c.unwrap_or_else(mapping::Compiled::canonical),
         Err(reason) => {
-            out.errors.push(RowError {
+            batches.out.errors.push(RowError {
                 line: 0,
                 column: None,
                 reason: format!("mapping: {reason}"),
             });
-            return out;
+            batches.flush();
+            return Ok(());
         }
     };
     match format {
-        Format::Csv => csv_input::parse(input, compiled, &mut out),
-        Format::Ndjson => json_input::parse_ndjson(input, Engine::new(compiled), &mut out),
-        Format::Json => json_input::parse_json(input, Engine::new(compiled), &mut out),
+        Format::Csv => csv_input::parse(input, compiled, &mut batches),
+        Format::Ndjson => json_input::parse_ndjson(input, Engine::new(compiled), &mut batches),
+        Format::Json => json_input::parse_json(input, Engine::new(compiled), &mut batches),
     }
-    out
 }

@@ -3,11 +3,11 @@
 
 use super::auth::Caller;
 use super::{AppState, blocking};
-use crate::ingest::{Format, Parsed, parse};
+
 use crate::scoring::Summary;
 use crate::service::{
-    AccountDetail, Api, ApiError, ErrorBody, ForecastView, IngestQuery, Page, ResultsPage,
-    RunRequest, ScoreQuery, ScoreReport, ingest_format, ingest_mapping, ingest_mode,
+    AccountDetail, Api, ApiError, BodyTooLarge, ErrorBody, ForecastView, IngestQuery, Page,
+    ResultsPage, RunRequest, ScoreQuery, ScoreReport, ingest_format, ingest_mapping, ingest_mode,
 };
 use crate::store::{IngestReport, RunRecord};
 use axum::Json;
@@ -17,24 +17,33 @@ use axum::http::{HeaderMap, StatusCode};
 use futures_util::StreamExt;
 use serde::Deserialize;
 
-/// NDJSON is parsed in blocks of about this many bytes as the body arrives,
-/// so a large body is never held whole beside its parsed records.
-const NDJSON_BLOCK: usize = 1 << 20;
+/// Body chunks queued between the connection and the ingest's parser: a
+/// bound on what a body can hold in memory ahead of the parser (a chunk is
+/// at most hyper's read buffer, some hundreds of kilobytes).
+const QUEUED_CHUNKS: usize = 16;
 
 /// Header carrying a custom ingest mapping (JSON).
 pub const MAPPING_HEADER: &str = "x-vitals-mapping";
 
-fn append(into: &mut Parsed, mut block: Parsed, lines_before: usize) {
-    for r in &mut block.rows {
-        r.line += lines_before;
-    }
-    for e in &mut block.errors {
-        if e.line > 0 {
-            e.line += lines_before;
+/// The body as the ingest's blocking thread reads it: chunks from the
+/// connection, in order, through a bounded queue.
+struct BodyReader {
+    chunks: tokio::sync::mpsc::Receiver<std::io::Result<bytes::Bytes>>,
+    current: bytes::Bytes,
+}
+
+impl std::io::Read for BodyReader {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        while self.current.is_empty() {
+            match self.chunks.blocking_recv() {
+                Some(chunk) => self.current = chunk?,
+                None => return Ok(0),
+            }
         }
+        let n = buf.len().min(self.current.len());
+        buf[..n].copy_from_slice(&self.current.split_to(n));
+        Ok(n)
     }
-    into.rows.append(&mut block.rows);
-    into.errors.append(&mut block.errors);
 }
 
 /// Loads accounts, snapshots and outcomes. All or nothing by default.
@@ -68,39 +77,40 @@ pub async fn ingest(
     let mapping = ingest_mapping(&q, custom)?;
     s.service.store.require_tenant_exists(&tenant)?;
     let max = s.limits.ingest_bytes;
-    let mut stream = body.into_data_stream();
-    let mut buffer: Vec<u8> = Vec::new();
-    let mut parsed = Parsed::default();
-    let mut lines_before = 0usize;
-    let mut received = 0usize;
-    while let Some(chunk) = stream.next().await {
-        let chunk = chunk.map_err(|e| ApiError::bad_request(format!("request body: {e}")))?;
-        received += chunk.len();
-        if received > max {
-            return Err(ApiError::new(
-                413,
-                "payload-too-large",
-                format!("the body is larger than the ingest limit of {max} bytes; split it"),
-            ));
+    let (queue, chunks) = tokio::sync::mpsc::channel(QUEUED_CHUNKS);
+    let reader = BodyReader {
+        chunks,
+        current: bytes::Bytes::new(),
+    };
+    // The ingest parses and stores on a blocking thread as the body arrives.
+    let job = blocking(&s, move |svc| {
+        svc.ingest_stream(&tenant, reader, format, mode, mapping.as_ref())
+    });
+    let pump = async move {
+        let mut stream = body.into_data_stream();
+        let mut received = 0usize;
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk.map_err(|e| std::io::Error::other(format!("request body: {e}")));
+            let chunk = match chunk {
+                Ok(c) => {
+                    received += c.len();
+                    if received > max {
+                        Err(std::io::Error::other(BodyTooLarge { limit: max }))
+                    } else {
+                        Ok(c)
+                    }
+                }
+                Err(e) => Err(e),
+            };
+            let last = chunk.is_err();
+            // The ingest stopped reading (refused, or failed): stop too.
+            if queue.send(chunk).await.is_err() || last {
+                break;
+            }
         }
-        buffer.extend_from_slice(&chunk);
-        if format == Format::Ndjson
-            && buffer.len() >= NDJSON_BLOCK
-            && let Some(end) = buffer.iter().rposition(|&b| b == b'\n')
-        {
-            let block: Vec<u8> = buffer.drain(..=end).collect();
-            let lines = block.iter().filter(|&&b| b == b'\n').count();
-            let part = tokio::task::block_in_place(|| parse(&block, format, mapping.as_ref()));
-            append(&mut parsed, part, lines_before);
-            lines_before += lines;
-        }
-    }
-    if !buffer.is_empty() || received == 0 {
-        let part = tokio::task::block_in_place(|| parse(&buffer, format, mapping.as_ref()));
-        append(&mut parsed, part, lines_before);
-    }
-    drop(buffer);
-    blocking(&s, move |svc| svc.ingest_parsed(&tenant, parsed, mode)).await
+    };
+    let (answer, ()) = tokio::join!(job, pump);
+    answer
 }
 
 /// Every run, oldest first.

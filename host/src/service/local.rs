@@ -1,7 +1,7 @@
 //! [`Api`] on a local store: the operations themselves.
 
 use super::*;
-use crate::ingest::{Parsed, parse};
+use crate::ingest::Parsed;
 use crate::runtime::{Output, PluginKind};
 use crate::scoring::{forecast_summary, run_active};
 use crate::store::RunStatus;
@@ -34,6 +34,16 @@ impl Service {
             .expect("plugin cache")
             .insert(hash.to_string(), plugin.clone());
         Ok(plugin)
+    }
+
+    /// The tenant's plugin lifecycle lock (see `Service::lifecycle`).
+    fn lifecycle(&self, tenant: &str) -> Arc<std::sync::Mutex<()>> {
+        self.lifecycle
+            .lock()
+            .expect("lifecycle locks")
+            .entry(tenant.to_string())
+            .or_default()
+            .clone()
     }
 
     /// Stores parsed records (the server parses streamed bodies itself).
@@ -137,17 +147,14 @@ impl Api for Service {
     fn ingest(
         &self,
         tenant: &str,
-        body: Vec<u8>,
+        body: Box<dyn std::io::Read + Send>,
         query: &IngestQuery,
         mapping: Option<&str>,
     ) -> ApiResult<IngestReport> {
         let format = ingest_format(query, None)?;
         let mode = ingest_mode(query)?;
         let mapping = ingest_mapping(query, mapping)?;
-        self.store.require_tenant_exists(tenant)?;
-        let parsed = parse(&body, format, mapping.as_ref());
-        drop(body);
-        self.ingest_parsed(tenant, parsed, mode)
+        self.ingest_stream(tenant, body, format, mode, mapping.as_ref())
     }
 
     fn plugins(&self, tenant: &str) -> ApiResult<Vec<InstalledPlugin>> {
@@ -187,6 +194,8 @@ impl Api for Service {
             &plugin.metadata,
         )?;
         if activate {
+            let lock = self.lifecycle(tenant);
+            let _held = lock.lock().expect("lifecycle lock");
             let config = self.store.plugin_config(tenant, &installed.name)?;
             plugin.check_config(&config).map_err(|e| {
                 ApiError::new(
@@ -207,12 +216,16 @@ impl Api for Service {
 
     fn activate(&self, tenant: &str, name: &str, version: &str) -> ApiResult<InstalledPlugin> {
         self.store.require_tenant_exists(tenant)?;
+        let lock = self.lifecycle(tenant);
+        let _held = lock.lock().expect("lifecycle lock");
         self.config_fits(tenant, name, version)?;
         Ok(self.store.activate(tenant, name, version)?)
     }
 
     fn rollback(&self, tenant: &str, name: &str) -> ApiResult<InstalledPlugin> {
         self.store.require_tenant_exists(tenant)?;
+        let lock = self.lifecycle(tenant);
+        let _held = lock.lock().expect("lifecycle lock");
         if let Some(version) = self.store.rollback_target(tenant, name)? {
             self.config_fits(tenant, name, &version)?;
         }
@@ -235,6 +248,8 @@ impl Api for Service {
         config: &serde_json::Value,
     ) -> ApiResult<serde_json::Value> {
         self.store.require_tenant_exists(tenant)?;
+        let lock = self.lifecycle(tenant);
+        let _held = lock.lock().expect("lifecycle lock");
         let p = self.store.plugin(tenant, name, None)?;
         let loaded = self.loaded(&p.hash)?;
         let text = serde_json::to_string(config).expect("json");
@@ -372,9 +387,12 @@ impl Api for Service {
 
     fn account(&self, tenant: &str, id: &str) -> ApiResult<AccountDetail> {
         self.store.require_tenant_exists(tenant)?;
-        let attributes = self.store.account(tenant, id)?;
-        let history = self.store.history(tenant, id)?;
-        let outcomes = self.store.outcomes(tenant, id)?;
+        // One view: attributes, history and outcomes of the same ingests.
+        let data = self.store.view(tenant)?;
+        let attributes = data.account(id)?;
+        let history = data.history(id)?;
+        let outcomes = data.outcomes(id)?;
+        drop(data);
         let mut runs: Vec<_> = self
             .store
             .runs(tenant)?

@@ -6,6 +6,7 @@
 pub mod dashboard;
 mod error;
 mod fair;
+mod ingest;
 pub mod keys;
 mod local;
 mod metrics;
@@ -14,6 +15,7 @@ pub mod shadow;
 mod views;
 
 pub use error::{ApiError, ErrorBody};
+pub use ingest::{BodyTooLarge, MAX_INGESTS};
 pub use metrics::Metrics;
 pub use shadow::ShadowReport;
 pub use views::*;
@@ -38,11 +40,12 @@ pub trait Api {
     fn limits(&self, tenant: &str) -> ApiResult<Limits>;
     /// Sets (`Some`) or clears (`None`) a tenant's limits; returns the effective ones (operator).
     fn set_limits(&self, tenant: &str, patch: Option<&LimitsPatch>) -> ApiResult<Limits>;
-    /// Loads records (CSV, NDJSON or JSON); a custom mapping as JSON text.
+    /// Loads records (CSV, NDJSON or JSON), read from `body` as they are
+    /// parsed and stored; a custom mapping as JSON text.
     fn ingest(
         &self,
         tenant: &str,
-        body: Vec<u8>,
+        body: Box<dyn std::io::Read + Send>,
         query: &IngestQuery,
         mapping: Option<&str>,
     ) -> ApiResult<IngestReport>;
@@ -114,6 +117,13 @@ pub struct Service {
     jobs: fair::Jobs,
     /// The dashboard's indexes of the latest runs.
     dashboard: dashboard::Cache,
+    /// Ingests going on this host.
+    ingests: ingest::Gate,
+    /// Per tenant, held while a plugin's activation, rollback or
+    /// configuration is checked and written, so that a check always holds
+    /// for what is written (a configuration checked against the version
+    /// an activation is replacing, say).
+    lifecycle: std::sync::Mutex<std::collections::HashMap<String, Arc<std::sync::Mutex<()>>>>,
 }
 
 impl Service {
@@ -127,6 +137,8 @@ impl Service {
             plugins: Default::default(),
             jobs: fair::Jobs::new(1),
             dashboard: Default::default(),
+            ingests: Default::default(),
+            lifecycle: Default::default(),
         }
     }
 }

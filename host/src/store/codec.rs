@@ -10,6 +10,60 @@ use serde::de::DeserializeOwned;
 const POSTCARD_V1: u8 = 1;
 /// Format byte of JSON-encoded values (cold records: tenants, plugins, runs).
 const JSON_V1: u8 = 2;
+/// Format byte of a tenant data record stamped with the ingest that wrote
+/// it: `[STAMPED][generation: u64 big-endian][flags][inner value]`, where
+/// the inner value is a whole postcard or JSON value. Readers use the
+/// generation to see an ingest whole or not at all (`store::view`).
+const STAMPED: u8 = 3;
+/// Length of the stamp before the inner value.
+const STAMP_LEN: usize = 10;
+/// Flag: the write replaced an earlier value, kept in the undo log.
+const REPLACED: u8 = 1;
+
+/// The stamp of a data record: which ingest wrote it, and whether it
+/// replaced an earlier value (kept in that ingest's undo log).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stamp {
+    /// The tenant's ingest generation that wrote it (0: before stamps).
+    pub generation: u64,
+    /// Whether an earlier value of the key is in that generation's undo log.
+    pub replaced: bool,
+}
+
+/// Wraps an encoded value in a stamp.
+pub fn stamp(stamp: Stamp, inner: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(STAMP_LEN + inner.len());
+    out.push(STAMPED);
+    out.extend_from_slice(&stamp.generation.to_be_bytes());
+    out.push(if stamp.replaced { REPLACED } else { 0 });
+    out.extend_from_slice(inner);
+    out
+}
+
+/// The stamp of a stored value and its inner value; a value written before
+/// stamps existed (schema 1) counts as generation 0, always visible.
+pub fn unstamp(bytes: &[u8]) -> (Stamp, &[u8]) {
+    match bytes {
+        [STAMPED, rest @ ..] if rest.len() >= STAMP_LEN - 1 => {
+            let generation = u64::from_be_bytes(rest[..8].try_into().expect("eight bytes"));
+            let replaced = rest[8] & REPLACED != 0;
+            (
+                Stamp {
+                    generation,
+                    replaced,
+                },
+                &rest[9..],
+            )
+        }
+        _ => (
+            Stamp {
+                generation: 0,
+                replaced: false,
+            },
+            bytes,
+        ),
+    }
+}
 
 /// Encoding or decoding failed: the store is damaged or from a newer version.
 #[derive(Debug, thiserror::Error)]
@@ -33,9 +87,10 @@ pub fn encode_json<T: Serialize>(value: &T) -> Vec<u8> {
     out
 }
 
-/// Decodes either format.
+/// Decodes either format, stamped or not.
 pub fn decode<T: DeserializeOwned>(what: &'static str, bytes: &[u8]) -> Result<T, CodecError> {
     let err = |reason: String| CodecError { what, reason };
+    let (_, bytes) = unstamp(bytes);
     match bytes.split_first() {
         Some((&POSTCARD_V1, rest)) => postcard::from_bytes(rest).map_err(|e| err(e.to_string())),
         Some((&JSON_V1, rest)) => serde_json::from_slice(rest).map_err(|e| err(e.to_string())),
@@ -84,6 +139,21 @@ mod tests {
             compact.len(),
             json.len()
         );
+    }
+
+    #[test]
+    fn a_stamped_value_decodes_as_its_inner_value_and_keeps_its_stamp() {
+        let s = snap();
+        let inner = encode(&s);
+        let at = Stamp {
+            generation: 7,
+            replaced: true,
+        };
+        let stamped = stamp(at, &inner);
+        assert_eq!(unstamp(&stamped), (at, &inner[..]));
+        assert_eq!(decode::<Snapshot>("snapshot", &stamped).unwrap(), s);
+        assert_eq!(unstamp(&inner).0.generation, 0, "unstamped: generation 0");
+        assert!(decode::<Snapshot>("snapshot", &[STAMPED, 0, 0]).is_err());
     }
 
     #[test]

@@ -1,15 +1,10 @@
-//! Atomic multi-record writes to the data tree. A small write is one sled
-//! batch. A large one (a bulk ingest) is inserted by every core in parallel,
-//! about twice the single-batch rate, under a journal written and flushed
-//! first: it lists the keys being added and the old values being replaced,
-//! so that a crash in the middle is rolled back when the store next opens
-//! and nothing unacknowledged stays visible.
+//! The journal of schema version 1: a large write listed the keys it added
+//! and the values it replaced in one meta record before writing them. A
+//! version-1 store a crash left with one is rolled back from it at open;
+//! version 2 writes ingests with an undo log instead (`store::undo`).
 
 use super::{Store, StoreError, codec};
 use serde::{Deserialize, Serialize};
-
-/// Writes up to this many records go in one sled batch.
-const BATCH_LIMIT: usize = 4096;
 
 const JOURNAL_PREFIX: &[u8] = b"journal:";
 
@@ -22,64 +17,6 @@ struct Journal {
 }
 
 impl Store {
-    /// Adds `added` (new keys) and replaces `replaced` (key, new, old), all
-    /// or nothing, flushed before returning.
-    pub(super) fn write_atomically(
-        &self,
-        mut added: Vec<(Vec<u8>, Vec<u8>)>,
-        replaced: Vec<(Vec<u8>, Vec<u8>, Vec<u8>)>,
-    ) -> Result<(), StoreError> {
-        if added.len() + replaced.len() <= BATCH_LIMIT {
-            let mut batch = sled::Batch::default();
-            for (k, v) in added
-                .into_iter()
-                .chain(replaced.into_iter().map(|(k, v, _)| (k, v)))
-            {
-                batch.insert(k, v);
-            }
-            self.data.apply_batch(batch)?;
-            return self.flush();
-        }
-        let mut key = JOURNAL_PREFIX.to_vec();
-        key.extend_from_slice(&self.db.generate_id()?.to_be_bytes());
-        let journal = Journal {
-            added: added.iter().map(|(k, _)| k.clone()).collect(),
-            replaced: replaced
-                .iter()
-                .map(|(k, _, old)| (k.clone(), old.clone()))
-                .collect(),
-        };
-        self.meta.insert(&key, codec::encode(&journal))?;
-        self.flush()?;
-        added.extend(replaced.into_iter().map(|(k, v, _)| (k, v)));
-        // Key order within each worker's share keeps sled's pages local.
-        added.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-        let workers = std::thread::available_parallelism()
-            .map_or(1, |n| n.get())
-            .max(2);
-        let share = added.len().div_ceil(workers);
-        std::thread::scope(|scope| -> Result<(), StoreError> {
-            let handles: Vec<_> = added
-                .chunks(share)
-                .map(|part| {
-                    scope.spawn(move || -> Result<(), StoreError> {
-                        for (k, v) in part {
-                            self.data.insert(k.as_slice(), v.as_slice())?;
-                        }
-                        Ok(())
-                    })
-                })
-                .collect();
-            for h in handles {
-                h.join().expect("writer thread")?;
-            }
-            Ok(())
-        })?;
-        self.flush()?;
-        self.meta.remove(&key)?;
-        self.flush()
-    }
-
     /// Rolls back large writes a crash interrupted (called at open).
     pub(super) fn roll_back_interrupted_writes(&self) -> Result<usize, StoreError> {
         let mut rolled = 0;
@@ -108,23 +45,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_large_write_is_applied_whole() {
-        let dir = tempfile::tempdir().unwrap();
-        let s = Store::open(dir.path()).unwrap();
-        let added: Vec<_> = (0..10_000u32)
-            .map(|i| (i.to_be_bytes().to_vec(), vec![1u8; 10]))
-            .collect();
-        s.write_atomically(added, vec![]).unwrap();
-        assert_eq!(s.data.len(), 10_000);
-        assert_eq!(
-            s.meta.scan_prefix(JOURNAL_PREFIX).count(),
-            0,
-            "journal removed once done"
-        );
-    }
-
-    #[test]
-    fn a_write_interrupted_by_a_crash_is_rolled_back_at_open() {
+    fn a_version_1_write_interrupted_by_a_crash_is_rolled_back_at_open() {
         let dir = tempfile::tempdir().unwrap();
         {
             let s = Store::open(dir.path()).unwrap();

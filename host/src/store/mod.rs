@@ -16,17 +16,27 @@ mod keys;
 mod plugins;
 mod runs;
 mod shadows;
+mod undo;
+mod versions;
+mod view;
+mod writer;
 
 pub use access::{ApiKeyRecord, Role};
 pub use data::{AccountView, IngestMode, IngestReport};
 pub use plugins::{ActivePlugin, InstalledPlugin};
 pub use runs::{RunRecord, RunStatus, StoredResult};
+pub use undo::RolledBack;
+pub use view::DataView;
+pub use writer::{Ingest, MAX_REJECTS};
 
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
 /// The schema version this binary writes. Bump it with a migration in `migrate`.
-pub const SCHEMA_VERSION: u32 = 1;
+/// Version 2 stamps tenant data records with the ingest that wrote them
+/// (`codec::stamp`); version-1 records read as written before any ingest
+/// of this version, so the migration rewrites nothing.
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// What can go wrong in the store.
 #[derive(Debug, thiserror::Error)]
@@ -69,6 +79,9 @@ pub enum StoreError {
     /// Stored data is damaged (a key or value this version cannot read).
     #[error("the store is damaged: {0}")]
     Corrupt(String),
+    /// Another ingest of the tenant is being written; retry when it ends.
+    #[error("tenant {0:?} has an ingest going (one at a time); retry when it ends")]
+    Busy(String),
     /// An all-or-nothing ingest found bad records: nothing was written.
     #[error("{} bad record(s), nothing written; first: {}", .0.len(), .0.first().map(|e| e.to_string()).unwrap_or_default())]
     Rejected(Vec<crate::model::RowError>),
@@ -104,6 +117,19 @@ pub struct Store {
     /// opened (in memory: caches built from complete runs live in this
     /// process too, and key on it; see [`Store::run_completions`]).
     completions: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, u64>>>,
+    /// Each tenant's ingest clock: who reads which generation, who writes.
+    versions: versions::Versions,
+    /// What opening the store found a crash had left, and undid.
+    recovery: std::sync::Arc<Recovery>,
+}
+
+/// What [`Store::open`] found a crash had left, and undid.
+#[derive(Debug, Clone, Default)]
+pub struct Recovery {
+    /// Ingests that were not committed, rolled back.
+    pub ingests: Vec<RolledBack>,
+    /// Large writes of a version-1 store, rolled back.
+    pub legacy_writes: usize,
 }
 
 /// Now, unix milliseconds.
@@ -164,12 +190,26 @@ impl Store {
             access: db.open_tree("access")?,
             shadows: db.open_tree("shadows")?,
             completions: Default::default(),
+            versions: Default::default(),
+            recovery: Default::default(),
             db,
         };
         store.migrate()?;
-        store.roll_back_interrupted_writes()?;
+        let recovery = Recovery {
+            legacy_writes: store.roll_back_interrupted_writes()?,
+            ingests: store.recover_ingests()?,
+        };
         store.fail_interrupted_runs()?;
-        Ok(store)
+        Ok(Store {
+            recovery: std::sync::Arc::new(recovery),
+            ..store
+        })
+    }
+
+    /// What opening the store found a crash had left, and undid (for the
+    /// log at start-up).
+    pub fn recovery(&self) -> &Recovery {
+        &self.recovery
     }
 
     fn migrate(&self) -> Result<(), StoreError> {
@@ -311,5 +351,7 @@ mod tests {
     }
 }
 
+#[cfg(test)]
+mod ingest_tests;
 #[cfg(test)]
 mod store_tests;

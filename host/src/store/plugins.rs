@@ -172,28 +172,52 @@ impl Store {
         version: &str,
     ) -> Result<InstalledPlugin, StoreError> {
         let p = self.plugin(tenant, name, Some(version))?;
-        let record = match self.active_record(tenant, name)? {
-            Some(a) if a.version == version => a,
-            Some(mut a) => {
-                a.previous.push((a.version.clone(), a.hash.clone()));
-                ActiveRecord {
+        self.update_active(tenant, name, |active| {
+            Ok(match active {
+                Some(a) if a.version == version => a,
+                Some(mut a) => {
+                    a.previous.push((a.version.clone(), a.hash.clone()));
+                    ActiveRecord {
+                        version: version.into(),
+                        hash: p.hash.clone(),
+                        previous: a.previous,
+                    }
+                }
+                None => ActiveRecord {
                     version: version.into(),
                     hash: p.hash.clone(),
-                    previous: a.previous,
-                }
-            }
-            None => ActiveRecord {
-                version: version.into(),
-                hash: p.hash.clone(),
-                previous: vec![],
-            },
-        };
-        self.plugin_state.insert(
-            tenant_key(tenant, &[b"a", name.as_bytes()]),
-            codec::encode_json(&record),
-        )?;
-        self.flush()?;
+                    previous: vec![],
+                },
+            })
+        })?;
         self.plugin(tenant, name, None)
+    }
+
+    /// Replaces a name's active record with `change` of it, atomically (a
+    /// compare-and-swap, retried if another change came between), and
+    /// flushes: two changes at once both take effect, one after the other.
+    fn update_active(
+        &self,
+        tenant: &str,
+        name: &str,
+        change: impl Fn(Option<ActiveRecord>) -> Result<ActiveRecord, StoreError>,
+    ) -> Result<(), StoreError> {
+        let key = tenant_key(tenant, &[b"a", name.as_bytes()]);
+        loop {
+            let raw = self.plugin_state.get(&key)?;
+            let current = match &raw {
+                Some(v) => Some(codec::decode("active plugin", v)?),
+                None => None,
+            };
+            let next = codec::encode_json(&change(current)?);
+            if self
+                .plugin_state
+                .compare_and_swap(&key, raw, Some(next))?
+                .is_ok()
+            {
+                return self.flush();
+            }
+        }
     }
 
     /// The version `rollback` would go back to, if any.
@@ -205,24 +229,20 @@ impl Store {
 
     /// Goes back to the previously active version of `name`.
     pub fn rollback(&self, tenant: &str, name: &str) -> Result<InstalledPlugin, StoreError> {
-        let mut a = self
-            .active_record(tenant, name)?
-            .ok_or_else(|| StoreError::NotFound {
+        self.update_active(tenant, name, |active| {
+            let mut a = active.ok_or_else(|| StoreError::NotFound {
                 what: "active plugin",
                 id: name.into(),
             })?;
-        let (version, hash) = a.previous.pop().ok_or_else(|| {
-            StoreError::Invalid(format!(
-                "{name} has no earlier active version to roll back to"
-            ))
+            let (version, hash) = a.previous.pop().ok_or_else(|| {
+                StoreError::Invalid(format!(
+                    "{name} has no earlier active version to roll back to"
+                ))
+            })?;
+            a.version = version;
+            a.hash = hash;
+            Ok(a)
         })?;
-        a.version = version;
-        a.hash = hash;
-        self.plugin_state.insert(
-            tenant_key(tenant, &[b"a", name.as_bytes()]),
-            codec::encode_json(&a),
-        )?;
-        self.flush()?;
         self.plugin(tenant, name, None)
     }
 

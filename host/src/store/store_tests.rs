@@ -435,3 +435,47 @@ fn metric_order_does_not_make_a_snapshot_different() {
         .unwrap();
     assert_eq!(r.snapshots_unchanged, 1);
 }
+
+#[test]
+fn concurrent_activations_each_take_effect_one_after_the_other() {
+    let (_d, s) = store();
+    for round in 0..20 {
+        let name = format!("p{round}");
+        for v in 0..4 {
+            let hash = format!("h{round}-{v}");
+            s.add_plugin(
+                "t",
+                &hash,
+                hash.as_bytes(),
+                &meta(&name, &format!("1.{v}.0")),
+            )
+            .unwrap();
+        }
+        s.activate("t", &name, "1.0.0").unwrap();
+        let barrier = std::sync::Barrier::new(3);
+        std::thread::scope(|scope| {
+            for v in 1..4 {
+                let (s, name, barrier) = (&s, &name, &barrier);
+                scope.spawn(move || {
+                    barrier.wait();
+                    s.activate("t", name, &format!("1.{v}.0")).unwrap();
+                });
+            }
+        });
+        // Every activation is in the history once: rolling back walks
+        // through the three, then to 1.0.0, then no further.
+        let mut seen = vec![s.plugin("t", &name, None).unwrap().version];
+        while let Ok(p) = s.rollback("t", &name) {
+            seen.push(p.version);
+        }
+        assert_eq!(
+            seen.len(),
+            4,
+            "round {round}: an activation was lost: {seen:?}"
+        );
+        assert_eq!(seen.last().map(String::as_str), Some("1.0.0"));
+        seen.sort();
+        seen.dedup();
+        assert_eq!(seen.len(), 4, "round {round}: {seen:?}");
+    }
+}

@@ -1,0 +1,234 @@
+//! Each tenant's ingest clock, in memory: the last committed ingest
+//! generation (what a new reader sees), the readers still reading an older
+//! one (whose undo logs must be kept), and whether an ingest is writing
+//! (at most one per tenant, so that two can never both check and then both
+//! write). The committed generation is also on disk (`store::undo`); this
+//! is the process's copy of it.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::{Arc, Mutex};
+
+#[derive(Debug, Default)]
+struct Clock {
+    /// The newest generation whose ingest is committed.
+    committed: u64,
+    /// Readers by the generation they read at, and how many.
+    readers: BTreeMap<u64, usize>,
+    /// Whether an ingest holds the tenant's write turn.
+    writing: bool,
+    /// An ingest failed and could not be rolled back in this process: no
+    /// more writes until the store is opened again (which rolls it back).
+    broken: bool,
+    /// Committed generations whose undo logs are still on disk.
+    undo_kept: BTreeSet<u64>,
+}
+
+/// Every tenant's clock. Cloned handles share it.
+#[derive(Debug, Clone, Default)]
+pub(super) struct Versions {
+    clocks: Arc<Mutex<HashMap<String, Clock>>>,
+}
+
+/// A reader's place: it reads the tenant as of `generation`; dropping it
+/// lets the undo logs it needed go.
+#[derive(Debug)]
+pub(super) struct ReadTurn {
+    versions: Versions,
+    tenant: String,
+    /// The generation the reader sees: every ingest up to it, none after.
+    pub generation: u64,
+}
+
+impl Drop for ReadTurn {
+    fn drop(&mut self) {
+        let mut clocks = self.versions.clocks.lock().expect("versions");
+        if let Some(clock) = clocks.get_mut(&self.tenant)
+            && let Some(n) = clock.readers.get_mut(&self.generation)
+        {
+            *n -= 1;
+            if *n == 0 {
+                clock.readers.remove(&self.generation);
+            }
+        }
+    }
+}
+
+/// The tenant's write turn: held by one ingest at a time.
+#[derive(Debug)]
+pub(super) struct WriteTurn {
+    versions: Versions,
+    tenant: String,
+    /// The generation this ingest writes (the committed one plus one).
+    pub generation: u64,
+    committed: bool,
+    broken: bool,
+}
+
+impl Drop for WriteTurn {
+    fn drop(&mut self) {
+        let mut clocks = self.versions.clocks.lock().expect("versions");
+        let clock = clocks.entry(self.tenant.clone()).or_default();
+        clock.writing = false;
+        clock.broken |= self.broken;
+        if self.committed {
+            clock.committed = clock.committed.max(self.generation);
+            clock.undo_kept.insert(self.generation);
+        }
+    }
+}
+
+impl WriteTurn {
+    /// Marks the ingest committed (on disk already): readers that start
+    /// after the turn is dropped see it.
+    pub fn committed(mut self) {
+        self.committed = true;
+    }
+
+    /// Marks the tenant unwritable until the store is opened again: the
+    /// ingest's rollback failed, so its records may still be on disk.
+    pub fn broken(mut self) {
+        self.broken = true;
+    }
+}
+
+/// Why a write turn was not given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Refused {
+    /// Another ingest of the tenant is writing.
+    Busy,
+    /// An earlier ingest could not be rolled back (see [`WriteTurn::broken`]).
+    Broken,
+}
+
+impl Versions {
+    /// Knows a tenant's committed generation (read from disk); `load`
+    /// runs once per tenant and process, under the lock.
+    fn clock<'a, E>(
+        clocks: &'a mut HashMap<String, Clock>,
+        tenant: &str,
+        load: impl FnOnce() -> Result<(u64, BTreeSet<u64>), E>,
+    ) -> Result<&'a mut Clock, E> {
+        if !clocks.contains_key(tenant) {
+            let (committed, undo_kept) = load()?;
+            clocks.insert(
+                tenant.to_string(),
+                Clock {
+                    committed,
+                    undo_kept,
+                    ..Clock::default()
+                },
+            );
+        }
+        Ok(clocks.get_mut(tenant).expect("inserted above"))
+    }
+
+    /// A reader's turn at the tenant's committed generation.
+    pub fn read<E>(
+        &self,
+        tenant: &str,
+        load: impl FnOnce() -> Result<(u64, BTreeSet<u64>), E>,
+    ) -> Result<ReadTurn, E> {
+        let mut clocks = self.clocks.lock().expect("versions");
+        let clock = Self::clock(&mut clocks, tenant, load)?;
+        let generation = clock.committed;
+        *clock.readers.entry(generation).or_default() += 1;
+        Ok(ReadTurn {
+            versions: self.clone(),
+            tenant: tenant.to_string(),
+            generation,
+        })
+    }
+
+    /// The tenant's write turn, or why not. Also returns the committed generations whose undo logs no reader
+    /// needs any more (every reader sees them), for the writer to remove.
+    pub fn write<E>(
+        &self,
+        tenant: &str,
+        load: impl FnOnce() -> Result<(u64, BTreeSet<u64>), E>,
+    ) -> Result<Result<(WriteTurn, Vec<u64>), Refused>, E> {
+        let mut clocks = self.clocks.lock().expect("versions");
+        let clock = Self::clock(&mut clocks, tenant, load)?;
+        if clock.broken {
+            return Ok(Err(Refused::Broken));
+        }
+        if clock.writing {
+            return Ok(Err(Refused::Busy));
+        }
+        clock.writing = true;
+        // A reader at generation r needs the undo logs of every later one.
+        let oldest_reader = clock.readers.keys().next().copied();
+        let unneeded: Vec<u64> = clock
+            .undo_kept
+            .iter()
+            .copied()
+            .filter(|g| oldest_reader.is_none_or(|r| *g <= r))
+            .collect();
+        for g in &unneeded {
+            clock.undo_kept.remove(g);
+        }
+        let generation = clock.committed + 1;
+        Ok(Ok((
+            WriteTurn {
+                versions: self.clone(),
+                tenant: tenant.to_string(),
+                generation,
+                committed: false,
+                broken: false,
+            },
+            unneeded,
+        )))
+    }
+
+    /// Gives back undo logs a writer could not remove (it failed first).
+    pub fn keep_undo(&self, tenant: &str, generations: &[u64]) {
+        let mut clocks = self.clocks.lock().expect("versions");
+        if let Some(clock) = clocks.get_mut(tenant) {
+            clock.undo_kept.extend(generations);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn none() -> Result<(u64, BTreeSet<u64>), ()> {
+        Ok((0, BTreeSet::new()))
+    }
+
+    #[test]
+    fn one_writer_at_a_time_and_readers_see_only_what_was_committed() {
+        let v = Versions::default();
+        let (w, unneeded) = v.write("t", none).unwrap().unwrap();
+        assert_eq!((w.generation, unneeded.len()), (1, 0));
+        assert_eq!(
+            v.write("t", none).unwrap().unwrap_err(),
+            Refused::Busy,
+            "a second writer is refused"
+        );
+        assert!(v.write("u", none).unwrap().is_ok(), "other tenants are not");
+        let before = v.read("t", none).unwrap();
+        w.committed();
+        let after = v.read("t", none).unwrap();
+        assert_eq!((before.generation, after.generation), (0, 1));
+        // The reader at 0 still needs generation 1's undo log.
+        let (w2, unneeded) = v.write("t", none).unwrap().unwrap();
+        assert_eq!((w2.generation, unneeded), (2, vec![]));
+        drop(w2);
+        drop(before);
+        let (_, unneeded) = v.write("t", none).unwrap().unwrap();
+        assert_eq!(unneeded, vec![1], "no reader older than 1 is left");
+    }
+
+    #[test]
+    fn a_writer_that_fails_leaves_the_generation_uncommitted() {
+        let v = Versions::default();
+        let (w, _) = v.write("t", none).unwrap().unwrap();
+        drop(w);
+        assert_eq!(v.read("t", none).unwrap().generation, 0);
+        let (w, _) = v.write("t", none).unwrap().unwrap();
+        assert_eq!(w.generation, 1, "the rolled-back generation is reused");
+        w.broken();
+        assert_eq!(v.write("t", none).unwrap().unwrap_err(), Refused::Broken);
+    }
+}

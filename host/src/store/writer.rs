@@ -1,0 +1,409 @@
+//! An ingest, written batch by batch: at most one per tenant at a time
+//! (a second is refused as busy, so two can never both check and then both
+//! write), each record stamped with the ingest's generation and each batch
+//! written with its undo entries in one atomic sled batch. Readers see none
+//! of it until [`Ingest::finish`] commits it; a failure, an all-or-nothing
+//! reject or a drop rolls it back (and a crash is rolled back at the next
+//! open). Memory holds one batch, whatever the size of the whole input.
+
+use super::codec::{self, Stamp};
+use super::data::{encode_snapshot, merge_attributes, outcome_byte};
+use super::keys;
+use super::undo::{added_key, replaced_key, stamp_of};
+use super::versions::{Refused, WriteTurn};
+use super::{IngestMode, IngestReport, Store, StoreError};
+use crate::model::{IngestRow, RowError};
+use crate::runtime::types::Attributes;
+use sled::IVec;
+use std::collections::HashMap;
+
+/// An ingest keeps at most this many bad-record errors: past it, an
+/// all-or-nothing ingest reports these and a count, and a valid-rows ingest
+/// is refused whole (a file this broken should be fixed, and errors take
+/// more memory than the bytes that caused them).
+pub const MAX_REJECTS: usize = 100_000;
+
+/// An ingest in progress. Dropped without [`Ingest::finish`], it is rolled back.
+pub struct Ingest<'s> {
+    store: &'s Store,
+    tenant: String,
+    mode: IngestMode,
+    turn: Option<WriteTurn>,
+    generation: u64,
+    report: IngestReport,
+    /// Errors past [`MAX_REJECTS`], counted only.
+    unlisted: usize,
+    /// Good records seen in all batches.
+    good_rows: usize,
+    /// Batches written (each has its own list of added keys in the undo log).
+    batches: u32,
+    /// Nothing more is written: an all-or-nothing ingest found a bad record.
+    doomed: bool,
+    /// Whether any batch wrote anything (else there is nothing to commit).
+    wrote: bool,
+}
+
+/// An account as a batch found it, and what the batch makes of it.
+struct AccountState {
+    /// Its stored value before this batch (stamped or not), if any.
+    stored: Option<IVec>,
+    attributes: Attributes,
+    changed: bool,
+}
+
+/// A record a batch writes that was not stored before.
+struct Fresh {
+    key: Vec<u8>,
+    value: Vec<u8>,
+    snapshot: bool,
+}
+
+impl Store {
+    /// Starts an ingest for a tenant: refused as busy while another ingest
+    /// of the tenant is going.
+    pub fn begin_ingest(&self, tenant: &str, mode: IngestMode) -> Result<Ingest<'_>, StoreError> {
+        self.require_tenant(tenant)?;
+        let (turn, unneeded) = match self.versions.write(tenant, || self.load_clock(tenant))? {
+            Ok(t) => t,
+            Err(Refused::Busy) => return Err(StoreError::Busy(tenant.to_string())),
+            Err(Refused::Broken) => {
+                return Err(StoreError::Corrupt(format!(
+                    "an earlier ingest of tenant {tenant:?} failed and could not be rolled back; restart vitals to roll it back"
+                )));
+            }
+        };
+        // Undo logs of committed ingests that no reader needs any more.
+        for (i, g) in unneeded.iter().enumerate() {
+            if let Err(e) = self.remove_undo(tenant, *g) {
+                self.versions.keep_undo(tenant, &unneeded[i..]);
+                return Err(e);
+            }
+        }
+        Ok(Ingest {
+            store: self,
+            tenant: tenant.to_string(),
+            mode,
+            generation: turn.generation,
+            turn: Some(turn),
+            report: IngestReport::default(),
+            unlisted: 0,
+            good_rows: 0,
+            batches: 0,
+            doomed: false,
+            wrote: false,
+        })
+    }
+
+    /// Writes parsed rows for a tenant all at once: [`Store::begin_ingest`],
+    /// one batch, [`Ingest::finish`]. Snapshots are append-only: an
+    /// identical one is a no-op, a different one for the same (account,
+    /// as_of) is a conflict, never an overwrite. `parse_errors` are the
+    /// reader's errors for the same input.
+    pub fn ingest(
+        &self,
+        tenant: &str,
+        rows: &[IngestRow],
+        parse_errors: Vec<RowError>,
+        mode: IngestMode,
+    ) -> Result<IngestReport, StoreError> {
+        let mut ingest = self.begin_ingest(tenant, mode)?;
+        ingest.write(rows, parse_errors)?;
+        ingest.finish()
+    }
+}
+
+impl Ingest<'_> {
+    /// The generation this ingest writes.
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+
+    fn reject(&mut self, e: RowError) {
+        if self.report.rejected.len() < MAX_REJECTS {
+            self.report.rejected.push(e);
+        } else {
+            self.unlisted += 1;
+        }
+    }
+
+    /// Checks one batch of parsed rows (with the reader's errors for the
+    /// same lines) against what is stored, this ingest's earlier batches
+    /// included, and writes its good records, stamped and undoable.
+    pub fn write(
+        &mut self,
+        rows: &[IngestRow],
+        parse_errors: Vec<RowError>,
+    ) -> Result<(), StoreError> {
+        // Records, not errors: one bad record can have several bad cells.
+        let mut lines: Vec<usize> = parse_errors
+            .iter()
+            .map(|e| e.line)
+            .filter(|l| *l > 0)
+            .collect();
+        lines.sort_unstable();
+        lines.dedup();
+        self.report.rows += rows.len() + lines.len();
+        for e in parse_errors {
+            self.reject(e);
+        }
+        let store = self.store;
+        let tenant = self.tenant.clone();
+        let mut accounts: HashMap<&str, AccountState> = HashMap::new();
+        let mut staged: HashMap<Vec<u8>, (Vec<u8>, bool)> = HashMap::new();
+        let (mut snapshots_unchanged, mut outcomes_unchanged) = (0, 0);
+        for row in rows {
+            if !keys::valid_id(&row.account_id) {
+                self.reject(RowError {
+                    line: row.line,
+                    column: Some("account_id".into()),
+                    reason: "account id must be 1-256 bytes without control characters".into(),
+                });
+                continue;
+            }
+            // An account with no stored attributes has nothing stored at all
+            // (every ingest writes the account with its snapshots): its
+            // snapshots need no lookup, which is what makes bulk loads fast.
+            let stored_before = match accounts.get(row.account_id.as_str()) {
+                Some(a) => a.stored.is_some(),
+                None => {
+                    let stored = store.data.get(keys::account(&tenant, &row.account_id))?;
+                    let attributes = match &stored {
+                        Some(bytes) => codec::decode("account", bytes)?,
+                        None => Attributes::empty(),
+                    };
+                    let before = stored.is_some();
+                    accounts.insert(
+                        row.account_id.as_str(),
+                        AccountState {
+                            stored,
+                            attributes,
+                            changed: false,
+                        },
+                    );
+                    before
+                }
+            };
+            let mut writes: Vec<(Vec<u8>, Vec<u8>, bool)> = Vec::new();
+            if let Some(s) = &row.snapshot {
+                writes.push((
+                    keys::snapshot(&tenant, &row.account_id, s.as_of),
+                    encode_snapshot(s),
+                    true,
+                ));
+            }
+            if let Some(o) = &row.outcome {
+                writes.push((
+                    keys::outcome(&tenant, &row.account_id, o.date, outcome_byte(o.kind)),
+                    codec::encode(o),
+                    false,
+                ));
+            }
+            let mut conflict = None;
+            let mut fresh = Vec::new();
+            for (key, value, snapshot) in writes {
+                // (stored value, whether this ingest wrote it)
+                let existing: Option<(Vec<u8>, bool)> = match staged.get(&key) {
+                    Some((v, _)) => Some((v.clone(), true)),
+                    None if stored_before => store.data.get(&key)?.map(|raw| {
+                        let (stamp, inner) = codec::unstamp(&raw);
+                        (inner.to_vec(), stamp.generation == self.generation)
+                    }),
+                    None => None,
+                };
+                match existing {
+                    Some((old, _)) if old == value => {
+                        if snapshot {
+                            snapshots_unchanged += 1;
+                        } else {
+                            outcomes_unchanged += 1;
+                        }
+                    }
+                    Some((_, this_input)) => {
+                        let (what, column, at) = if snapshot {
+                            ("snapshot", "as_of", row.snapshot.as_ref().map(|s| s.as_of))
+                        } else {
+                            ("outcome", "outcome", row.outcome.as_ref().map(|o| o.date))
+                        };
+                        let place = if this_input {
+                            "is earlier in this input"
+                        } else {
+                            "is already stored"
+                        };
+                        conflict = Some(RowError {
+                            line: row.line,
+                            column: Some(column.into()),
+                            reason: format!(
+                                "a different {what} of account {:?} on {} {place}; {what}s are append-only and never overwritten",
+                                row.account_id,
+                                at.map(vitals_plugin_sdk::date::format).unwrap_or_default()
+                            ),
+                        });
+                        break;
+                    }
+                    None => fresh.push(Fresh {
+                        key,
+                        value,
+                        snapshot,
+                    }),
+                }
+            }
+            if let Some(c) = conflict {
+                self.reject(c);
+                continue;
+            }
+            self.good_rows += 1;
+            for f in fresh {
+                staged.insert(f.key, (f.value, f.snapshot));
+            }
+            let entry = accounts
+                .get_mut(row.account_id.as_str())
+                .expect("resolved above");
+            if merge_attributes(&mut entry.attributes, &row.attributes) {
+                entry.changed = true;
+            }
+        }
+        self.report.snapshots_unchanged += snapshots_unchanged;
+        self.report.outcomes_unchanged += outcomes_unchanged;
+        // A file-level error stops the ingest whatever the mode; any bad
+        // record stops an all-or-nothing one. Later batches are still
+        // checked, so that the caller hears of every bad record.
+        let file_level = self.report.rejected.iter().any(|e| e.line == 0);
+        if file_level
+            || (self.mode == IngestMode::AllOrNothing && !self.report.rejected.is_empty())
+            || self.unlisted > 0
+        {
+            self.doomed = true;
+        }
+        if self.doomed {
+            return Ok(());
+        }
+        self.apply(accounts, staged)
+    }
+
+    /// Writes one checked batch with its undo entries, atomically.
+    fn apply(
+        &mut self,
+        accounts: HashMap<&str, AccountState>,
+        staged: HashMap<Vec<u8>, (Vec<u8>, bool)>,
+    ) -> Result<(), StoreError> {
+        let g = self.generation;
+        let mut batch = sled::Batch::default();
+        let mut added: Vec<Vec<u8>> = Vec::with_capacity(staged.len() + accounts.len());
+        let mut replaced_any = false;
+        for (id, a) in accounts {
+            let key = keys::account(&self.tenant, id);
+            let value = codec::encode(&a.attributes);
+            match &a.stored {
+                None => {
+                    self.report.accounts_created += 1;
+                    batch.insert(key.as_slice(), codec::stamp(stamp_of(g, false), &value));
+                    added.push(key);
+                }
+                Some(_) if !a.changed => {}
+                Some(stored) => {
+                    replaced_any = true;
+                    let was: Stamp = codec::unstamp(stored).0;
+                    if was.generation == g {
+                        // Written by an earlier batch of this ingest, whose
+                        // undo entry already holds the value before it.
+                        batch.insert(key, codec::stamp(was, &value));
+                    } else {
+                        self.report.accounts_updated += 1;
+                        batch.insert(replaced_key(&self.tenant, g, &key), stored.clone());
+                        batch.insert(key, codec::stamp(stamp_of(g, true), &value));
+                    }
+                }
+            }
+        }
+        for (key, (value, snapshot)) in staged {
+            if snapshot {
+                self.report.snapshots_added += 1;
+            } else {
+                self.report.outcomes_added += 1;
+            }
+            batch.insert(key.as_slice(), codec::stamp(stamp_of(g, false), &value));
+            added.push(key);
+        }
+        let batch_is_empty = added.is_empty() && !replaced_any;
+        if !added.is_empty() {
+            batch.insert(
+                added_key(&self.tenant, g, self.batches),
+                codec::encode(&added),
+            );
+            self.batches += 1;
+        }
+        if !batch_is_empty {
+            self.store.data.apply_batch(batch)?;
+            self.wrote = true;
+        }
+        Ok(())
+    }
+
+    /// Commits the ingest (durable before it returns) and reports it, or
+    /// rolls it back and says why: every bad record of an all-or-nothing
+    /// ingest, a file-level error, or a file with no good record at all.
+    pub fn finish(mut self) -> Result<IngestReport, StoreError> {
+        let nothing_good = self.good_rows == 0 && !self.report.rejected.is_empty();
+        if self.doomed || nothing_good {
+            self.roll_back()?;
+            let mut rejected = std::mem::take(&mut self.report.rejected);
+            rejected.sort_by_key(|e| e.line);
+            if self.unlisted > 0 {
+                rejected.push(RowError {
+                    line: rejected.last().map_or(0, |e| e.line),
+                    column: None,
+                    reason: format!(
+                        "{} more error(s) not listed: an ingest lists at most {MAX_REJECTS}; nothing was loaded",
+                        self.unlisted
+                    ),
+                });
+            }
+            return Err(StoreError::Rejected(rejected));
+        }
+        let turn = self.turn.take().expect("finished once");
+        if self.wrote {
+            let committed = self
+                .store
+                .flush()
+                .and_then(|()| self.store.commit_generation(&self.tenant, self.generation));
+            if let Err(e) = committed {
+                self.turn = Some(turn);
+                self.roll_back()?;
+                return Err(e);
+            }
+            turn.committed();
+        }
+        let mut report = std::mem::take(&mut self.report);
+        report.rejected.sort_by_key(|e| e.line);
+        Ok(report)
+    }
+
+    /// Undoes what this ingest wrote; if that fails, the tenant takes no
+    /// more ingests until the store is opened again (which rolls it back).
+    fn roll_back(&mut self) -> Result<(), StoreError> {
+        let Some(turn) = self.turn.take() else {
+            return Ok(());
+        };
+        match self
+            .store
+            .roll_back_generation(&self.tenant, self.generation)
+        {
+            Ok(_) => Ok(()),
+            Err(e) => {
+                turn.broken();
+                Err(e)
+            }
+        }
+    }
+}
+
+impl Drop for Ingest<'_> {
+    fn drop(&mut self) {
+        if let Err(e) = self.roll_back() {
+            eprintln!(
+                "vitals: rolling back an unfinished ingest of tenant {:?} failed: {e}",
+                self.tenant
+            );
+        }
+    }
+}
