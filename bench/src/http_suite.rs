@@ -150,10 +150,21 @@ async fn closed_loop(
             let (mut lat, mut numbers, mut errors, mut i) = (Vec::new(), Vec::new(), 0usize, c);
             while started.elapsed() < duration {
                 let t = Instant::now();
-                let ok = match request(&http, &base, &key, &work, i, &accounts)
-                    .send()
-                    .await
-                {
+                // A busy answer (an ingest of the tenant is going: one at a
+                // time) is retried, as a client should; the wait counts in
+                // the request's latency.
+                let answer = loop {
+                    let r = request(&http, &base, &key, &work, i, &accounts)
+                        .send()
+                        .await;
+                    match r {
+                        Ok(r) if r.status() == reqwest::StatusCode::TOO_MANY_REQUESTS => {
+                            tokio::time::sleep(Duration::from_millis(2)).await;
+                        }
+                        other => break other,
+                    }
+                };
+                let ok = match answer {
                     Ok(r) => r.status().is_success() && r.bytes().await.is_ok(),
                     Err(_) => false,
                 };

@@ -89,23 +89,32 @@ pub async fn ingest(
     let pump = async move {
         let mut stream = body.into_data_stream();
         let mut received = 0usize;
+        // Whether the ingest still reads. Refused or failed early, it
+        // reads no more: the rest of the body (within the limit) is read
+        // and dropped, so that a client still sending hears the answer
+        // instead of a reset connection.
+        let mut reading = true;
         while let Some(chunk) = stream.next().await {
-            let chunk = chunk.map_err(|e| std::io::Error::other(format!("request body: {e}")));
             let chunk = match chunk {
-                Ok(c) => {
-                    received += c.len();
-                    if received > max {
-                        Err(std::io::Error::other(BodyTooLarge { limit: max }))
-                    } else {
-                        Ok(c)
+                Ok(c) => c,
+                Err(e) => {
+                    let failed = std::io::Error::other(format!("request body: {e}"));
+                    if reading {
+                        let _ = queue.send(Err(failed)).await;
                     }
+                    break;
                 }
-                Err(e) => Err(e),
             };
-            let last = chunk.is_err();
-            // The ingest stopped reading (refused, or failed): stop too.
-            if queue.send(chunk).await.is_err() || last {
+            received += chunk.len();
+            if received > max {
+                if reading {
+                    let too_large = std::io::Error::other(BodyTooLarge { limit: max });
+                    let _ = queue.send(Err(too_large)).await;
+                }
                 break;
+            }
+            if reading && queue.send(Ok(chunk)).await.is_err() {
+                reading = false;
             }
         }
     };

@@ -11,6 +11,7 @@ mod crash;
 mod dashboard;
 mod fuzz;
 mod http;
+mod integrity;
 mod load;
 mod polyglot;
 mod sandbox;
