@@ -21,19 +21,22 @@ for k in range(n):
               % (k, k, 1000 + k % 5000, 10 + k % 90, k % 50, k % 700, k % 11))
 PY
 "$bin" --data-dir "$work/data" init >/dev/null
-op=$("$bin" --data-dir "$work/data" key operator)
+op=$("$bin" --data-dir "$work/data" key operator 2>/dev/null)
 "$bin" --data-dir "$work/data" serve --listen 127.0.0.1:0 > "$work/serve.out" 2>"$work/serve.err" &
 pid=$!
 for _ in $(seq 100); do grep -q listening "$work/serve.out" 2>/dev/null && break; sleep 0.1; done
 url=$(sed -n 's/^vitals serve: listening on //p' "$work/serve.out")
 curl -sf -X POST -H "authorization: Bearer $op" -H 'content-type: application/json' \
   -d '{"id":"big"}' "$url/v1/tenants" >/dev/null
+admin=$(curl -sf -X POST -H "authorization: Bearer $op" -H 'content-type: application/json' \
+  -d '{"role":"admin","label":"bench"}' "$url/v1/tenants/big/keys" |
+  python3 -c 'import json,sys; print(json.load(sys.stdin)["key"])')
 hwm() { awk '/VmHWM/{print $2}' /proc/$pid/status; }
 rss() { awk '/VmRSS/{print $2}' /proc/$pid/status; }
 before=$(hwm)
 start=$(date +%s.%N)
 code=$(curl -s -o "$work/answer.json" -w '%{http_code}' -X POST \
-  -H "authorization: Bearer $op" -H 'content-type: application/x-ndjson' \
+  -H "authorization: Bearer $admin" -H 'content-type: application/x-ndjson' \
   --data-binary @"$body" "$url/v1/tenants/big/ingest")
 end=$(date +%s.%N)
 size=$(stat -c %s "$body")

@@ -13,6 +13,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 /// and one store batch in memory, a few tens of megabytes at most).
 pub const MAX_INGESTS: usize = 4;
 
+/// Parsed batches waiting for the writer.
+const PARSED_AHEAD: usize = 2;
+
 /// The host's count of ingests going.
 #[derive(Debug, Default, Clone)]
 pub(super) struct Gate {
@@ -71,7 +74,7 @@ impl Service {
     pub fn ingest_stream(
         &self,
         tenant: &str,
-        body: impl std::io::Read,
+        body: impl std::io::Read + Send,
         format: Format,
         mode: IngestMode,
         mapping: Option<&Mapping>,
@@ -79,20 +82,26 @@ impl Service {
         self.store.require_tenant_exists(tenant)?;
         let _place = self.ingests.enter()?;
         let mut ingest = self.store.begin_ingest(tenant, mode)?;
-        let mut failed = None;
-        let read = parse_stream(
-            body,
-            format,
-            mapping,
-            BATCH_RECORDS,
-            &mut |batch| match ingest.write(&batch.rows, batch.errors) {
-                Ok(()) => true,
-                Err(e) => {
+        // Parsing and writing overlap: the parser runs on its own thread,
+        // at most PARSED_AHEAD batches ahead of the writer.
+        let (failed, read) = std::thread::scope(|scope| {
+            let (batches, parsed) = std::sync::mpsc::sync_channel(PARSED_AHEAD);
+            let parser = scope.spawn(move || {
+                parse_stream(body, format, mapping, BATCH_RECORDS, &mut |batch| {
+                    batches.send(batch).is_ok()
+                })
+            });
+            let mut failed = None;
+            // A write that fails drops `parsed`, which stops the parser.
+            for batch in parsed {
+                let batch: crate::ingest::Parsed = batch;
+                if let Err(e) = ingest.write(&batch.rows, batch.errors) {
                     failed = Some(e);
-                    false
+                    break;
                 }
-            },
-        );
+            }
+            (failed, parser.join().expect("the ingest's parser thread"))
+        });
         // Dropped unfinished, the ingest is rolled back.
         if let Some(e) = failed {
             return Err(e.into());

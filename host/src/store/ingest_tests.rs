@@ -267,7 +267,10 @@ fn a_crash_mid_ingest_is_rolled_back_at_open_and_keeps_committed_ingests() {
         )
         .unwrap();
         let mut ingest = s.begin_ingest("t", IngestMode::AllOrNothing).unwrap();
-        ingest.write(&rows(0..40, 200, 2.0, "new"), vec![]).unwrap();
+        // Large enough to be written in parts, one per core.
+        ingest
+            .write(&rows(0..10_000, 200, 2.0, "new"), vec![])
+            .unwrap();
         s.flush().unwrap();
         // A crash: the process ends with the ingest neither finished nor
         // dropped (a drop would roll it back).
@@ -277,8 +280,8 @@ fn a_crash_mid_ingest_is_rolled_back_at_open_and_keeps_committed_ingests() {
     let recovery = s.recovery();
     assert_eq!(recovery.ingests.len(), 1, "{recovery:?}");
     assert_eq!(recovery.ingests[0].tenant, "t");
-    // 30 accounts and 40 snapshots added, 10 accounts' names replaced.
-    assert_eq!(recovery.ingests[0].records, 80);
+    // 9,990 accounts and 10,000 snapshots added, 10 accounts' names replaced.
+    assert_eq!(recovery.ingests[0].records, 20_000);
     assert_eq!(s.account_count("t").unwrap(), 10);
     let stored = contents(&s, "t", 200);
     assert_eq!(stored.len(), 10);

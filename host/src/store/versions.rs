@@ -23,6 +23,24 @@ struct Clock {
     undo_kept: BTreeSet<u64>,
 }
 
+impl Clock {
+    /// Takes the undo logs no reader needs: a reader at generation r needs
+    /// those of every later one.
+    fn take_unneeded(&mut self) -> Vec<u64> {
+        let oldest_reader = self.readers.keys().next().copied();
+        let unneeded: Vec<u64> = self
+            .undo_kept
+            .iter()
+            .copied()
+            .filter(|g| oldest_reader.is_none_or(|r| *g <= r))
+            .collect();
+        for g in &unneeded {
+            self.undo_kept.remove(g);
+        }
+        unneeded
+    }
+}
+
 /// Every tenant's clock. Cloned handles share it.
 #[derive(Debug, Clone, Default)]
 pub(super) struct Versions {
@@ -155,17 +173,7 @@ impl Versions {
             return Ok(Err(Refused::Busy));
         }
         clock.writing = true;
-        // A reader at generation r needs the undo logs of every later one.
-        let oldest_reader = clock.readers.keys().next().copied();
-        let unneeded: Vec<u64> = clock
-            .undo_kept
-            .iter()
-            .copied()
-            .filter(|g| oldest_reader.is_none_or(|r| *g <= r))
-            .collect();
-        for g in &unneeded {
-            clock.undo_kept.remove(g);
-        }
+        let unneeded = clock.take_unneeded();
         let generation = clock.committed + 1;
         Ok(Ok((
             WriteTurn {
@@ -177,6 +185,16 @@ impl Versions {
             },
             unneeded,
         )))
+    }
+
+    /// The committed generations whose undo logs no reader needs any more,
+    /// now the caller's to remove (one caller gets each).
+    pub fn unneeded(&self, tenant: &str) -> Vec<u64> {
+        let mut clocks = self.clocks.lock().expect("versions");
+        clocks
+            .get_mut(tenant)
+            .map(Clock::take_unneeded)
+            .unwrap_or_default()
     }
 
     /// Gives back undo logs a writer could not remove (it failed first).

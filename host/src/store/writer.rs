@@ -43,6 +43,25 @@ pub struct Ingest<'s> {
     wrote: bool,
 }
 
+/// Records below which a batch is written as one part, on one thread.
+const PART_RECORDS: usize = 2048;
+
+/// Rows a call of [`Ingest::write`] checks and writes at a time: a caller
+/// may hand it a whole file, memory holds this many.
+const WRITE_ROWS: usize = 8192;
+
+fn parallelism() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// One atomic part of a batch: its records and undo entries.
+#[derive(Default)]
+struct Part {
+    batch: sled::Batch,
+    added: Vec<Vec<u8>>,
+    replaced: bool,
+}
+
 /// An account as a batch found it, and what the batch makes of it.
 struct AccountState {
     /// Its stored value before this batch (stamped or not), if any.
@@ -72,13 +91,7 @@ impl Store {
                 )));
             }
         };
-        // Undo logs of committed ingests that no reader needs any more.
-        for (i, g) in unneeded.iter().enumerate() {
-            if let Err(e) = self.remove_undo(tenant, *g) {
-                self.versions.keep_undo(tenant, &unneeded[i..]);
-                return Err(e);
-            }
-        }
+        self.remove_unneeded_undo(tenant, &unneeded)?;
         Ok(Ingest {
             store: self,
             tenant: tenant.to_string(),
@@ -92,6 +105,18 @@ impl Store {
             doomed: false,
             wrote: false,
         })
+    }
+
+    /// Removes undo logs of committed ingests that no reader needs any
+    /// more; what it could not remove is kept for the next try.
+    fn remove_unneeded_undo(&self, tenant: &str, unneeded: &[u64]) -> Result<(), StoreError> {
+        for (i, g) in unneeded.iter().enumerate() {
+            if let Err(e) = self.remove_undo(tenant, *g) {
+                self.versions.keep_undo(tenant, &unneeded[i..]);
+                return Err(e);
+            }
+        }
+        Ok(())
     }
 
     /// Writes parsed rows for a tenant all at once: [`Store::begin_ingest`],
@@ -130,6 +155,21 @@ impl Ingest<'_> {
     /// same lines) against what is stored, this ingest's earlier batches
     /// included, and writes its good records, stamped and undoable.
     pub fn write(
+        &mut self,
+        rows: &[IngestRow],
+        parse_errors: Vec<RowError>,
+    ) -> Result<(), StoreError> {
+        let mut errors = Some(parse_errors);
+        for chunk in rows.chunks(WRITE_ROWS) {
+            self.write_chunk(chunk, errors.take().unwrap_or_default())?;
+        }
+        match errors {
+            Some(errors) => self.write_chunk(&[], errors),
+            None => Ok(()),
+        }
+    }
+
+    fn write_chunk(
         &mut self,
         rows: &[IngestRow],
         parse_errors: Vec<RowError>,
@@ -280,37 +320,49 @@ impl Ingest<'_> {
         self.apply(accounts, staged)
     }
 
-    /// Writes one checked batch with its undo entries, atomically.
+    /// Writes one checked batch with its undo entries: in parts, one per
+    /// core for a large batch, each part one atomic sled batch holding its
+    /// records and their undo entries (the keys it adds, the values it
+    /// replaces), so a crash between parts leaves each part undoable.
     fn apply(
         &mut self,
         accounts: HashMap<&str, AccountState>,
         staged: HashMap<Vec<u8>, (Vec<u8>, bool)>,
     ) -> Result<(), StoreError> {
         let g = self.generation;
-        let mut batch = sled::Batch::default();
-        let mut added: Vec<Vec<u8>> = Vec::with_capacity(staged.len() + accounts.len());
-        let mut replaced_any = false;
+        let records = accounts.len() + staged.len();
+        let parts_wanted = (records / PART_RECORDS).clamp(1, parallelism());
+        let mut parts: Vec<Part> = (0..parts_wanted).map(|_| Part::default()).collect();
+        let mut next = 0usize;
+        let mut part = || {
+            next += 1;
+            next % parts_wanted
+        };
         for (id, a) in accounts {
             let key = keys::account(&self.tenant, id);
             let value = codec::encode(&a.attributes);
             match &a.stored {
                 None => {
                     self.report.accounts_created += 1;
-                    batch.insert(key.as_slice(), codec::stamp(stamp_of(g, false), &value));
-                    added.push(key);
+                    let p = &mut parts[part()];
+                    p.batch
+                        .insert(key.as_slice(), codec::stamp(stamp_of(g, false), &value));
+                    p.added.push(key);
                 }
                 Some(_) if !a.changed => {}
                 Some(stored) => {
-                    replaced_any = true;
+                    let p = &mut parts[part()];
+                    p.replaced = true;
                     let was: Stamp = codec::unstamp(stored).0;
                     if was.generation == g {
                         // Written by an earlier batch of this ingest, whose
                         // undo entry already holds the value before it.
-                        batch.insert(key, codec::stamp(was, &value));
+                        p.batch.insert(key, codec::stamp(was, &value));
                     } else {
                         self.report.accounts_updated += 1;
-                        batch.insert(replaced_key(&self.tenant, g, &key), stored.clone());
-                        batch.insert(key, codec::stamp(stamp_of(g, true), &value));
+                        p.batch
+                            .insert(replaced_key(&self.tenant, g, &key), stored.clone());
+                        p.batch.insert(key, codec::stamp(stamp_of(g, true), &value));
                     }
                 }
             }
@@ -321,21 +373,41 @@ impl Ingest<'_> {
             } else {
                 self.report.outcomes_added += 1;
             }
-            batch.insert(key.as_slice(), codec::stamp(stamp_of(g, false), &value));
-            added.push(key);
+            let p = &mut parts[part()];
+            p.batch
+                .insert(key.as_slice(), codec::stamp(stamp_of(g, false), &value));
+            p.added.push(key);
         }
-        let batch_is_empty = added.is_empty() && !replaced_any;
-        if !added.is_empty() {
-            batch.insert(
-                added_key(&self.tenant, g, self.batches),
-                codec::encode(&added),
-            );
-            self.batches += 1;
+        let mut ready = Vec::with_capacity(parts.len());
+        for mut p in parts {
+            if p.added.is_empty() && !p.replaced {
+                continue;
+            }
+            if !p.added.is_empty() {
+                let list = added_key(&self.tenant, g, self.batches);
+                p.batch.insert(list, codec::encode(&p.added));
+                self.batches += 1;
+            }
+            ready.push(p.batch);
         }
-        if !batch_is_empty {
-            self.store.data.apply_batch(batch)?;
-            self.wrote = true;
+        if ready.is_empty() {
+            return Ok(());
         }
+        self.wrote = true;
+        let data = &self.store.data;
+        if ready.len() == 1 {
+            return Ok(data.apply_batch(ready.pop().expect("one"))?);
+        }
+        // sled writes one batch on one thread; parts on every core.
+        std::thread::scope(|scope| {
+            let writers: Vec<_> = ready
+                .into_iter()
+                .map(|batch| scope.spawn(move || data.apply_batch(batch)))
+                .collect();
+            writers
+                .into_iter()
+                .try_for_each(|w| w.join().expect("an ingest writer thread"))
+        })?;
         Ok(())
     }
 
@@ -372,6 +444,16 @@ impl Ingest<'_> {
                 return Err(e);
             }
             turn.committed();
+            // Its undo log too, unless a reader from before it still reads
+            // (then the next ingest removes it). Committed already: a
+            // failure here only leaves the log for later.
+            let unneeded = self.store.versions.unneeded(&self.tenant);
+            if let Err(e) = self.store.remove_unneeded_undo(&self.tenant, &unneeded) {
+                eprintln!(
+                    "vitals: removing the undo log of an ingest of tenant {:?} failed (kept for the next ingest): {e}",
+                    self.tenant
+                );
+            }
         }
         let mut report = std::mem::take(&mut self.report);
         report.rejected.sort_by_key(|e| e.line);
