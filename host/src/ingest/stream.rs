@@ -49,7 +49,8 @@ impl<'a> Batcher<'a> {
 
     /// Hands on what is collected, if anything.
     pub(crate) fn flush(&mut self) -> bool {
-        if !self.stopped && !(self.out.rows.is_empty() && self.out.errors.is_empty()) {
+        let empty = self.out.rows.is_empty() && self.out.errors.is_empty();
+        if !self.stopped && !empty {
             self.stopped = !(self.sink)(std::mem::take(&mut self.out));
         }
         !self.stopped

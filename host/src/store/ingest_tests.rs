@@ -282,6 +282,13 @@ fn a_crash_mid_ingest_is_rolled_back_at_open_and_keeps_committed_ingests() {
     assert_eq!(recovery.ingests[0].tenant, "t");
     // 9,990 accounts and 10,000 snapshots added, 10 accounts' names replaced.
     assert_eq!(recovery.ingests[0].records, 20_000);
+    assert_eq!(
+        recovery.lines(),
+        vec![format!(
+            "rolled back an unfinished ingest of tenant \"t\" (generation {}, 20000 record(s)): the process stopped before it was committed",
+            recovery.ingests[0].generation
+        )]
+    );
     assert_eq!(s.account_count("t").unwrap(), 10);
     let stored = contents(&s, "t", 200);
     assert_eq!(stored.len(), 10);

@@ -132,6 +132,29 @@ pub struct Recovery {
     pub legacy_writes: usize,
 }
 
+impl Recovery {
+    /// One line per thing undone, for the log at start-up.
+    pub fn lines(&self) -> Vec<String> {
+        let mut lines: Vec<String> = self
+            .ingests
+            .iter()
+            .map(|r| {
+                format!(
+                    "rolled back an unfinished ingest of tenant {:?} (generation {}, {} record(s)): the process stopped before it was committed",
+                    r.tenant, r.generation, r.records
+                )
+            })
+            .collect();
+        if self.legacy_writes > 0 {
+            lines.push(format!(
+                "rolled back {} unfinished write(s) of the previous version",
+                self.legacy_writes
+            ));
+        }
+        lines
+    }
+}
+
 /// Now, unix milliseconds.
 pub fn now_ms() -> u64 {
     std::time::SystemTime::now()
