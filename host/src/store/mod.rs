@@ -16,11 +16,13 @@ mod keys;
 mod plugins;
 mod runs;
 mod shadows;
+mod text;
 
 pub use access::{ApiKeyRecord, Role};
 pub use data::{AccountView, IngestMode, IngestReport};
 pub use plugins::{ActivePlugin, InstalledPlugin};
 pub use runs::{RunRecord, RunStatus, StoredResult};
+pub use text::check_free_text;
 
 use serde::{Deserialize, Serialize};
 use std::path::Path;
@@ -224,6 +226,7 @@ impl Store {
                 "tenant id {id:?}: use 1-64 lowercase letters, digits and '-'"
             )));
         }
+        check_free_text(&format!("tenant {id:?} name"), name, 200).map_err(StoreError::Invalid)?;
         let tenant = Tenant {
             id: id.into(),
             name: name.into(),
