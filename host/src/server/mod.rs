@@ -193,9 +193,9 @@ fn body_limit(limits: &ServerLimits, route: &str) -> usize {
     }
 }
 
-/// A `Content-Length` over the route's limit is refused with 413 before a
-/// byte of the body is read (or authenticated): reading it first would let
-/// anyone hold a connection and a buffer for a body that can only fail.
+/// A `Content-Length` over the route's limit is refused with 413 before the
+/// body is read (or the key checked): reading it first would let anyone
+/// hold a connection and a buffer for a body that can only fail.
 async fn refuse_declared_oversize(State(s): State<AppState>, req: Request, next: Next) -> Response {
     let route = req
         .extensions()
@@ -209,14 +209,45 @@ async fn refuse_declared_oversize(State(s): State<AppState>, req: Request, next:
         .and_then(|v| v.parse::<u64>().ok());
     let limit = body_limit(&s.limits, &route);
     match declared {
-        Some(n) if n > limit as u64 => ApiError::new(
-            413,
-            "payload-too-large",
-            format!("the body ({n} bytes) is larger than this route's limit of {limit} bytes"),
-        )
-        .into_response(),
+        Some(n) if n > limit as u64 => {
+            tokio::spawn(drain(req.into_body()));
+            let mut response = ApiError::new(
+                413,
+                "payload-too-large",
+                format!("the body ({n} bytes) is larger than this route's limit of {limit} bytes"),
+            )
+            .into_response();
+            response
+                .headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+            response
+        }
         _ => next.run(req).await,
     }
+}
+
+/// Bytes, and time, a refused body is read and dropped for after its 413.
+const DRAIN_BYTES: usize = 16 << 20;
+const DRAIN_TIME: Duration = Duration::from_secs(5);
+
+/// Reads a refused body a little while its 413 is written: a client still
+/// sending it (most do not wait for an answer before the body) would get a
+/// reset instead of the answer if the connection closed with its bytes
+/// unread. Bounded by [`DRAIN_BYTES`], [`DRAIN_TIME`] and the body timeout;
+/// then the connection closes.
+async fn drain(body: axum::body::Body) {
+    use futures_util::StreamExt;
+    let mut stream = body.into_data_stream();
+    let mut read = 0usize;
+    let _ = tokio::time::timeout(DRAIN_TIME, async {
+        while let Some(Ok(chunk)) = stream.next().await {
+            read += chunk.len();
+            if read > DRAIN_BYTES {
+                break;
+            }
+        }
+    })
+    .await;
 }
 
 /// Headers every answer carries: no content sniffing; JSON (tenant data,
