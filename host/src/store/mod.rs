@@ -13,6 +13,7 @@ mod codec;
 mod data;
 mod journal;
 mod keys;
+mod perms;
 mod plugins;
 mod runs;
 mod shadows;
@@ -154,7 +155,18 @@ impl Store {
             // 96 MiB of page cache: a 1M-account run peaks at about 1 GiB
             // (256 MiB: about 2 GiB, and no faster; BENCHMARKS.md).
             .cache_capacity(96 << 20);
+        // Private to this user: 0700 folder, 0600 files (see `perms`).
+        let restrict = || {
+            perms::restrict(dir).map_err(|e| {
+                sled::Error::Io(std::io::Error::new(
+                    e.kind(),
+                    format!("{}: {e}", dir.display()),
+                ))
+            })
+        };
+        restrict()?;
         let db = open_with_retry(&config)?;
+        restrict()?;
         let store = Store {
             meta: db.open_tree("meta")?,
             tenants: db.open_tree("tenants")?,

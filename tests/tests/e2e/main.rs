@@ -14,6 +14,7 @@ mod fuzz;
 mod http;
 mod load;
 mod polyglot;
+mod safe_output;
 mod sandbox;
 mod scaffold;
 mod served;
