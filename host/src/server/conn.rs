@@ -1,11 +1,13 @@
 //! The accept loop (ours, not `axum::serve`, which has no timeouts or cap):
-//! at most [`ConnLimits::max_connections`] connections are served at once
-//! (the rest wait in the kernel's backlog, costing no descriptor), a
-//! request head must arrive within the header timeout (hyper's timer runs
-//! from the moment a connection waits for a head, so it also closes idle
-//! keep-alive connections), a body that sends nothing for the body timeout
-//! fails, and at shutdown a connection with no request running is dropped
-//! at once instead of holding the process for the grace period.
+//! at most [`ConnLimits::max_connections`] connections are served at once;
+//! at the cap the oldest connection with no request running makes room for
+//! a newcomer, and with every slot running a request one newcomer waits and
+//! the rest wait in the kernel's backlog. A request head must arrive within
+//! the header timeout (hyper's timer runs from the moment a connection
+//! waits for a head, so it also closes idle keep-alive connections); a body
+//! that sends nothing for the body timeout fails; at shutdown a connection
+//! with no request running is dropped at once instead of holding the
+//! process for the grace period.
 
 use super::bare::BareErrors;
 use axum::Router;
@@ -87,13 +89,8 @@ pub async fn serve(
 ) {
     let max = limits.max_connections.max(1);
     let slots = Arc::new(Semaphore::new(max));
+    let live = Arc::new(Live::default());
     loop {
-        // A slot first, then `accept`: past the cap, connections wait in
-        // the backlog instead of taking descriptors and memory.
-        let permit = tokio::select! {
-            p = slots.clone().acquire_owned() => p.expect("the semaphore is never closed"),
-            _ = stop.wait_for(|s| *s) => break,
-        };
         let stream = tokio::select! {
             r = listener.accept() => match r {
                 Ok((stream, _)) => stream,
@@ -107,11 +104,29 @@ pub async fn serve(
             },
             _ = stop.wait_for(|s| *s) => break,
         };
+        // At the cap, the oldest connection with no request running (idle,
+        // or a head still dribbling in) makes room for the newcomer, so a
+        // flood of bare connections cannot keep `/healthz` or real clients
+        // out. With every slot running a request the newcomer waits, and
+        // the connections after it wait in the kernel's backlog (not
+        // accepted: no descriptor, no memory).
+        let permit = match slots.clone().try_acquire_owned() {
+            Ok(p) => p,
+            Err(_) => {
+                live.shed_oldest_idle();
+                tokio::select! {
+                    p = slots.clone().acquire_owned() => p.expect("the semaphore is never closed"),
+                    _ = stop.wait_for(|s| *s) => break,
+                }
+            }
+        };
         let _ = stream.set_nodelay(true);
         let app = app.clone();
         let stop = stop.clone();
+        let entry = live.add(max);
         tokio::spawn(async move {
-            connection(stream, app, limits, stop).await;
+            connection(stream, app, limits, stop, &entry).await;
+            entry.done.store(true, Ordering::SeqCst);
             drop(permit);
         });
     }
@@ -120,13 +135,54 @@ pub async fn serve(
     let _ = slots.acquire_many(max as u32).await;
 }
 
+/// One connection as the accept loop sees it.
+#[derive(Default)]
+struct Entry {
+    /// Requests running on it.
+    running: Arc<AtomicUsize>,
+    /// Told to close (at the cap, for a newcomer).
+    shed: tokio::sync::Notify,
+    /// It has closed.
+    done: std::sync::atomic::AtomicBool,
+}
+
+/// The open connections, oldest first.
+#[derive(Default)]
+struct Live(std::sync::Mutex<std::collections::VecDeque<Arc<Entry>>>);
+
+impl Live {
+    fn add(&self, max: usize) -> Arc<Entry> {
+        let entry = Arc::new(Entry::default());
+        let mut list = self.0.lock().expect("connection list");
+        if list.len() >= 2 * max {
+            list.retain(|e| !e.done.load(Ordering::SeqCst));
+        }
+        list.push_back(entry.clone());
+        entry
+    }
+
+    fn shed_oldest_idle(&self) {
+        let mut list = self.0.lock().expect("connection list");
+        list.retain(|e| !e.done.load(Ordering::SeqCst));
+        if let Some(at) = list
+            .iter()
+            .position(|e| e.running.load(Ordering::SeqCst) == 0)
+            && let Some(e) = list.remove(at)
+        {
+            // Stored if the connection is not waiting yet: it sees it next.
+            e.shed.notify_one();
+        }
+    }
+}
+
 async fn connection(
     stream: tokio::net::TcpStream,
     app: Router,
     limits: ConnLimits,
     mut stop: watch::Receiver<bool>,
+    entry: &Entry,
 ) {
-    let running = Arc::new(AtomicUsize::new(0));
+    let running = entry.running.clone();
     let service = Handler {
         app,
         running: running.clone(),
@@ -138,10 +194,14 @@ async fn connection(
         .max_header_size(MAX_HEADER_BYTES)
         .serve_connection(TokioIo::new(BareErrors::new(stream)), service);
     tokio::pin!(conn);
-    tokio::select! {
-        // Timeouts and resets end connections too; nothing to tell anyone.
-        _ = conn.as_mut() => return,
-        _ = stop.wait_for(|s| *s) => {}
+    loop {
+        tokio::select! {
+            // Timeouts and resets end connections too; nothing to tell anyone.
+            _ = conn.as_mut() => return,
+            _ = stop.wait_for(|s| *s) => break,
+            // A request may have started since it was picked: then it stays.
+            _ = entry.shed.notified() => if running.load(Ordering::SeqCst) == 0 { break },
+        }
     }
     conn.as_mut().graceful_shutdown();
     if running.load(Ordering::SeqCst) == 0 {

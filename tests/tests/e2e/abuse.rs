@@ -1,7 +1,7 @@
 //! The server under abuse, over raw TCP against a real `vitals serve`:
 //! stalled heads, idle keep-alive connections and stalled bodies are cut
-//! by their timeouts, connections past the cap wait while `/healthz` still
-//! answers once a slot frees, a declared oversize body is refused before it
+//! by their timeouts, at the cap the oldest idle connection makes room
+//! (and with every slot running a request a newcomer waits), a declared oversize body is refused before it
 //! is sent, hyper's own 400/414/431 carry the API's JSON, SIGTERM does not
 //! wait for a stalled request, and a stop that cuts a run exits non-zero.
 
@@ -91,67 +91,28 @@ fn status_and_json(raw: &str) -> (u16, Value, String) {
 const HEALTHZ: &[u8] = b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
 
 #[test]
-fn stalled_heads_idle_connections_and_stalled_bodies_are_cut_and_the_cap_queues() {
+fn stalled_heads_idle_connections_and_stalled_bodies_are_cut() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let op = operator_key(&data);
     let s = Server::start_with(
         &data,
-        &[
-            "--header-timeout-secs",
-            "2",
-            "--body-timeout-secs",
-            "2",
-            "--max-connections",
-            "6",
-        ],
+        &["--header-timeout-secs", "2", "--body-timeout-secs", "2"],
     );
     // A stalled body: the head is complete, 10 of 100 bytes come, then
     // nothing: the body timeout answers 400 naming it.
-    let mut body = connect(&s);
-    write!(
-        body,
-        "POST /v1/tenants HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {op}\r\n\
-         Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{{\"id\": \"ab"
-    )
-    .unwrap();
-    // A head that never ends, and one complete request on a keep-alive
-    // connection that then sends nothing more.
+    let mut body = stalled_body(&s, &op);
+    // A head that never ends, a connection that sends nothing, and one
+    // complete request on a keep-alive connection that then sends nothing.
     let mut half = connect(&s);
     half.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
         .unwrap();
+    let mut bare = connect(&s);
     let mut kept = connect(&s);
     kept.write_all(HEALTHZ).unwrap();
     let mut first = [0u8; 12];
     kept.read_exact(&mut first).unwrap();
     assert_eq!(&first, b"HTTP/1.1 200");
-    // Three bare connections fill the cap of six.
-    let mut bare: Vec<TcpStream> = (0..3).map(|_| connect(&s)).collect();
-    std::thread::sleep(Duration::from_millis(300));
-    // The seventh waits in the backlog: no answer while the cap is full...
-    let started = Instant::now();
-    let mut queued = connect(&s);
-    queued.write_all(HEALTHZ).unwrap();
-    queued
-        .set_read_timeout(Some(Duration::from_millis(700)))
-        .unwrap();
-    let mut buf = [0u8; 12];
-    let early = queued.read(&mut buf);
-    assert!(
-        matches!(&early, Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut)),
-        "a connection past the cap was served at once: {early:?}"
-    );
-    // ...and is answered once the timeouts free slots.
-    queued
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
-    queued.read_exact(&mut buf).unwrap();
-    assert_eq!(&buf, b"HTTP/1.1 200");
-    assert!(
-        started.elapsed() < Duration::from_secs(5),
-        "{:?}",
-        started.elapsed()
-    );
     let (raw, took) = read_until_closed(&mut body, Duration::from_secs(6));
     let (status, err, _) = status_and_json(&raw);
     assert_eq!(status, 400, "{raw}");
@@ -162,17 +123,93 @@ fn stalled_heads_idle_connections_and_stalled_bodies_are_cut_and_the_cap_queues(
     assert!(took < Duration::from_secs(5), "{took:?}");
     for (what, c) in [
         ("a stalled head", &mut half),
+        ("a bare connection", &mut bare),
         ("an idle keep-alive", &mut kept),
     ] {
         let (_, took) = read_until_closed(c, Duration::from_secs(6));
         assert!(took < Duration::from_secs(5), "{what}: {took:?}");
     }
-    for c in &mut bare {
-        read_until_closed(c, Duration::from_secs(6));
+    s.stop();
+}
+
+/// A request whose head is complete and whose body stops after 10 bytes.
+fn stalled_body(s: &Server, op: &str) -> TcpStream {
+    let mut c = connect(s);
+    write!(
+        c,
+        "POST /v1/tenants HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {op}\r\n\
+         Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{{\"id\": \"ab"
+    )
+    .unwrap();
+    c
+}
+
+/// Whether an answer starts on `c` within `within`.
+fn answered_within(c: &mut TcpStream, within: Duration) -> bool {
+    c.set_read_timeout(Some(within)).unwrap();
+    let mut buf = [0u8; 12];
+    match c.read_exact(&mut buf) {
+        Ok(()) => {
+            assert_eq!(&buf, b"HTTP/1.1 200");
+            true
+        }
+        Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => false,
+        Err(e) => panic!("{e}"),
     }
-    // Nothing stalled is left: a new request is answered at once.
-    let (status, _) = json_of(s.call(Method::GET, "/healthz", None).send().unwrap());
-    assert_eq!(status, 200);
+}
+
+#[test]
+fn at_the_cap_an_idle_connection_makes_room_and_running_requests_are_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let op = operator_key(&data);
+    // Long header timeout: only the cap's own rule can free a slot early.
+    let s = Server::start_with(
+        &data,
+        &[
+            "--header-timeout-secs",
+            "60",
+            "--body-timeout-secs",
+            "3",
+            "--max-connections",
+            "2",
+        ],
+    );
+    // Both slots run a request (stalled bodies): nothing to shed, so a
+    // newcomer waits until the body timeout frees a slot.
+    let mut a = stalled_body(&s, &op);
+    let mut b = stalled_body(&s, &op);
+    std::thread::sleep(Duration::from_millis(300));
+    let mut waits = connect(&s);
+    waits.write_all(HEALTHZ).unwrap();
+    assert!(
+        !answered_within(&mut waits, Duration::from_millis(1000)),
+        "served past a cap of 2 with both slots running requests"
+    );
+    assert!(answered_within(&mut waits, Duration::from_secs(6)));
+    for c in [&mut a, &mut b] {
+        let (raw, _) = read_until_closed(c, Duration::from_secs(6));
+        assert!(raw.starts_with("HTTP/1.1 400"), "{raw}");
+    }
+    // Now `waits` (idle after its answer) and a bare connection fill the
+    // cap; a newcomer is answered at once, and the oldest idle one closes.
+    let mut bare = connect(&s);
+    std::thread::sleep(Duration::from_millis(300));
+    let started = Instant::now();
+    let mut healthz = connect(&s);
+    healthz.write_all(HEALTHZ).unwrap();
+    assert!(answered_within(&mut healthz, Duration::from_secs(2)));
+    assert!(started.elapsed() < Duration::from_secs(2));
+    let (_, took) = read_until_closed(&mut waits, Duration::from_secs(2));
+    assert!(took < Duration::from_secs(2));
+    // The bare one was not the oldest: still open.
+    bare.set_read_timeout(Some(Duration::from_millis(300)))
+        .unwrap();
+    let mut byte = [0u8; 1];
+    assert!(
+        matches!(bare.read(&mut byte), Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut)),
+        "the newer idle connection was closed instead of the oldest"
+    );
     s.stop();
 }
 
