@@ -43,7 +43,13 @@ pub fn run(ctx: &Ctx, cmd: AccountCommand) -> Result<(), CliError> {
         ..
     } = detail;
     let fmt = vitals_plugin_sdk::date::format;
-    outln!("{id}  {}", attributes.name.clone().unwrap_or_default());
+    let title = format!("{id}  {}", attributes.name.clone().unwrap_or_default());
+    if ctx.format == Format::Csv {
+        // The one line of free text a spreadsheet opening this output sees first.
+        outln!("{}", super::output::csv_cell(&title));
+    } else {
+        outln!("{title}");
+    }
     outln!(
         "owner {}  tier {}  plan {}  start {}  renewal {}  contract ARR {}",
         attributes.owner.as_deref().unwrap_or("-"),

@@ -405,19 +405,20 @@ fn write_per_account(path: &Path, r: &BacktestReport) -> Result<(), CliError> {
     let mut w = csv::Writer::from_path(path).map_err(|e| fail(&e))?;
     let mut header = vec!["account".to_string(), "outcome".into(), "arr".into()];
     for c in &r.candidates {
-        header.push(format!("{} score", c.label));
-        header.push(format!("{} group", c.label));
+        let label = super::output::csv_cell(&c.label);
+        header.push(format!("{label} score"));
+        header.push(format!("{label} group"));
     }
     w.write_record(&header).map_err(|e| fail(&e))?;
     for a in r.per_account.iter().flatten() {
         let mut row = vec![
-            a.account.clone(),
+            super::output::csv_cell(&a.account).into_owned(),
             u8::from(a.outcome).to_string(),
             a.arr.to_string(),
         ];
         for (s, g) in a.scores.iter().zip(&a.groups) {
             row.push(s.map(|s| s.to_string()).unwrap_or_default());
-            row.push(g.clone().unwrap_or_default());
+            row.push(super::output::csv_cell(g.as_deref().unwrap_or_default()).into_owned());
         }
         w.write_record(&row).map_err(|e| fail(&e))?;
     }

@@ -116,7 +116,14 @@ pub struct Ctx {
 impl Ctx {
     /// Opens the store in the data dir (created if needed).
     pub fn store(&self) -> Result<Store, CliError> {
-        std::fs::create_dir_all(&self.data_dir)
+        // A new data dir is private (0700): it holds the store and the
+        // compile cache. An existing one keeps the mode its owner chose;
+        // the store inside is made private when it opens.
+        let mut dir = std::fs::DirBuilder::new();
+        dir.recursive(true);
+        #[cfg(unix)]
+        std::os::unix::fs::DirBuilderExt::mode(&mut dir, 0o700);
+        dir.create(&self.data_dir)
             .map_err(|e| CliError::bad(format!("data dir {}: {e}", self.data_dir.display())))?;
         Store::open(&self.data_dir.join("store")).map_err(|e| {
             CliError::from(e).hint(format!(

@@ -8,6 +8,7 @@ use crate::client::Client;
 use crate::service::keys;
 use crate::service::{IssueKey, IssuedKey, KeyInfo};
 use crate::store::Role;
+use std::path::PathBuf;
 
 /// `vitals key ...`.
 #[derive(Debug, clap::Subcommand)]
@@ -18,6 +19,9 @@ pub enum KeyCommand {
         /// Who or what will use it.
         #[arg(long, default_value = "operator")]
         label: String,
+        /// Write the key to this new file (mode 0600) instead of stdout.
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
     /// Issues a tenant key (printed once).
     Issue {
@@ -29,6 +33,9 @@ pub enum KeyCommand {
         /// Who or what will use it.
         #[arg(long, default_value = "")]
         label: String,
+        /// Write the key to this new file (mode 0600) instead of stdout.
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
     /// A tenant's keys (ids and labels, never secrets).
     List {
@@ -52,13 +59,46 @@ fn parse_role(s: &str) -> Result<Role, String> {
     }
 }
 
-fn print_issued(ctx: &Ctx, k: &IssuedKey) {
-    if ctx.format == Format::Json {
+fn print_issued(ctx: &Ctx, k: &IssuedKey, out: Option<KeyFile>) -> Result<(), CliError> {
+    if let Some(KeyFile(path, mut file)) = out {
+        use std::io::Write;
+        writeln!(file, "{}", k.key)
+            .and_then(|()| file.sync_all())
+            .map_err(|e| CliError::internal(format!("--out {}: {e}", path.display())))?;
+        if ctx.format == Format::Json {
+            let mut v = serde_json::to_value(k).expect("serialisable");
+            v["key"] = serde_json::Value::Null;
+            v["key_file"] = path.display().to_string().into();
+            print_json(&v);
+        } else {
+            eprintln!("key {} issued and written to {}", k.id, path.display());
+        }
+    } else if ctx.format == Format::Json {
         print_json(k);
     } else {
         outln!("{}", k.key);
         eprintln!("key {} issued; this is the only time it is shown", k.id);
     }
+    Ok(())
+}
+
+/// The `--out` file, opened before the key is issued (a key issued and
+/// then not writable would be lost).
+struct KeyFile(PathBuf, std::fs::File);
+
+/// Creates the key file only its owner can read: created 0600 (not
+/// chmod-ed after, which would leave a moment at the umask's mode), and
+/// never over an existing file (which may be another key, or a link).
+fn key_file(path: Option<PathBuf>) -> Result<Option<KeyFile>, CliError> {
+    let Some(path) = path else { return Ok(None) };
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let file = options
+        .open(&path)
+        .map_err(|e| CliError::bad(format!("--out {}: {e}", path.display())))?;
+    Ok(Some(KeyFile(path, file)))
 }
 
 pub fn run(ctx: &Ctx, cmd: KeyCommand) -> Result<(), CliError> {
@@ -67,16 +107,19 @@ pub fn run(ctx: &Ctx, cmd: KeyCommand) -> Result<(), CliError> {
         None => None,
     };
     match cmd {
-        KeyCommand::Operator { label } => {
+        KeyCommand::Operator { label, out } => {
             ctx.local_only("key operator")?;
+            let out = key_file(out)?;
             let store = ctx.store()?;
-            print_issued(ctx, &keys::issue(&store, None, None, &label)?);
+            print_issued(ctx, &keys::issue(&store, None, None, &label)?, out)?;
         }
         KeyCommand::Issue {
             tenant,
             role,
             label,
+            out,
         } => {
+            let out = key_file(out)?;
             let k = match &remote {
                 Some(c) => c.issue_key(
                     &tenant,
@@ -87,7 +130,7 @@ pub fn run(ctx: &Ctx, cmd: KeyCommand) -> Result<(), CliError> {
                 )?,
                 None => keys::issue(&ctx.store()?, Some(&tenant), Some(role), &label)?,
             };
-            print_issued(ctx, &k);
+            print_issued(ctx, &k, out)?;
         }
         KeyCommand::List { tenant } => {
             let list: Vec<KeyInfo> = match &remote {

@@ -118,9 +118,10 @@ pub fn main() -> i32 {
         Ok(()) if output::stdout_failed() => EXIT_INTERNAL,
         Ok(()) => 0,
         Err(e) => {
-            eprintln!("error: {}", e.message);
+            // Messages quote names a tenant chose: escaped like stdout.
+            eprintln!("error: {}", output::terminal_safe(&e.message));
             if let Some(h) = e.hint {
-                eprintln!("hint: {h}");
+                eprintln!("hint: {}", output::terminal_safe(&h));
             }
             if e.bad_input {
                 EXIT_BAD_INPUT

@@ -34,16 +34,62 @@ pub fn stdout_failed() -> bool {
     STDOUT_FAILED.load(Ordering::Relaxed)
 }
 
-/// `println!` for the CLI, through [`write_stdout`].
+/// `println!` for the CLI, through [`write_stdout`], with control
+/// characters escaped ([`terminal_safe`]): a name holding `ESC ] 0;... BEL`
+/// must not retitle or reprogram the operator's terminal.
 macro_rules! outln {
     () => {
         $crate::cli::output::write_stdout(format_args!("\n"))
     };
     ($($arg:tt)*) => {
-        $crate::cli::output::write_stdout(format_args!("{}\n", format_args!($($arg)*)))
+        $crate::cli::output::write_stdout(format_args!(
+            "{}\n",
+            $crate::cli::output::terminal_safe(&format!($($arg)*))
+        ))
     };
 }
 pub(crate) use outln;
+
+/// `text` with every control character but newline and tab (C0, DEL, C1)
+/// and every bidirectional override written as `\u{..}`, as Rust's `{:?}`
+/// writes them: terminals act on them (escape sequences retitle the window,
+/// rewrite earlier lines, or hide text; overrides reorder it).
+pub fn terminal_safe(text: &str) -> std::borrow::Cow<'_, str> {
+    let unsafe_char = |c: char| {
+        (c.is_control() && c != '\n' && c != '\t')
+            || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    };
+    if !text.chars().any(unsafe_char) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if unsafe_char(c) {
+            out.extend(c.escape_unicode());
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// A CSV cell a spreadsheet will not run: text starting with `=`, `+`,
+/// `-`, `@`, tab or CR is a formula to Excel and LibreOffice, so it gets a
+/// leading `'` (OWASP's advice). Numbers (`-12.5`, `-1,000`) stay as they
+/// are: a spreadsheet reads them as the number they are.
+pub fn csv_cell(cell: &str) -> std::borrow::Cow<'_, str> {
+    let risky = cell.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    let number = cell
+        .replace(',', "")
+        .parse::<f64>()
+        .is_ok_and(f64::is_finite);
+    // A lone `-` is how tables show a blank: text to every spreadsheet.
+    if risky && !number && cell != "-" {
+        std::borrow::Cow::Owned(format!("'{cell}"))
+    } else {
+        std::borrow::Cow::Borrowed(cell)
+    }
+}
 
 /// How results are printed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -78,10 +124,14 @@ impl Table {
     pub fn print(&self, format: Format) {
         match format {
             Format::Table => {
+                let rows: Vec<Vec<String>> = self
+                    .rows
+                    .iter()
+                    .map(|r| r.iter().map(|c| terminal_safe(c).into_owned()).collect())
+                    .collect();
                 let widths: Vec<usize> = (0..self.headers.len())
                     .map(|i| {
-                        self.rows
-                            .iter()
+                        rows.iter()
                             .map(|r| r[i].chars().count())
                             .chain([self.headers[i].len()])
                             .max()
@@ -97,7 +147,7 @@ impl Table {
                     outln!("{}", padded.join("  ").trim_end());
                 };
                 line(self.headers.clone());
-                for r in &self.rows {
+                for r in &rows {
                     line(r.iter().map(String::as_str).collect());
                 }
             }
@@ -105,7 +155,7 @@ impl Table {
                 let mut w = csv::Writer::from_writer(Vec::new());
                 let _ = w.write_record(&self.headers);
                 for r in &self.rows {
-                    let _ = w.write_record(r);
+                    let _ = w.write_record(r.iter().map(|c| csv_cell(c).into_owned()));
                 }
                 let bytes = w.into_inner().unwrap_or_default();
                 write_stdout(format_args!("{}", String::from_utf8_lossy(&bytes)));
@@ -166,5 +216,31 @@ mod tests {
         assert_eq!(super::money(1234567.4), "1,234,567");
         assert_eq!(super::money(-1000.0), "-1,000");
         assert_eq!(super::money(12.0), "12");
+    }
+
+    #[test]
+    fn formula_cells_are_neutralised_and_numbers_kept() {
+        use super::csv_cell;
+        for risky in [
+            "=HYPERLINK(\"http://x\",\"y\")",
+            "+cmd",
+            "-2+3",
+            "@SUM(A1)",
+            "\tx",
+            "\rx",
+        ] {
+            assert_eq!(csv_cell(risky), format!("'{risky}"));
+        }
+        for kept in ["acme", "-12.5", "-1,000", "+3", "a=b", "", "-"] {
+            assert_eq!(csv_cell(kept), kept);
+        }
+    }
+
+    #[test]
+    fn control_characters_are_escaped_for_the_terminal() {
+        use super::terminal_safe;
+        assert_eq!(terminal_safe("\u{1b}]0;x\u{7}"), "\\u{1b}]0;x\\u{7}");
+        assert_eq!(terminal_safe("a\u{9b}b\u{202e}c"), "a\\u{9b}b\\u{202e}c");
+        assert_eq!(terminal_safe("plain\ttext\n"), "plain\ttext\n");
     }
 }

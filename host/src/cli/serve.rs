@@ -1,7 +1,7 @@
 //! `vitals serve`: the HTTP service over the local store.
 
 use super::context::{CliError, Ctx};
-use crate::server::{ServeOptions, ServerLimits, serve};
+use crate::server::{ConnLimits, ServeOptions, ServerLimits, Stopped, serve};
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -21,11 +21,29 @@ pub struct ServeArgs {
     /// Seconds running requests (runs) may take to finish after SIGTERM or Ctrl-C.
     #[arg(long, default_value_t = 60)]
     shutdown_grace_secs: u64,
+    /// Seconds a request head may take to arrive, counted from when the
+    /// connection waits for one: also how long an idle keep-alive
+    /// connection stays open.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
+    header_timeout_secs: u64,
+    /// Seconds a request body may send nothing while it is read.
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
+    body_timeout_secs: u64,
+    /// Connections served at once (more wait in the listen backlog).
+    /// Default: 1024, or fewer when the open-files limit is lower.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    max_connections: Option<u64>,
 }
 
 pub fn run(ctx: &Ctx, args: ServeArgs) -> Result<(), CliError> {
     ctx.local_only("serve")?;
     let service = ctx.service()?;
+    // Say what opening the store found cut short by the last stop.
+    for (tenant, id) in service.store.runs_failed_at_open()? {
+        eprintln!(
+            "vitals serve: run {id} of tenant {tenant} was interrupted by the last stop; marked failed"
+        );
+    }
     if service.store.keys(None)?.is_empty() {
         eprintln!(
             "vitals serve: no operator key yet; issue one with `vitals key operator --data-dir {}`",
@@ -40,6 +58,23 @@ pub fn run(ctx: &Ctx, args: ServeArgs) -> Result<(), CliError> {
             ..ServerLimits::default()
         },
         shutdown_grace: Duration::from_secs(args.shutdown_grace_secs),
+        conn: ConnLimits {
+            header_timeout: Duration::from_secs(args.header_timeout_secs),
+            body_timeout: Duration::from_secs(args.body_timeout_secs),
+            max_connections: args
+                .max_connections
+                .map_or_else(ConnLimits::default_max_connections, |n| n as usize),
+        },
     };
-    serve(service, options).map_err(|e| CliError::bad(format!("--listen {}: {e}", args.listen)))
+    match serve(service, options)
+        .map_err(|e| CliError::bad(format!("--listen {}: {e}", args.listen)))?
+    {
+        Stopped::Clean => Ok(()),
+        // A supervisor must see that work was lost.
+        Stopped::GraceCut => Err(CliError::internal(format!(
+            "stopped with requests still running after the {} s grace period (--shutdown-grace-secs); \
+             a run cut so is marked failed at the next start",
+            args.shutdown_grace_secs
+        ))),
+    }
 }

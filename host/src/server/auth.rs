@@ -67,6 +67,16 @@ pub fn authorize(
     }
 }
 
+/// The key of an `Authorization: Bearer KEY` header; the scheme's case
+/// does not matter (RFC 9110 section 11.1).
+fn bearer_key(header: &str) -> Option<&str> {
+    let (scheme, key) = header.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| key.trim())
+        .filter(|k| !k.is_empty())
+}
+
 impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
@@ -76,10 +86,7 @@ impl FromRequestParts<AppState> for Caller {
             .get(axum::http::header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
             .ok_or_else(ApiError::unauthorized)?;
-        let key = header
-            .strip_prefix("Bearer ")
-            .ok_or_else(ApiError::unauthorized)?
-            .trim();
+        let key = bearer_key(header).ok_or_else(ApiError::unauthorized)?;
         let Some(principal) = verify(&state.service.store, key)? else {
             return Err(ApiError::unauthorized());
         };
@@ -106,6 +113,16 @@ mod tests {
             tenant: t.into(),
             role,
         }
+    }
+
+    #[test]
+    fn the_bearer_scheme_is_matched_without_case() {
+        assert_eq!(bearer_key("Bearer k1"), Some("k1"));
+        assert_eq!(bearer_key("bearer k1"), Some("k1"));
+        assert_eq!(bearer_key("BEARER  k1 "), Some("k1"));
+        assert_eq!(bearer_key("Basic k1"), None);
+        assert_eq!(bearer_key("Bearerk1"), None);
+        assert_eq!(bearer_key("Bearer "), None);
     }
 
     #[test]

@@ -6,12 +6,15 @@
 //! applies the one access policy ([`auth::authorize`]) before anything else.
 
 pub mod auth;
+mod bare;
+mod conn;
 mod dashboard;
 mod data;
 mod error;
 mod operator;
 mod plugins;
 
+pub use conn::ConnLimits;
 pub use data::MAPPING_HEADER;
 pub use operator::WhoAmI;
 
@@ -155,6 +158,10 @@ pub fn app(state: AppState) -> axum::Router {
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .fallback(|| async { ApiError::not_found("no such route (see /openapi.json)") })
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            refuse_declared_oversize,
+        ))
         .layer(axum::middleware::from_fn_with_state(state.clone(), observe))
         .with_state(state)
 }
@@ -175,6 +182,88 @@ async fn metrics(State(s): State<AppState>) -> Response {
         s.service.metrics.render(),
     )
         .into_response()
+}
+
+/// The body limit of a route template.
+fn body_limit(limits: &ServerLimits, route: &str) -> usize {
+    match route {
+        "/v1/tenants/{tenant}/ingest" => limits.ingest_bytes,
+        "/v1/tenants/{tenant}/plugins" => limits.plugin_bytes,
+        _ => limits.json_bytes,
+    }
+}
+
+/// A `Content-Length` over the route's limit is refused with 413 before the
+/// body is read (or the key checked): reading it first would let anyone
+/// hold a connection and a buffer for a body that can only fail.
+async fn refuse_declared_oversize(State(s): State<AppState>, req: Request, next: Next) -> Response {
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_default();
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    let limit = body_limit(&s.limits, &route);
+    match declared {
+        Some(n) if n > limit as u64 => {
+            tokio::spawn(drain(req.into_body()));
+            let mut response = ApiError::new(
+                413,
+                "payload-too-large",
+                format!("the body ({n} bytes) is larger than this route's limit of {limit} bytes"),
+            )
+            .into_response();
+            response
+                .headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+            response
+        }
+        _ => next.run(req).await,
+    }
+}
+
+/// Bytes, and time, a refused body is read and dropped for after its 413.
+const DRAIN_BYTES: usize = 16 << 20;
+const DRAIN_TIME: Duration = Duration::from_secs(5);
+
+/// Reads a refused body a little while its 413 is written: a client still
+/// sending it (most do not wait for an answer before the body) would get a
+/// reset instead of the answer if the connection closed with its bytes
+/// unread. Bounded by [`DRAIN_BYTES`], [`DRAIN_TIME`] and the body timeout;
+/// then the connection closes.
+async fn drain(body: axum::body::Body) {
+    use futures_util::StreamExt;
+    let mut stream = body.into_data_stream();
+    let mut read = 0usize;
+    let _ = tokio::time::timeout(DRAIN_TIME, async {
+        while let Some(Ok(chunk)) = stream.next().await {
+            read += chunk.len();
+            if read > DRAIN_BYTES {
+                break;
+            }
+        }
+    })
+    .await;
+}
+
+/// Headers every answer carries: no content sniffing; JSON (tenant data,
+/// errors) is never cached by a browser or proxy.
+fn harden_headers(response: &mut Response) {
+    let headers = response.headers_mut();
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    let json = headers
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if json {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
 }
 
 /// Counts and times every request by route template, and gives axum's own
@@ -212,6 +301,8 @@ async fn observe(State(s): State<AppState>, req: Request, next: Next) -> Respons
     } else {
         response
     };
+    let mut response = response;
+    harden_headers(&mut response);
     s.service.metrics.request(
         &method,
         &route,
@@ -230,13 +321,26 @@ pub struct ServeOptions {
     pub limits: ServerLimits,
     /// After a shutdown signal, how long running requests may take to finish.
     pub shutdown_grace: Duration,
+    /// Connection cap and timeouts.
+    pub conn: ConnLimits,
 }
 
-/// Serves until SIGINT or SIGTERM; then stops taking connections, lets
-/// running requests finish within the grace period, and returns (the store
-/// is flushed when the service drops; a run still going when the grace ends
-/// is failed when the store next opens).
-pub fn serve(service: Service, options: ServeOptions) -> std::io::Result<()> {
+/// How `serve` ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stopped {
+    /// Every request finished within the grace period.
+    Clean,
+    /// The grace period ended with requests still running; they were cut
+    /// (a run cut so is failed when the store next opens).
+    GraceCut,
+}
+
+/// Serves until SIGINT or SIGTERM; then stops taking connections, drops
+/// the ones with no request running, lets running requests finish within
+/// the grace period, and returns (the store is flushed when the service
+/// drops; a run still going when the grace ends is failed when the store
+/// next opens, and the answer says [`Stopped::GraceCut`]).
+pub fn serve(service: Service, options: ServeOptions) -> std::io::Result<Stopped> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
@@ -245,7 +349,7 @@ pub fn serve(service: Service, options: ServeOptions) -> std::io::Result<()> {
         service: service.clone(),
         limits: options.limits,
     };
-    runtime.block_on(async move {
+    let stopped = runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(options.listen).await?;
         let addr = listener.local_addr()?;
         // Tests and scripts read this line to find the port of `:0`.
@@ -253,22 +357,22 @@ pub fn serve(service: Service, options: ServeOptions) -> std::io::Result<()> {
         use std::io::Write;
         let _ = std::io::stdout().flush();
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-        let signal = async move {
+        tokio::spawn(async move {
             shutdown_signal().await;
             eprintln!("vitals serve: shutting down; finishing running requests");
             let _ = stop_tx.send(true);
-        };
-        let server = axum::serve(listener, app(state)).with_graceful_shutdown(signal);
+        });
+        let server = conn::serve(listener, app(state), options.conn, stop_rx.clone());
         let grace = options.shutdown_grace;
-        let mut stop_rx2 = stop_rx.clone();
+        let mut stop_rx2 = stop_rx;
         tokio::select! {
-            r = server => r,
+            _ = server => Ok::<_, std::io::Error>(Stopped::Clean),
             _ = async {
                 let _ = stop_rx2.wait_for(|s| *s).await;
                 tokio::time::sleep(grace).await;
             } => {
-                eprintln!("vitals serve: grace period over; work still running is failed at the next start");
-                Ok(())
+                eprintln!("vitals serve: grace period over; requests still running were cut (a cut run is failed at the next start)");
+                Ok(Stopped::GraceCut)
             }
         }
     })?;
@@ -280,7 +384,7 @@ pub fn serve(service: Service, options: ServeOptions) -> std::io::Result<()> {
         eprintln!("vitals serve: final flush failed: {e}");
     }
     eprintln!("vitals serve: stopped");
-    Ok(())
+    Ok(stopped)
 }
 
 async fn shutdown_signal() {

@@ -42,11 +42,7 @@ pub fn issue(
     if let Some(t) = tenant {
         store.require_tenant_exists(t)?;
     }
-    if label.len() > 200 || label.chars().any(char::is_control) {
-        return Err(ApiError::bad_request(
-            "label: at most 200 characters, no control characters",
-        ));
-    }
+    crate::store::check_free_text("label", label, 200).map_err(ApiError::bad_request)?;
     let id = random_hex(8)?;
     let secret = random_hex(32)?;
     store.insert_key(&ApiKeyRecord {

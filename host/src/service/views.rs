@@ -29,7 +29,7 @@ pub struct TenantInfo {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateTenant {
-    /// Id: letters, digits, `-` and `_`, at most 64 characters.
+    /// Id: lowercase letters, digits and `-`, at most 64 characters.
     pub id: String,
     /// Display name (default: the id).
     #[serde(default)]

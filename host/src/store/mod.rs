@@ -13,9 +13,11 @@ mod codec;
 mod data;
 mod journal;
 mod keys;
+mod perms;
 mod plugins;
 mod runs;
 mod shadows;
+mod text;
 mod undo;
 mod versions;
 mod view;
@@ -25,6 +27,7 @@ pub use access::{ApiKeyRecord, Role};
 pub use data::{AccountView, IngestMode, IngestReport};
 pub use plugins::{ActivePlugin, InstalledPlugin};
 pub use runs::{RunRecord, RunStatus, StoredResult};
+pub use text::check_free_text;
 pub use undo::RolledBack;
 pub use view::DataView;
 pub use writer::{Ingest, MAX_REJECTS};
@@ -201,7 +204,18 @@ impl Store {
             // 96 MiB of page cache: a 1M-account run peaks at about 1 GiB
             // (256 MiB: about 2 GiB, and no faster; BENCHMARKS.md).
             .cache_capacity(96 << 20);
+        // Private to this user: 0700 folder, 0600 files (see `perms`).
+        let restrict = || {
+            perms::restrict(dir).map_err(|e| {
+                sled::Error::Io(std::io::Error::new(
+                    e.kind(),
+                    format!("{}: {e}", dir.display()),
+                ))
+            })
+        };
+        restrict()?;
         let db = open_with_retry(&config)?;
+        restrict()?;
         let store = Store {
             meta: db.open_tree("meta")?,
             tenants: db.open_tree("tenants")?,
@@ -287,6 +301,7 @@ impl Store {
                 "tenant id {id:?}: use 1-64 lowercase letters, digits and '-'"
             )));
         }
+        check_free_text(&format!("tenant {id:?} name"), name, 200).map_err(StoreError::Invalid)?;
         let tenant = Tenant {
             id: id.into(),
             name: name.into(),

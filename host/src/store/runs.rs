@@ -18,6 +18,9 @@ use crate::runtime::{LogLine, Output, PluginError, PluginKind};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
+/// `meta` key: the runs the last open of the store marked failed.
+const FAILED_AT_OPEN: &str = "runs_failed_at_open";
+
 /// Where a run is.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "state", rename_all = "kebab-case")]
@@ -230,6 +233,38 @@ fn run_key(tenant: &str, id: u64) -> Vec<u8> {
     tenant_key(tenant, &[&id.to_be_bytes()])
 }
 
+/// Stores `value(id)` under `tenant 0 id` in `tree` with the tenant's next
+/// id (one past its largest; 1 for its first) and returns the id. Ids are
+/// per tenant, so one tenant's ids say nothing of another's activity (they
+/// came from one store-wide counter before; those records keep their ids,
+/// and a tenant's next id continues past them). A compare-and-swap claims
+/// the id: two writers racing for it get two ids.
+pub(super) fn insert_with_tenant_id(
+    tree: &sled::Tree,
+    tenant: &str,
+    mut value: impl FnMut(u64) -> Vec<u8>,
+) -> Result<u64, StoreError> {
+    let prefix = tenant_key(tenant, &[&[]]);
+    let last = match tree.scan_prefix(&prefix).next_back() {
+        Some(kv) => {
+            let key = kv?.0;
+            let bytes: [u8; 8] = key[prefix.len()..]
+                .try_into()
+                .map_err(|_| StoreError::Corrupt(format!("a record key of tenant {tenant:?}")))?;
+            u64::from_be_bytes(bytes)
+        }
+        None => 0,
+    };
+    let mut id = last + 1;
+    loop {
+        let key = tenant_key(tenant, &[&id.to_be_bytes()]);
+        match tree.compare_and_swap(key, None as Option<&[u8]>, Some(value(id)))? {
+            Ok(()) => return Ok(id),
+            Err(_) => id += 1,
+        }
+    }
+}
+
 fn result_prefix(tenant: &str, id: u64) -> Vec<u8> {
     let mut k = run_key(tenant, id);
     k.push(0);
@@ -246,8 +281,8 @@ impl Store {
         as_of: i32,
     ) -> Result<RunRecord, StoreError> {
         self.require_tenant(tenant)?;
-        let run = RunRecord {
-            id: self.db.generate_id()? + 1,
+        let mut run = RunRecord {
+            id: 0,
             tenant: tenant.into(),
             plugin: plugin.name.clone(),
             version: plugin.version.clone(),
@@ -265,8 +300,9 @@ impl Store {
             log: Vec::new(),
             log_dropped: 0,
         };
-        self.runs
-            .insert(run_key(tenant, run.id), codec::encode_json(&run))?;
+        run.id = insert_with_tenant_id(&self.runs, tenant, |id| {
+            codec::encode_json(&RunRecord { id, ..run.clone() })
+        })?;
         self.flush()?;
         Ok(run)
     }
@@ -356,7 +392,9 @@ impl Store {
         self.flush()
     }
 
-    pub(super) fn fail_interrupted_runs(&self) -> Result<(), StoreError> {
+    /// Marks every run still `running` as failed (the process that ran it
+    /// stopped), and remembers which for [`Store::runs_failed_at_open`].
+    pub(super) fn fail_interrupted_runs(&self) -> Result<Vec<(String, u64)>, StoreError> {
         let interrupted: Vec<RunRecord> = self
             .runs
             .iter()
@@ -365,13 +403,32 @@ impl Store {
                 r.as_ref().map_or(true, |r| r.status == RunStatus::Running)
             })
             .collect::<Result<_, StoreError>>()?;
+        let mut failed = Vec::with_capacity(interrupted.len());
         for mut run in interrupted {
             self.fail_run(
                 &mut run,
                 "interrupted: the process stopped before the run completed",
             )?;
+            failed.push((run.tenant, run.id));
         }
-        Ok(())
+        // Kept in `meta` (overwritten at each open that finds some, cleared
+        // by the next that finds none) so the process that opened the store
+        // can say what it failed; an open with nothing to say writes nothing.
+        if !failed.is_empty() || self.meta.contains_key(FAILED_AT_OPEN)? {
+            self.meta
+                .insert(FAILED_AT_OPEN, codec::encode_json(&failed))?;
+            self.meta.flush()?;
+        }
+        Ok(failed)
+    }
+
+    /// The runs (tenant, id) this open of the store found interrupted and
+    /// marked failed; `vitals serve` logs them at start-up.
+    pub fn runs_failed_at_open(&self) -> Result<Vec<(String, u64)>, StoreError> {
+        match self.meta.get(FAILED_AT_OPEN)? {
+            Some(v) => Ok(codec::decode("failed runs", &v)?),
+            None => Ok(Vec::new()),
+        }
     }
 
     /// A tenant's runs, oldest first.
@@ -489,5 +546,41 @@ impl Store {
             .into_iter()
             .filter(|r| r.kind == kind && r.status == RunStatus::Complete)
             .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::insert_with_tenant_id;
+    use crate::store::keys::tenant_key;
+
+    #[test]
+    fn ids_count_per_tenant_continue_past_old_ones_and_never_collide() {
+        let db = sled::Config::new().temporary(true).open().unwrap();
+        let tree = db.open_tree("runs").unwrap();
+        let put =
+            |t: &str| insert_with_tenant_id(&tree, t, |id| id.to_be_bytes().to_vec()).unwrap();
+        // "a" and "ab": one tenant id a prefix of another's.
+        assert_eq!(
+            (put("a"), put("ab"), put("a"), put("ab"), put("a")),
+            (1, 1, 2, 2, 3)
+        );
+        // A record from the store-wide counter keeps its id; the next continues past it.
+        tree.insert(tenant_key("old", &[&52_000_006u64.to_be_bytes()]), vec![])
+            .unwrap();
+        assert_eq!(put("old"), 52_000_007);
+        // Writers racing for the same tenant each get their own id.
+        let ids: Vec<u64> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..8)
+                .map(|_| s.spawn(|| (0..25).map(|_| put("race")).collect::<Vec<_>>()))
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|h| h.join().unwrap())
+                .collect()
+        });
+        let mut sorted = ids.clone();
+        sorted.sort_unstable();
+        assert_eq!(sorted, (1..=200).collect::<Vec<u64>>());
     }
 }

@@ -2,23 +2,20 @@
 //! beside the plugin's versions) after the request that made them.
 
 use super::keys::tenant_key;
+use super::runs::insert_with_tenant_id;
 use super::{Store, StoreError, codec};
 use serde::{Serialize, de::DeserializeOwned};
 
 impl Store {
-    /// Stores a report under a new id (increasing per store) and returns the id.
+    /// Stores a report under the tenant's next id (increasing per tenant,
+    /// see [`insert_with_tenant_id`]) and returns the id.
     pub fn put_shadow_report<T: Serialize>(
         &self,
         tenant: &str,
-        make: impl FnOnce(u64) -> T,
+        mut make: impl FnMut(u64) -> T,
     ) -> Result<u64, StoreError> {
         self.require_tenant(tenant)?;
-        let id = self.db.generate_id()?;
-        let report = make(id);
-        self.shadows.insert(
-            tenant_key(tenant, &[&id.to_be_bytes()]),
-            codec::encode_json(&report),
-        )?;
+        let id = insert_with_tenant_id(&self.shadows, tenant, |id| codec::encode_json(&make(id)))?;
         self.flush()?;
         Ok(id)
     }

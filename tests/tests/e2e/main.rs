@@ -1,6 +1,7 @@
 //! End-to-end tests, one binary: real components built from source, the real
 //! runtime (and, in later modules, the real store, binary and server).
 
+mod abuse;
 mod backtest;
 mod bad_input;
 mod browser;
@@ -14,6 +15,7 @@ mod http;
 mod integrity;
 mod load;
 mod polyglot;
+mod safe_output;
 mod sandbox;
 mod scaffold;
 mod served;

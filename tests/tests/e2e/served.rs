@@ -80,14 +80,14 @@ impl Server {
 
     /// Starts with extra `serve` options.
     pub fn start_with(data: &Path, options: &[&str]) -> Server {
+        let grace: &[&str] = if options.contains(&"--shutdown-grace-secs") {
+            &[]
+        } else {
+            &["--shutdown-grace-secs", "30"]
+        };
         let mut child = vitals(data)
-            .args([
-                "serve",
-                "--listen",
-                "127.0.0.1:0",
-                "--shutdown-grace-secs",
-                "30",
-            ])
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .args(grace)
             .args(options)
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -110,7 +110,13 @@ impl Server {
     }
 
     /// SIGTERM, then wait: a graceful stop must exit 0.
-    pub fn stop(mut self) {
+    pub fn stop(self) {
+        let code = self.stop_code();
+        assert_eq!(code, Some(0), "graceful stop exited {code:?}");
+    }
+
+    /// SIGTERM, then wait: the exit code.
+    pub fn stop_code(mut self) -> Option<i32> {
         let pid = self.child.id().to_string();
         assert!(
             Command::new("kill")
@@ -119,8 +125,7 @@ impl Server {
                 .unwrap()
                 .success()
         );
-        let status = self.child.wait().unwrap();
-        assert!(status.success(), "graceful stop exited {status:?}");
+        self.child.wait().unwrap().code()
     }
 
     pub fn call(&self, method: Method, path: &str, key: Option<&str>) -> RequestBuilder {
