@@ -125,12 +125,18 @@ impl Ctx {
         std::os::unix::fs::DirBuilderExt::mode(&mut dir, 0o700);
         dir.create(&self.data_dir)
             .map_err(|e| CliError::bad(format!("data dir {}: {e}", self.data_dir.display())))?;
-        Store::open(&self.data_dir.join("store")).map_err(|e| {
+        let store = Store::open(&self.data_dir.join("store")).map_err(|e| {
             CliError::from(e).hint(format!(
                 "is another vitals process using {}?",
                 self.data_dir.display()
             ))
-        })
+        })?;
+        // Whichever command opens the store first after a crash says what
+        // the open undid (and `serve` logs it at start-up).
+        for line in store.recovery().lines() {
+            eprintln!("vitals: {line}");
+        }
+        Ok(store)
     }
 
     /// The operator's configuration: `--config`, else `<data-dir>/vitals.toml`, else defaults.

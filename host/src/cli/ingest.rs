@@ -2,7 +2,7 @@
 //! through a mapping; all-or-nothing unless `--rejects` is given.
 
 use super::context::{CliError, Ctx};
-use super::output::{Format, outln, print_json};
+use super::output::{Format, csv_cell, outln, print_json};
 use crate::ingest::{Format as InputFormat, Mapping};
 use crate::service::IngestQuery;
 use std::path::PathBuf;
@@ -99,10 +99,11 @@ pub fn run(ctx: &Ctx, args: IngestArgs) -> Result<(), CliError> {
         w.write_record(["line", "column", "reason"])
             .map_err(|e| CliError::internal(e.to_string()))?;
         for e in &report.rejected {
+            // Columns and reasons quote the input: neutralise formulas.
             w.write_record([
                 e.line.to_string(),
-                e.column.clone().unwrap_or_default(),
-                e.reason.clone(),
+                csv_cell(e.column.as_deref().unwrap_or_default()).into_owned(),
+                csv_cell(&e.reason).into_owned(),
             ])
             .map_err(|e| CliError::internal(e.to_string()))?;
         }

@@ -15,7 +15,7 @@ pub struct ServeArgs {
     /// Largest uploaded component, MiB.
     #[arg(long, default_value_t = 64)]
     max_plugin_mib: usize,
-    /// Largest ingest body, MiB (NDJSON is streamed; CSV and JSON are read whole).
+    /// Largest ingest body, MiB (every format is parsed and stored as it arrives).
     #[arg(long, default_value_t = 1024)]
     max_ingest_mib: usize,
     /// Seconds running requests (runs) may take to finish after SIGTERM or Ctrl-C.
@@ -38,12 +38,6 @@ pub struct ServeArgs {
 pub fn run(ctx: &Ctx, args: ServeArgs) -> Result<(), CliError> {
     ctx.local_only("serve")?;
     let service = ctx.service()?;
-    // Say what opening the store found cut short by the last stop.
-    for (tenant, id) in service.store.runs_failed_at_open()? {
-        eprintln!(
-            "vitals serve: run {id} of tenant {tenant} was interrupted by the last stop; marked failed"
-        );
-    }
     if service.store.keys(None)?.is_empty() {
         eprintln!(
             "vitals serve: no operator key yet; issue one with `vitals key operator --data-dir {}`",

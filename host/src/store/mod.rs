@@ -133,6 +133,8 @@ pub struct Recovery {
     pub ingests: Vec<RolledBack>,
     /// Large writes of a version-1 store, rolled back.
     pub legacy_writes: usize,
+    /// Runs (tenant, id) found running, marked failed.
+    pub runs: Vec<(String, u64)>,
 }
 
 impl Recovery {
@@ -148,6 +150,11 @@ impl Recovery {
                 )
             })
             .collect();
+        for (tenant, id) in &self.runs {
+            lines.push(format!(
+                "run {id} of tenant {tenant} was interrupted by the last stop; marked failed"
+            ));
+        }
         if self.legacy_writes > 0 {
             lines.push(format!(
                 "rolled back {} unfinished write(s) of the previous version",
@@ -235,8 +242,8 @@ impl Store {
         let recovery = Recovery {
             legacy_writes: store.roll_back_interrupted_writes()?,
             ingests: store.recover_ingests()?,
+            runs: store.fail_interrupted_runs()?,
         };
-        store.fail_interrupted_runs()?;
         Ok(Store {
             recovery: std::sync::Arc::new(recovery),
             ..store

@@ -18,9 +18,6 @@ use crate::runtime::{LogLine, Output, PluginError, PluginKind};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-/// `meta` key: the runs the last open of the store marked failed.
-const FAILED_AT_OPEN: &str = "runs_failed_at_open";
-
 /// Where a run is.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "state", rename_all = "kebab-case")]
@@ -393,7 +390,7 @@ impl Store {
     }
 
     /// Marks every run still `running` as failed (the process that ran it
-    /// stopped), and remembers which for [`Store::runs_failed_at_open`].
+    /// stopped) and says which (tenant, id): [`Store::recovery`].
     pub(super) fn fail_interrupted_runs(&self) -> Result<Vec<(String, u64)>, StoreError> {
         let interrupted: Vec<RunRecord> = self
             .runs
@@ -411,24 +408,7 @@ impl Store {
             )?;
             failed.push((run.tenant, run.id));
         }
-        // Kept in `meta` (overwritten at each open that finds some, cleared
-        // by the next that finds none) so the process that opened the store
-        // can say what it failed; an open with nothing to say writes nothing.
-        if !failed.is_empty() || self.meta.contains_key(FAILED_AT_OPEN)? {
-            self.meta
-                .insert(FAILED_AT_OPEN, codec::encode_json(&failed))?;
-            self.meta.flush()?;
-        }
         Ok(failed)
-    }
-
-    /// The runs (tenant, id) this open of the store found interrupted and
-    /// marked failed; `vitals serve` logs them at start-up.
-    pub fn runs_failed_at_open(&self) -> Result<Vec<(String, u64)>, StoreError> {
-        match self.meta.get(FAILED_AT_OPEN)? {
-            Some(v) => Ok(codec::decode("failed runs", &v)?),
-            None => Ok(Vec::new()),
-        }
     }
 
     /// A tenant's runs, oldest first.

@@ -322,6 +322,22 @@ fn a_sigkill_in_the_middle_of_two_ingests_leaves_each_whole_or_absent() {
     });
     child.wait().unwrap();
     eprintln!("answers at the kill: {answers:?}");
+    // The first command to open the store says what it rolled back.
+    let opened = crate::served::vitals(&data)
+        .args(["tenant", "list"])
+        .output()
+        .unwrap();
+    assert!(opened.status.success());
+    let log = String::from_utf8_lossy(&opened.stderr).to_string();
+    let rolled_back: Vec<&str> = ["acme", "globex"]
+        .into_iter()
+        .filter(|t| {
+            log.contains(&format!(
+                "rolled back an unfinished ingest of tenant \"{t}\""
+            ))
+        })
+        .collect();
+    eprintln!("after the kill: {log}");
     let acme_after = contents(&data, "acme");
     let globex_after = contents(&data, "globex");
     // acme: the 2,000 acknowledged accounts with their one snapshot, and
@@ -362,6 +378,14 @@ fn a_sigkill_in_the_middle_of_two_ingests_leaves_each_whole_or_absent() {
     if answers[1] == Some(200) {
         assert!(globex_landed, "an acknowledged ingest was lost");
     }
+    // What was rolled back is absent, and the store had grown by 4 MiB, so
+    // something was written: committed (landed) or rolled back (logged).
+    assert!(!(rolled_back.contains(&"acme") && acme_landed), "{log}");
+    assert!(!(rolled_back.contains(&"globex") && globex_landed), "{log}");
+    assert!(
+        acme_landed || globex_landed || !rolled_back.is_empty(),
+        "{log}"
+    );
     // The store takes the same ingests again after the rollback.
     let store = Store::open(&data.join("store")).unwrap();
     drop(store);

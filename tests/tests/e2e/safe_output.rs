@@ -89,6 +89,26 @@ fn formulas_in_csv_and_escapes_on_the_terminal_are_neutralised() {
     // JSON keeps the exact text (escaped by JSON itself).
     let v = ok(&data, &["--json", "account", "show", "esc"]).json();
     assert_eq!(v["attributes"]["name"], TITLE);
+    // The rejects file quotes the input's column names: neutralised too.
+    let bad = dir.path().join("bad.ndjson");
+    std::fs::write(
+        &bad,
+        "{\"account_id\":\"fine\",\"as_of\":\"2026-01-02\"}\n{\"account_id\":\"r1\",\"=evil()\":{\"a\":1}}\n",
+    )
+    .unwrap();
+    let rejects = dir.path().join("rejects.csv");
+    ok(
+        &data,
+        &[
+            "ingest",
+            bad.to_str().unwrap(),
+            "--rejects",
+            rejects.to_str().unwrap(),
+        ],
+    );
+    let text = std::fs::read_to_string(&rejects).unwrap();
+    assert!(text.contains("'=evil()"), "{text}");
+    assert_no_formula_cell("--rejects", &text);
 }
 
 #[test]
