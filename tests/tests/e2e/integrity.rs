@@ -7,7 +7,6 @@
 
 use crate::served::{Server, json_of, operator_key, tenant_with_keys};
 use reqwest::Method;
-use reqwest::blocking::Client as Http;
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -277,34 +276,22 @@ fn a_sigkill_in_the_middle_of_two_ingests_leaves_each_whole_or_absent() {
         ndjson("x", 2_000, "2026-03-31", 5, "before"),
     );
     assert_eq!(status, 200);
-    s.stop();
-    // A server of our own, to SIGKILL.
-    let (mut child, url) = serve(&data);
-    let s = Http::builder().timeout(None).build().unwrap();
-    // A later snapshot of the accounts already there, and new accounts.
-    let mut acme_body = ndjson("x", 2_000, "2026-06-30", 6, "during");
-    acme_body.push_str(&ndjson("y", 60_000, "2026-06-30", 6, "during"));
-    let globex_body = ndjson("z", 60_000, "2026-06-30", 7, "during");
-    let pid = child.id();
+    let pid = s.pid();
+    let send = |tenant: &str, key: &str, body: String| {
+        s.call(
+            Method::POST,
+            &format!("/v1/tenants/{tenant}/ingest"),
+            Some(key),
+        )
+        .header("content-type", "application/x-ndjson")
+        .body(body)
+        .send()
+        .ok()
+        .map(|r| r.status().as_u16())
+    };
     let answers: Vec<Option<u16>> = std::thread::scope(|scope| {
-        let a = scope.spawn(|| {
-            s.post(format!("{url}/v1/tenants/acme/ingest"))
-                .bearer_auth(&acme)
-                .header("content-type", "application/x-ndjson")
-                .body(acme_body)
-                .send()
-                .ok()
-                .map(|r| r.status().as_u16())
-        });
-        let g = scope.spawn(|| {
-            s.post(format!("{url}/v1/tenants/globex/ingest"))
-                .bearer_auth(&globex)
-                .header("content-type", "application/x-ndjson")
-                .body(globex_body)
-                .send()
-                .ok()
-                .map(|r| r.status().as_u16())
-        });
+        let a = scope.spawn(|| send("acme", &acme, acme_body));
+        let g = scope.spawn(|| send("globex", &globex, globex_body));
         // Kill once both are writing: wait for the store to grow.
         let store_dir = data.join("store");
         let size = |p: &Path| fs_size(p);
@@ -320,7 +307,7 @@ fn a_sigkill_in_the_middle_of_two_ingests_leaves_each_whole_or_absent() {
         assert!(killed.success());
         vec![a.join().unwrap(), g.join().unwrap()]
     });
-    child.wait().unwrap();
+    drop(s);
     eprintln!("answers at the kill: {answers:?}");
     // The first command to open the store says what it rolled back.
     let opened = crate::served::vitals(&data)
@@ -389,28 +376,6 @@ fn a_sigkill_in_the_middle_of_two_ingests_leaves_each_whole_or_absent() {
     // The store takes the same ingests again after the rollback.
     let store = Store::open(&data.join("store")).unwrap();
     drop(store);
-}
-
-/// `vitals serve` on a free port: the process and its URL.
-fn serve(data: &Path) -> (std::process::Child, String) {
-    let mut child = crate::served::vitals(data)
-        .args(["serve", "--listen", "127.0.0.1:0"])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    std::io::BufRead::read_line(
-        &mut std::io::BufReader::new(child.stdout.take().unwrap()),
-        &mut line,
-    )
-    .unwrap();
-    let url = line
-        .trim()
-        .strip_prefix("vitals serve: listening on ")
-        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-        .to_string();
-    (child, url)
 }
 
 /// Bytes under a directory.

@@ -115,6 +115,11 @@ impl Server {
         assert_eq!(code, Some(0), "graceful stop exited {code:?}");
     }
 
+    /// The server's process id (to signal it).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// SIGTERM, then wait: the exit code.
     pub fn stop_code(mut self) -> Option<i32> {
         let pid = self.child.id().to_string();
