@@ -76,17 +76,19 @@ impl Service {
         for p in &active {
             let plugin = self.loaded(&p.plugin.hash)?;
             // One account, one call: no batching, no retry, no worker thread.
-            let result = match self.runtime.call(
+            let called = self.runtime.call_metered(
                 crate::runtime::Share::of(tenant),
                 &plugin,
                 &limits,
                 &p.config,
                 as_of,
                 std::slice::from_ref(&account),
-            ) {
+            );
+            // A failed call burnt fuel too (all of it, on a loop).
+            self.metrics.plugin_fuel(called.fuel_used);
+            let result = match called.outcome {
                 Ok(out) => {
                     self.metrics.plugin_calls(1);
-                    self.metrics.plugin_fuel(out.fuel_used);
                     out.results
                         .into_iter()
                         .next()
