@@ -34,6 +34,9 @@ impl Service {
     /// Scores one stored account with the tenant's active plugins.
     pub fn score_account(&self, tenant: &str, id: &str, as_of: i32) -> ApiResult<ScoreReport> {
         self.store.require_tenant_exists(tenant)?;
+        // Held for the whole score: a tenant whose plugin spins gets only
+        // so many server threads, whatever it sends (429 `busy` past them).
+        let _slot = self.scores.start(tenant)?;
         let mut account = self.account_at(tenant, id, as_of)?;
         let mut active = self.store.active_plugins(tenant)?;
         if active.is_empty() {

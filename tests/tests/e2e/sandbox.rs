@@ -815,3 +815,77 @@ fn the_fuel_a_looping_plugin_burns_shows_in_its_run_and_the_metrics() {
     assert_eq!(fuel_total(&s) - after_run, fuel);
     s.stop();
 }
+
+#[test]
+fn a_tenant_gets_only_so_many_on_demand_scores_at_once_and_another_is_served_beside() {
+    use crate::served::{Server, json_of};
+    use reqwest::Method;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let issue = |store: &vitals::store::Store, tenant: &str| {
+        vitals::service::keys::issue(store, Some(tenant), Some(vitals::store::Role::Admin), "t")
+            .unwrap()
+            .key
+    };
+    let (looper, good) = {
+        let store = vitals::store::Store::open(&data.join("store")).unwrap();
+        vitals_e2e::install_hostile_tenant(&store, runtime(), "looper", "loop", 20, AS_OF).unwrap();
+        vitals::demo::install(&store, runtime(), "good", 20, AS_OF, 7).unwrap();
+        let keys = (issue(&store, "looper"), issue(&store, "good"));
+        store.flush_all().unwrap();
+        keys
+    };
+    let s = Server::start(&data);
+    let score = |tenant: &str, key: &str| {
+        let started = std::time::Instant::now();
+        let (status, body) = json_of(
+            s.call(
+                Method::POST,
+                &format!("/v1/tenants/{tenant}/accounts/acct-000001/score?as_of=2026-01-01"),
+                Some(key),
+            )
+            .send()
+            .unwrap(),
+        );
+        (status, body, started.elapsed())
+    };
+    // Warm up: both tenants' plugins loaded by the server.
+    assert_eq!(score("good", &good).0, 200);
+    let (hostile, beside) = std::thread::scope(|scope| {
+        let hostile: Vec<_> = (0..16)
+            .map(|_| scope.spawn(|| score("looper", &looper)))
+            .collect();
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        let beside = score("good", &good);
+        let hostile: Vec<_> = hostile.into_iter().map(|h| h.join().unwrap()).collect();
+        (hostile, beside)
+    });
+    let served: Vec<_> = hostile
+        .iter()
+        .filter(|(status, ..)| *status == 200)
+        .collect();
+    let refused: Vec<_> = hostile
+        .iter()
+        .filter(|(status, ..)| *status == 429)
+        .collect();
+    assert_eq!(served.len() + refused.len(), 16);
+    assert!(
+        served.len() <= vitals::service::fair::SCORES_PER_TENANT,
+        "{} scores of one tenant went at once",
+        served.len()
+    );
+    for (_, body, took) in &refused {
+        assert_eq!(body["code"], "busy", "{body}");
+        assert!(took.as_secs() < 2, "a refusal took {took:?}");
+    }
+    for (_, body, _) in &served {
+        assert_eq!(
+            body["results"][0]["result"]["error"]["kind"], "fuel-exhausted",
+            "{body}"
+        );
+    }
+    let (status, body, took) = beside;
+    assert_eq!(status, 200, "{body}");
+    assert!(took.as_secs() < 3, "the good tenant's score took {took:?}");
+    s.stop();
+}
