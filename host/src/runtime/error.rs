@@ -18,7 +18,7 @@ pub enum PluginError {
     UnknownWorld(String),
     /// The component imports an interface outside the allow-list.
     #[error(
-        "import not allowed: {import} (allowed: vitals:plugin/log, vitals:plugin/types and the WASI 0.2 cli, clocks, random, io, filesystem, sockets and http interfaces; sockets and http trap when called)"
+        "import not allowed: {import} (allowed: vitals:plugin/log, vitals:plugin/types and the WASI 0.2 cli, clocks (wall-clock and monotonic-clock), random, io, filesystem, sockets and http interfaces the host links; sockets and http trap when called)"
     )]
     ForbiddenImport {
         /// The refused import's name.

@@ -1,13 +1,14 @@
 //! Calls into a plugin: an [`Instance`] (its own store under the limits,
-//! instantiated from the pre-instance) serves one or more calls of a run; each
-//! call gets its fuel, deadline and log afresh, and its output is checked
-//! against the contract. An instance that failed a call is never called again.
+//! instantiated from the pre-instance, its randomness seeded from the call's
+//! inputs) serves a call; each call gets its fuel, deadline and log afresh,
+//! and its output is checked against the contract. An instance that failed a
+//! call is never called again.
 
 use super::bindings::{forecaster, health_model, propensity_model, segmenter};
 use super::error::PluginError;
 use super::limits::Limits;
 use super::output::{check_output, output_size};
-use super::sandbox::{CallLog, CallState};
+use super::sandbox::{CallLog, CallState, RunClock};
 use super::sched::Member;
 use super::types::{Account, Forecast, Health, PluginMetadata, Propensity, Segment};
 use serde::{Deserialize, Serialize};
@@ -17,26 +18,28 @@ use wasmtime::{Engine, Store, StoreContextMut, Trap, UpdateDeadline};
 /// Epoch ticks happen this often; deadlines are counted in ticks.
 pub const EPOCH_TICK_MS: u64 = 5;
 
-/// Every epoch tick of a running call: it counts towards the deadline only
-/// as time run on a core, and it is where the scheduler may pass the core
-/// to another tenant's call.
+/// Every epoch tick of a running call: it counts towards the deadline the
+/// time the call ran since the last tick (a host call that took a second is
+/// seen by one tick, after it), charges the fuel of what the guest wrote to
+/// stdout and stderr, and is where the scheduler may pass the core to
+/// another tenant's call (time waiting for it is not counted).
 fn on_tick(mut ctx: StoreContextMut<'_, CallState>) -> wasmtime::Result<UpdateDeadline> {
+    CallState::charge_output(&mut ctx)?;
     let state = ctx.data_mut();
-    state.ticks_run += 1;
-    if state.ticks_run > state.deadline_ticks {
+    if state.clock.passed() {
         return Ok(UpdateDeadline::Interrupt);
     }
     if let Some(turn) = state.turn.as_mut() {
+        state.clock.pause();
         turn.checkpoint();
+        state.clock.resume();
     }
     Ok(UpdateDeadline::Continue(1))
 }
 
 /// Restarts the deadline of a store for a new call.
 fn reset_deadline(store: &mut Store<CallState>, limits: &Limits) {
-    let state = store.data_mut();
-    state.ticks_run = 0;
-    state.deadline_ticks = limits.deadline_ms.div_ceil(EPOCH_TICK_MS);
+    store.data_mut().clock = RunClock::start(limits.deadline_ms);
     store.set_epoch_deadline(1);
 }
 
@@ -106,14 +109,31 @@ pub struct CallOutcome {
     pub fuel_used: u64,
 }
 
+/// What the host copies out of the guest in one host call or return value
+/// (wasmtime's hostcall fuel), in multiples of the output limit: room for
+/// the records' own bytes around the strings `output_size` counts, while an
+/// output that aliases one string many times is stopped before the host
+/// allocates it (16 x the default 8 MiB is wasmtime's default, 128 MiB).
+const HOSTCALL_BYTES_PER_OUTPUT_BYTE: u64 = 16;
+
+/// The hostcall fuel of a store under `limits`, in bytes.
+fn hostcall_bytes(limits: &Limits) -> u64 {
+    limits
+        .output_bytes
+        .saturating_mul(HOSTCALL_BYTES_PER_OUTPUT_BYTE)
+        .max(1 << 20)
+}
+
 fn new_store(
     engine: &Engine,
     limits: &Limits,
     fuel: bool,
     as_of: i32,
+    seed: u64,
 ) -> Result<Store<CallState>, PluginError> {
-    let mut store = Store::new(engine, CallState::new(limits, as_of));
+    let mut store = Store::new(engine, CallState::new(limits, as_of, seed));
     store.limiter(|s| &mut s.limiter);
+    store.set_hostcall_fuel(usize::try_from(hostcall_bytes(limits)).unwrap_or(usize::MAX));
     if fuel {
         store
             .set_fuel(limits.fuel)
@@ -126,9 +146,10 @@ fn new_store(
 
 type Batch<T> = Result<Vec<Result<T, super::types::PluginError>>, super::types::PluginError>;
 
-/// A live instance of a plugin in its own locked-down store. A run keeps one
-/// per worker and calls it batch after batch: large runtimes (Python,
-/// JavaScript) take up to a millisecond to instantiate.
+/// A live instance of a plugin in its own locked-down store. A run makes one
+/// per call: an instance's state after a call (a random generator's
+/// position, a hash map's keys, any global) would make the next call's
+/// results depend on which batches it served before, that is on scheduling.
 pub struct Instance {
     store: Store<CallState>,
     bound: Bound,
@@ -139,17 +160,19 @@ pub struct Instance {
 }
 
 impl Instance {
-    /// Instantiates `pre` in a fresh store whose clocks read `as_of`. Its
-    /// memory and log limits are `limits`' for the instance's life; fuel and
-    /// the deadline are set again for every call.
+    /// Instantiates `pre` in a fresh store whose clocks read `as_of` and
+    /// whose randomness starts from `seed`. Its memory and log limits are
+    /// `limits`' for the instance's life; fuel and the deadline are set
+    /// again for every call.
     pub fn new(
         engine: &Engine,
         pre: &KindPre,
         limits: &Limits,
         fuel: bool,
         as_of: i32,
+        seed: u64,
     ) -> Result<Self, PluginError> {
-        let mut store = new_store(engine, limits, fuel, as_of)?;
+        let mut store = new_store(engine, limits, fuel, as_of, seed)?;
         let bound = match pre {
             KindPre::Health(p) => p.instantiate(&mut store).map(Bound::Health),
             KindPre::Segmenter(p) => p.instantiate(&mut store).map(Bound::Segmenter),
@@ -164,14 +187,6 @@ impl Instance {
             as_of,
             calls: 0,
         })
-    }
-
-    /// Whether the instance may take another call under `limits`: its
-    /// memories stayed within half the memory limit. Guests that never free
-    /// (the Rust SDK's bump allocator) grow with each call; replacing them in
-    /// time keeps every call with the room a fresh instance has.
-    pub fn reusable(&self, limits: &Limits) -> bool {
-        self.store.data().limiter.largest as u64 <= limits.memory_bytes / 2
     }
 
     fn start_call(&mut self, limits: &Limits) -> Result<(), PluginError> {
@@ -234,7 +249,10 @@ impl Instance {
         accounts: &[Account],
     ) -> Result<CallOutcome, PluginError> {
         self.start_call(limits)?;
-        self.store.data_mut().turn = member.map(Member::turn);
+        let state = self.store.data_mut();
+        state.turn = member.map(Member::turn);
+        // The wait for a core is not the call's time.
+        state.clock.resume();
         let outcome = self.call_batch(limits, config, accounts);
         if let Some(turn) = self.store.data_mut().turn.take() {
             turn.end(outcome.as_ref().is_err_and(PluginError::fails_the_batch));
@@ -327,7 +345,7 @@ pub fn setup_timing(
     let (mut store_t, mut inst_t) = (std::time::Duration::ZERO, std::time::Duration::ZERO);
     for _ in 0..n {
         let t = std::time::Instant::now();
-        let mut store = new_store(engine, limits, fuel, 0)?;
+        let mut store = new_store(engine, limits, fuel, 0, 0)?;
         store_t += t.elapsed();
         let t = std::time::Instant::now();
         let ok = match pre {
@@ -354,6 +372,18 @@ fn classify(err: wasmtime::Error, store: &Store<CallState>, limits: &Limits) -> 
         .is_some()
     {
         return PluginError::Host(format!("{err:#}"));
+    }
+    // wasmtime's hostcall fuel stopped a copy out of the guest: an output
+    // (or log line) larger than the host copies, aliased strings included.
+    // Its error type is private; its message is the one mark it has.
+    if err.chain().any(|e| {
+        e.to_string()
+            .contains("fuel allocated for hostcalls has been exhausted")
+    }) {
+        return PluginError::OutputTooLarge {
+            bytes: hostcall_bytes(limits),
+            limit_bytes: limits.output_bytes,
+        };
     }
     match err.downcast_ref::<Trap>() {
         Some(Trap::OutOfFuel) => return PluginError::FuelExhausted { fuel: limits.fuel },

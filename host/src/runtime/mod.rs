@@ -3,8 +3,9 @@
 //! Components are validated when added, compiled once (disk cache keyed by
 //! engine and content hash, loaded with a memory map) and pre-instantiated;
 //! instances come from a pooling allocator sized for Python and JavaScript
-//! runtimes, and a run reuses each worker's instance from batch to batch
-//! until a call fails or its memory grows past half the limit.
+//! runtimes, and every call gets a fresh instance whose randomness is seeded
+//! from the call's inputs (`seed`), so that results never depend on
+//! scheduling.
 
 mod bindings;
 mod cache;
@@ -16,6 +17,7 @@ mod pool;
 mod run;
 mod sandbox;
 pub mod sched;
+mod seed;
 mod validate;
 mod wasi;
 
@@ -78,6 +80,14 @@ impl Default for RuntimeConfig {
             fair_scheduling: true,
         }
     }
+}
+
+/// What [`Runtime::call_metered`] returns: the call's outcome and its fuel.
+pub struct Metered {
+    /// The outcome, as [`Runtime::call`] gives it.
+    pub outcome: Result<invoke::CallOutcome, PluginError>,
+    /// Fuel the call used, failed or not.
+    pub fuel_used: u64,
 }
 
 /// A validated, compiled plugin version, ready to call.
@@ -254,7 +264,7 @@ impl Runtime {
             .instantiate_pre(&component)
             .and_then(|pre| KindPre::new(kind, pre))
             .map_err(|e| PluginError::UnknownWorld(format!("does not match its world: {e:#}")))?;
-        let metadata = Instance::new(&self.engine, &pre, &self.limits, self.fuel, 0)?
+        let metadata = Instance::new(&self.engine, &pre, &self.limits, self.fuel, 0, 0)?
             .metadata(&self.limits)?;
         validate::check_metadata(kind, &metadata)?;
         let schema = validate::compile_schema(&metadata.config_schema)
@@ -303,23 +313,54 @@ impl Runtime {
         as_of: i32,
         accounts: &[Account],
     ) -> Result<invoke::CallOutcome, PluginError> {
-        let limits = limits.capped_by(&self.limits);
-        let member = self.scheduler.join(share);
-        self.instance(plugin, &limits, as_of)?
-            .call(Some(&member), &limits, config, accounts)
+        self.call_metered(share, plugin, limits, config, as_of, accounts)
+            .outcome
     }
 
-    /// A fresh instance of `plugin` whose clocks read `as_of`, under
-    /// `limits` (capped by the operator's), for several calls in a row:
-    /// what [`Runtime::run`] uses, and benchmarks measure.
+    /// [`Runtime::call`], with the fuel the call used whether it succeeded
+    /// or not (a call that fails on fuel burnt all of it: the tenant's
+    /// metrics must show it).
+    pub fn call_metered(
+        &self,
+        share: Share,
+        plugin: &Plugin,
+        limits: &Limits,
+        config: &str,
+        as_of: i32,
+        accounts: &[Account],
+    ) -> Metered {
+        let limits = limits.capped_by(&self.limits);
+        let member = self.scheduler.join(share);
+        let mut instance = match self.instance(plugin, &limits, config, as_of, accounts) {
+            Ok(i) => i,
+            Err(e) => {
+                return Metered {
+                    outcome: Err(e),
+                    fuel_used: 0,
+                };
+            }
+        };
+        let outcome = instance.call(Some(&member), &limits, config, accounts);
+        Metered {
+            outcome,
+            fuel_used: instance.fuel_used(&limits),
+        }
+    }
+
+    /// A fresh instance of `plugin` for a call with `config` at `as_of` on
+    /// `accounts`, under `limits` (capped by the operator's): its clocks
+    /// read `as_of` and its randomness is seeded from those inputs.
     pub fn instance(
         &self,
         plugin: &Plugin,
         limits: &Limits,
+        config: &str,
         as_of: i32,
+        accounts: &[Account],
     ) -> Result<Instance, PluginError> {
         let limits = limits.capped_by(&self.limits);
-        Instance::new(&self.engine, &plugin.pre, &limits, self.fuel, as_of)
+        let seed = seed::call_seed(&plugin.hash, config, as_of, accounts);
+        Instance::new(&self.engine, &plugin.pre, &limits, self.fuel, as_of, seed)
     }
 }
 

@@ -1,12 +1,12 @@
-//! Runs a plugin over many accounts: batches across every core, each worker
-//! reusing its instance from batch to batch, a trapped batch retried on a
-//! fresh instance and then account by account so the failing account is
-//! named, and results in input order. A [`Job`] carries what spans the
+//! Runs a plugin over many accounts: batches across every core, each call in
+//! a fresh instance seeded from its inputs (so results never depend on which
+//! worker, in what order, served a batch), a trapped batch retried account
+//! by account so the failing account is named, and results in input order. A [`Job`] carries what spans the
 //! chunks of one run: its tenant's share of the cores, the fuel it may
 //! still use and how many batches failed whole.
 
 use super::error::PluginError;
-use super::invoke::{CallOutcome, Instance, Output};
+use super::invoke::{CallOutcome, Output};
 use super::limits::Limits;
 use super::sandbox::LogLine;
 use super::sched::{Member, Share};
@@ -79,51 +79,47 @@ pub struct RunOutput {
     pub calls: u64,
     /// Batches that failed whole and were retried account by account.
     pub retried_batches: u64,
-    /// Instances created: one per worker while every call succeeds, plus
-    /// one after each failed call (a failed instance is never called again)
-    /// and one whenever an instance's memory grew past half the limit.
+    /// Instances created: one per call.
     pub instances: u64,
 }
 
-/// A worker's instance, kept from one call to the next.
+/// A worker of a run: it makes a fresh instance for each call (an
+/// instance's state after a call must not reach the next one) and counts
+/// the fuel of every call it makes, failed ones included.
 struct Worker<'a> {
     rt: &'a Runtime,
     job: &'a Job,
     plugin: &'a Plugin,
     as_of: i32,
-    slot: Option<Instance>,
     created: u64,
+    /// Fuel used by the calls of the current batch, whatever their outcome.
+    fuel_used: u64,
 }
 
 impl Worker<'_> {
-    /// Whether the next call will reuse an instance.
-    fn has_instance(&self) -> bool {
-        self.slot.is_some()
-    }
-
-    /// One call on the worker's instance (a fresh one if it has none). The
-    /// instance is kept only after a successful call that left it room.
+    /// One call on a fresh instance.
     fn call(
         &mut self,
         limits: &Limits,
         config: &str,
         accounts: &[Account],
     ) -> Result<CallOutcome, PluginError> {
-        let mut instance = match self.slot.take() {
-            Some(i) => i,
-            None => {
-                self.created += 1;
-                self.rt.instance(self.plugin, limits, self.as_of)?
-            }
-        };
+        self.created += 1;
+        let mut instance = self
+            .rt
+            .instance(self.plugin, limits, config, self.as_of, accounts)?;
         let outcome = instance.call(Some(&self.job.member), limits, config, accounts);
         // Failed calls spend fuel too: a plugin that fails on fuel is
-        // charged for every call it burnt.
-        self.job.spend(instance.fuel_used(limits));
-        if outcome.is_ok() && instance.reusable(limits) {
-            self.slot = Some(instance);
-        }
+        // charged for every call it burnt, and the run records it.
+        let fuel = instance.fuel_used(limits);
+        self.job.spend(fuel);
+        self.fuel_used = self.fuel_used.saturating_add(fuel);
         outcome
+    }
+
+    /// The fuel counted since the last take (one batch's worth).
+    fn take_fuel(&mut self) -> u64 {
+        std::mem::take(&mut self.fuel_used)
     }
 }
 
@@ -131,6 +127,7 @@ struct BatchResult {
     results: Vec<Result<Output, PluginError>>,
     log: Vec<LogLine>,
     log_dropped: u64,
+    /// Set by `run_batch` from the worker's count of every call's fuel.
     fuel_used: u64,
     calls: u64,
     retried: bool,
@@ -221,8 +218,8 @@ impl Runtime {
                         job,
                         plugin,
                         as_of,
-                        slot: None,
                         created: 0,
+                        fuel_used: 0,
                     };
                     loop {
                         let i = next.fetch_add(1, Ordering::Relaxed);
@@ -272,10 +269,22 @@ fn stop_reason(job: &Job, limits: &Limits, metered: bool) -> Option<PluginError>
     None
 }
 
-/// One batch on the worker's instance; a batch that fails whole is retried
-/// account by account (after a fresh-instance retry if the instance was
-/// reused) so that the failing account is named.
+/// One batch; a batch that fails whole is retried account by account so
+/// that the failing account is named. Its fuel is that of every call made
+/// for it, the failed ones included.
 fn run_batch(
+    worker: &mut Worker<'_>,
+    limits: &Limits,
+    config: &str,
+    chunk: &[Account],
+    metered: bool,
+) -> Result<BatchResult, PluginError> {
+    let mut b = run_batch_calls(worker, limits, config, chunk, metered)?;
+    b.fuel_used = worker.take_fuel();
+    Ok(b)
+}
+
+fn run_batch_calls(
     worker: &mut Worker<'_>,
     limits: &Limits,
     config: &str,
@@ -293,22 +302,13 @@ fn run_batch(
             retried: false,
         });
     }
-    let reused = worker.has_instance();
-    let mut calls = 1;
-    let mut first = worker.call(limits, config, chunk);
-    if reused && first.as_ref().is_err_and(PluginError::fails_the_batch) {
-        // The instance had served earlier batches, and what they left in
-        // it (memory grown, state kept) may be the cause: a fresh instance
-        // decides, so a pure plugin's results never depend on reuse.
-        calls += 1;
-        first = worker.call(limits, config, chunk);
-    }
-    match first {
+    let calls = 1;
+    match worker.call(limits, config, chunk) {
         Ok(c) => Ok(BatchResult {
             results: c.results,
             log: c.log.lines,
             log_dropped: c.log.dropped,
-            fuel_used: c.fuel_used,
+            fuel_used: 0,
             calls,
             retried: false,
         }),
@@ -357,7 +357,6 @@ fn run_batch(
                         b.results.extend(c.results);
                         b.log.extend(c.log.lines);
                         b.log_dropped += c.log.dropped;
-                        b.fuel_used += c.fuel_used;
                     }
                     Err(e @ (PluginError::InvalidConfig(_) | PluginError::Host(_))) => {
                         return Err(e);

@@ -1,22 +1,33 @@
 //! The locked-down context a call runs in: no preopens, no sockets (see
 //! `wasi`), empty environment and arguments, stdout/stderr into the bounded
-//! call log, clocks frozen at the run's as-of, seeded randomness, and a
-//! memory limiter that remembers when it refused (so the error says "memory
-//! limit", not "trap") and how large memory grew (so a reused instance that
-//! grew too much is replaced).
+//! call log, clocks frozen at the run's as-of, randomness seeded from the
+//! call's inputs (see `seed`), the time the call has run (host calls
+//! included) against its deadline, and a memory limiter that remembers when
+//! it refused (so the error says "memory limit", not "trap").
 
 use super::bindings::log;
 use super::limits::Limits;
 use bytes::Bytes;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
-use wasmtime::component::ResourceTable;
+use std::time::{Duration, Instant};
+use wasmtime::component::{Linker, ResourceTable, WasmStr};
+use wasmtime::{StoreContextMut, Trap};
 use wasmtime_wasi::cli::{IsTerminal, StdoutStream};
 use wasmtime_wasi::p2::{OutputStream, Pollable, StreamResult};
 use wasmtime_wasi::{HostWallClock, WasiCtx, WasiCtxView, WasiView};
 
-/// Fixed seed of every plugin's randomness: the same inputs give the same output.
-const RANDOM_SEED: u64 = 0x5eed_0f7a_15ed;
+/// Fuel a host call costs before the bytes it moves: about what a guest
+/// spends to format and pass a short line, so a flood of empty calls is
+/// metered too (a million lines cost a tenth of a call's default fuel).
+pub const HOST_CALL_FUEL: u64 = 200;
+/// Fuel a host call costs per byte it reads from the guest (the `log`
+/// line, stdout and stderr): copying and scanning a byte costs the host
+/// about what an instruction costs the guest.
+pub const HOST_FUEL_PER_BYTE: u64 = 1;
+/// Largest `get-random-bytes` a guest may ask for: runtimes seed themselves
+/// with tens of bytes; the host allocates what is asked before the guest's
+/// memory limit can refuse it (wasmtime-wasi's default is 64 MiB).
+const MAX_RANDOM_BYTES: u64 = 1 << 20;
 
 /// One line of a plugin's log.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
@@ -38,6 +49,9 @@ pub struct CallLog {
     /// stdout / stderr text after the last newline: a runtime may write a
     /// line in pieces (Python writes an exception's type, ": ", then its text).
     partial: [(&'static str, String); 2],
+    /// Bytes written to stdout / stderr not yet charged as fuel: the
+    /// streams have no access to the store, so the epoch tick charges them.
+    pub unbilled_bytes: u64,
 }
 
 impl CallLog {
@@ -73,6 +87,7 @@ impl CallLog {
 
     /// Appends guest output to `stream`, logging each finished line.
     fn write(&mut self, stream: &'static str, text: &str) {
+        self.unbilled_bytes = self.unbilled_bytes.saturating_add(text.len() as u64);
         let Some(i) = self.partial.iter().position(|(s, _)| *s == stream) else {
             return;
         };
@@ -96,9 +111,14 @@ impl CallLog {
         self.partial[i].1 = rest.to_string();
     }
 
+    /// Whether a line of `len` bytes would be kept (else it is dropped).
+    fn has_room(&self, len: u64) -> bool {
+        (self.lines.len() as u32) < self.max_lines && self.bytes + len <= self.max_bytes
+    }
+
     fn push(&mut self, level: &str, message: &str) {
         let len = message.len() as u64;
-        if self.lines.len() as u32 >= self.max_lines || self.bytes + len > self.max_bytes {
+        if !self.has_room(len) {
             self.dropped += 1;
             return;
         }
@@ -137,15 +157,52 @@ pub struct CallState {
     pub limiter: MemoryLimiter,
     /// The core the current call holds, when it runs under the scheduler.
     pub turn: Option<super::sched::Turn>,
-    /// Epoch ticks the current call has run on a core (waits excluded).
-    pub ticks_run: u64,
-    /// Ticks after which the current call is stopped (its deadline).
-    pub deadline_ticks: u64,
+    /// How long the current call has run, against its deadline.
+    pub clock: RunClock,
+}
+
+/// The time a call has run on a core: wasm and host calls alike, waits for
+/// a core (the scheduler's) excluded. The epoch tick only notices a host
+/// call once it returns, so each tick adds the real time since the last one
+/// rather than one tick's worth, and each host call checks it too.
+#[derive(Debug, Clone, Copy)]
+pub struct RunClock {
+    ran: Duration,
+    since: Instant,
+    deadline: Duration,
+}
+
+impl RunClock {
+    /// A clock at zero for a call with `deadline_ms`, running from now.
+    pub fn start(deadline_ms: u64) -> Self {
+        RunClock {
+            ran: Duration::ZERO,
+            since: Instant::now(),
+            deadline: Duration::from_millis(deadline_ms),
+        }
+    }
+
+    /// Stops counting (the call waits for a core).
+    pub fn pause(&mut self) {
+        self.ran += self.since.elapsed();
+        self.since = Instant::now();
+    }
+
+    /// Counts from now again (the call got its core back).
+    pub fn resume(&mut self) {
+        self.since = Instant::now();
+    }
+
+    /// Whether the call has run past its deadline.
+    pub fn passed(&self) -> bool {
+        self.ran + self.since.elapsed() > self.deadline
+    }
 }
 
 impl CallState {
-    /// A fresh locked-down context for a call at `as_of` (days since 1970-01-01).
-    pub fn new(limits: &Limits, as_of: i32) -> Self {
+    /// A fresh locked-down context for a call at `as_of` (days since
+    /// 1970-01-01) whose randomness starts from `seed`.
+    pub fn new(limits: &Limits, as_of: i32, seed: u64) -> Self {
         let log = Arc::new(Mutex::new(CallLog::new(limits)));
         let frozen =
             Duration::from_secs(u64::try_from(i64::from(as_of).max(0) * 86_400).unwrap_or(0));
@@ -160,9 +217,10 @@ impl CallState {
         })
         .wall_clock(FrozenWallClock(frozen))
         .monotonic_clock(FrozenMonotonicClock)
-        .secure_random(seeded_rng())
-        .insecure_random(seeded_rng())
-        .insecure_random_seed(u128::from(RANDOM_SEED));
+        .secure_random(seeded_rng(seed))
+        .insecure_random(seeded_rng(seed ^ 0x1_5ec0_e4e5))
+        .insecure_random_seed(u128::from(seed) << 64 | u128::from(!seed))
+        .max_random_size(MAX_RANDOM_BYTES);
         CallState {
             wasi: wasi.build(),
             table: ResourceTable::new(),
@@ -170,18 +228,48 @@ impl CallState {
             limiter: MemoryLimiter {
                 limit: limits.memory_bytes as usize,
                 refused: false,
-                largest: 0,
             },
             turn: None,
-            ticks_run: 0,
-            deadline_ticks: 0,
+            clock: RunClock::start(limits.deadline_ms),
+        }
+    }
+
+    /// Charges `fuel` for host work done for the guest; a guest that cannot
+    /// pay runs out of fuel. Without fuel metering (benchmarks) it is free.
+    pub fn charge(store: &mut StoreContextMut<'_, CallState>, fuel: u64) -> wasmtime::Result<()> {
+        let Ok(left) = store.get_fuel() else {
+            return Ok(());
+        };
+        if left < fuel {
+            store.set_fuel(0)?;
+            return Err(Trap::OutOfFuel.into());
+        }
+        store.set_fuel(left - fuel)
+    }
+
+    /// Charges the stdout / stderr bytes written since the last charge.
+    pub fn charge_output(store: &mut StoreContextMut<'_, CallState>) -> wasmtime::Result<()> {
+        let bytes = std::mem::take(&mut store.data().log.lock().expect("log lock").unbilled_bytes);
+        if bytes == 0 {
+            return Ok(());
+        }
+        CallState::charge(store, bytes.saturating_mul(HOST_FUEL_PER_BYTE))
+    }
+
+    /// Stops a host call of a call past its deadline, as the epoch tick
+    /// would have had the time been spent in wasm.
+    fn check_deadline(&self) -> wasmtime::Result<()> {
+        if self.clock.passed() {
+            Err(Trap::Interrupt.into())
+        } else {
+            Ok(())
         }
     }
 }
 
-fn seeded_rng() -> rand::rngs::StdRng {
+fn seeded_rng(seed: u64) -> rand::rngs::StdRng {
     use rand::SeedableRng;
-    rand::rngs::StdRng::seed_from_u64(RANDOM_SEED)
+    rand::rngs::StdRng::seed_from_u64(seed)
 }
 
 impl WasiView for CallState {
@@ -193,16 +281,41 @@ impl WasiView for CallState {
     }
 }
 
-impl log::Host for CallState {
-    fn log(&mut self, level: log::Level, message: String) {
-        let level = match level {
-            log::Level::Debug => "debug",
-            log::Level::Info => "info",
-            log::Level::Warn => "warn",
-            log::Level::Error => "error",
-        };
-        self.log.lock().expect("log lock").push(level, &message);
-    }
+/// Links `vitals:plugin/log` by hand rather than through the bindings: the
+/// bindings copy the guest's string into the host before the host sees it,
+/// so a 32 MiB line was copied whole before the log limit dropped it. Here
+/// the line is read in place; it costs fuel by its length whether kept or
+/// not, and only a line the log has room for is copied.
+pub fn add_log_to_linker(linker: &mut Linker<CallState>) -> wasmtime::Result<()> {
+    linker.instance("vitals:plugin/log@0.1.0")?.func_wrap(
+        "log",
+        |mut store: StoreContextMut<'_, CallState>, (level, message): (log::Level, WasmStr)| {
+            store.data().check_deadline()?;
+            let (len, kept) = {
+                let text = message.to_str(&store)?;
+                let len = text.len() as u64;
+                let room = store.data().log.lock().expect("log lock").has_room(len);
+                (len, room.then(|| text.into_owned()))
+            };
+            CallState::charge(
+                &mut store,
+                HOST_CALL_FUEL.saturating_add(len.saturating_mul(HOST_FUEL_PER_BYTE)),
+            )?;
+            let level = match level {
+                log::Level::Debug => "debug",
+                log::Level::Info => "info",
+                log::Level::Warn => "warn",
+                log::Level::Error => "error",
+            };
+            let mut log = store.data().log.lock().expect("log lock");
+            match kept {
+                Some(line) => log.push(level, &line),
+                None => log.dropped += 1,
+            }
+            drop(log);
+            store.data().check_deadline()
+        },
+    )
 }
 
 /// Caps linear memory and remembers a refusal.
@@ -210,8 +323,6 @@ pub struct MemoryLimiter {
     limit: usize,
     /// A growth was refused (since the last call began).
     pub refused: bool,
-    /// The largest size any of the instance's memories reached, in bytes.
-    pub largest: usize,
 }
 
 impl wasmtime::ResourceLimiter for MemoryLimiter {
@@ -223,9 +334,6 @@ impl wasmtime::ResourceLimiter for MemoryLimiter {
     ) -> wasmtime::Result<bool> {
         let ok = desired <= self.limit;
         self.refused |= !ok;
-        if ok {
-            self.largest = self.largest.max(desired);
-        }
         Ok(ok)
     }
 

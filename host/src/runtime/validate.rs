@@ -17,20 +17,39 @@ const WORLD_EXPORTS: [(&str, PluginKind); 4] = [
     ("vitals:plugin/forecast", PluginKind::Forecaster),
 ];
 
-/// Interfaces a plugin may import (without version): our log, and the WASI
-/// 0.2 interfaces language runtimes need to start, all served locked down
-/// (sockets and http by stubs that trap when called: see `wasi`).
-const ALLOWED_IMPORT_PACKAGES: [&str; 9] = [
+/// Interfaces a plugin may import (without version): our log, the WASI 0.2
+/// interfaces language runtimes need to start, each one the linker serves
+/// locked down (`wasi::base_linker`), and sockets and http (any interface:
+/// stubs that trap when called, see `wasi`). Named one by one, not by
+/// package: an interface of an allowed package that the host does not link
+/// (`wasi:clocks/timezone`) is a forbidden import, not a world mismatch.
+const ALLOWED_IMPORTS: [&str; 22] = [
     "vitals:plugin/types",
     "vitals:plugin/log",
-    "wasi:cli/",
-    "wasi:clocks/",
-    "wasi:random/",
-    "wasi:io/",
-    "wasi:filesystem/",
-    "wasi:sockets/",
-    "wasi:http/",
+    "wasi:cli/exit",
+    "wasi:cli/environment",
+    "wasi:cli/stdin",
+    "wasi:cli/stdout",
+    "wasi:cli/stderr",
+    "wasi:cli/terminal-input",
+    "wasi:cli/terminal-output",
+    "wasi:cli/terminal-stdin",
+    "wasi:cli/terminal-stdout",
+    "wasi:cli/terminal-stderr",
+    "wasi:clocks/wall-clock",
+    "wasi:clocks/monotonic-clock",
+    "wasi:random/random",
+    "wasi:random/insecure",
+    "wasi:random/insecure-seed",
+    "wasi:io/error",
+    "wasi:io/poll",
+    "wasi:io/streams",
+    "wasi:filesystem/types",
+    "wasi:filesystem/preopens",
 ];
+
+/// Packages whose every interface links to trapping stubs.
+const STUBBED_PACKAGES: [&str; 2] = ["wasi:sockets/", "wasi:http/"];
 
 /// The world a component implements, from its exports: exactly one known
 /// world of a supported contract version.
@@ -77,13 +96,8 @@ fn is_supported(version: &str) -> bool {
 pub fn check_imports(engine: &Engine, component: &Component) -> Result<(), PluginError> {
     for (name, _) in component.component_type().imports(engine) {
         let iface = name.split_once('@').map_or(name, |(i, _)| i);
-        let allowed = ALLOWED_IMPORT_PACKAGES.iter().any(|p| {
-            if p.ends_with('/') {
-                iface.starts_with(p)
-            } else {
-                iface == *p
-            }
-        });
+        let allowed = ALLOWED_IMPORTS.contains(&iface)
+            || STUBBED_PACKAGES.iter().any(|p| iface.starts_with(p));
         let wasi_02 = !iface.starts_with("wasi:") || name.contains("@0.2.");
         if !allowed || !wasi_02 {
             return Err(PluginError::ForbiddenImport {

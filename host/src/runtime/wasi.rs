@@ -11,12 +11,11 @@
 //! imports a newer 0.2.x version than the one linked (the linker matches
 //! those by semver, the stubber by exact name), shadowing it.
 
-use super::bindings;
 use super::error::PluginError;
 use super::sandbox::{self, CallState};
 use wasmtime::Engine;
 use wasmtime::component::types::ComponentItem;
-use wasmtime::component::{Component, HasData, HasSelf, Linker, ResourceTable, ResourceType};
+use wasmtime::component::{Component, HasData, Linker, ResourceTable, ResourceType};
 use wasmtime_wasi::cli::{WasiCli, WasiCliView};
 use wasmtime_wasi::clocks::{WasiClocks, WasiClocksView};
 use wasmtime_wasi::filesystem::{WasiFilesystem, WasiFilesystemView};
@@ -31,7 +30,7 @@ pub const STUBBED: [&str; 2] = ["wasi:sockets/", "wasi:http/"];
 /// WASI 0.2 interfaces (cli, clocks, filesystem, io, random), no sockets.
 pub fn base_linker(engine: &Engine) -> wasmtime::Result<Linker<CallState>> {
     let mut l = Linker::new(engine);
-    bindings::log::add_to_linker::<_, HasSelf<_>>(&mut l, |s| s)?;
+    sandbox::add_log_to_linker(&mut l)?;
     p2::clocks::wall_clock::add_to_linker::<_, WasiClocks>(&mut l, CallState::clocks)?;
     // The frozen monotonic clock instead of wasmtime-wasi's, whose waits
     // sleep in real time (see `sandbox::FrozenClocks`).
@@ -154,7 +153,7 @@ mod tests {
         let engine = Engine::default();
         let component = Component::new(&engine, wat::parse_str(wat).unwrap()).unwrap();
         let linker = linker_for(&base_linker(&engine).unwrap(), &engine, &component).unwrap();
-        let mut store = wasmtime::Store::new(&engine, CallState::new(&Limits::default(), 0));
+        let mut store = wasmtime::Store::new(&engine, CallState::new(&Limits::default(), 0, 0));
         let instance = linker
             .instantiate(&mut store, &component)
             .map_err(|e| format!("instantiate: {e:#}"))?;

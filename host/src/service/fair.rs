@@ -1,6 +1,7 @@
-//! Heavy work (runs, shadow runs, backtests) limited per tenant: each tenant
-//! may have only so many going at once (the next is refused with 429, not
-//! queued behind them). Every job may use every core; the runtime's
+//! Heavy work (runs, shadow runs, backtests) and on-demand scores limited
+//! per tenant: each tenant may have only so many going at once (the next is
+//! refused with 429, not queued behind them, so a tenant whose plugin spins
+//! to its deadline cannot hold a server thread per request it sends). Every job may use every core; the runtime's
 //! scheduler (`runtime::sched`) shares the cores between tenants while
 //! their plugins run, so one tenant's jobs, hostile plugins included,
 //! cannot take them all.
@@ -9,9 +10,17 @@ use super::ApiError;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+/// On-demand scores one tenant may have going at once. A score is one call
+/// per active plugin, milliseconds for a plugin that behaves; a plugin that
+/// spins holds its request until its fuel or deadline stops it (5 s by
+/// default), so four of them is all one tenant gets at a time.
+pub const SCORES_PER_TENANT: usize = 4;
+
 /// The jobs going, per tenant.
 pub struct Jobs {
     per_tenant: usize,
+    /// What the jobs are, for the refusal (`run(s)`, `on-demand score(s)`).
+    what: &'static str,
     going: Arc<Mutex<HashMap<String, usize>>>,
 }
 
@@ -35,10 +44,16 @@ impl Drop for Slot {
 }
 
 impl Jobs {
-    /// At most `per_tenant` jobs per tenant.
+    /// At most `per_tenant` runs per tenant.
     pub fn new(per_tenant: usize) -> Self {
+        Jobs::named(per_tenant, "run(s)")
+    }
+
+    /// At most `per_tenant` jobs of a kind (`what`, plural) per tenant.
+    pub fn named(per_tenant: usize, what: &'static str) -> Self {
         Jobs {
             per_tenant: per_tenant.max(1),
+            what,
             going: Arc::default(),
         }
     }
@@ -52,8 +67,8 @@ impl Jobs {
                 429,
                 "busy",
                 format!(
-                    "tenant {tenant:?} already has {mine} run(s) going (at most {} at a time); retry when it ends",
-                    self.per_tenant
+                    "tenant {tenant:?} already has {mine} {} going (at most {} at a time); retry when one ends",
+                    self.what, self.per_tenant
                 ),
             ));
         }
@@ -79,5 +94,18 @@ mod tests {
         assert!(jobs.start("a").is_ok());
         drop(b);
         assert!(jobs.going.lock().unwrap().is_empty());
+    }
+
+    #[test]
+    fn the_refusal_says_what_is_going() {
+        let scores = Jobs::named(2, "on-demand score(s)");
+        let _held = [scores.start("a").unwrap(), scores.start("a").unwrap()];
+        let err = scores.start("a").unwrap_err();
+        assert_eq!((err.status, err.body.code.as_str()), (429, "busy"));
+        assert!(
+            err.body.message.contains("2 on-demand score(s) going"),
+            "{}",
+            err.body.message
+        );
     }
 }

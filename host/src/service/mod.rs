@@ -5,7 +5,7 @@
 
 pub mod dashboard;
 mod error;
-mod fair;
+pub mod fair;
 mod ingest;
 pub mod keys;
 mod local;
@@ -115,6 +115,8 @@ pub struct Service {
     /// Runs, shadow runs and backtests going, per tenant (at most so many
     /// at once; the runtime's scheduler shares the cores between them).
     jobs: fair::Jobs,
+    /// On-demand scores going, per tenant.
+    scores: fair::Jobs,
     /// The dashboard's indexes of the latest runs.
     dashboard: dashboard::Cache,
     /// Ingests going on this host.
@@ -136,6 +138,7 @@ impl Service {
             metrics: Arc::new(Metrics::default()),
             plugins: Default::default(),
             jobs: fair::Jobs::new(1),
+            scores: fair::Jobs::named(fair::SCORES_PER_TENANT, "on-demand score(s)"),
             dashboard: Default::default(),
             ingests: Default::default(),
             lifecycle: Default::default(),

@@ -34,6 +34,9 @@ impl Service {
     /// Scores one stored account with the tenant's active plugins.
     pub fn score_account(&self, tenant: &str, id: &str, as_of: i32) -> ApiResult<ScoreReport> {
         self.store.require_tenant_exists(tenant)?;
+        // Held for the whole score: a tenant whose plugin spins gets only
+        // so many server threads, whatever it sends (429 `busy` past them).
+        let _slot = self.scores.start(tenant)?;
         let mut account = self.account_at(tenant, id, as_of)?;
         let mut active = self.store.active_plugins(tenant)?;
         if active.is_empty() {
@@ -76,17 +79,19 @@ impl Service {
         for p in &active {
             let plugin = self.loaded(&p.plugin.hash)?;
             // One account, one call: no batching, no retry, no worker thread.
-            let result = match self.runtime.call(
+            let called = self.runtime.call_metered(
                 crate::runtime::Share::of(tenant),
                 &plugin,
                 &limits,
                 &p.config,
                 as_of,
                 std::slice::from_ref(&account),
-            ) {
+            );
+            // A failed call burnt fuel too (all of it, on a loop).
+            self.metrics.plugin_fuel(called.fuel_used);
+            let result = match called.outcome {
                 Ok(out) => {
                     self.metrics.plugin_calls(1);
-                    self.metrics.plugin_fuel(out.fuel_used);
                     out.results
                         .into_iter()
                         .next()

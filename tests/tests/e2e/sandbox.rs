@@ -539,3 +539,359 @@ fn a_run_past_its_fuel_budget_stops_calling_the_plugin() {
         out.fuel_used
     );
 }
+
+/// A run of the hostile guest in `mode` with `options`, as JSON bytes.
+fn run_bytes(mode: &str, accounts: &[vitals::runtime::Account], options: RunOptions) -> Vec<u8> {
+    let out = runtime()
+        .run(
+            vitals::runtime::Share::HOST,
+            &hostile(),
+            &Limits::default(),
+            &format!(r#"{{"mode": "{mode}"}}"#),
+            AS_OF,
+            accounts,
+            options,
+        )
+        .unwrap();
+    serde_json::to_vec(&out.results).unwrap()
+}
+
+#[test]
+fn a_plugin_drawing_random_numbers_gives_the_same_bytes_whatever_workers_or_batch_order() {
+    let accounts = mixed(60);
+    let split = |workers| RunOptions {
+        batch_size: 7,
+        workers,
+    };
+    let one_worker = run_bytes("random", &accounts, split(1));
+    // Two workers while other threads keep the cores busy, so which worker
+    // takes which batch, and when, varies from run to run.
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    let two_workers_loaded: Vec<Vec<u8>> = std::thread::scope(|s| {
+        for _ in 0..2 {
+            s.spawn(|| {
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    std::hint::black_box(0u64);
+                }
+            });
+        }
+        let runs = (0..3)
+            .map(|_| run_bytes("random", &accounts, split(2)))
+            .collect();
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        runs
+    });
+    for (i, run) in two_workers_loaded.iter().enumerate() {
+        assert!(
+            *run == one_worker,
+            "run {i} with 2 workers differs from 1 worker"
+        );
+    }
+    // The same batches called one by one, last first.
+    let chunks: Vec<_> = accounts.chunks(7).collect();
+    let mut reversed: Vec<Vec<Result<Output, PluginError>>> = chunks
+        .iter()
+        .rev()
+        .map(|chunk| {
+            runtime()
+                .call(
+                    vitals::runtime::Share::HOST,
+                    &hostile(),
+                    &Limits::default(),
+                    r#"{"mode": "random"}"#,
+                    AS_OF,
+                    chunk,
+                )
+                .unwrap()
+                .results
+        })
+        .collect();
+    reversed.reverse();
+    let in_order: Vec<_> = reversed.into_iter().flatten().collect();
+    assert!(
+        serde_json::to_vec(&in_order).unwrap() == one_worker,
+        "batches called in reverse order differ"
+    );
+    // The guest does draw: scores and factor orders differ between accounts.
+    let results: Vec<Result<Output, PluginError>> = serde_json::from_slice(&one_worker).unwrap();
+    let orders: std::collections::BTreeSet<Vec<String>> = results
+        .iter()
+        .map(|r| match r {
+            Ok(Output::Health(h)) => h.factors.iter().map(|f| f.name.clone()).collect(),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert!(orders.len() > 1, "one factor order for every account");
+}
+
+#[test]
+fn an_account_scored_alone_gets_the_same_result_as_its_retry_and_on_demand() {
+    // A call on one account (an on-demand score, or an account retried
+    // alone after its batch failed) draws from a seed of that account's:
+    // the same result whichever way it is reached.
+    let accounts = mixed(5);
+    let alone = run_bytes(
+        "random",
+        &accounts,
+        RunOptions {
+            batch_size: 1,
+            workers: 2,
+        },
+    );
+    let alone: Vec<Result<Output, PluginError>> = serde_json::from_slice(&alone).unwrap();
+    for (i, account) in accounts.iter().enumerate() {
+        let on_demand = runtime()
+            .call(
+                vitals::runtime::Share::of("someone"),
+                &hostile(),
+                &Limits::default(),
+                r#"{"mode": "random"}"#,
+                AS_OF,
+                std::slice::from_ref(account),
+            )
+            .unwrap();
+        assert_eq!(on_demand.results[0], alone[i], "acct-{i}");
+    }
+    assert_ne!(alone[0], alone[1], "different accounts draw differently");
+}
+
+#[test]
+fn a_guest_logging_a_huge_line_again_and_again_is_stopped_quickly() {
+    // 100,000 lines of 32 MiB: the host reads each line's length in place
+    // and charges fuel by its bytes, so the call runs out of fuel after
+    // about 60 lines instead of copying 3 TB for the deadline to notice.
+    let started = std::time::Instant::now();
+    let err = only_error("log-huge", Limits::default());
+    assert_eq!(
+        err,
+        PluginError::FuelExhausted {
+            fuel: Limits::default().fuel
+        }
+    );
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(5),
+        "took {:?}",
+        started.elapsed()
+    );
+    // With a deadline shorter than the fuel lasts, the time spent in the
+    // host calls counts against it.
+    let started = std::time::Instant::now();
+    let err = only_error(
+        "log-huge",
+        Limits {
+            deadline_ms: 50,
+            ..Limits::default()
+        },
+    );
+    assert_eq!(err, PluginError::Deadline { deadline_ms: 50 });
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(2),
+        "took {:?}",
+        started.elapsed()
+    );
+}
+
+#[test]
+fn factors_outside_the_documented_ranges_are_bad_output_naming_the_field() {
+    for (mode, says) in [
+        ("bad-weight", "factors[0] (logins).weight 7 is outside 0-1"),
+        (
+            "bad-points",
+            "factors' points add up to -1e308, not to the score 50",
+        ),
+        ("inf-value", "factors[0] (logins).value is inf"),
+    ] {
+        let err = only_error(mode, Limits::default());
+        let PluginError::BadOutput(message) = &err else {
+            panic!("{mode}: {err:?}")
+        };
+        assert!(message.contains(says), "{mode}: {message}");
+    }
+}
+
+#[test]
+fn an_output_aliasing_one_buffer_is_output_too_large_not_a_trap() {
+    // 200 names pointing at one 1 MiB buffer: 200 MiB for the host to copy.
+    // wasmtime's hostcall fuel stops the copy; that is the output's size.
+    // Before the host's own size check could see it: the copy stops at
+    // 16x the output limit (128 MiB), which is what the error reports.
+    let err = only_error("aliased-output", Limits::default());
+    let limit = Limits::default().output_bytes;
+    assert_eq!(
+        err,
+        PluginError::OutputTooLarge {
+            bytes: 16 * limit,
+            limit_bytes: limit
+        }
+    );
+}
+
+#[test]
+fn an_unlinked_interface_of_an_allowed_package_is_a_forbidden_import() {
+    for import in ["wasi:clocks/timezone@0.2.0", "wasi:random/quantum@0.2.0"] {
+        let wat =
+            format!(r#"(component (import "{import}" (instance (export "display" (func)))))"#);
+        let err = runtime().load(&wat::parse_str(&wat).unwrap()).unwrap_err();
+        assert_eq!(
+            err,
+            PluginError::ForbiddenImport {
+                import: import.into()
+            }
+        );
+    }
+}
+
+/// `vitals_plugin_fuel_total` as the server's `/metrics` reports it.
+fn fuel_total(s: &crate::served::Server) -> u64 {
+    let text = s
+        .call(reqwest::Method::GET, "/metrics", None)
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    text.lines()
+        .find_map(|l| l.strip_prefix("vitals_plugin_fuel_total "))
+        .unwrap_or_else(|| panic!("no fuel counter in {text}"))
+        .trim()
+        .parse()
+        .unwrap()
+}
+
+#[test]
+fn the_fuel_a_looping_plugin_burns_shows_in_its_run_and_the_metrics() {
+    use crate::served::{Server, json_of};
+    use reqwest::Method;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let key = {
+        let store = vitals::store::Store::open(&data.join("store")).unwrap();
+        vitals_e2e::install_hostile_tenant(&store, runtime(), "looper", "loop", 20, AS_OF).unwrap();
+        let key = vitals::service::keys::issue(
+            &store,
+            Some("looper"),
+            Some(vitals::store::Role::Admin),
+            "t",
+        )
+        .unwrap();
+        store.flush_all().unwrap();
+        key.key
+    };
+    let s = Server::start(&data);
+    let fuel = Limits::default().fuel;
+    let (status, runs) = json_of(
+        s.call(Method::POST, "/v1/tenants/looper/runs", Some(&key))
+            .json(&serde_json::json!({"as_of": "2026-01-01"}))
+            .send()
+            .unwrap(),
+    );
+    assert_eq!(status, 201, "{runs}");
+    let run = &runs[0];
+    // The batch of 20 and three accounts retried alone: four calls, each
+    // stopped when it had burnt all its fuel; the other 17 were not run.
+    assert_eq!(run["errors"]["fuel-exhausted"], 3, "{run}");
+    assert_eq!(run["errors"]["not-run"], 17, "{run}");
+    assert_eq!(run["fuel_used"], 4 * fuel, "{run}");
+    let after_run = fuel_total(&s);
+    assert!(after_run >= 4 * fuel, "metrics show {after_run}");
+    // An on-demand score of a looping plugin burns a call's fuel too.
+    let (_, page) = json_of(
+        s.call(
+            Method::GET,
+            &format!("/v1/tenants/looper/runs/{}/results?limit=1", run["id"]),
+            Some(&key),
+        )
+        .send()
+        .unwrap(),
+    );
+    let account = page["results"][0]["account"].as_str().unwrap().to_string();
+    let (status, score) = json_of(
+        s.call(
+            Method::POST,
+            &format!("/v1/tenants/looper/accounts/{account}/score?as_of=2026-01-01"),
+            Some(&key),
+        )
+        .send()
+        .unwrap(),
+    );
+    assert_eq!(status, 200, "{score}");
+    assert_eq!(
+        score["results"][0]["result"]["error"]["kind"], "fuel-exhausted",
+        "{score}"
+    );
+    assert_eq!(fuel_total(&s) - after_run, fuel);
+    s.stop();
+}
+
+#[test]
+fn a_tenant_gets_only_so_many_on_demand_scores_at_once_and_another_is_served_beside() {
+    use crate::served::{Server, json_of};
+    use reqwest::Method;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let issue = |store: &vitals::store::Store, tenant: &str| {
+        vitals::service::keys::issue(store, Some(tenant), Some(vitals::store::Role::Admin), "t")
+            .unwrap()
+            .key
+    };
+    let (looper, good) = {
+        let store = vitals::store::Store::open(&data.join("store")).unwrap();
+        vitals_e2e::install_hostile_tenant(&store, runtime(), "looper", "loop", 20, AS_OF).unwrap();
+        vitals::demo::install(&store, runtime(), "good", 20, AS_OF, 7).unwrap();
+        let keys = (issue(&store, "looper"), issue(&store, "good"));
+        store.flush_all().unwrap();
+        keys
+    };
+    let s = Server::start(&data);
+    let score = |tenant: &str, key: &str| {
+        let started = std::time::Instant::now();
+        let (status, body) = json_of(
+            s.call(
+                Method::POST,
+                &format!("/v1/tenants/{tenant}/accounts/acct-000001/score?as_of=2026-01-01"),
+                Some(key),
+            )
+            .send()
+            .unwrap(),
+        );
+        (status, body, started.elapsed())
+    };
+    // Warm up: both tenants' plugins loaded by the server.
+    assert_eq!(score("good", &good).0, 200);
+    let (hostile, beside) = std::thread::scope(|scope| {
+        let hostile: Vec<_> = (0..16)
+            .map(|_| scope.spawn(|| score("looper", &looper)))
+            .collect();
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        let beside = score("good", &good);
+        let hostile: Vec<_> = hostile.into_iter().map(|h| h.join().unwrap()).collect();
+        (hostile, beside)
+    });
+    let served: Vec<_> = hostile
+        .iter()
+        .filter(|(status, ..)| *status == 200)
+        .collect();
+    let refused: Vec<_> = hostile
+        .iter()
+        .filter(|(status, ..)| *status == 429)
+        .collect();
+    assert_eq!(served.len() + refused.len(), 16);
+    assert!(
+        served.len() <= vitals::service::fair::SCORES_PER_TENANT,
+        "{} scores of one tenant went at once",
+        served.len()
+    );
+    for (_, body, took) in &refused {
+        assert_eq!(body["code"], "busy", "{body}");
+        assert!(took.as_secs() < 2, "a refusal took {took:?}");
+    }
+    for (_, body, _) in &served {
+        assert_eq!(
+            body["results"][0]["result"]["error"]["kind"], "fuel-exhausted",
+            "{body}"
+        );
+    }
+    let (status, body, took) = beside;
+    assert_eq!(status, 200, "{body}");
+    assert!(took.as_secs() < 3, "the good tenant's score took {took:?}");
+    s.stop();
+}

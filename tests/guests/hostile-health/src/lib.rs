@@ -5,7 +5,8 @@
 //! that triggers it: `{"mode": "panic", "target": "acct-7"}`.
 //!
 //! Each mode's contract (what the host must answer):
-//! - `good`: scores 50 + logins (capped), a well-behaved baseline;
+//! - `good`: scores 50 + logins (capped), one factor whose points are the
+//!   score, a well-behaved baseline;
 //! - `loop`: spins forever: fuel exhausted, or deadline;
 //! - `memory-bomb`: allocates without end: memory limit;
 //! - `recursion`: recurses without end: trap (stack overflow);
@@ -23,7 +24,18 @@
 //! - `wait-for-time`: spins until a second has passed: time never passes in
 //!   a call, so fuel or the deadline stops it;
 //! - `ambient`: reports the wall clock, monotonic clock and random numbers it
-//!   sees as factors, to prove they are frozen and seeded.
+//!   sees as factors, to prove they are frozen and seeded;
+//! - `random`: scores each account from fresh random hash keys (std's
+//!   `RandomState`, seeded once per instance from the host's randomness and
+//!   stepped at each use) and lists its factors in a `HashMap`'s order: the
+//!   same inputs must give the same bytes whatever worker or batch order;
+//! - `log-huge`: logs one 32 MiB line 100,000 times: fuel (host calls are
+//!   charged by the bytes they read) or the deadline stops it, quickly;
+//! - `bad-weight`: a factor weight of 7 (the WIT: 0-1): bad output;
+//! - `bad-points`: points of -1e308 on a score of 50: bad output;
+//! - `inf-value`: a factor value of infinity: bad output;
+//! - `aliased-output`: 200 factor names aliasing one 1 MiB buffer (200 MiB
+//!   for the host to copy from 1 MiB of guest memory): output too large.
 #![allow(unsafe_code)]
 // Natively only the export is missing: everything is reached from it in the component.
 #![cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
@@ -55,8 +67,56 @@ fn good(a: &Account) -> Health {
     Health {
         score,
         band: Band::Yellow,
-        factors: vec![factor("logins".into(), score)],
+        factors: vec![Factor {
+            weight: 1.0,
+            points: score,
+            ..factor("logins".into(), score)
+        }],
     }
+}
+
+/// `random`: a score and factor order drawn from hash keys.
+fn random(a: &Account) -> Health {
+    use std::hash::BuildHasher;
+    let keys = std::collections::hash_map::RandomState::new();
+    let score = 50.0 + (keys.hash_one(&a.id) % 5_000) as f64 / 100.0;
+    let mut parts: std::collections::HashMap<&str, f64> = std::collections::HashMap::new();
+    for name in ["alpha", "beta", "gamma", "delta", "epsilon", "zeta"] {
+        parts.insert(name, 0.0);
+    }
+    // The first factor in the map's order carries the whole score.
+    let factors = parts
+        .keys()
+        .enumerate()
+        .map(|(i, name)| Factor {
+            weight: if i == 0 { 1.0 } else { 0.0 },
+            points: if i == 0 { score } else { 0.0 },
+            ..factor((*name).into(), i as f64)
+        })
+        .collect();
+    Health {
+        score,
+        band: Band::Yellow,
+        factors,
+    }
+}
+
+/// `aliased-output`: factor names that all point at one buffer. The SDK's
+/// allocator frees nothing but the newest block, so the aliases are never
+/// freed twice; the host must refuse to copy 200 MiB out of 1 MiB.
+#[allow(unsafe_code)]
+fn aliased(a: &Account) -> Health {
+    let buffer: &'static mut [u8] = Box::leak(vec![b'x'; 1 << 20].into_boxed_slice());
+    let (ptr, len) = (buffer.as_mut_ptr(), buffer.len());
+    let factors = (0..200)
+        .map(|_| {
+            // SAFETY: the bytes are valid UTF-8 and live for ever (leaked);
+            // each alias is handed to the canonical ABI, never dropped here.
+            let name = unsafe { String::from_raw_parts(ptr, len, len) };
+            factor(name, 1.0)
+        })
+        .collect();
+    Health { factors, ..good(a) }
 }
 
 #[inline(never)]
@@ -102,6 +162,31 @@ fn misbehave(mode: &str, a: &Account) -> Result<Health, PluginError> {
             Ok(good(a))
         }
         "panic" => panic!("hostile panic on account {}", a.id),
+        "random" => Ok(random(a)),
+        "log-huge" => {
+            let line = "x".repeat(32 << 20);
+            for _ in 0..100_000 {
+                vitals_plugin_sdk::log::info(&line);
+            }
+            Ok(good(a))
+        }
+        "bad-weight" => {
+            let mut h = good(a);
+            h.factors[0].weight = 7.0;
+            Ok(h)
+        }
+        "bad-points" => {
+            let mut h = good(a);
+            h.score = 50.0;
+            h.factors[0].points = -1e308;
+            Ok(h)
+        }
+        "inf-value" => {
+            let mut h = good(a);
+            h.factors[0].value = Some(f64::INFINITY);
+            Ok(h)
+        }
+        "aliased-output" => Ok(aliased(a)),
         "nan" => Ok(Health {
             score: f64::NAN,
             ..good(a)
@@ -151,6 +236,7 @@ fn misbehave(mode: &str, a: &Account) -> Result<Health, PluginError> {
             h.write_u8(1);
             let random = (h.finish() >> 11) as f64;
             let factors = vec![
+                good(a).factors.remove(0),
                 factor("wall-clock-secs".into(), wall),
                 factor("monotonic-elapsed-ns".into(), mono),
                 factor("random".into(), random),

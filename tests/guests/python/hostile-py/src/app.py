@@ -2,7 +2,8 @@
 `{"mode": ..., "target": ...}` picks a misbehaviour, on every account or only
 on the account whose id is `target`. Each mode's contract:
 
-- `ok`: scores 50 with a factor `calls` counting calls into this instance;
+- `ok`: scores 50 (a factor `base` carries the points) with a factor `calls`
+  counting calls into this instance (1: every call has a fresh instance);
 - `loop`: loops for ever: fuel (or the deadline) stops it;
 - `raise`: raises an uncaught exception naming the account: a trap that kills
   the instance; the retry names the account and the others are scored;
@@ -48,7 +49,8 @@ class Health(exports.Health):
         results = []
         for account in accounts:
             hit = target is None or account.id == target
-            factors = [factor("calls", CALLS)]
+            base = Factor(name="base", group="hostile", value=50.0, weight=1.0, points=50.0)
+            factors = [base, factor("calls", CALLS)]
             if hit and mode == "loop":
                 n = 0
                 while True:
