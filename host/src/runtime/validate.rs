@@ -140,6 +140,24 @@ pub fn check_metadata(kind: PluginKind, meta: &PluginMetadata) -> Result<(), Plu
             "description is over 4096 bytes".into(),
         ));
     }
+    // Shown in tables and on terminals: line breaks are text, other
+    // control characters and bidi overrides are not.
+    let unprintable = |c: char| {
+        (c.is_control() && c != '\n')
+            || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    };
+    if let Some((at, c)) = meta
+        .description
+        .chars()
+        .enumerate()
+        .find(|(_, c)| unprintable(*c))
+    {
+        return Err(PluginError::BadMetadata(format!(
+            "description: control character {} at character {}; only printable text and line breaks are allowed",
+            c.escape_unicode(),
+            at + 1
+        )));
+    }
     compile_schema(&meta.config_schema)
         .map_err(|e| PluginError::BadMetadata(format!("config-schema: {e}")))?;
     Ok(())
@@ -203,6 +221,26 @@ mod tests {
         assert!(err.to_string().contains("/red_below"), "{err}");
         let err = check_config(&schema, r#"{"bogus": 1}"#).unwrap_err();
         assert!(err.to_string().contains("bogus"), "{err}");
+    }
+
+    #[test]
+    fn a_description_with_control_characters_is_bad_metadata_naming_it() {
+        let meta = |description: &str| PluginMetadata {
+            name: "p".into(),
+            version: "1.0.0".into(),
+            kind: PluginKind::HealthModel,
+            description: description.into(),
+            config_schema: "{}".into(),
+            reads: vec![],
+        };
+        check_metadata(PluginKind::HealthModel, &meta("Two lines:\nfine")).unwrap();
+        for bad in ["\u{1b}]0;owned\u{7}", "evil\u{202e}txt", "tab\there"] {
+            let err = check_metadata(PluginKind::HealthModel, &meta(bad)).unwrap_err();
+            assert!(
+                matches!(&err, PluginError::BadMetadata(m) if m.starts_with("description: control character")),
+                "{bad:?}: {err}"
+            );
+        }
     }
 
     #[test]
