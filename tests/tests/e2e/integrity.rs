@@ -276,6 +276,10 @@ fn a_sigkill_in_the_middle_of_two_ingests_leaves_each_whole_or_absent() {
         ndjson("x", 2_000, "2026-03-31", 5, "before"),
     );
     assert_eq!(status, 200);
+    // A later snapshot of the accounts already there, and new accounts.
+    let mut acme_body = ndjson("x", 2_000, "2026-06-30", 6, "during");
+    acme_body.push_str(&ndjson("y", 60_000, "2026-06-30", 6, "during"));
+    let globex_body = ndjson("z", 60_000, "2026-06-30", 7, "during");
     let pid = s.pid();
     let send = |tenant: &str, key: &str, body: String| {
         s.call(
