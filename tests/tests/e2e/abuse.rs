@@ -353,13 +353,15 @@ fn a_stop_that_cuts_a_run_exits_non_zero_and_the_next_start_names_the_failed_run
     let data = dir.path().join("data");
     let op = operator_key(&data);
     {
-        // A tenant whose plugin loops to its deadline on every account.
+        // A tenant whose plugin waits out its deadline on every account
+        // (time in host calls counts), so that the run outlasts the 1 s
+        // grace; a spinning plugin now ends a run before it.
         let store = vitals::store::Store::open(&data.join("store")).unwrap();
         vitals_e2e::install_hostile_tenant(
             &store,
             crate::common::runtime(),
             "slow",
-            "loop",
+            "wait-for-time",
             40,
             crate::common::AS_OF,
         )
