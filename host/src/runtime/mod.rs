@@ -303,7 +303,7 @@ impl Runtime {
 
     /// One call on one batch, in a fresh instance, on `share`'s turn of a
     /// core. Low level: most callers want [`Runtime::run_job`], which
-    /// batches, parallelises, reuses instances and retries.
+    /// batches, parallelises and retries.
     pub fn call(
         &self,
         share: Share,

@@ -46,7 +46,8 @@ impl Service {
             .clone()
     }
 
-    /// Stores parsed records (the server parses streamed bodies itself).
+    /// Stores records parsed already, as one ingest (tests and benches; the
+    /// CLI and the server stream through [`Service::ingest_stream`]).
     pub fn ingest_parsed(
         &self,
         tenant: &str,
