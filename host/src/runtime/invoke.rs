@@ -9,7 +9,7 @@ use super::error::PluginError;
 use super::limits::Limits;
 use super::output::{check_output, output_size};
 use super::sandbox::{CallLog, CallState, RunClock};
-use super::sched::Member;
+use super::sched::{Member, Turn};
 use super::types::{Account, Forecast, Health, PluginMetadata, Propensity, Segment};
 use serde::{Deserialize, Serialize};
 use wasmtime::component::InstancePre;
@@ -248,14 +248,37 @@ impl Instance {
         config: &str,
         accounts: &[Account],
     ) -> Result<CallOutcome, PluginError> {
+        let mut turn = member.map(Member::turn);
+        let outcome = self.call_on(&mut turn, limits, config, accounts);
+        if let Some(turn) = turn {
+            turn.end(false);
+        }
+        outcome
+    }
+
+    /// [`Instance::call`] on a turn the caller already holds (or none); the
+    /// turn stays held, a failed call charged to it.
+    pub fn call_on(
+        &mut self,
+        turn: &mut Option<Turn>,
+        limits: &Limits,
+        config: &str,
+        accounts: &[Account],
+    ) -> Result<CallOutcome, PluginError> {
         self.start_call(limits)?;
         let state = self.store.data_mut();
-        state.turn = member.map(Member::turn);
+        state.turn = turn.take();
+        if let Some(t) = state.turn.as_mut() {
+            t.begin_call();
+        }
         // The wait for a core is not the call's time.
         state.clock.resume();
         let outcome = self.call_batch(limits, config, accounts);
-        if let Some(turn) = self.store.data_mut().turn.take() {
-            turn.end(outcome.as_ref().is_err_and(PluginError::fails_the_batch));
+        *turn = self.store.data_mut().turn.take();
+        if let Some(t) = turn.as_mut()
+            && outcome.as_ref().is_err_and(PluginError::fails_the_batch)
+        {
+            t.call_failed();
         }
         outcome
     }

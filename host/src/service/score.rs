@@ -37,7 +37,6 @@ impl Service {
         // Held for the whole score: a tenant whose plugin spins gets only
         // so many server threads, whatever it sends (429 `busy` past them).
         let _slot = self.scores.start(tenant)?;
-        let mut account = self.account_at(tenant, id, as_of)?;
         let mut active = self.store.active_plugins(tenant)?;
         if active.is_empty() {
             return Err(ApiError::new(
@@ -47,6 +46,17 @@ impl Service {
             ));
         }
         active.sort_by_key(|p| p.plugin.kind != PluginKind::HealthModel);
+        // Compiled (rarely: they are cached) before the turn, which is for
+        // short work only.
+        let loaded = active
+            .iter()
+            .map(|p| self.loaded(&p.plugin.hash))
+            .collect::<ApiResult<Vec<_>>>()?;
+        // The score's host work and its calls on one turn of the tenant's
+        // share of the cores: beside spinning plugins, host work outside
+        // the scheduler waited for the operating system to give it a core.
+        let mut work = self.runtime.work(crate::runtime::Share::of(tenant));
+        let mut account = self.account_at(tenant, id, as_of)?;
         // Health history: this account's scores from the active health
         // model's complete runs before the instant.
         if let Some(model) = active
@@ -76,12 +86,10 @@ impl Service {
         }
         let limits = crate::scoring::tenant_limits(&self.store, &self.runtime, tenant)?;
         let mut results = Vec::with_capacity(active.len());
-        for p in &active {
-            let plugin = self.loaded(&p.plugin.hash)?;
+        for (p, plugin) in active.iter().zip(&loaded) {
             // One account, one call: no batching, no retry, no worker thread.
-            let called = self.runtime.call_metered(
-                crate::runtime::Share::of(tenant),
-                &plugin,
+            let called = work.call_metered(
+                plugin,
                 &limits,
                 &p.config,
                 as_of,
