@@ -120,7 +120,9 @@ pub fn run(json_out: bool, accounts: usize) {
         service.dashboard_plugins(TENANT).expect("plugins");
     });
     let summary_ms = median_ms(ROUNDS, || {
-        service.summary(TENANT, 90, 10).expect("summary");
+        service
+            .summary(TENANT, &vitals::service::SummaryQuery::default())
+            .expect("summary");
     });
     let summary_build_ms = median_ms(3, || {
         Summary::build(&service.store, TENANT, 90, 10).expect("summary");

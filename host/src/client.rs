@@ -238,10 +238,17 @@ impl Api for Client {
         )
     }
 
-    fn summary(&self, tenant: &str, days: i32, top: usize) -> ApiResult<Summary> {
+    fn summary(&self, tenant: &str, query: &SummaryQuery) -> ApiResult<Summary> {
         self.send(
             self.tenant_request(Method::GET, tenant, &["summary"])
-                .query(&[("days", days as i64), ("top", top as i64)]),
+                .query(query),
+        )
+    }
+
+    fn discard_run(&self, tenant: &str, id: u64, req: &DiscardRun) -> ApiResult<RunRecord> {
+        self.send(
+            self.tenant_request(Method::POST, tenant, &["runs", &id.to_string(), "discard"])
+                .json(req),
         )
     }
 

@@ -5,6 +5,8 @@
 //! models, lifecycle segmenters, expansion-propensity models and renewal
 //! forecasters.
 //!
+//! - [`contract`]: the plugin contract's types (accounts, snapshots,
+//!   results), shared by the store, ingest, scoring and the sandbox.
 //! - [`runtime`]: wasmtime with the component model; limits, a locked-down
 //!   deterministic context, validation at upload, compile cache.
 //! - [`scoring`]: runs of a plugin pack over accounts, and their summaries.
@@ -29,6 +31,7 @@ pub mod backtest;
 pub mod cli;
 pub mod client;
 pub mod config;
+pub mod contract;
 pub mod demo;
 pub mod ingest;
 pub mod model;

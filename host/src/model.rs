@@ -45,7 +45,9 @@ impl OutcomeKind {
 /// An account's outcome: the backtests' ground truth and NRR's inputs.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Outcome {
-    /// The day it happened (days since 1970-01-01).
+    /// The day it happened (days since 1970-01-01; `YYYY-MM-DD` in JSON).
+    #[serde(with = "crate::contract::date")]
+    #[schema(value_type = String, format = Date)]
     pub date: i32,
     /// What happened.
     pub kind: OutcomeKind,

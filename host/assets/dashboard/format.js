@@ -33,12 +33,12 @@ export function prob(x) {
   return x === null || x === undefined ? DASH : x.toFixed(2);
 }
 
-/** Days since 1970-01-01 as YYYY-MM-DD. */
+/** A date as the API gives it (YYYY-MM-DD). */
 export function day(d) {
-  return d === null || d === undefined ? DASH : new Date(d * 86400000).toISOString().slice(0, 10);
+  return d === null || d === undefined ? DASH : d;
 }
 
-/** A band as the API names it (Green, Yellow, Red) in lower case. */
+/** A band as the API names it (green, yellow, red). */
 export function band(b) {
   return b ? b.toLowerCase() : "none";
 }
@@ -48,7 +48,7 @@ export function when(ms) {
   return ms ? new Date(ms).toISOString().slice(0, 16).replace("T", " ") : DASH;
 }
 
-/** A plugin kind (HealthModel) in words (health model). */
+/** A plugin kind (health-model) in words (health model). */
 export function kind(k) {
-  return k.replace(/([a-z])([A-Z])/g, "$1 $2").toLowerCase();
+  return k.replace(/-/g, " ");
 }

@@ -13,7 +13,7 @@ function byKind(results) {
   const health = new Map();
   for (const r of results) {
     latest[r.kind] = r;
-    if (r.kind === "HealthModel" && r.result.output) health.set(r.as_of, { as_of: r.as_of, ...r.result.output });
+    if (r.kind === "health-model" && r.result.output) health.set(r.as_of, { as_of: r.as_of, ...r.result.output });
   }
   return { latest, health: [...health.values()] };
 }
@@ -45,10 +45,10 @@ export default async function account({ arg }) {
   const a = await get("accounts/" + encodeURIComponent(arg));
   const at = a.attributes;
   const { latest, health } = byKind(a.results);
-  const h = output(latest.HealthModel);
-  const seg = output(latest.Segmenter);
-  const prop = output(latest.PropensityModel);
-  const fc = output(latest.Forecaster);
+  const h = output(latest["health-model"]);
+  const seg = output(latest.segmenter);
+  const prop = output(latest["propensity-model"]);
+  const fc = output(latest.forecaster);
   const facts = [
     ["Owner", at.owner], ["Tier", at.tier], ["Plan", at.plan], ["Contract ARR", fmt.money(at.contract_arr)],
     ["Customer since", fmt.day(at.start_date)], ["Renewal", fmt.day(at.renewal_date)],
@@ -61,21 +61,21 @@ export default async function account({ arg }) {
     el("div", { class: "cards" },
       el("div", { class: "card" }, el("div", { class: "label" }, "Health"),
         h ? [figure("account.score", fmt.score(h.score), "div", "big"), bandBadge(h.band, null),
-          el("div", { class: "change" }, `as of ${latest.HealthModel.as_of}`)] : [el("div", { class: "big" }, fmt.DASH), failure(latest.HealthModel)]),
+          el("div", { class: "change" }, `as of ${latest["health-model"].as_of}`)] : [el("div", { class: "big" }, fmt.DASH), failure(latest["health-model"])]),
       el("div", { class: "card" }, el("div", { class: "label" }, "Segments"),
         seg ? el("ul", { class: "reasons" }, seg.segments.map((s) => el("li", { "data-segment": s.name }, el("strong", {}, s.name), " ", el("span", { class: "sub" }, s.reason))))
-          : failure(latest.Segmenter) || fmt.DASH),
+          : failure(latest.segmenter) || fmt.DASH),
       el("div", { class: "card" }, el("div", { class: "label" }, "Expansion propensity"),
         prop ? [figure("account.propensity", fmt.prob(prop.score), "div", "big"),
           el("ul", { class: "reasons" }, prop.drivers.map((d) => el("li", {}, `${d.name} ${fmt.prob(d.value)} (${d.contribution >= 0 ? "+" : ""}${fmt.prob(d.contribution)})`)))]
-          : failure(latest.PropensityModel) || fmt.DASH),
+          : failure(latest["propensity-model"]) || fmt.DASH),
       el("div", { class: "card" }, el("div", { class: "label" }, "Renewal forecast"),
         fc ? [figure("account.renewal_probability", fmt.pct(fc.renewal_probability), "div", "big"),
           el("div", {}, `${fc.confidence} · renews ${fmt.day(fc.renewal_date)}`),
           el("div", {}, "expected renewal ARR ", figure("account.expected_renewal_arr", fmt.money(fc.expected_renewal_arr))),
           el("div", { class: "sub" }, `expansion ${fmt.money(fc.expected_expansion_arr)} · contraction ${fmt.money(fc.expected_contraction_arr)}`),
           el("div", { class: "sub" }, fc.basis)]
-          : failure(latest.Forecaster) || fmt.DASH)),
+          : failure(latest.forecaster) || fmt.DASH)),
     panel("Health score over time", health.length ? scoreLine(health) : el("p", { class: "empty" }, "Not scored yet")),
     h ? panel(`Factor contributions (score ${fmt.score(h.score)})`, factorTable(h.factors)) : null,
     panel("Snapshots",

@@ -6,8 +6,9 @@ import { el, figure, panel } from "./dom.js";
 import * as fmt from "./format.js";
 import { table } from "./table.js";
 
-function status(s) {
-  return s.state === "failed" ? `failed: ${s.reason}` : s.state;
+function status(r) {
+  if (r.discarded) return `discarded by ${r.discarded.by}`;
+  return r.status.state === "failed" ? `failed: ${r.status.reason}` : r.status.state;
 }
 
 function errors(map) {
@@ -28,7 +29,7 @@ function pluginPanel(p) {
       p.versions.map((v) => v.version)),
     el("h3", {}, `Last runs (${fmt.int(p.run_count)} in all)`),
     table(key + ".runs", ["#Run", "Version", "As of", "Status", "#Accounts", "#OK", "Errors", "#Duration (ms)"],
-      p.runs.map((r) => [String(r.id), r.version, r.as_of, status(r.status), fmt.int(r.accounts), fmt.int(r.ok), errors(r.errors), fmt.int(r.duration_ms)]),
+      p.runs.map((r) => [String(r.id), r.version, r.as_of, status(r), fmt.int(r.accounts), fmt.int(r.ok), errors(r.errors), fmt.int(r.duration_ms)]),
       p.runs.map((r) => String(r.id))),
     el("h3", {}, "Shadow runs"),
     table(key + ".shadows", ["#Report", "Candidate", "As of", "#Accounts", "#Changed", "Band moves", "#Mean delta", "Candidate errors"],

@@ -2,8 +2,10 @@
 
 use super::context::{CliError, Ctx};
 use super::output::{Format, Table, money, outln, print_json};
+use crate::runtime::types::Snapshot;
 use crate::runtime::{Output, PluginKind};
 use crate::service::AccountDetail;
+use std::collections::BTreeSet;
 
 /// `vitals account ...`.
 #[derive(Debug, clap::Subcommand)]
@@ -42,14 +44,15 @@ pub fn run(ctx: &Ctx, cmd: AccountCommand) -> Result<(), CliError> {
         results: scored,
         ..
     } = detail;
-    let fmt = vitals_plugin_sdk::date::format;
-    let title = format!("{id}  {}", attributes.name.clone().unwrap_or_default());
+    let snapshots = snapshot_table(&history);
     if ctx.format == Format::Csv {
-        // The one line of free text a spreadsheet opening this output sees first.
-        outln!("{}", super::output::csv_cell(&title));
-    } else {
-        outln!("{title}");
+        // One table a spreadsheet can open: the snapshots, a column per
+        // measure (built-in and imported); --json gives everything else.
+        snapshots.print(Format::Csv);
+        return Ok(());
     }
+    let fmt = vitals_plugin_sdk::date::format;
+    outln!("{id}  {}", attributes.name.clone().unwrap_or_default());
     outln!(
         "owner {}  tier {}  plan {}  start {}  renewal {}  contract ARR {}",
         attributes.owner.as_deref().unwrap_or("-"),
@@ -65,23 +68,16 @@ pub fn run(ctx: &Ctx, cmd: AccountCommand) -> Result<(), CliError> {
             .map(money)
             .unwrap_or_else(|| "-".into()),
     );
-    outln!("\nSnapshots");
-    let mut t = Table::new(vec![
-        "as of", "seats", "active", "logins", "tickets", "nps", "arr",
-    ]);
-    let opt = |v: Option<u32>| v.map_or("-".to_string(), |v| v.to_string());
-    for s in &history {
-        t.row(vec![
-            fmt(s.as_of),
-            opt(s.seats_purchased),
-            opt(s.seats_active),
-            opt(s.logins),
-            opt(s.tickets_open),
-            s.nps.map_or("-".into(), |n| n.to_string()),
-            s.arr.map_or("-".into(), money),
-        ]);
+    if !attributes.labels.is_empty() {
+        let labels: Vec<String> = attributes
+            .labels
+            .iter()
+            .map(|l| format!("{} {}", l.name, l.value))
+            .collect();
+        outln!("labels: {}", labels.join(" · "));
     }
-    t.print(ctx.format);
+    outln!("\nSnapshots");
+    snapshots.print(ctx.format);
     outln!("\nScores over time");
     let mut t = Table::new(vec!["as of", "run", "plugin", "value", "detail"]);
     for r in &scored {
@@ -146,6 +142,58 @@ pub fn run(ctx: &Ctx, cmd: AccountCommand) -> Result<(), CliError> {
     Ok(())
 }
 
+/// The snapshot history: a row per snapshot, a column per measure it has
+/// (the built-in ones any snapshot has, then every imported metric by name),
+/// blanks as `-`.
+fn snapshot_table(history: &[Snapshot]) -> Table {
+    type Measure = (&'static str, fn(&Snapshot) -> Option<String>);
+    fn int(v: Option<u32>) -> Option<String> {
+        v.map(|v| v.to_string())
+    }
+    let builtin: [Measure; 12] = [
+        ("seats_purchased", |s| int(s.seats_purchased)),
+        ("seats_active", |s| int(s.seats_active)),
+        ("logins", |s| int(s.logins)),
+        ("features_used", |s| int(s.features_used)),
+        ("features_available", |s| int(s.features_available)),
+        ("tickets_open", |s| int(s.tickets_open)),
+        ("tickets_high_severity", |s| int(s.tickets_high_severity)),
+        ("nps", |s| s.nps.map(|v| v.to_string())),
+        ("csat", |s| s.csat.map(|v| v.to_string())),
+        ("arr", |s| s.arr.map(|v| v.to_string())),
+        ("champion_left", |s| s.champion_left.map(|v| v.to_string())),
+        ("late_payments", |s| int(s.late_payments)),
+    ];
+    let present: Vec<&Measure> = builtin
+        .iter()
+        .filter(|(_, get)| history.iter().any(|s| get(s).is_some()))
+        .collect();
+    let metrics: BTreeSet<&str> = history
+        .iter()
+        .flat_map(|s| s.metrics.iter().map(|m| m.name.as_str()))
+        .collect();
+    let mut headers = vec!["as_of".to_string()];
+    headers.extend(present.iter().map(|(name, _)| name.to_string()));
+    headers.extend(metrics.iter().map(|m| m.to_string()));
+    let mut t = Table::new(headers);
+    for s in history {
+        let mut row = vec![vitals_plugin_sdk::date::format(s.as_of)];
+        row.extend(
+            present
+                .iter()
+                .map(|(_, get)| get(s).unwrap_or_else(|| "-".into())),
+        );
+        row.extend(metrics.iter().map(|name| {
+            s.metrics
+                .iter()
+                .find(|m| m.name == *name)
+                .map_or("-".into(), |m| m.value.to_string())
+        }));
+        t.row(row);
+    }
+    t
+}
+
 fn score(ctx: &Ctx, id: &str, as_of: Option<&str>) -> Result<(), CliError> {
     if let Some(d) = as_of {
         super::context::date_arg("--as-of", d)?;
@@ -155,10 +203,12 @@ fn score(ctx: &Ctx, id: &str, as_of: Option<&str>) -> Result<(), CliError> {
         print_json(&report);
         return Ok(());
     }
-    outln!(
-        "{} scored as of {} (not stored)",
-        report.account,
-        report.as_of
+    super::output::note(
+        ctx.format,
+        format_args!(
+            "{} scored as of {} (not stored)",
+            report.account, report.as_of
+        ),
     );
     let mut t = Table::new(vec!["plugin", "kind", "value", "detail"]);
     for r in &report.results {

@@ -163,7 +163,11 @@ pub fn run(ctx: &Ctx, cmd: KeyCommand) -> Result<(), CliError> {
                     }
                 }
             }
-            outln!("key {id} revoked");
+            if ctx.format == Format::Json {
+                print_json(&serde_json::json!({"revoked": id}));
+            } else {
+                outln!("key {id} revoked");
+            }
         }
     }
     Ok(())

@@ -6,6 +6,7 @@ mod account;
 mod backtest;
 mod context;
 mod demo;
+mod formats;
 mod ingest;
 mod key;
 mod output;
@@ -16,7 +17,7 @@ mod scaffold;
 mod serve;
 mod tenant;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use context::{CliError, Ctx};
 use std::path::PathBuf;
 
@@ -97,7 +98,8 @@ pub const EXIT_INTERNAL: i32 = 1;
 
 /// Runs the CLI; returns the process exit code.
 pub fn main() -> i32 {
-    let cli = Cli::parse();
+    let matches = Cli::command().get_matches();
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
     let format = if cli.json {
         output::Format::Json
     } else if cli.csv {
@@ -105,15 +107,18 @@ pub fn main() -> i32 {
     } else {
         output::Format::Table
     };
-    let result = context(
-        cli.data_dir,
-        cli.config,
-        cli.tenant,
-        cli.server,
-        cli.key_file,
-        format,
-    )
-    .and_then(|ctx| dispatch(&ctx, cli.command));
+    let result = formats::check(&formats::path(&matches), format)
+        .and_then(|()| {
+            context(
+                cli.data_dir,
+                cli.config,
+                cli.tenant,
+                cli.server,
+                cli.key_file,
+                format,
+            )
+        })
+        .and_then(|ctx| dispatch(&ctx, cli.command));
     match result {
         Ok(()) if output::stdout_failed() => EXIT_INTERNAL,
         Ok(()) => 0,

@@ -104,14 +104,14 @@ pub enum Format {
 
 /// A table of strings with headers.
 pub struct Table {
-    pub headers: Vec<&'static str>,
+    pub headers: Vec<String>,
     pub rows: Vec<Vec<String>>,
 }
 
 impl Table {
-    pub fn new(headers: Vec<&'static str>) -> Self {
+    pub fn new<H: Into<String>>(headers: Vec<H>) -> Self {
         Table {
-            headers,
+            headers: headers.into_iter().map(Into::into).collect(),
             rows: Vec::new(),
         }
     }
@@ -146,7 +146,7 @@ impl Table {
                         .collect();
                     outln!("{}", padded.join("  ").trim_end());
                 };
-                line(self.headers.clone());
+                line(self.headers.iter().map(String::as_str).collect());
                 for r in &rows {
                     line(r.iter().map(String::as_str).collect());
                 }
@@ -184,6 +184,18 @@ impl Table {
                 outln!("{}", serde_json::to_string_pretty(&objects).expect("json"));
             }
         }
+    }
+}
+
+/// A line for people around a command's result (a count, a timing, a
+/// pointer to more): on stdout with the tables, on stderr when stdout
+/// carries JSON or CSV for a program.
+pub fn note(format: Format, args: std::fmt::Arguments) {
+    let text = format!("{args}");
+    if format == Format::Table {
+        outln!("{text}");
+    } else {
+        eprintln!("{}", terminal_safe(&text));
     }
 }
 

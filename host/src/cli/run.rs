@@ -1,7 +1,7 @@
 //! `vitals run`, `results`, `summary` and `forecast`.
 
 use super::context::{CliError, Ctx, date_arg, today};
-use super::output::{Format, Table, money, outln, print_json};
+use super::output::{Format, Table, money, note, outln, print_json};
 use crate::runtime::{Output, PluginKind};
 use crate::scoring::Summary;
 use crate::service::{Page, RunRequest};
@@ -10,7 +10,10 @@ use std::io::IsTerminal;
 
 /// Options of `vitals run`.
 #[derive(Debug, clap::Args)]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct RunArgs {
+    #[command(subcommand)]
+    action: Option<RunAction>,
     /// Run only this active plugin (default: every active plugin, health first).
     #[arg(long)]
     plugin: Option<String>,
@@ -21,6 +24,21 @@ pub struct RunArgs {
     /// Days of earlier snapshots passed with each account.
     #[arg(long, default_value_t = 400)]
     history_days: i32,
+}
+
+/// What `vitals run` does besides running.
+#[derive(Debug, clap::Subcommand)]
+enum RunAction {
+    /// Discard a run: it stays in `vitals results`, marked with who
+    /// discarded it, when and why, and no summary, dashboard or health
+    /// history reads it.
+    Discard {
+        /// The run id (`vitals results` lists them).
+        id: u64,
+        /// Why, for the record.
+        #[arg(long)]
+        reason: Option<String>,
+    },
 }
 
 /// Options of `vitals results`.
@@ -43,6 +61,14 @@ pub struct SummaryArgs {
     /// Expansion candidates to list.
     #[arg(long, default_value_t = 10)]
     top: usize,
+    /// Read the latest runs at or before this day (YYYY-MM-DD) instead of
+    /// the latest runs.
+    #[arg(long)]
+    as_of: Option<String>,
+    /// Read this run for its kind (repeat for other kinds; `vitals
+    /// results` lists the runs).
+    #[arg(long = "run")]
+    runs: Vec<u64>,
 }
 
 /// Options of `vitals forecast`.
@@ -65,8 +91,11 @@ fn kind_label(kind: PluginKind) -> &'static str {
     }
 }
 
-fn status_label(s: &RunStatus) -> String {
-    match s {
+fn status_label(run: &crate::store::RunRecord) -> String {
+    if let Some(d) = &run.discarded {
+        return format!("discarded by {}", d.by);
+    }
+    match &run.status {
         RunStatus::Running => "running".into(),
         RunStatus::Complete => "complete".into(),
         RunStatus::Failed { reason } => format!("failed: {reason}"),
@@ -74,6 +103,9 @@ fn status_label(s: &RunStatus) -> String {
 }
 
 pub fn run(ctx: &Ctx, args: RunArgs) -> Result<(), CliError> {
+    if let Some(RunAction::Discard { id, reason }) = &args.action {
+        return discard(ctx, *id, reason.clone());
+    }
     if let Some(d) = &args.as_of {
         date_arg("--as-of", d)?;
     }
@@ -117,7 +149,7 @@ pub fn run(ctx: &Ctx, args: RunArgs) -> Result<(), CliError> {
     let runs = runs?;
     if ctx.format == Format::Json {
         print_json(&runs);
-        return Ok(());
+        return every_account_failed(ctx, api.as_ref(), &runs);
     }
     let mut t = Table::new(vec![
         "run", "plugin", "version", "as of", "accounts", "ok", "errors", "status",
@@ -132,12 +164,67 @@ pub fn run(ctx: &Ctx, args: RunArgs) -> Result<(), CliError> {
             r.accounts.to_string(),
             r.ok.to_string(),
             errors.to_string(),
-            status_label(&r.status),
+            status_label(r),
         ]);
     }
     t.print(ctx.format);
-    outln!("({:.1} s)", started.elapsed().as_secs_f64());
-    Ok(())
+    note(
+        ctx.format,
+        format_args!("({:.1} s)", started.elapsed().as_secs_f64()),
+    );
+    every_account_failed(ctx, api.as_ref(), &runs)
+}
+
+/// A run that scored none of its accounts is no result: each such run is
+/// said plainly on stderr with the first account's error (usually the
+/// plugin's configuration or a measure the data lacks), and the command
+/// fails, so that a script never takes it for a good run.
+fn every_account_failed(
+    ctx: &Ctx,
+    api: &dyn crate::service::Api,
+    runs: &[crate::store::RunRecord],
+) -> Result<(), CliError> {
+    let failed: Vec<&crate::store::RunRecord> = runs
+        .iter()
+        .filter(|r| r.accounts > 0 && r.ok == 0)
+        .collect();
+    let Some(last) = failed.last() else {
+        return Ok(());
+    };
+    for r in &failed {
+        let first = api.results(
+            &ctx.tenant,
+            r.id,
+            Page {
+                offset: 0,
+                limit: 1,
+            },
+        )?;
+        let why = first
+            .results
+            .first()
+            .and_then(|v| v.result().err())
+            .map_or_else(|| "no result".to_string(), |e| e.to_string());
+        eprintln!(
+            "error: {} {} (run {}): every account failed ({} of {}): {}",
+            r.plugin,
+            r.version,
+            r.id,
+            r.accounts,
+            r.accounts,
+            super::output::terminal_safe(&why)
+        );
+    }
+    Err(CliError::internal(format!(
+        "{} of {} runs scored no account; their results are kept (`vitals results --run {}`) and summaries skip them",
+        failed.len(),
+        runs.len(),
+        last.id
+    ))
+    .hint(format!(
+        "configure the plugin (`vitals plugin show {0}` gives its configuration schema; `vitals plugin config {0} --set JSON`) or check that the accounts have the measures it reads, then run again",
+        last.plugin
+    )))
 }
 
 /// One line describing a result, for tables.
@@ -186,13 +273,13 @@ pub fn results(ctx: &Ctx, args: ResultsArgs) -> Result<(), CliError> {
         for r in runs {
             t.row(vec![
                 r.id.to_string(),
-                r.plugin,
-                r.version,
+                r.plugin.clone(),
+                r.version.clone(),
                 kind_label(r.kind).into(),
                 vitals_plugin_sdk::date::format(r.as_of),
                 r.accounts.to_string(),
                 r.ok.to_string(),
-                status_label(&r.status),
+                status_label(&r),
             ]);
         }
         t.print(ctx.format);
@@ -217,10 +304,13 @@ pub fn results(ctx: &Ctx, args: ResultsArgs) -> Result<(), CliError> {
     }
     t.print(ctx.format);
     if page.total > page.results.len() {
-        outln!(
-            "({} of {} accounts; --limit N for more)",
-            page.results.len(),
-            page.total
+        note(
+            ctx.format,
+            format_args!(
+                "({} of {} accounts; --limit N for more)",
+                page.results.len(),
+                page.total
+            ),
         );
     }
     let run = page.run;
@@ -237,8 +327,48 @@ pub fn results(ctx: &Ctx, args: ResultsArgs) -> Result<(), CliError> {
     Ok(())
 }
 
+fn discard(ctx: &Ctx, id: u64, reason: Option<String>) -> Result<(), CliError> {
+    let run = ctx
+        .api()?
+        .discard_run(&ctx.tenant, id, &crate::service::DiscardRun { reason })?;
+    if ctx.format == Format::Json {
+        print_json(&run);
+        return Ok(());
+    }
+    outln!(
+        "Run {} ({} {}, as of {}) discarded: it stays in `vitals results`; summaries and the dashboard no longer read it.",
+        run.id,
+        run.plugin,
+        run.version,
+        vitals_plugin_sdk::date::format(run.as_of)
+    );
+    Ok(())
+}
+
 pub fn summary(ctx: &Ctx, args: SummaryArgs) -> Result<(), CliError> {
-    let s = ctx.api()?.summary(&ctx.tenant, args.days, args.top)?;
+    if let Some(d) = &args.as_of {
+        date_arg("--as-of", d)?;
+    }
+    let query = crate::service::SummaryQuery {
+        days: args.days,
+        top: args.top,
+        as_of: args.as_of.clone(),
+        runs: (!args.runs.is_empty()).then(|| {
+            args.runs
+                .iter()
+                .map(u64::to_string)
+                .collect::<Vec<_>>()
+                .join(",")
+        }),
+    };
+    let s = ctx.api()?.summary(&ctx.tenant, &query).map_err(|e| {
+        let err = CliError::from(e);
+        if err.message.starts_with("runs:") || err.message.contains("run ") {
+            err.hint("`vitals results` lists the runs with their kinds")
+        } else {
+            err
+        }
+    })?;
     if ctx.format == Format::Json {
         print_json(&s);
     } else {
@@ -249,6 +379,42 @@ pub fn summary(ctx: &Ctx, args: SummaryArgs) -> Result<(), CliError> {
 
 /// Prints a summary for people.
 pub fn print_summary(s: &Summary) {
+    if s.runs.is_empty() {
+        outln!(
+            "No run to summarise yet: `vitals run` scores the accounts with the active plugins."
+        );
+    } else {
+        outln!("Runs read");
+        for r in &s.runs {
+            let compared = r
+                .compared_with
+                .map_or(String::new(), |b| format!(", compared with run {b}"));
+            outln!(
+                "  {:<11} run {} ({} {}, as of {}{compared})",
+                kind_label(r.kind),
+                r.run,
+                r.plugin,
+                r.version,
+                r.as_of
+            );
+        }
+    }
+    for p in &s.passed_over {
+        outln!(
+            "  passed over: run {} ({} {}, as of {}): {}",
+            p.run,
+            p.plugin,
+            p.version,
+            p.as_of,
+            p.why
+        );
+    }
+    if !s.passed_over.is_empty() {
+        outln!(
+            "  (`vitals results --run N` shows why; `vitals run discard N` hides a run for good)"
+        );
+    }
+    outln!();
     let delta = |now: usize, before: Option<usize>| {
         before.map_or("-".to_string(), |b| format!("{:+}", now as i64 - b as i64))
     };
@@ -311,6 +477,38 @@ pub fn print_summary(s: &Summary) {
     }
 }
 
+/// The forecast as one row, for `--csv`.
+fn forecast_table(f: &crate::scoring::ForecastSummary) -> Table {
+    let mut t = Table::new(vec![
+        "from",
+        "to",
+        "renewals_due",
+        "arr_due",
+        "expected_renewal_arr",
+        "expected_churn_arr",
+        "expected_expansion_arr",
+        "expected_contraction_arr",
+        "grr",
+        "nrr",
+        "not_forecast",
+    ]);
+    let ratio = |r: Option<f64>| r.map_or(String::new(), |r| format!("{r:.4}"));
+    t.row(vec![
+        f.from.clone(),
+        f.to.clone(),
+        f.renewals_due.to_string(),
+        format!("{:.2}", f.arr_due),
+        format!("{:.2}", f.expected_renewal_arr),
+        format!("{:.2}", f.expected_churn_arr),
+        format!("{:.2}", f.expected_expansion_arr),
+        format!("{:.2}", f.expected_contraction_arr),
+        ratio(f.grr),
+        ratio(f.nrr),
+        f.not_forecast.to_string(),
+    ]);
+    t
+}
+
 fn print_forecast(f: &crate::scoring::ForecastSummary) {
     outln!("\nRenewals due {} to {}: {}", f.from, f.to, f.renewals_due);
     outln!("  ARR due                {:>14}", money(f.arr_due));
@@ -330,7 +528,15 @@ fn print_forecast(f: &crate::scoring::ForecastSummary) {
         "  expected contraction   {:>14}",
         money(f.expected_contraction_arr)
     );
-    outln!("  GRR {:.1} %   NRR {:.1} %", f.grr * 100.0, f.nrr * 100.0);
+    match (f.grr, f.nrr) {
+        (Some(grr), Some(nrr)) => outln!("  GRR {:.1} %   NRR {:.1} %", grr * 100.0, nrr * 100.0),
+        _ if f.renewals_due == 0 => outln!(
+            "  no account has a renewal date from {} to {}: no GRR or NRR for the period (renewal dates come from ingest: `renewal_date`)",
+            f.from,
+            f.to
+        ),
+        _ => outln!("  no contract ARR is due in the period: no GRR or NRR"),
+    }
     if f.not_forecast > 0 {
         outln!(
             "  ({} accounts have no forecast: their forecaster returned an error; see `vitals results`)",
@@ -360,6 +566,8 @@ pub fn forecast(ctx: &Ctx, args: ForecastArgs) -> Result<(), CliError> {
         })?;
     if ctx.format == Format::Json {
         print_json(&view.summary);
+    } else if ctx.format == Format::Csv {
+        forecast_table(&view.summary).print(Format::Csv);
     } else {
         outln!(
             "Forecast run {} ({} {}, as of {})",

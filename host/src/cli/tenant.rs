@@ -43,20 +43,30 @@ pub enum TenantCommand {
 pub fn init(ctx: &Ctx, args: InitArgs) -> Result<(), CliError> {
     ctx.local_only("init")?;
     let store = ctx.store()?;
-    match store.create_tenant(&ctx.tenant, args.name.as_deref().unwrap_or(&ctx.tenant)) {
-        Ok(_) => outln!(
+    let created =
+        match store.create_tenant(&ctx.tenant, args.name.as_deref().unwrap_or(&ctx.tenant)) {
+            Ok(_) => true,
+            Err(StoreError::Invalid(m)) if m.contains("already exists") => false,
+            Err(e) => return Err(e.into()),
+        };
+    if ctx.format == Format::Json {
+        print_json(&serde_json::json!({
+            "data_dir": ctx.data_dir.display().to_string(),
+            "tenant": ctx.tenant,
+            "created": created,
+        }));
+    } else if created {
+        outln!(
             "created store {} with tenant {}",
             ctx.data_dir.display(),
             ctx.tenant
-        ),
-        Err(StoreError::Invalid(m)) if m.contains("already exists") => {
-            outln!(
-                "store {} already has tenant {}",
-                ctx.data_dir.display(),
-                ctx.tenant
-            )
-        }
-        Err(e) => return Err(e.into()),
+        );
+    } else {
+        outln!(
+            "store {} already has tenant {}",
+            ctx.data_dir.display(),
+            ctx.tenant
+        );
     }
     Ok(())
 }

@@ -1,7 +1,8 @@
-//! The host bindings: one `bindgen!` per world over the one WIT package. The
-//! health-model world generates the shared types and the `log` import; the
-//! other worlds reuse them through `with`, so an account or a health score is
-//! one Rust type whatever the plugin kind.
+//! The host bindings: one `bindgen!` per world over the one WIT package,
+//! every world bound onto the contract's own types (`crate::contract`)
+//! through `with`, so an account or a health score is one Rust type whatever
+//! the plugin kind. The health-model world generates the `log` import; the
+//! others reuse it.
 
 #![allow(missing_docs, clippy::all)]
 
@@ -9,7 +10,9 @@ pub mod health_model {
     wasmtime::component::bindgen!({
         path: "../wit",
         world: "vitals:plugin/health-model@0.1.0",
-        additional_derives: [serde::Serialize, serde::Deserialize, PartialEq, utoipa::ToSchema],
+        with: {
+            "vitals:plugin/types": crate::runtime::bindings::types_interface,
+        },
     });
 }
 
@@ -18,7 +21,7 @@ pub mod segmenter {
         path: "../wit",
         world: "vitals:plugin/segmenter@0.1.0",
         with: {
-            "vitals:plugin/types": crate::runtime::bindings::health_model::vitals::plugin::types,
+            "vitals:plugin/types": crate::runtime::bindings::types_interface,
             "vitals:plugin/log": crate::runtime::bindings::health_model::vitals::plugin::log,
         },
     });
@@ -29,7 +32,7 @@ pub mod propensity_model {
         path: "../wit",
         world: "vitals:plugin/propensity-model@0.1.0",
         with: {
-            "vitals:plugin/types": crate::runtime::bindings::health_model::vitals::plugin::types,
+            "vitals:plugin/types": crate::runtime::bindings::types_interface,
             "vitals:plugin/log": crate::runtime::bindings::health_model::vitals::plugin::log,
         },
     });
@@ -40,71 +43,46 @@ pub mod forecaster {
         path: "../wit",
         world: "vitals:plugin/forecaster@0.1.0",
         with: {
-            "vitals:plugin/types": crate::runtime::bindings::health_model::vitals::plugin::types,
+            "vitals:plugin/types": crate::runtime::bindings::types_interface,
             "vitals:plugin/log": crate::runtime::bindings::health_model::vitals::plugin::log,
         },
     });
 }
 
+pub use crate::contract::types;
 pub use health_model::vitals::plugin::log;
-pub use health_model::vitals::plugin::types;
 
-impl std::fmt::Display for types::Band {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            types::Band::Green => "green",
-            types::Band::Yellow => "yellow",
-            types::Band::Red => "red",
-        })
-    }
-}
+/// `vitals:plugin/types` as `bindgen!` expects an imported interface to
+/// look: the contract's own types, the `date` alias, and the host side of an
+/// interface without functions (nothing to link; the host's imports are
+/// linked by hand in `wasi`).
+pub mod types_interface {
+    pub use crate::contract::types::*;
+    use wasmtime::component::{HasData, Linker};
 
-impl std::fmt::Display for types::PluginKind {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            types::PluginKind::HealthModel => "health-model",
-            types::PluginKind::Segmenter => "segmenter",
-            types::PluginKind::PropensityModel => "propensity-model",
-            types::PluginKind::Forecaster => "forecaster",
-        })
-    }
-}
+    /// A calendar date: days since 1970-01-01.
+    pub type Date = i32;
 
-impl types::Snapshot {
-    /// A snapshot at `as_of` with every measure blank.
-    pub fn empty(as_of: i32) -> Self {
-        types::Snapshot {
-            as_of,
-            seats_purchased: None,
-            seats_active: None,
-            logins: None,
-            features_used: None,
-            features_available: None,
-            tickets_open: None,
-            tickets_high_severity: None,
-            nps: None,
-            csat: None,
-            arr: None,
-            champion_left: None,
-            late_payments: None,
-            metrics: Vec::new(),
-        }
-    }
-}
+    /// What the host implements of the interface: nothing.
+    pub trait Host {}
 
-impl types::Attributes {
-    /// Attributes with every field blank.
-    pub fn empty() -> Self {
-        types::Attributes {
-            name: None,
-            owner: None,
-            tier: None,
-            plan: None,
-            start_date: None,
-            renewal_date: None,
-            contract_arr: None,
-            renewal_confidence: None,
-            labels: Vec::new(),
-        }
+    impl<H: Host + ?Sized> Host for &mut H {}
+
+    /// The same, for functions that take the store: none.
+    pub trait HostWithStore<T>: HasData {}
+
+    impl<H: ?Sized, T> HostWithStore<T> for H where H: HasData {}
+
+    /// Links the interface: it has no functions.
+    pub fn add_to_linker<T, D>(
+        _linker: &mut Linker<T>,
+        _host_getter: fn(&mut T) -> D::Data<'_>,
+    ) -> wasmtime::Result<()>
+    where
+        D: HostWithStore<T>,
+        for<'a> D::Data<'a>: Host,
+        T: 'static,
+    {
+        Ok(())
     }
 }

@@ -628,10 +628,13 @@ mod tests {
                 newcomer.turn().end(false);
                 order.lock().unwrap().push("newcomer");
             });
-            while s.lock().waiting.len() < 2 {
+            // (It nudges once it has queued and let go of the lock.)
+            let asked = Instant::now();
+            while nudges.load(Ordering::Relaxed) == 0 && asked.elapsed() < Duration::from_secs(10) {
                 std::thread::yield_now();
             }
             assert_eq!(nudges.load(Ordering::Relaxed), 1);
+            assert_eq!(s.lock().waiting.len(), 2);
             // ...where it yields to the newcomer and gets the core back
             // once the newcomer is done.
             turn.checkpoint();

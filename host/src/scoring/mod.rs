@@ -3,12 +3,14 @@
 //! scores join each account's health history before the other kinds (which
 //! read health) run on the same chunk.
 
+pub mod pick;
 mod run;
 mod summary;
 
+pub use pick::{RunPassedOver, RunRead, Selection};
 pub(crate) use run::health_history;
 pub use run::{RunError, RunSettings, run_active, tenant_limits};
-pub(crate) use summary::latest_two_of;
+pub(crate) use summary::KINDS;
 pub use summary::{
     BandCounts, BandSummary, ForecastSummary, SegmentChange, Summary, forecast_summary,
     renewal_base,

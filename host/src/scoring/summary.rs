@@ -3,6 +3,7 @@
 //! the top expansion candidates, and the renewal forecast for a period with
 //! GRR and NRR by the formulas of DESIGN.md.
 
+use super::pick::{Pick, RunPassedOver, RunRead, Selection, pick};
 use crate::runtime::types::{Band, Forecast};
 use crate::runtime::{Output, PluginKind};
 use crate::store::{RunRecord, Store, StoreError, StoredResult};
@@ -69,10 +70,11 @@ pub struct ForecastSummary {
     pub expected_expansion_arr: f64,
     /// Expected contraction.
     pub expected_contraction_arr: f64,
-    /// (start - contraction - churn) / start.
-    pub grr: f64,
-    /// (start + expansion - contraction - churn) / start.
-    pub nrr: f64,
+    /// (start - contraction - churn) / start; `null` when no ARR is due in
+    /// the period (no account has a renewal date in it).
+    pub grr: Option<f64>,
+    /// (start + expansion - contraction - churn) / start; `null` likewise.
+    pub nrr: Option<f64>,
     /// Accounts due in the period whose forecast failed (a plugin error):
     /// not in the figures.
     pub not_forecast: usize,
@@ -91,27 +93,19 @@ pub struct Summary {
     pub forecast: Option<ForecastSummary>,
     /// Per-account errors of the latest runs, by plugin and error kind.
     pub errors: BTreeMap<String, u64>,
+    /// The runs read, one per kind (health first).
+    pub runs: Vec<RunRead>,
+    /// Newer runs not read because every account failed in them.
+    pub passed_over: Vec<RunPassedOver>,
 }
 
-/// The latest complete run of a kind and the one before it.
-fn latest_two(
-    store: &Store,
-    tenant: &str,
-    kind: PluginKind,
-) -> Result<(Option<RunRecord>, Option<RunRecord>), StoreError> {
-    Ok(latest_two_of(store.complete_runs_of_kind(tenant, kind)?))
-}
-
-/// Of complete runs of one kind: the latest (by as-of, then id) and the
-/// latest one at an earlier as-of.
-pub(crate) fn latest_two_of(mut runs: Vec<RunRecord>) -> (Option<RunRecord>, Option<RunRecord>) {
-    runs.sort_by_key(|r| (r.as_of, r.id));
-    let now = runs.pop();
-    let before = now
-        .as_ref()
-        .and_then(|n| runs.into_iter().rev().find(|r| r.as_of < n.as_of));
-    (now, before)
-}
+/// The kinds in the order a summary reads them.
+pub(crate) const KINDS: [PluginKind; 4] = [
+    PluginKind::HealthModel,
+    PluginKind::Segmenter,
+    PluginKind::PropensityModel,
+    PluginKind::Forecaster,
+];
 
 fn bands(results: &[StoredResult]) -> (BandCounts, HashMap<&str, Band>) {
     let mut counts = BandCounts::default();
@@ -188,8 +182,8 @@ impl ForecastSummary {
     pub fn close(&mut self) {
         if self.arr_due > 0.0 {
             let lost = self.expected_contraction_arr + self.expected_churn_arr;
-            self.grr = (self.arr_due - lost) / self.arr_due;
-            self.nrr = (self.arr_due + self.expected_expansion_arr - lost) / self.arr_due;
+            self.grr = Some((self.arr_due - lost) / self.arr_due);
+            self.nrr = Some((self.arr_due + self.expected_expansion_arr - lost) / self.arr_due);
         }
     }
 }
@@ -229,13 +223,32 @@ impl Summary {
         horizon_days: i32,
         top: usize,
     ) -> Result<Summary, StoreError> {
+        Summary::build_with(store, tenant, horizon_days, top, &Selection::default())
+    }
+
+    /// The summary of the runs `selection` picks (`scoring::pick`).
+    pub fn build_with(
+        store: &Store,
+        tenant: &str,
+        horizon_days: i32,
+        top: usize,
+        selection: &Selection,
+    ) -> Result<Summary, StoreError> {
+        let all = store.runs(tenant)?;
+        selection.check(&all).map_err(StoreError::Invalid)?;
+        let picks: Vec<Pick> = KINDS.iter().map(|k| pick(&all, *k, selection)).collect();
+        let latest_two =
+            |kind: PluginKind| -> Result<(Option<RunRecord>, Option<RunRecord>), StoreError> {
+                let p = &picks[KINDS.iter().position(|k| *k == kind).expect("a kind")];
+                Ok((p.now.clone(), p.before.clone()))
+            };
         let mut errors = BTreeMap::new();
         let mut count_errors = |run: &RunRecord| {
             for (kind, n) in &run.errors {
                 *errors.entry(format!("{}/{kind}", run.plugin)).or_insert(0) += n;
             }
         };
-        let health = match latest_two(store, tenant, PluginKind::HealthModel)? {
+        let health = match latest_two(PluginKind::HealthModel)? {
             (Some(now), before) => {
                 count_errors(&now);
                 let now_results = store.results(tenant, now.id)?;
@@ -269,7 +282,7 @@ impl Summary {
             }
             (None, _) => None,
         };
-        let segments = match latest_two(store, tenant, PluginKind::Segmenter)? {
+        let segments = match latest_two(PluginKind::Segmenter)? {
             (Some(now), before) => {
                 count_errors(&now);
                 let now_r = store.results(tenant, now.id)?;
@@ -308,7 +321,7 @@ impl Summary {
             }
             (None, _) => vec![],
         };
-        let expansion = match latest_two(store, tenant, PluginKind::PropensityModel)?.0 {
+        let expansion = match latest_two(PluginKind::PropensityModel)?.0 {
             Some(run) => {
                 count_errors(&run);
                 let mut ranked: Vec<(String, f64)> = store
@@ -335,7 +348,7 @@ impl Summary {
             }
             None => vec![],
         };
-        let forecast = match latest_two(store, tenant, PluginKind::Forecaster)?.0 {
+        let forecast = match latest_two(PluginKind::Forecaster)?.0 {
             Some(run) => {
                 count_errors(&run);
                 let results = store.results(tenant, run.id)?;
@@ -355,6 +368,8 @@ impl Summary {
             expansion,
             forecast,
             errors,
+            runs: picks.iter().filter_map(Pick::read).collect(),
+            passed_over: picks.iter().flat_map(Pick::passed).collect(),
         })
     }
 }

@@ -12,8 +12,9 @@ use axum::extract::{FromRequestParts, MatchedPath, RawPathParams};
 use axum::http::Method;
 use axum::http::request::Parts;
 
-/// The verified, authorised caller of a request.
-pub struct Caller(pub Principal);
+/// The verified, authorised caller of a request: its principal, and who it
+/// is for the record (`key ID`, the key's public id).
+pub struct Caller(pub Principal, pub String);
 
 /// Routes only the operator may use.
 const OPERATOR_ROUTES: [&str; 4] = [
@@ -90,6 +91,10 @@ impl FromRequestParts<AppState> for Caller {
         let Some(principal) = verify(&state.service.store, key)? else {
             return Err(ApiError::unauthorized());
         };
+        let by = format!(
+            "key {}",
+            crate::service::keys::key_id(key).unwrap_or_default()
+        );
         let route = parts
             .extensions
             .get::<MatchedPath>()
@@ -100,7 +105,7 @@ impl FromRequestParts<AppState> for Caller {
             .map_err(|e| ApiError::bad_request(e.to_string()))?;
         let tenant = params.iter().find(|(k, _)| *k == "tenant").map(|(_, v)| v);
         authorize(&principal, &parts.method, &route, tenant)?;
-        Ok(Caller(principal))
+        Ok(Caller(principal, by))
     }
 }
 

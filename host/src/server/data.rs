@@ -6,8 +6,9 @@ use super::{AppState, blocking};
 
 use crate::scoring::Summary;
 use crate::service::{
-    AccountDetail, Api, ApiError, BodyTooLarge, ErrorBody, ForecastView, IngestQuery, Page,
-    ResultsPage, RunRequest, ScoreQuery, ScoreReport, ingest_format, ingest_mapping, ingest_mode,
+    AccountDetail, Api, ApiError, BodyTooLarge, DiscardRun, ErrorBody, ForecastView, IngestQuery,
+    Page, ResultsPage, RunRequest, ScoreQuery, ScoreReport, SummaryQuery, ingest_format,
+    ingest_mapping, ingest_mode,
 };
 use crate::store::{IngestReport, RunRecord};
 use axum::Json;
@@ -180,28 +181,6 @@ pub async fn get_results(
     blocking(&s, move |svc| svc.results(&tenant, id, page)).await
 }
 
-/// Summary options.
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct SummaryQuery {
-    /// Forecast horizon, days (default 90).
-    #[serde(default = "ninety")]
-    #[param(minimum = 1, maximum = 3660)]
-    pub days: i32,
-    /// Expansion candidates listed (default 10).
-    #[serde(default = "ten")]
-    #[param(maximum = 10000)]
-    pub top: usize,
-}
-
-fn ninety() -> i32 {
-    90
-}
-fn ten() -> usize {
-    10
-}
-
 /// Health bands and change, turned Red, segments, expansion, forecast.
 #[utoipa::path(get, path = "/v1/tenants/{tenant}/summary", tag = "runs",
     params(("tenant" = String, Path, description = "Tenant id"), SummaryQuery),
@@ -213,7 +192,24 @@ pub async fn summary(
     Path(tenant): Path<String>,
     Query(q): Query<SummaryQuery>,
 ) -> Result<Json<Summary>, ApiError> {
-    blocking(&s, move |svc| svc.summary(&tenant, q.days, q.top)).await
+    blocking(&s, move |svc| svc.summary(&tenant, &q)).await
+}
+
+/// Discards a run: it stays listed, marked with who discarded it, when and
+/// why, and no summary, dashboard or health history reads it.
+#[utoipa::path(post, path = "/v1/tenants/{tenant}/runs/{id}/discard", tag = "runs",
+    params(("tenant" = String, Path, description = "Tenant id"), ("id" = u64, Path, description = "Run id")),
+    request_body = DiscardRun,
+    responses((status = 200, body = RunRecord), (status = "4XX", body = ErrorBody)),
+    security(("key" = [])))]
+pub async fn discard_run(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path((tenant, id)): Path<(String, u64)>,
+    Json(req): Json<DiscardRun>,
+) -> Result<Json<RunRecord>, ApiError> {
+    let by = caller.1;
+    blocking(&s, move |svc| svc.discard_run_by(&tenant, id, &req, &by)).await
 }
 
 /// Forecast period.
@@ -229,6 +225,10 @@ pub struct ForecastQuery {
     #[serde(default = "ninety")]
     #[param(minimum = 1, maximum = 3660)]
     pub days: i32,
+}
+
+fn ninety() -> i32 {
+    90
 }
 
 /// The renewal forecast for a period, with GRR and NRR.

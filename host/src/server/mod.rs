@@ -128,6 +128,7 @@ fn api(state: &AppState) -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(plugins::get_shadow_run))
         .routes(routes!(data::list_runs, data::start_run))
         .routes(routes!(data::get_run))
+        .routes(routes!(data::discard_run))
         .routes(routes!(data::get_results))
         .routes(routes!(data::summary))
         .routes(routes!(data::forecast))

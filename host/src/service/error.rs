@@ -94,6 +94,7 @@ impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match &e {
             StoreError::NotFound { .. } => ApiError::not_found(e.to_string()),
+            StoreError::Conflict(_) => ApiError::conflict(e.to_string()),
             StoreError::Invalid(m) if m.contains("already") => ApiError::conflict(e.to_string()),
             StoreError::Invalid(_) => ApiError::bad_request(e.to_string()),
             StoreError::Rejected(errors) => {

@@ -62,6 +62,15 @@ pub fn issue(
     })
 }
 
+/// The public id of a presented key (`vk_ID_SECRET`), whether or not the
+/// key is valid: what an audit record names.
+pub fn key_id(presented: &str) -> Option<&str> {
+    presented
+        .strip_prefix("vk_")
+        .and_then(|rest| rest.split_once('_'))
+        .map(|(id, _)| id)
+}
+
 /// The principal of a presented key, or `None` if it is not a valid key.
 pub fn verify(store: &Store, presented: &str) -> ApiResult<Option<Principal>> {
     let Some((id, secret)) = presented

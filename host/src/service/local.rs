@@ -36,6 +36,23 @@ impl Service {
         Ok(plugin)
     }
 
+    /// Discards a run for `by` (`local`, or the API key that asked).
+    pub fn discard_run_by(
+        &self,
+        tenant: &str,
+        id: u64,
+        req: &DiscardRun,
+        by: &str,
+    ) -> ApiResult<RunRecord> {
+        self.store.require_tenant_exists(tenant)?;
+        if let Some(reason) = &req.reason {
+            crate::store::check_free_text("reason", reason, 500).map_err(ApiError::bad_request)?;
+        }
+        Ok(self
+            .store
+            .discard_run(tenant, id, by, req.reason.as_deref())?)
+    }
+
     /// The tenant's plugin lifecycle lock (see `Service::lifecycle`).
     fn lifecycle(&self, tenant: &str) -> Arc<std::sync::Mutex<()>> {
         self.lifecycle
@@ -343,13 +360,48 @@ impl Api for Service {
         })
     }
 
-    fn summary(&self, tenant: &str, days: i32, top: usize) -> ApiResult<Summary> {
+    fn summary(&self, tenant: &str, query: &SummaryQuery) -> ApiResult<Summary> {
+        let days = query.days;
         if !(1..=3660).contains(&days) {
             return Err(ApiError::bad_request(format!(
                 "days: {days} is not between 1 and 3660"
             )));
         }
-        self.indexed_summary(tenant, days, top.min(MAX_PAGE))
+        let selection = crate::scoring::Selection {
+            as_of: query
+                .as_of
+                .as_deref()
+                .map(|d| parse_date("as_of", d))
+                .transpose()?,
+            runs: query
+                .runs
+                .as_deref()
+                .unwrap_or("")
+                .split(',')
+                .map(str::trim)
+                .filter(|id| !id.is_empty())
+                .map(|id| {
+                    id.parse::<u64>()
+                        .map_err(|_| ApiError::bad_request(format!("runs: {id:?} is not a run id")))
+                })
+                .collect::<ApiResult<Vec<u64>>>()?,
+        };
+        let top = query.top.min(MAX_PAGE);
+        if selection.is_latest() {
+            return self.indexed_summary(tenant, days, top);
+        }
+        self.store.require_tenant_exists(tenant)?;
+        Ok(Summary::build_with(
+            &self.store,
+            tenant,
+            days,
+            top,
+            &selection,
+        )?)
+    }
+
+    fn discard_run(&self, tenant: &str, id: u64, req: &DiscardRun) -> ApiResult<RunRecord> {
+        self.discard_run_by(tenant, id, req, "local")
     }
 
     fn forecast(&self, tenant: &str, from: Option<&str>, days: i32) -> ApiResult<ForecastView> {
@@ -359,18 +411,21 @@ impl Api for Service {
             )));
         }
         self.store.require_tenant_exists(tenant)?;
-        let run = self
-            .store
-            .complete_runs_of_kind(tenant, PluginKind::Forecaster)?
-            .into_iter()
-            .max_by_key(|r| (r.as_of, r.id))
-            .ok_or_else(|| {
-                ApiError::new(
-                    409,
-                    "no-forecast",
-                    "no complete forecast run yet: activate a forecaster and run",
-                )
-            })?;
+        // The run a summary reads (`scoring::pick`): a newer run where every
+        // forecast failed is passed over.
+        let run = crate::scoring::pick::pick(
+            &self.store.runs(tenant)?,
+            PluginKind::Forecaster,
+            &crate::scoring::Selection::default(),
+        )
+        .now
+        .ok_or_else(|| {
+            ApiError::new(
+                409,
+                "no-forecast",
+                "no complete forecast run yet: activate a forecaster and run",
+            )
+        })?;
         let from = match from {
             Some(d) => parse_date("from", d)?,
             None => run.as_of,

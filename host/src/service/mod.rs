@@ -86,8 +86,11 @@ pub trait Api {
     fn run_record(&self, tenant: &str, id: u64) -> ApiResult<RunRecord>;
     /// A page of a complete run's results.
     fn results(&self, tenant: &str, id: u64, page: Page) -> ApiResult<ResultsPage>;
-    /// Health, segments, expansion and forecast from the latest runs.
-    fn summary(&self, tenant: &str, days: i32, top: usize) -> ApiResult<Summary>;
+    /// Health, segments, expansion and forecast from the latest runs (or
+    /// the runs the query picks), saying which runs it read.
+    fn summary(&self, tenant: &str, query: &SummaryQuery) -> ApiResult<Summary>;
+    /// Discards a run: kept, marked, and read by no summary or dashboard.
+    fn discard_run(&self, tenant: &str, id: u64, req: &DiscardRun) -> ApiResult<RunRecord>;
     /// The forecast for `days` days from `from` (default the run's as-of).
     fn forecast(&self, tenant: &str, from: Option<&str>, days: i32) -> ApiResult<ForecastView>;
     /// One account, traced to its runs.

@@ -346,3 +346,53 @@ pub struct ShadowRequest {
     #[schema(format = Date)]
     pub as_of: Option<String>,
 }
+
+/// What a summary reads: the latest runs by default.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct SummaryQuery {
+    /// Forecast horizon, days (default 90).
+    #[serde(default = "ninety")]
+    #[param(minimum = 1, maximum = 3660)]
+    pub days: i32,
+    /// Expansion candidates listed (default 10).
+    #[serde(default = "ten")]
+    #[param(maximum = 10000)]
+    pub top: usize,
+    /// Read the latest runs at or before this day, `YYYY-MM-DD`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[param(format = Date)]
+    pub as_of: Option<String>,
+    /// Read these runs (comma-separated ids, one per kind) for their kinds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub runs: Option<String>,
+}
+
+impl Default for SummaryQuery {
+    fn default() -> Self {
+        SummaryQuery {
+            days: 90,
+            top: 10,
+            as_of: None,
+            runs: None,
+        }
+    }
+}
+
+fn ninety() -> i32 {
+    90
+}
+
+fn ten() -> usize {
+    10
+}
+
+/// Discards a run: kept for the record, read by no summary.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DiscardRun {
+    /// Why, for the record.
+    #[serde(default)]
+    pub reason: Option<String>,
+}

@@ -26,7 +26,7 @@ mod writer;
 pub use access::{ApiKeyRecord, Role};
 pub use data::{AccountView, IngestMode, IngestReport};
 pub use plugins::{ActivePlugin, InstalledPlugin};
-pub use runs::{RunRecord, RunStatus, StoredResult};
+pub use runs::{Discarded, RunRecord, RunStatus, StoredResult};
 pub use text::check_free_text;
 pub use undo::RolledBack;
 pub use view::DataView;
@@ -82,6 +82,10 @@ pub enum StoreError {
     /// Stored data is damaged (a key or value this version cannot read).
     #[error("the store is damaged: {0}")]
     Corrupt(String),
+    /// The request contradicts the record's state (a run still going, a
+    /// run already discarded); the message says which.
+    #[error("{0}")]
+    Conflict(String),
     /// Another ingest of the tenant is being written; retry when it ends.
     #[error("tenant {0:?} has an ingest going (one at a time); retry when it ends")]
     Busy(String),

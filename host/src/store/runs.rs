@@ -51,7 +51,9 @@ pub struct RunRecord {
     pub kind: PluginKind,
     /// The configuration it ran with.
     pub config: String,
-    /// The snapshot instant (days since 1970-01-01).
+    /// The snapshot instant (days since 1970-01-01; `YYYY-MM-DD` in JSON).
+    #[serde(with = "crate::contract::date")]
+    #[schema(value_type = String, format = Date)]
     pub as_of: i32,
     /// Start (unix ms).
     pub started_ms: u64,
@@ -74,6 +76,35 @@ pub struct RunRecord {
     /// Log lines not kept (past the per-call limits or [`RUN_LOG_LINES`]).
     #[serde(default)]
     pub log_dropped: u64,
+    /// Set when the tenant discarded the run: it is kept (with its
+    /// results) for the record, and no summary, dashboard or health
+    /// history reads it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub discarded: Option<Discarded>,
+}
+
+/// Who discarded a run, when and why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Discarded {
+    /// When (unix ms).
+    pub at_ms: u64,
+    /// Who: `local` for the CLI on the store, else the API key's id.
+    pub by: String,
+    /// The reason given, if any.
+    pub reason: Option<String>,
+}
+
+impl RunRecord {
+    /// Whether summaries, the dashboard and the health history may read it:
+    /// complete and not discarded.
+    pub fn is_usable(&self) -> bool {
+        self.status == RunStatus::Complete && self.discarded.is_none()
+    }
+
+    /// Whether it scored none of its accounts (every one an error).
+    pub fn scored_none(&self) -> bool {
+        self.accounts > 0 && self.ok == 0
+    }
 }
 
 /// Log lines kept with a run.
@@ -296,6 +327,7 @@ impl Store {
             fuel_used: 0,
             log: Vec::new(),
             log_dropped: 0,
+            discarded: None,
         };
         run.id = insert_with_tenant_id(&self.runs, tenant, |id| {
             codec::encode_json(&RunRecord { id, ..run.clone() })
@@ -366,6 +398,61 @@ impl Store {
             .unwrap_or_else(|e| e.into_inner())
             .get(tenant)
             .unwrap_or(&0)
+    }
+
+    /// Discards a complete or failed run: it stays listed, marked, with its
+    /// results, and is read by no summary, dashboard or health history
+    /// (durable on return). Compare-and-swap, so a discard never undoes a
+    /// concurrent change of the record.
+    pub fn discard_run(
+        &self,
+        tenant: &str,
+        id: u64,
+        by: &str,
+        reason: Option<&str>,
+    ) -> Result<RunRecord, StoreError> {
+        let key = run_key(tenant, id);
+        loop {
+            let Some(old) = self.runs.get(&key)? else {
+                return Err(StoreError::NotFound {
+                    what: "run",
+                    id: id.to_string(),
+                });
+            };
+            let mut run: RunRecord = codec::decode("run", &old)?;
+            if run.status == RunStatus::Running {
+                return Err(StoreError::Conflict(format!(
+                    "run {id} is still running: discard it once it has ended"
+                )));
+            }
+            if let Some(d) = &run.discarded {
+                return Err(StoreError::Conflict(format!(
+                    "run {id} was already discarded by {} on {}",
+                    d.by,
+                    vitals_plugin_sdk::date::format((d.at_ms / 86_400_000) as i32)
+                )));
+            }
+            run.discarded = Some(Discarded {
+                at_ms: now_ms(),
+                by: by.to_string(),
+                reason: reason.map(str::to_string),
+            });
+            if self
+                .runs
+                .compare_and_swap(&key, Some(old), Some(codec::encode_json(&run)))?
+                .is_ok()
+            {
+                self.flush()?;
+                // What the latest runs are may have changed: caches rebuild.
+                *self
+                    .completions
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .entry(tenant.to_string())
+                    .or_insert(0) += 1;
+                return Ok(run);
+            }
+        }
     }
 
     /// Marks a run failed and removes its partial results.
@@ -524,7 +611,7 @@ impl Store {
         Ok(self
             .runs(tenant)?
             .into_iter()
-            .filter(|r| r.kind == kind && r.status == RunStatus::Complete)
+            .filter(|r| r.kind == kind && r.is_usable())
             .collect())
     }
 }

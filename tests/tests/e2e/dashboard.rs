@@ -329,7 +329,7 @@ fn the_dashboard_in_a_real_browser_shows_the_apis_figures() {
             );
         }
         for ratio in ["grr", "nrr"] {
-            let pct = p["forecast"][ratio].as_f64().unwrap() * 100.0;
+            let pct = p["forecast"][ratio].as_f64().expect("renewals due") * 100.0;
             same(&figs, &format!("p{days}.{ratio}"), &pct.into(), 1);
         }
     }
@@ -400,13 +400,13 @@ fn the_dashboard_in_a_real_browser_shows_the_apis_figures() {
             .unwrap()["result"]["output"]
             .clone()
     };
-    same(&figs, "account.score", &latest("HealthModel")["score"], 1);
-    let p = latest("Forecaster")["renewal_probability"]
+    same(&figs, "account.score", &latest("health-model")["score"], 1);
+    let p = latest("forecaster")["renewal_probability"]
         .as_f64()
         .unwrap()
         * 100.0;
     same(&figs, "account.renewal_probability", &p.into(), 1);
-    let factors = latest("HealthModel")["factors"].as_array().unwrap().len();
+    let factors = latest("health-model")["factors"].as_array().unwrap().len();
     assert_eq!(rows(&mut s.browser, "factors").len(), factors);
     assert_eq!(
         rows(&mut s.browser, "snapshots").len(),
@@ -416,7 +416,7 @@ fn the_dashboard_in_a_real_browser_shows_the_apis_figures() {
         .as_array()
         .unwrap()
         .iter()
-        .filter(|r| r["kind"] == "HealthModel")
+        .filter(|r| r["kind"] == "health-model")
         .map(|r| r["as_of"].as_str().unwrap())
         .collect();
     let points = s

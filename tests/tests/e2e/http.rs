@@ -95,7 +95,7 @@ fn the_whole_flow_over_http_and_the_cli_on_the_server() {
     let forecast = viewer_api.forecast("acme", None, 90).unwrap();
     assert_eq!(forecast.summary.renewals_due, 3);
     assert!((forecast.summary.expected_renewal_arr - 134_000.0).abs() < 1e-6);
-    let summary = viewer_api.summary("acme", 90, 10).unwrap();
+    let summary = viewer_api.summary("acme", &q(90, 10)).unwrap();
     let bands = summary.health.as_ref().unwrap().now;
     assert_eq!((bands.green, bands.yellow, bands.red), (1, 1, 1));
     // Scoring on demand gives what the run stored, for the same instant.
@@ -484,14 +484,14 @@ fn bodies_are_limited_ndjson_is_streamed_and_a_restart_serves_the_same_store() {
             &mut |_| {},
         )
         .unwrap();
-    let before = s.client(&viewer).summary("acme", 90, 5).unwrap();
+    let before = s.client(&viewer).summary("acme", &q(90, 5)).unwrap();
     s.stop();
     // The same store, served again: keys, runs, results and summaries.
     let s = Server::start(&data);
     let viewer_api = s.client(&viewer);
     assert_eq!(viewer_api.runs("acme").unwrap(), runs);
     assert_eq!(
-        serde_json::to_value(viewer_api.summary("acme", 90, 5).unwrap()).unwrap(),
+        serde_json::to_value(viewer_api.summary("acme", &q(90, 5)).unwrap()).unwrap(),
         serde_json::to_value(before).unwrap()
     );
     assert_eq!(
@@ -499,4 +499,13 @@ fn bodies_are_limited_ndjson_is_streamed_and_a_restart_serves_the_same_store() {
         1
     );
     s.stop();
+}
+
+/// The summary query for a horizon and a number of candidates.
+fn q(days: i32, top: usize) -> vitals::service::SummaryQuery {
+    vitals::service::SummaryQuery {
+        days,
+        top,
+        ..Default::default()
+    }
 }

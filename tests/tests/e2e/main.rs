@@ -10,6 +10,7 @@ mod common;
 mod contract;
 mod crash;
 mod dashboard;
+mod first_hour;
 mod fuzz;
 mod http;
 mod integrity;

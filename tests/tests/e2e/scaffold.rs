@@ -111,9 +111,9 @@ fn a_scaffolded_python_health_model_is_tested_built_added_and_run() {
     let results = ws.scaffold_and_run("python", "health-model", "my-health");
     let busy = by_account(&results, "busy");
     assert_eq!(busy["output"]["score"], 90.0, "{busy}");
-    assert_eq!(busy["output"]["band"], "Green");
+    assert_eq!(busy["output"]["band"], "green");
     assert_eq!(busy["output"]["factors"][0]["name"], "licence-utilisation");
-    assert_eq!(by_account(&results, "quiet")["output"]["band"], "Red");
+    assert_eq!(by_account(&results, "quiet")["output"]["band"], "red");
     let blank = by_account(&results, "blank");
     assert_eq!(blank["error"]["detail"]["code"], "missing-data", "{blank}");
 }
@@ -132,7 +132,7 @@ fn scaffolded_javascript_plugins_are_tested_built_added_and_run() {
     let forecasts = ws.scaffold_and_run("js", "forecaster", "my-forecast");
     let quiet = &by_account(&forecasts, "quiet")["output"];
     assert_eq!(quiet["expected_renewal_arr"], 1800.0, "{quiet}");
-    assert_eq!(quiet["confidence"], "BestCase");
+    assert_eq!(quiet["confidence"], "best-case");
 }
 
 #[test]

@@ -6,10 +6,11 @@
 //! redone after an ingest. [`super::Cache`] keeps both and knows when each
 //! is stale.
 
+use crate::runtime::Output;
 use crate::runtime::types::{Band, Forecast};
-use crate::runtime::{Output, PluginKind};
-use crate::scoring::{BandCounts, latest_two_of, renewal_base};
-use crate::store::{RunRecord, RunStatus, Store, StoreError};
+use crate::scoring::pick::{Pick, RunPassedOver, RunRead, Selection, pick};
+use crate::scoring::{BandCounts, KINDS, renewal_base};
+use crate::store::{RunRecord, Store, StoreError};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -80,7 +81,7 @@ impl Row {
     }
 }
 
-/// The runs an index reads.
+/// The runs an index reads (`scoring::pick`, the latest runs).
 #[derive(Debug, Clone, Default)]
 pub(super) struct Sources {
     pub health: Option<RunRecord>,
@@ -89,28 +90,28 @@ pub(super) struct Sources {
     pub segments_before: Option<RunRecord>,
     pub propensity: Option<RunRecord>,
     pub forecast: Option<RunRecord>,
+    /// What the summary says it read and passed over.
+    pub read: Vec<RunRead>,
+    pub passed_over: Vec<RunPassedOver>,
 }
 
 impl Sources {
     /// Picks them from a tenant's runs, as `vitals summary` does.
     pub fn pick(runs: &[RunRecord]) -> Sources {
-        let of = |kind| {
-            latest_two_of(
-                runs.iter()
-                    .filter(|r| r.kind == kind && r.status == RunStatus::Complete)
-                    .cloned()
-                    .collect(),
-            )
-        };
-        let (health, health_before) = of(PluginKind::HealthModel);
-        let (segments, segments_before) = of(PluginKind::Segmenter);
+        let picks: Vec<Pick> = KINDS
+            .iter()
+            .map(|k| pick(runs, *k, &Selection::default()))
+            .collect();
+        let [health, segments, propensity, forecast] = [0, 1, 2, 3].map(|i| picks[i].clone());
         Sources {
-            health,
-            health_before,
-            segments,
-            segments_before,
-            propensity: of(PluginKind::PropensityModel).0,
-            forecast: of(PluginKind::Forecaster).0,
+            health: health.now,
+            health_before: health.before,
+            segments: segments.now,
+            segments_before: segments.before,
+            propensity: propensity.now,
+            forecast: forecast.now,
+            read: picks.iter().filter_map(Pick::read).collect(),
+            passed_over: picks.iter().flat_map(Pick::passed).collect(),
         }
     }
 

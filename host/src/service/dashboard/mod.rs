@@ -479,6 +479,7 @@ impl Service {
                     errors: r.errors.clone(),
                     started_ms: r.started_ms,
                     duration_ms: r.ended_ms.map(|e| e.saturating_sub(r.started_ms)),
+                    discarded: r.discarded.clone(),
                 })
                 .collect();
         }

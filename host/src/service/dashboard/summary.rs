@@ -62,5 +62,7 @@ fn summary_of(index: &Index, horizon_days: i32, top: usize) -> Summary {
         expansion,
         forecast,
         errors: index.scores.errors.clone(),
+        runs: index.scores.sources.read.clone(),
+        passed_over: index.scores.sources.passed_over.clone(),
     }
 }

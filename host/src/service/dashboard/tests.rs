@@ -521,7 +521,7 @@ fn the_summary_served_agrees_with_the_one_built_from_the_runs() {
     let agree = |s: &Service, when: &str| {
         for days in [1, 90, 180] {
             assert_eq!(
-                serde_json::to_value(s.summary(T, days, 2).unwrap()).unwrap(),
+                serde_json::to_value(s.summary(T, &q(days, 2)).unwrap()).unwrap(),
                 serde_json::to_value(Summary::build(&s.store, T, days, 2).unwrap()).unwrap(),
                 "{when}, {days} days"
             );
@@ -533,7 +533,7 @@ fn the_summary_served_agrees_with_the_one_built_from_the_runs() {
     ingest(&s, "zoe");
     agree(&s, "after an ingest");
     // `a` renews within 90 days: its contract ARR is up for renewal.
-    let due = |s: &Service| s.summary(T, 90, 2).unwrap().forecast.unwrap().arr_due;
+    let due = |s: &Service| s.summary(T, &q(90, 2)).unwrap().forecast.unwrap().arr_due;
     let before = due(&s);
     ingest_with(&s, "zoe", 1100.0);
     assert_eq!(due(&s), before + 1000.0, "the new ARR is joined");
@@ -572,7 +572,7 @@ fn a_run_completing_after_a_newer_one_still_refreshes_the_index() {
         .unwrap();
     s.store.complete_run(&mut newer).unwrap();
     assert_eq!(s.dashboard_index(T).unwrap().rows[0].propensity, Some(0.9));
-    let health_run = |s: &Service| s.summary(T, 90, 10).unwrap().health.map(|h| h.run);
+    let health_run = |s: &Service| s.summary(T, &q(90, 10)).unwrap().health.map(|h| h.run);
     assert_ne!(health_run(&s), Some(older.id));
     s.store
         .write_results(
@@ -641,4 +641,13 @@ fn a_request_that_waited_takes_a_newer_index_than_it_asked_for() {
             .is_none(),
         "never an older one"
     );
+}
+
+/// The summary query for a horizon and a number of candidates.
+fn q(days: i32, top: usize) -> crate::service::SummaryQuery {
+    crate::service::SummaryQuery {
+        days,
+        top,
+        ..Default::default()
+    }
 }

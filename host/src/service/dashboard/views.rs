@@ -269,6 +269,8 @@ pub struct RunBrief {
     pub started_ms: u64,
     /// Duration, ms, once ended.
     pub duration_ms: Option<u64>,
+    /// Set when the run was discarded.
+    pub discarded: Option<crate::store::Discarded>,
 }
 
 /// One installed version.
