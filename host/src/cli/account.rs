@@ -44,13 +44,19 @@ pub fn run(ctx: &Ctx, cmd: AccountCommand) -> Result<(), CliError> {
         results: scored,
         ..
     } = detail;
-    let snapshots = snapshot_table(&history);
     if ctx.format == Format::Csv {
         // One table a spreadsheet can open: the snapshots, a column per
-        // measure (built-in and imported); --json gives everything else.
-        snapshots.print(Format::Csv);
+        // measure (built-in and imported), the account id on each row so
+        // that several accounts' files concatenate; --json gives the rest.
+        let mut t = snapshot_table(&history);
+        t.headers.insert(0, "account".into());
+        for row in &mut t.rows {
+            row.insert(0, id.clone());
+        }
+        t.print(Format::Csv);
         return Ok(());
     }
+    let snapshots = snapshot_table(&history);
     let fmt = vitals_plugin_sdk::date::format;
     outln!("{id}  {}", attributes.name.clone().unwrap_or_default());
     outln!(
@@ -81,7 +87,7 @@ pub fn run(ctx: &Ctx, cmd: AccountCommand) -> Result<(), CliError> {
     outln!("\nScores over time");
     let mut t = Table::new(vec!["as of", "run", "plugin", "value", "detail"]);
     for r in &scored {
-        let (value, detail) = super::run::describe(&r.result.result());
+        let (value, detail) = super::results::describe(&r.result.result());
         t.row(vec![
             r.as_of.clone(),
             r.run.to_string(),
@@ -212,7 +218,7 @@ fn score(ctx: &Ctx, id: &str, as_of: Option<&str>) -> Result<(), CliError> {
     );
     let mut t = Table::new(vec!["plugin", "kind", "value", "detail"]);
     for r in &report.results {
-        let (value, detail) = super::run::describe(&r.result.result());
+        let (value, detail) = super::results::describe(&r.result.result());
         t.row(vec![
             format!("{} {}", r.plugin, r.version),
             r.kind.to_string(),

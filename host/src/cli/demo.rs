@@ -47,7 +47,7 @@ pub fn run(ctx: &Ctx, args: DemoArgs) -> Result<(), CliError> {
         report.snapshots_added,
         report.outcomes_added + report.outcomes_unchanged
     );
-    super::run::print_summary(&summary);
+    super::summary::print_summary(&summary);
     outln!(
         "\nIngested in {:.0} ms; {scored} account-plugin results scored in the wasm sandbox and stored in {:.1} s; {:.1} s in all.",
         ingest_time.as_secs_f64() * 1000.0,

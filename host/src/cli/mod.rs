@@ -12,9 +12,11 @@ mod key;
 mod output;
 mod plugin;
 mod plugin_build;
+mod results;
 mod run;
 mod scaffold;
 mod serve;
+mod summary;
 mod tenant;
 
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
@@ -72,11 +74,11 @@ enum Command {
     /// Run the active plugins (or one) over the tenant's accounts.
     Run(run::RunArgs),
     /// List runs, or the per-account results of one.
-    Results(run::ResultsArgs),
+    Results(results::ResultsArgs),
     /// Health, segments, expansion and forecast from the latest runs.
-    Summary(run::SummaryArgs),
+    Summary(summary::SummaryArgs),
     /// The renewal forecast for a period.
-    Forecast(run::ForecastArgs),
+    Forecast(summary::ForecastArgs),
     /// One account: history, scores over time, factors, segments, forecast.
     #[command(subcommand)]
     Account(account::AccountCommand),
@@ -185,9 +187,9 @@ fn dispatch(ctx: &Ctx, command: Command) -> Result<(), CliError> {
         Command::Ingest(a) => ingest::run(ctx, a),
         Command::Plugin(c) => plugin::run(ctx, c),
         Command::Run(a) => run::run(ctx, a),
-        Command::Results(a) => run::results(ctx, a),
-        Command::Summary(a) => run::summary(ctx, a),
-        Command::Forecast(a) => run::forecast(ctx, a),
+        Command::Results(a) => results::results(ctx, a),
+        Command::Summary(a) => summary::summary(ctx, a),
+        Command::Forecast(a) => summary::forecast(ctx, a),
         Command::Account(c) => account::run(ctx, c),
         Command::Demo(a) => demo::run(ctx, a),
         Command::Serve(a) => serve::run(ctx, a),

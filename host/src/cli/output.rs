@@ -29,6 +29,12 @@ pub fn write_stdout(args: std::fmt::Arguments) {
     }
 }
 
+/// Whether standard output takes no more (the reader went, or a write
+/// failed): a long stream stops asking for more.
+pub fn stdout_done() -> bool {
+    STDOUT_DONE.load(Ordering::Relaxed)
+}
+
 /// Whether writing standard output failed (a reader that went away is no failure).
 pub fn stdout_failed() -> bool {
     STDOUT_FAILED.load(Ordering::Relaxed)
@@ -153,7 +159,10 @@ impl Table {
             }
             Format::Csv => {
                 let mut w = csv::Writer::from_writer(Vec::new());
-                let _ = w.write_record(&self.headers);
+                // No header: a later page of a stream whose header went first.
+                if !self.headers.is_empty() {
+                    let _ = w.write_record(&self.headers);
+                }
                 for r in &self.rows {
                     let _ = w.write_record(r.iter().map(|c| csv_cell(c).into_owned()));
                 }

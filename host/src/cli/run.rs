@@ -1,11 +1,9 @@
-//! `vitals run`, `results`, `summary` and `forecast`.
+//! `vitals run`: the active plugins over the tenant's accounts, a run
+//! that scored nothing said plainly, and `vitals run discard`.
 
 use super::context::{CliError, Ctx, date_arg, today};
-use super::output::{Format, Table, money, note, outln, print_json};
-use crate::runtime::{Output, PluginKind};
-use crate::scoring::Summary;
+use super::output::{Format, Table, note, outln, print_json};
 use crate::service::{Page, RunRequest};
-use crate::store::RunStatus;
 use std::io::IsTerminal;
 
 /// Options of `vitals run`.
@@ -39,67 +37,6 @@ enum RunAction {
         #[arg(long)]
         reason: Option<String>,
     },
-}
-
-/// Options of `vitals results`.
-#[derive(Debug, clap::Args)]
-pub struct ResultsArgs {
-    /// A run id: print its per-account results (default: list the runs).
-    #[arg(long)]
-    run: Option<u64>,
-    /// At most this many accounts.
-    #[arg(long, default_value_t = 50)]
-    limit: usize,
-}
-
-/// Options of `vitals summary`.
-#[derive(Debug, clap::Args)]
-pub struct SummaryArgs {
-    /// Forecast horizon in days.
-    #[arg(long, default_value_t = 90)]
-    days: i32,
-    /// Expansion candidates to list.
-    #[arg(long, default_value_t = 10)]
-    top: usize,
-    /// Read the latest runs at or before this day (YYYY-MM-DD) instead of
-    /// the latest runs.
-    #[arg(long)]
-    as_of: Option<String>,
-    /// Read this run for its kind (repeat for other kinds; `vitals
-    /// results` lists the runs).
-    #[arg(long = "run")]
-    runs: Vec<u64>,
-}
-
-/// Options of `vitals forecast`.
-#[derive(Debug, clap::Args)]
-pub struct ForecastArgs {
-    /// First renewal date of the period (default: the forecast run's as-of).
-    #[arg(long)]
-    from: Option<String>,
-    /// Length of the period in days.
-    #[arg(long, default_value_t = 90)]
-    days: i32,
-}
-
-fn kind_label(kind: PluginKind) -> &'static str {
-    match kind {
-        PluginKind::HealthModel => "health",
-        PluginKind::Segmenter => "segments",
-        PluginKind::PropensityModel => "propensity",
-        PluginKind::Forecaster => "forecast",
-    }
-}
-
-fn status_label(run: &crate::store::RunRecord) -> String {
-    if let Some(d) = &run.discarded {
-        return format!("discarded by {}", d.by);
-    }
-    match &run.status {
-        RunStatus::Running => "running".into(),
-        RunStatus::Complete => "complete".into(),
-        RunStatus::Failed { reason } => format!("failed: {reason}"),
-    }
 }
 
 pub fn run(ctx: &Ctx, args: RunArgs) -> Result<(), CliError> {
@@ -164,7 +101,7 @@ pub fn run(ctx: &Ctx, args: RunArgs) -> Result<(), CliError> {
             r.accounts.to_string(),
             r.ok.to_string(),
             errors.to_string(),
-            status_label(r),
+            super::results::status_label(r),
         ]);
     }
     t.print(ctx.format);
@@ -196,8 +133,8 @@ fn every_account_failed(
             &ctx.tenant,
             r.id,
             Page {
-                offset: 0,
                 limit: 1,
+                ..Page::default()
             },
         )?;
         let why = first
@@ -215,116 +152,33 @@ fn every_account_failed(
             super::output::terminal_safe(&why)
         );
     }
+    // Stopped by a limit, or by what the plugin returned: different fixes.
+    const LIMITS: [&str; 5] = [
+        "fuel-exhausted",
+        "deadline",
+        "memory-limit",
+        "output-too-large",
+        "not-run",
+    ];
+    let by_limits = last.errors.keys().all(|k| LIMITS.contains(&k.as_str()));
+    let hint = if by_limits {
+        format!(
+            "the plugin's limits stopped it: `vitals tenant limits {}` shows them (the operator can raise them up to the host's); `vitals results --run {}` shows each account's error",
+            ctx.tenant, last.id
+        )
+    } else {
+        format!(
+            "configure the plugin (`vitals plugin show {0}` gives its configuration schema; `vitals plugin config {0} --set JSON`) or check that the accounts have the measures it reads, then run again",
+            last.plugin
+        )
+    };
     Err(CliError::internal(format!(
         "{} of {} runs scored no account; their results are kept (`vitals results --run {}`) and summaries skip them",
         failed.len(),
         runs.len(),
         last.id
     ))
-    .hint(format!(
-        "configure the plugin (`vitals plugin show {0}` gives its configuration schema; `vitals plugin config {0} --set JSON`) or check that the accounts have the measures it reads, then run again",
-        last.plugin
-    )))
-}
-
-/// One line describing a result, for tables.
-pub fn describe(result: &Result<Output, crate::runtime::PluginError>) -> (String, String) {
-    match result {
-        Ok(Output::Health(h)) => (format!("{:.1}", h.score), h.band.to_string()),
-        Ok(Output::Segments { segments }) => (
-            segments.len().to_string(),
-            segments
-                .iter()
-                .map(|s| s.name.as_str())
-                .collect::<Vec<_>>()
-                .join(" "),
-        ),
-        Ok(Output::Propensity(p)) => (
-            format!("{:.3}", p.score),
-            p.drivers
-                .iter()
-                .max_by(|a, b| a.contribution.total_cmp(&b.contribution))
-                .map(|d| format!("top driver {}", d.name))
-                .unwrap_or_default(),
-        ),
-        Ok(Output::Forecast(f)) => (
-            format!("{:.2}", f.renewal_probability),
-            format!(
-                "renewal ARR {} ({})",
-                money(f.expected_renewal_arr),
-                f.basis
-            ),
-        ),
-        Err(e) => ("error".into(), e.to_string()),
-    }
-}
-
-pub fn results(ctx: &Ctx, args: ResultsArgs) -> Result<(), CliError> {
-    let api = ctx.api()?;
-    let Some(id) = args.run else {
-        let runs = api.runs(&ctx.tenant)?;
-        if ctx.format == Format::Json {
-            print_json(&runs);
-            return Ok(());
-        }
-        let mut t = Table::new(vec![
-            "run", "plugin", "version", "kind", "as of", "accounts", "ok", "status",
-        ]);
-        for r in runs {
-            t.row(vec![
-                r.id.to_string(),
-                r.plugin.clone(),
-                r.version.clone(),
-                kind_label(r.kind).into(),
-                vitals_plugin_sdk::date::format(r.as_of),
-                r.accounts.to_string(),
-                r.ok.to_string(),
-                status_label(&r),
-            ]);
-        }
-        t.print(ctx.format);
-        return Ok(());
-    };
-    let page = api.results(
-        &ctx.tenant,
-        id,
-        Page {
-            offset: 0,
-            limit: args.limit,
-        },
-    )?;
-    if ctx.format == Format::Json {
-        print_json(&page.results);
-        return Ok(());
-    }
-    let mut t = Table::new(vec!["account", "value", "detail"]);
-    for r in &page.results {
-        let (value, detail) = describe(&r.result());
-        t.row(vec![r.account.clone(), value, detail]);
-    }
-    t.print(ctx.format);
-    if page.total > page.results.len() {
-        note(
-            ctx.format,
-            format_args!(
-                "({} of {} accounts; --limit N for more)",
-                page.results.len(),
-                page.total
-            ),
-        );
-    }
-    let run = page.run;
-    if ctx.format == Format::Table && !run.log.is_empty() {
-        outln!(
-            "\nPlugin log ({} lines kept, {} dropped)",
-            run.log.len(),
-            run.log_dropped
-        );
-        for line in &run.log {
-            outln!("  {:<6} {}", line.level, line.message);
-        }
-    }
-    Ok(())
+    .hint(hint))
 }
 
 fn discard(ctx: &Ctx, id: u64, reason: Option<String>) -> Result<(), CliError> {
@@ -342,241 +196,5 @@ fn discard(ctx: &Ctx, id: u64, reason: Option<String>) -> Result<(), CliError> {
         run.version,
         vitals_plugin_sdk::date::format(run.as_of)
     );
-    Ok(())
-}
-
-pub fn summary(ctx: &Ctx, args: SummaryArgs) -> Result<(), CliError> {
-    if let Some(d) = &args.as_of {
-        date_arg("--as-of", d)?;
-    }
-    let query = crate::service::SummaryQuery {
-        days: args.days,
-        top: args.top,
-        as_of: args.as_of.clone(),
-        runs: (!args.runs.is_empty()).then(|| {
-            args.runs
-                .iter()
-                .map(u64::to_string)
-                .collect::<Vec<_>>()
-                .join(",")
-        }),
-    };
-    let s = ctx.api()?.summary(&ctx.tenant, &query).map_err(|e| {
-        let err = CliError::from(e);
-        if err.message.starts_with("runs:") || err.message.contains("run ") {
-            err.hint("`vitals results` lists the runs with their kinds")
-        } else {
-            err
-        }
-    })?;
-    if ctx.format == Format::Json {
-        print_json(&s);
-    } else {
-        print_summary(&s);
-    }
-    Ok(())
-}
-
-/// Prints a summary for people.
-pub fn print_summary(s: &Summary) {
-    if s.runs.is_empty() {
-        outln!(
-            "No run to summarise yet: `vitals run` scores the accounts with the active plugins."
-        );
-    } else {
-        outln!("Runs read");
-        for r in &s.runs {
-            let compared = r
-                .compared_with
-                .map_or(String::new(), |b| format!(", compared with run {b}"));
-            outln!(
-                "  {:<11} run {} ({} {}, as of {}{compared})",
-                kind_label(r.kind),
-                r.run,
-                r.plugin,
-                r.version,
-                r.as_of
-            );
-        }
-    }
-    for p in &s.passed_over {
-        outln!(
-            "  passed over: run {} ({} {}, as of {}): {}",
-            p.run,
-            p.plugin,
-            p.version,
-            p.as_of,
-            p.why
-        );
-    }
-    if !s.passed_over.is_empty() {
-        outln!(
-            "  (`vitals results --run N` shows why; `vitals run discard N` hides a run for good)"
-        );
-    }
-    outln!();
-    let delta = |now: usize, before: Option<usize>| {
-        before.map_or("-".to_string(), |b| format!("{:+}", now as i64 - b as i64))
-    };
-    match &s.health {
-        Some(h) => {
-            outln!(
-                "Health as of {} (run {})        now   change",
-                h.as_of,
-                h.run
-            );
-            for (band, now, before) in [
-                ("Green", h.now.green, h.before.map(|b| b.green)),
-                ("Yellow", h.now.yellow, h.before.map(|b| b.yellow)),
-                ("Red", h.now.red, h.before.map(|b| b.red)),
-            ] {
-                outln!("  {band:<30}{now:>7}   {:>6}", delta(now, before));
-            }
-            let sample: Vec<&str> = h.turned_red.iter().take(5).map(String::as_str).collect();
-            outln!(
-                "  turned Red since the previous run: {}{}",
-                h.turned_red.len(),
-                if sample.is_empty() {
-                    String::new()
-                } else {
-                    format!(" (e.g. {})", sample.join(", "))
-                }
-            );
-        }
-        None => outln!("Health: no complete health run yet"),
-    }
-    if !s.segments.is_empty() {
-        outln!("\nSegments                         size  entered   left");
-        for c in &s.segments {
-            outln!(
-                "  {:<28}{:>7}  {:>7}  {:>5}",
-                c.segment,
-                c.size,
-                c.entered,
-                c.left
-            );
-        }
-    }
-    if !s.expansion.is_empty() {
-        outln!("\nTop expansion candidates");
-        for (id, p, arr) in &s.expansion {
-            outln!(
-                "  {id:<16} propensity {p:.2}   contract ARR {:>12}",
-                money(*arr)
-            );
-        }
-    }
-    if let Some(f) = &s.forecast {
-        print_forecast(f);
-    }
-    if !s.errors.is_empty() {
-        outln!(
-            "\nPer-account errors (typed, by plugin/kind): {:?}",
-            s.errors
-        );
-    }
-}
-
-/// The forecast as one row, for `--csv`.
-fn forecast_table(f: &crate::scoring::ForecastSummary) -> Table {
-    let mut t = Table::new(vec![
-        "from",
-        "to",
-        "renewals_due",
-        "arr_due",
-        "expected_renewal_arr",
-        "expected_churn_arr",
-        "expected_expansion_arr",
-        "expected_contraction_arr",
-        "grr",
-        "nrr",
-        "not_forecast",
-    ]);
-    let ratio = |r: Option<f64>| r.map_or(String::new(), |r| format!("{r:.4}"));
-    t.row(vec![
-        f.from.clone(),
-        f.to.clone(),
-        f.renewals_due.to_string(),
-        format!("{:.2}", f.arr_due),
-        format!("{:.2}", f.expected_renewal_arr),
-        format!("{:.2}", f.expected_churn_arr),
-        format!("{:.2}", f.expected_expansion_arr),
-        format!("{:.2}", f.expected_contraction_arr),
-        ratio(f.grr),
-        ratio(f.nrr),
-        f.not_forecast.to_string(),
-    ]);
-    t
-}
-
-fn print_forecast(f: &crate::scoring::ForecastSummary) {
-    outln!("\nRenewals due {} to {}: {}", f.from, f.to, f.renewals_due);
-    outln!("  ARR due                {:>14}", money(f.arr_due));
-    outln!(
-        "  expected renewal ARR   {:>14}",
-        money(f.expected_renewal_arr)
-    );
-    outln!(
-        "  expected churn         {:>14}",
-        money(f.expected_churn_arr)
-    );
-    outln!(
-        "  expected expansion     {:>14}",
-        money(f.expected_expansion_arr)
-    );
-    outln!(
-        "  expected contraction   {:>14}",
-        money(f.expected_contraction_arr)
-    );
-    match (f.grr, f.nrr) {
-        (Some(grr), Some(nrr)) => outln!("  GRR {:.1} %   NRR {:.1} %", grr * 100.0, nrr * 100.0),
-        _ if f.renewals_due == 0 => outln!(
-            "  no account has a renewal date from {} to {}: no GRR or NRR for the period (renewal dates come from ingest: `renewal_date`)",
-            f.from,
-            f.to
-        ),
-        _ => outln!("  no contract ARR is due in the period: no GRR or NRR"),
-    }
-    if f.not_forecast > 0 {
-        outln!(
-            "  ({} accounts have no forecast: their forecaster returned an error; see `vitals results`)",
-            f.not_forecast
-        );
-    }
-}
-
-pub fn forecast(ctx: &Ctx, args: ForecastArgs) -> Result<(), CliError> {
-    if let Some(d) = &args.from {
-        date_arg("--from", d)?;
-    }
-    if args.days < 1 {
-        return Err(CliError::bad("--days must be at least 1"));
-    }
-    let view = ctx
-        .api()?
-        .forecast(&ctx.tenant, args.from.as_deref(), args.days)
-        .map_err(|e| {
-            let none = e.body.code == "no-forecast";
-            let err = CliError::from(e);
-            if none {
-                err.hint("activate a forecaster and `vitals run`")
-            } else {
-                err
-            }
-        })?;
-    if ctx.format == Format::Json {
-        print_json(&view.summary);
-    } else if ctx.format == Format::Csv {
-        forecast_table(&view.summary).print(Format::Csv);
-    } else {
-        outln!(
-            "Forecast run {} ({} {}, as of {})",
-            view.run,
-            view.plugin,
-            view.version,
-            view.as_of
-        );
-        print_forecast(&view.summary);
-    }
     Ok(())
 }

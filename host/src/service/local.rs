@@ -345,9 +345,21 @@ impl Api for Service {
                 "run {id} is not complete; its results are not readable"
             )));
         }
-        let results = self
-            .store
-            .results_page(tenant, id, page.offset, page.limit)?
+        // One more than asked: whether a next page exists.
+        let mut found = match &page.after {
+            Some(after) => self
+                .store
+                .results_after(tenant, id, after, page.limit + 1)?,
+            None => self
+                .store
+                .results_page(tenant, id, page.offset, page.limit + 1)?,
+        };
+        let more = found.len() > page.limit;
+        found.truncate(page.limit);
+        let next = more
+            .then(|| found.last().map(|r| r.account_id.clone()))
+            .flatten();
+        let results = found
             .into_iter()
             .map(|r| ResultView::new(r.account_id, r.result))
             .collect();
@@ -357,6 +369,7 @@ impl Api for Service {
             offset: page.offset,
             total,
             results,
+            next,
         })
     }
 

@@ -9,6 +9,7 @@ pub mod fair;
 mod ingest;
 pub mod keys;
 mod local;
+pub use local::MAX_PAGE;
 mod metrics;
 mod score;
 pub mod shadow;

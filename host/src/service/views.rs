@@ -223,14 +223,19 @@ pub struct ResultsPage {
     pub total: usize,
     /// This page.
     pub results: Vec<ResultView>,
+    /// The cursor of the next page (`after`), when there is one.
+    #[serde(default)]
+    pub next: Option<String>,
 }
 
-/// Paging of a list.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, ToSchema, IntoParams)]
+/// Paging of a run's results, in account order: by cursor (`after`, the
+/// last account id of the previous page: stable and as cheap on the last
+/// page of a million accounts as on the first) or by `offset`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema, IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct Page {
-    /// Items to skip.
+    /// Items to skip (ignored with `after`).
     #[serde(default)]
     pub offset: usize,
     /// Items to return (at most 10,000).
@@ -238,6 +243,9 @@ pub struct Page {
     #[param(maximum = 10000)]
     #[schema(maximum = 10000)]
     pub limit: usize,
+    /// Start after this account id (the previous page's `next`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after: Option<String>,
 }
 
 fn default_limit() -> usize {

@@ -602,6 +602,39 @@ impl Store {
         Ok(out)
     }
 
+    /// At most `limit` of a complete run's results after account `after`,
+    /// in account order. A run writes its accounts in sorted chunks, so the
+    /// blocks, in key order, hold the accounts in order: the scan starts at
+    /// the block that holds `after` and decodes only from there.
+    pub fn results_after(
+        &self,
+        tenant: &str,
+        id: u64,
+        after: &str,
+        limit: usize,
+    ) -> Result<Vec<StoredResult>, StoreError> {
+        let prefix = result_prefix(tenant, id);
+        let mut key = prefix.clone();
+        key.extend_from_slice(after.as_bytes());
+        let start = match self.results.range(prefix.clone()..=key).next_back() {
+            Some(kv) => kv?.0.to_vec(),
+            None => prefix.clone(),
+        };
+        let mut out = Vec::new();
+        for kv in self.results.range(start..) {
+            let (k, bytes) = kv?;
+            if !k.starts_with(&prefix) || out.len() >= limit {
+                break;
+            }
+            for r in Block::parse(&bytes)?.decode_all()? {
+                if r.account_id.as_str() > after && out.len() < limit {
+                    out.push(r);
+                }
+            }
+        }
+        Ok(out)
+    }
+
     /// Complete runs of a tenant's plugins of one kind, oldest first.
     pub fn complete_runs_of_kind(
         &self,

@@ -417,16 +417,24 @@ fn the_operator_sets_limits_in_a_file_and_per_tenant_never_above() {
         .json();
     assert_eq!(capped["fuel"], 2_000_000_000u64);
     cli.ok(&["tenant", "limits", "acme", "--set", r#"{"fuel": 1000}"#]);
-    let runs = cli
-        .ok(&[
-            "--json",
-            "run",
-            "--as-of",
-            "2026-01-01",
-            "--plugin",
-            "weighted-health",
-        ])
-        .json();
+    // Every account stopped by the limit: the run is recorded, and the
+    // command fails saying why.
+    let starved = cli.run(&[
+        "--json",
+        "run",
+        "--as-of",
+        "2026-01-01",
+        "--plugin",
+        "weighted-health",
+    ]);
+    assert_eq!(starved.code, 1, "{}", starved.stderr);
+    assert!(
+        starved.stderr.contains("fuel exhausted")
+            && starved.stderr.contains("vitals tenant limits"),
+        "{}",
+        starved.stderr
+    );
+    let runs = starved.json();
     let errors = &runs[0]["errors"];
     assert_eq!(runs[0]["ok"], 0, "{runs}");
     assert!(errors["fuel-exhausted"].as_u64().unwrap() >= 1, "{errors}");

@@ -216,12 +216,12 @@ fn every_command_gives_json_or_csv_when_asked_or_refuses_the_flag() {
     assert_eq!(forecast[1][2], "3", "{forecast:?}");
     // An account's snapshots, a column per measure, imported ones too.
     let shown = csv_rows(&cli.ok(&["--csv", "account", "show", "thriving"]).stdout);
-    assert_eq!(shown[0][0], "as_of");
+    assert_eq!(shown[0][..2], ["account", "as_of"]);
     assert!(
         shown[0].contains(&"webinars-attended".to_string()),
         "{shown:?}"
     );
-    assert_eq!(shown[1][0], "2026-01-01");
+    assert_eq!(shown[1][..2], ["thriving", "2026-01-01"]);
     let score = cli.ok(&[
         "--csv",
         "account",
@@ -358,4 +358,59 @@ fn over_http_a_run_is_discarded_in_the_keys_name_and_a_summary_reads_the_runs_as
     let (code, _, err) = cli(&viewer, &["summary", "--run", "5"]);
     assert_eq!(code, 2);
     assert!(err.contains("run 5 was discarded"), "{err}");
+}
+
+#[test]
+fn results_page_by_cursor_and_stream_whole_runs() {
+    let cli = Cli::new();
+    setup_with_pack(&cli);
+    cli.ok(&["run", "--as-of", "2026-01-01"]);
+    // Accounts in id order: middling, struggling, thriving.
+    let first = cli.ok(&["--json", "results", "--run", "1", "--limit", "1"]);
+    assert_eq!(first.json()[0]["account"], "middling");
+    assert!(
+        first.stderr.contains("--after middling"),
+        "{}",
+        first.stderr
+    );
+    let second = cli
+        .ok(&[
+            "--json", "results", "--run", "1", "--limit", "1", "--after", "middling",
+        ])
+        .json();
+    assert_eq!(second[0]["account"], "struggling");
+    let last = cli.ok(&[
+        "--json",
+        "results",
+        "--run",
+        "1",
+        "--limit",
+        "5",
+        "--after",
+        "struggling",
+    ]);
+    assert_eq!(last.json().as_array().unwrap().len(), 1);
+    assert!(
+        !last.stderr.contains("--after"),
+        "no next page: {}",
+        last.stderr
+    );
+    // Whole runs: NDJSON a line per account, CSV with one header.
+    let ndjson = cli.ok(&["--json", "results", "--run", "1", "--all"]).stdout;
+    let lines: Vec<serde_json::Value> = ndjson
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 3);
+    assert_eq!(lines[2]["account"], "thriving");
+    let csv = csv_rows(&cli.ok(&["--csv", "results", "--run", "1", "--all"]).stdout);
+    assert_eq!(csv.len(), 4);
+    assert_eq!(csv[0], ["account", "value", "detail"]);
+    let table = cli.run(&["results", "--run", "1", "--all"]);
+    assert_eq!(table.code, 2);
+    assert!(
+        table.stderr.contains("--all streams NDJSON or CSV"),
+        "{}",
+        table.stderr
+    );
 }

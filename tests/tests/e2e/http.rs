@@ -87,6 +87,7 @@ fn the_whole_flow_over_http_and_the_cli_on_the_server() {
             vitals::service::Page {
                 offset: 1,
                 limit: 1,
+                after: None,
             },
         )
         .unwrap();
@@ -301,6 +302,7 @@ fn a_shadow_run_reports_the_known_changes_and_leaves_active_results_alone() {
             vitals::service::Page {
                 offset: 0,
                 limit: 10_000,
+                after: None,
             },
         )
         .unwrap()

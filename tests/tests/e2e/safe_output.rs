@@ -22,8 +22,8 @@ fn hostile_names(dir: &Path) -> (std::path::PathBuf, u64) {
     let data = dir.join("data");
     ok(&data, &["init"]);
     let lines: String = [
-        json!({"account_id": FORMULA, "as_of": "2026-01-01", "name": "@SUM(A1:A9)", "seats_purchased": 10, "seats_active": 9}),
-        json!({"account_id": "esc", "as_of": "2026-01-01", "name": TITLE, "owner": "-2+3", "seats_purchased": 10, "seats_active": 2}),
+        json!({"account_id": FORMULA, "as_of": "2026-01-01", "name": "@SUM(A1:A9)", "contract_arr": 1000, "seats_purchased": 10, "seats_active": 9}),
+        json!({"account_id": "esc", "as_of": "2026-01-01", "name": TITLE, "owner": "-2+3", "contract_arr": 1000, "seats_purchased": 10, "seats_active": 2}),
     ]
     .iter()
     .map(|v| format!("{v}\n"))
