@@ -7,6 +7,7 @@ mod backtest;
 mod context;
 mod demo;
 mod ingest;
+mod ingest_preview;
 mod key;
 mod output;
 mod plugin;

@@ -12,6 +12,7 @@ mod crash;
 mod dashboard;
 mod fuzz;
 mod http;
+mod ingest;
 mod integrity;
 mod load;
 mod polyglot;
