@@ -111,6 +111,31 @@ impl Client {
     }
 }
 
+impl Client {
+    /// An ingest request, the body streamed (chunked): the file is never
+    /// read whole into memory.
+    fn ingest_request(
+        &self,
+        tenant: &str,
+        body: Box<dyn std::io::Read + Send>,
+        query: &IngestQuery,
+        mapping: Option<&str>,
+    ) -> ApiResult<RequestBuilder> {
+        let mut r = self
+            .tenant_request(Method::POST, tenant, &["ingest"])
+            .query(query)
+            .body(reqwest::blocking::Body::new(body));
+        if let Some(m) = mapping {
+            // Header values are one line: the mapping's JSON re-serialised compactly.
+            let compact = serde_json::from_str::<serde_json::Value>(m)
+                .map(|v| v.to_string())
+                .map_err(|e| ApiError::bad_request(format!("mapping: {e}")))?;
+            r = r.header(MAPPING_HEADER, compact);
+        }
+        Ok(r)
+    }
+}
+
 impl Api for Client {
     fn tenants(&self) -> ApiResult<Vec<TenantInfo>> {
         self.send(self.request(Method::GET, &["v1", "tenants"]))
@@ -141,19 +166,21 @@ impl Api for Client {
         query: &IngestQuery,
         mapping: Option<&str>,
     ) -> ApiResult<IngestReport> {
-        // Streamed (chunked): the file is never read whole into memory.
-        let mut r = self
-            .tenant_request(Method::POST, tenant, &["ingest"])
-            .query(query)
-            .body(reqwest::blocking::Body::new(body));
-        if let Some(m) = mapping {
-            // Header values are one line: the mapping's JSON re-serialised compactly.
-            let compact = serde_json::from_str::<serde_json::Value>(m)
-                .map(|v| v.to_string())
-                .map_err(|e| ApiError::bad_request(format!("mapping: {e}")))?;
-            r = r.header(MAPPING_HEADER, compact);
-        }
-        self.send(r)
+        self.send(self.ingest_request(tenant, body, query, mapping)?)
+    }
+
+    fn ingest_preview(
+        &self,
+        tenant: &str,
+        body: Box<dyn std::io::Read + Send>,
+        query: &IngestQuery,
+        mapping: Option<&str>,
+    ) -> ApiResult<crate::ingest::IngestPreview> {
+        let query = IngestQuery {
+            dry_run: Some(true),
+            ..query.clone()
+        };
+        self.send(self.ingest_request(tenant, body, &query, mapping)?)
     }
 
     fn plugins(&self, tenant: &str) -> ApiResult<Vec<InstalledPlugin>> {

@@ -75,19 +75,48 @@ pub struct IngestRow {
 /// A record that could not be read, with where and why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema, serde::Deserialize)]
 pub struct RowError {
-    /// 1-based line (or element) number.
+    /// 1-based line (or element) number; 0 for the input as a whole.
     pub line: usize,
     /// The column (field) at fault, when one is.
     pub column: Option<String>,
     /// What is wrong, in words.
     pub reason: String,
+    /// The error is about the whole input (its header, its structure, its
+    /// mapping), not one record: nothing of the input loads, whatever the
+    /// mode, and setting bad records aside would not help.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub whole_file: bool,
+}
+
+impl RowError {
+    /// An error of one record.
+    pub fn record(line: usize, column: Option<String>, reason: impl Into<String>) -> Self {
+        RowError {
+            line,
+            column,
+            reason: reason.into(),
+            whole_file: false,
+        }
+    }
+
+    /// An error of the whole input (`line` 0, or the header's line).
+    pub fn file(line: usize, column: Option<String>, reason: impl Into<String>) -> Self {
+        RowError {
+            line,
+            column,
+            reason: reason.into(),
+            whole_file: true,
+        }
+    }
 }
 
 impl std::fmt::Display for RowError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match &self.column {
-            Some(c) => write!(f, "line {}, column {c}: {}", self.line, self.reason),
-            None => write!(f, "line {}: {}", self.line, self.reason),
+        match (self.line, &self.column) {
+            (0, Some(c)) => write!(f, "column {c}: {}", self.reason),
+            (0, None) => f.write_str(&self.reason),
+            (line, Some(c)) => write!(f, "line {line}, column {c}: {}", self.reason),
+            (line, None) => write!(f, "line {line}: {}", self.reason),
         }
     }
 }

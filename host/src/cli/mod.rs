@@ -8,6 +8,7 @@ mod context;
 mod demo;
 mod formats;
 mod ingest;
+mod ingest_preview;
 mod key;
 mod output;
 mod plugin;

@@ -96,11 +96,8 @@ impl Engine<'_> {
 
     fn field_error(&mut self, f: Field, reason: String) {
         let column = Some(f.name().to_owned());
-        self.errors.push(RowError {
-            line: self.line,
-            column,
-            reason,
-        });
+        self.errors
+            .push(RowError::record(self.line, column, reason));
     }
 
     fn copies(&mut self, has_as_of: bool) {

@@ -2,9 +2,12 @@
 //! which canonical columns, metrics and labels each one feeds.
 
 use super::fields::{self, FIELD_COUNT, FIELDS, Field};
-use super::mapping::{Target, Unmapped};
+use super::mapping::{Replacements, Span, Unmapped};
 use super::row::Engine;
-use std::collections::BTreeMap;
+use super::suggest;
+use super::targets::Target;
+use crate::model::RowError;
+use std::collections::{BTreeMap, HashSet};
 
 /// A resolved target: a canonical column with its scale, or a free-form
 /// name (index into `Engine::names`).
@@ -33,14 +36,18 @@ impl Slotted {
 pub(super) struct Plan<'m> {
     pub(super) source: String,
     pub(super) targets: Vec<Slotted>,
+    /// Per target: its own replacements, used instead of `values`.
+    pub(super) own_values: Vec<Option<&'m Replacements>>,
+    /// The column's replacements (the mapping's `values` for it).
     pub(super) values: Option<&'m BTreeMap<String, String>>,
-    pub(super) months: Vec<Field>,
+    /// Dates computed from the column's count of months or years.
+    pub(super) spans: Vec<(Field, Span)>,
     pub(super) has_as_of: bool,
     /// The row that last used it (duplicate JSON keys).
     pub(super) seen: u32,
 }
 
-impl Engine<'_> {
+impl<'m> Engine<'m> {
     pub(super) fn name_id(&mut self, name: &str) -> u32 {
         if let Some(&id) = self.name_ids.get(name) {
             return id;
@@ -63,19 +70,22 @@ impl Engine<'_> {
     /// Resolves a source column (header cell or JSON key) into a plan.
     pub(crate) fn add_column(&mut self, source: &str) -> Result<usize, String> {
         let c = &self.c;
-        let targets: Vec<Target> = if let Some(t) = c.columns.get(source) {
+        let targets: Vec<(Target, Option<&Replacements>)> = if let Some(t) = c.columns.get(source) {
             t.clone()
         } else if let Some(f) = Field::from_name(source) {
-            vec![Target::Field(f)]
-        } else if c.months.iter().any(|(_, s)| *s == source) {
+            vec![(Target::Field(f), None)]
+        } else if c.is_span_source(source) {
             Vec::new()
         } else {
             match c.unmapped {
                 Unmapped::Ignore => Vec::new(),
                 Unmapped::Error => {
-                    return Err("the column is not in the mapping (map it, or set \
-                         \"unmapped\" to \"auto\" or \"ignore\")"
-                        .to_owned());
+                    let named = c.sources.iter().map(|(s, _)| *s);
+                    let near = suggest::closest(source, named)
+                        .map_or_else(String::new, |n| format!("; the mapping names {n:?}"));
+                    return Err(format!(
+                        "the column is not in the mapping (map it, or set \"unmapped\" to \"auto\" or \"ignore\"){near}"
+                    ));
                 }
                 Unmapped::Auto if source.is_empty() => {
                     return Err(
@@ -86,13 +96,13 @@ impl Engine<'_> {
                     let name = fields::kebab(source);
                     let scale = c.metric_scale.get(name.as_str()).copied().unwrap_or(1.0);
                     let id = self.name_id(&name);
-                    return Ok(self.push_plan(source, vec![Slotted::Auto(id, scale)]));
+                    return Ok(self.push_plan(source, vec![(Slotted::Auto(id, scale), None)]));
                 }
             }
         };
         let mut slotted = Vec::with_capacity(targets.len());
-        for t in targets {
-            slotted.push(match t {
+        for (t, own) in targets {
+            let s = match t {
                 Target::Field(f) => Slotted::Field(f, self.c.field_scale[f as usize]),
                 Target::Metric(n) => {
                     let scale = self.c.metric_scale.get(n.as_str()).copied().unwrap_or(1.0);
@@ -100,30 +110,64 @@ impl Engine<'_> {
                 }
                 Target::Label(n) => Slotted::Label(self.name_id(&n)),
                 Target::Ignore => continue,
-            });
+            };
+            slotted.push((s, own));
         }
         Ok(self.push_plan(source, slotted))
     }
 
-    fn push_plan(&mut self, source: &str, targets: Vec<Slotted>) -> usize {
-        let months = self
+    fn push_plan(
+        &mut self,
+        source: &str,
+        targets: Vec<(Slotted, Option<&'m Replacements>)>,
+    ) -> usize {
+        let spans = self
             .c
-            .months
+            .spans
             .iter()
-            .filter(|(_, s)| *s == source)
-            .map(|(f, _)| *f);
+            .filter(|(_, s, _)| *s == source)
+            .map(|(f, _, span)| (*f, *span));
+        let (targets, own_values): (Vec<Slotted>, Vec<_>) = targets.into_iter().unzip();
         let plan = Plan {
             source: source.to_owned(),
             has_as_of: targets
                 .iter()
                 .any(|t| matches!(t, Slotted::Field(Field::AsOf, _))),
-            months: months.collect(),
+            spans: spans.collect(),
             values: self.c.values.and_then(|v| v.get(source)),
+            own_values,
             targets,
             seen: 0,
         };
         self.plans.push(plan);
         self.plans.len() - 1
+    }
+
+    /// One whole-file error for each source column the mapping names that
+    /// the input lacks (`present` says which it has), with the closest of
+    /// the input's other columns: a mapping entry that matches nothing would
+    /// otherwise be skipped silently.
+    pub(crate) fn absent_sources<'a>(
+        &self,
+        line: usize,
+        present: &dyn Fn(&str) -> bool,
+        columns: impl Iterator<Item = &'a str>,
+    ) -> Vec<RowError> {
+        let named: HashSet<&str> = self.c.sources.iter().map(|(s, _)| *s).collect();
+        let unclaimed: Vec<&str> = columns.filter(|c| !named.contains(c)).collect();
+        let mut reported = HashSet::new();
+        let mut out = Vec::new();
+        for &(source, key) in &self.c.sources {
+            if present(source) || !reported.insert(source) {
+                continue;
+            }
+            let near = suggest::did_you_mean(source, unclaimed.iter().copied());
+            let reason = format!(
+                "the mapping's {key} name {source:?}, which is not a column of the input{near}"
+            );
+            out.push(RowError::file(line, Some(source.to_owned()), reason));
+        }
+        out
     }
 
     /// The plan of a JSON key, resolved on first sight.
@@ -149,7 +193,7 @@ impl Engine<'_> {
     /// Whether a column feeds nothing (ignored).
     pub(crate) fn is_ignored(&self, plan: usize) -> bool {
         let p = &self.plans[plan];
-        p.targets.is_empty() && p.months.is_empty()
+        p.targets.is_empty() && p.spans.is_empty()
     }
 
     /// Checks a CSV header's plans: no target set twice, one account_id.
@@ -158,7 +202,7 @@ impl Engine<'_> {
         let mut owner: Vec<Option<usize>> = vec![None; self.stamps.len()];
         for (pi, p) in self.plans.iter().enumerate() {
             let slots = p.targets.iter().map(|t| t.slot());
-            for slot in slots.chain(p.months.iter().map(|f| *f as usize)) {
+            for slot in slots.chain(p.spans.iter().map(|(f, _)| *f as usize)) {
                 let what = self.slot_name(slot);
                 if self.constant_slots[slot] {
                     let reason = format!("sets {what}, which the mapping sets as a constant");
@@ -177,8 +221,27 @@ impl Engine<'_> {
         if owner[Field::AccountId as usize].is_none()
             && !self.constant_slots[Field::AccountId as usize]
         {
-            return Err((None, "no account_id column (after mapping)".to_owned()));
+            return Err((None, self.no_account_id()));
         }
         Ok(())
+    }
+
+    /// Why a header without `account_id` is refused, offering the column
+    /// that most likely holds the id (among those the mapping leaves free).
+    fn no_account_id(&self) -> String {
+        let free = self
+            .plans
+            .iter()
+            .map(|p| p.source.as_str())
+            .filter(|s| !self.c.columns.contains_key(s));
+        match suggest::likely_account_id(free) {
+            Some(id) => format!(
+                "no account_id column (after mapping); {id:?} looks like the account id: \
+                 map it (\"columns\": {{{id:?}: \"account_id\"}} in a mapping) or rename it account_id"
+            ),
+            None => "no account_id column (after mapping): name the column of account ids \
+                 account_id, or map yours (\"columns\": {\"YOUR COLUMN\": \"account_id\"} in a mapping)"
+                .to_owned(),
+        }
     }
 }

@@ -2,7 +2,6 @@
 
 use super::Parsed;
 use super::fields::MAX_FIELD_BYTES;
-use super::mapping::Compiled;
 use super::row::Engine;
 use super::stream::{Batcher, MAX_RECORD_BYTES, Watch, Watched, skip_bom};
 use crate::model::RowError;
@@ -11,12 +10,10 @@ use std::collections::HashSet;
 use std::io::{self, Read};
 use std::rc::Rc;
 
+/// An error of the whole file: its header, or a record past which
+/// nothing can be read.
 fn fatal(out: &mut Parsed, line: usize, column: Option<String>, reason: String) {
-    out.errors.push(RowError {
-        line,
-        column,
-        reason,
-    });
+    out.errors.push(RowError::file(line, column, reason));
 }
 
 /// Line numbers of records from their byte offsets, counted over the bytes
@@ -67,7 +64,7 @@ const READ_AHEAD: usize = 64 << 10;
 /// fails (its error is returned whole); a bad input is errors in the batch.
 pub(crate) fn parse(
     input: impl Read,
-    compiled: Compiled<'_>,
+    engine: &mut Engine<'_>,
     batches: &mut Batcher<'_>,
 ) -> io::Result<()> {
     let watched = Watched::new(skip_bom(input)?, true, READ_AHEAD);
@@ -113,13 +110,9 @@ pub(crate) fn parse(
         }
     }
     let header_line = lines.at(record.position()).max(1);
-    let header = check_header(&record, header_line, compiled, out);
-    let (mut engine, names) = match header {
-        Ok(h) => h,
-        Err(()) => {
-            batches.flush();
-            return Ok(());
-        }
+    let Ok(names) = check_header(&record, header_line, engine, out) else {
+        batches.flush();
+        return Ok(());
     };
     let used: Vec<usize> = (0..names.len())
         .filter(|&i| !engine.is_ignored(i))
@@ -155,11 +148,7 @@ pub(crate) fn parse(
                     } => {
                         let reason =
                             format!("the line has {len} fields but the header has {expected_len}");
-                        out.errors.push(RowError {
-                            line,
-                            column: None,
-                            reason,
-                        });
+                        out.errors.push(RowError::record(line, None, reason));
                     }
                     _ => {
                         let reason = if too_long(&lines) {
@@ -171,11 +160,7 @@ pub(crate) fn parse(
                         };
                         // Line 0: the rest of the input is unread, so the
                         // whole ingest fails, whatever the mode.
-                        out.errors.push(RowError {
-                            line: 0,
-                            column: None,
-                            reason: format!("line {line}: {reason}"),
-                        });
+                        fatal(out, 0, None, format!("line {line}: {reason}"));
                         break;
                     }
                 }
@@ -189,17 +174,18 @@ pub(crate) fn parse(
     Ok(())
 }
 
-/// Reads the header into a row engine and the column names, or records
-/// why the file cannot be read.
-fn check_header<'m>(
+/// Reads the header into the row engine's plans and returns the column
+/// names, or records why the file cannot be read: every column the mapping
+/// refuses and every mapping column the header lacks, all at once.
+fn check_header(
     record: &csv::ByteRecord,
     header_line: usize,
-    compiled: Compiled<'m>,
+    engine: &mut Engine<'_>,
     out: &mut Parsed,
-) -> Result<(Engine<'m>, Vec<String>), ()> {
-    let mut engine = Engine::new(compiled);
+) -> Result<Vec<String>, ()> {
     let mut names: Vec<String> = Vec::with_capacity(record.len());
     let mut seen = HashSet::new();
+    let mut refused = Vec::new();
     for (i, raw) in record.iter().enumerate() {
         let number = i + 1;
         let Ok(name) = std::str::from_utf8(raw) else {
@@ -218,20 +204,28 @@ fn check_header<'m>(
             fatal(out, header_line, Some(name.to_owned()), reason);
             return Err(());
         }
+        // Past a refused column the plans no longer line up with the
+        // header; they are not used (the file is refused), only checked.
         if let Err(reason) = engine.add_column(name) {
             let column = if name.is_empty() {
                 format!("#{number}")
             } else {
                 name.to_owned()
             };
-            fatal(out, header_line, Some(column), reason);
-            return Err(());
+            refused.push(RowError::file(header_line, Some(column), reason));
         }
         names.push(name.to_owned());
+    }
+    let present: HashSet<&str> = names.iter().map(String::as_str).collect();
+    let columns = names.iter().map(String::as_str);
+    refused.extend(engine.absent_sources(header_line, &|s| present.contains(s), columns));
+    if !refused.is_empty() {
+        out.errors.append(&mut refused);
+        return Err(());
     }
     if let Err((column, reason)) = engine.check_header() {
         fatal(out, header_line, column, reason);
         return Err(());
     }
-    Ok((engine, names))
+    Ok(names)
 }

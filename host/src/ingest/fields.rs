@@ -184,13 +184,12 @@ impl Field {
         matches!(self.kind(), Kind::Number | Kind::Count | Kind::Nps)
     }
 
-    /// Range check of a number already known to be finite.
-    fn check_number(self, v: f64) -> Result<f64, String> {
+    /// Range check of a number already known to be finite: what is wrong
+    /// with it, for a message that shows the value first.
+    fn check_number(self, v: f64) -> Result<f64, &'static str> {
         match self {
-            Field::Csat if !(0.0..=100.0).contains(&v) => {
-                Err(format!("{v} is out of range (csat is 0-100)"))
-            }
-            Field::Arr | Field::ContractArr if v < 0.0 => Err(format!("{v} must not be negative")),
+            Field::Csat if !(0.0..=100.0).contains(&v) => Err("is out of range (csat is 0-100)"),
+            Field::Arr | Field::ContractArr if v < 0.0 => Err("must not be negative"),
             _ => Ok(v),
         }
     }
@@ -225,6 +224,33 @@ pub(crate) fn parse_number(text: &str) -> Result<f64, String> {
     }
 }
 
+/// A number as people write it: float noise from scaling rounded away
+/// (29.85 x 12 is `358.2`, not `358.20000000000005`).
+pub(crate) fn number_text(v: f64) -> String {
+    let rounded = (v * 1e6).round() / 1e6;
+    if (rounded - v).abs() <= 1e-9 * v.abs().max(1.0) {
+        format!("{rounded}")
+    } else {
+        format!("{v}")
+    }
+}
+
+/// The cell as written, quoted, and what the mapping's scale made of it:
+/// `"-4"`, or `"-4" (x12 = -48)`. Messages about a scaled number show
+/// both, so that the cell can be found in the file.
+pub(crate) fn shown(text: &str, scale: f64, scaled: f64) -> String {
+    if scale == 1.0 {
+        quote(text)
+    } else {
+        format!(
+            "{} (x{} = {})",
+            quote(text),
+            number_text(scale),
+            number_text(scaled)
+        )
+    }
+}
+
 /// Whole number from a finite (possibly scaled) value, tolerating float noise.
 fn whole(v: f64) -> Option<f64> {
     let r = v.round();
@@ -243,15 +269,15 @@ pub(crate) fn parse_count(text: &str, scale: f64) -> Result<u32, String> {
         return Err(format!("{} is too large after scaling", quote(text)));
     }
     let Some(w) = whole(v) else {
-        return Err(format!("{} is not a whole number", quote(text)));
+        return Err(format!("{} is not a whole number", shown(text, scale, v)));
     };
     if w < 0.0 {
-        return Err(format!("{} must not be negative", quote(text)));
+        return Err(format!("{} must not be negative", shown(text, scale, v)));
     }
     if w > f64::from(u32::MAX) {
         return Err(format!(
             "{} is too large (at most {})",
-            quote(text),
+            shown(text, scale, v),
             u32::MAX
         ));
     }
@@ -266,6 +292,22 @@ pub(crate) fn parse_months(text: &str) -> Result<i32, String> {
     };
     if w.abs() > MAX_MONTHS {
         return Err(format!("{} months is out of range", quote(text)));
+    }
+    Ok(w as i32)
+}
+
+/// Parses a number of years that comes to a whole number of months
+/// (may be negative): the months.
+pub(crate) fn parse_years(text: &str) -> Result<i32, String> {
+    let v = parse_number(text)?;
+    let Some(w) = whole(v * 12.0) else {
+        return Err(format!(
+            "{} years is not a whole number of months",
+            quote(text)
+        ));
+    };
+    if w.abs() > MAX_MONTHS {
+        return Err(format!("{} years is out of range", quote(text)));
     }
     Ok(w as i32)
 }
@@ -319,14 +361,16 @@ pub(crate) fn convert(field: Field, text: &str, scale: f64) -> Result<Val, Strin
             if !v.is_finite() {
                 return Err(format!("{} is too large after scaling", quote(text)));
             }
-            Val::Number(field.check_number(v)?)
+            let checked = field.check_number(v);
+            Val::Number(checked.map_err(|why| format!("{} {why}", shown(text, scale, v)))?)
         }
         Kind::Count => Val::Count(parse_count(text, scale)?),
         Kind::Nps => {
             let v = parse_count(text, scale)
                 .map_err(|e| format!("{e} (nps is a whole number 0-10)"))?;
             if v > 10 {
-                return Err(format!("{v} is out of range (nps is 0-10)"));
+                let shown = shown(text, scale, f64::from(v));
+                return Err(format!("{shown} is out of range (nps is 0-10)"));
             }
             Val::Count(v)
         }
@@ -347,8 +391,14 @@ pub(crate) fn convert(field: Field, text: &str, scale: f64) -> Result<Val, Strin
 /// Checks a value copied from another column against this column's rules.
 pub(crate) fn check_copy(field: Field, val: &Val) -> Result<Val, String> {
     match (field.kind(), val) {
-        (Kind::Number, Val::Number(v)) => Ok(Val::Number(field.check_number(*v)?)),
-        (Kind::Number, Val::Count(v)) => Ok(Val::Number(field.check_number(f64::from(*v))?)),
+        (Kind::Number, Val::Number(v)) => field
+            .check_number(*v)
+            .map(Val::Number)
+            .map_err(|why| format!("{} {why}", number_text(*v))),
+        (Kind::Number, Val::Count(v)) => field
+            .check_number(f64::from(*v))
+            .map(Val::Number)
+            .map_err(|why| format!("{v} {why}")),
         (Kind::Nps, Val::Count(v)) if *v > 10 => Err(format!("{v} is out of range (nps is 0-10)")),
         _ => Ok(val.clone()),
     }

@@ -122,11 +122,7 @@ impl<'de> Deserialize<'de> for Element<'de> {
 fn element(engine: &mut Engine<'_>, line: usize, e: Element<'_>, out: &mut Parsed) {
     let Element::Record(entries) = e else {
         let reason = format!("expected a JSON object, found {}", kind_of(&e));
-        out.errors.push(RowError {
-            line,
-            column: None,
-            reason,
-        });
+        out.errors.push(RowError::record(line, None, reason));
         return;
     };
     let mut cells = Vec::with_capacity(entries.len());
@@ -159,7 +155,7 @@ fn element(engine: &mut Engine<'_>, line: usize, e: Element<'_>, out: &mut Parse
 /// when `input` itself fails.
 pub(crate) fn parse_ndjson(
     input: impl Read,
-    mut engine: Engine<'_>,
+    engine: &mut Engine<'_>,
     batches: &mut Batcher<'_>,
 ) -> io::Result<()> {
     let mut input = io::BufReader::with_capacity(256 << 10, skip_bom(input)?);
@@ -177,11 +173,8 @@ pub(crate) fn parse_ndjson(
         if line.len() > MAX_RECORD_BYTES && line.last() != Some(&b'\n') {
             input.skip_until(b'\n')?;
             any = true;
-            out.errors.push(RowError {
-                line: line_no,
-                column: None,
-                reason: format!("the line is longer than {MAX_RECORD_BYTES} bytes"),
-            });
+            let reason = format!("the line is longer than {MAX_RECORD_BYTES} bytes");
+            out.errors.push(RowError::record(line_no, None, reason));
         } else {
             let text = line.trim_ascii();
             if text.is_empty() {
@@ -189,14 +182,10 @@ pub(crate) fn parse_ndjson(
             }
             any = true;
             match serde_json::from_slice::<Element<'_>>(text) {
-                Ok(e) => element(&mut engine, line_no, e, out),
+                Ok(e) => element(engine, line_no, e, out),
                 Err(e) => {
                     let reason = format!("malformed JSON: {e}");
-                    out.errors.push(RowError {
-                        line: line_no,
-                        column: None,
-                        reason,
-                    });
+                    out.errors.push(RowError::record(line_no, None, reason));
                 }
             }
         }
@@ -204,16 +193,25 @@ pub(crate) fn parse_ndjson(
             return Ok(());
         }
     }
-    if !any {
-        let reason = "the input is empty: no JSON object on any line".to_owned();
-        batches.out.errors.push(RowError {
-            line: 0,
-            column: None,
-            reason,
-        });
+    if any {
+        absent_sources(engine, &mut batches.out);
+    } else {
+        let reason = "the input is empty: no JSON object on any line";
+        batches.out.errors.push(RowError::file(0, None, reason));
     }
     batches.flush();
     Ok(())
+}
+
+/// Whole-file errors for the mapping's columns that no record had as a key.
+fn absent_sources(engine: &Engine<'_>, out: &mut Parsed) {
+    let keys = &engine.by_source;
+    let present = |s: &str| keys.contains_key(s);
+    let mut seen: Vec<&str> = keys.keys().map(String::as_str).collect();
+    // Keys come from a hash map: sorted, the suggestion does not vary.
+    seen.sort_unstable();
+    out.errors
+        .extend(engine.absent_sources(0, &present, seen.into_iter()));
 }
 
 /// Streams the elements of a JSON document (`[...]` or `{"records": [...]}`,
@@ -282,7 +280,7 @@ impl<'de> Visitor<'de> for Records<'_, '_, '_> {
 /// loaded, whatever the mode). Fails only when `input` itself fails.
 pub(crate) fn parse_json(
     input: impl Read,
-    mut engine: Engine<'_>,
+    engine: &mut Engine<'_>,
     batches: &mut Batcher<'_>,
 ) -> io::Result<()> {
     let watched = Watched::new(
@@ -294,7 +292,7 @@ pub(crate) fn parse_json(
     let mut de = serde_json::Deserializer::from_reader(watched);
     let mut index = 0;
     let parsed = Records {
-        engine: &mut engine,
+        engine: &mut *engine,
         batches,
         watch: &watch,
         index: &mut index,
@@ -316,11 +314,9 @@ pub(crate) fn parse_json(
         } else {
             format!("malformed JSON document: {e}")
         };
-        batches.out.errors.push(RowError {
-            line: 0,
-            column: None,
-            reason,
-        });
+        batches.out.errors.push(RowError::file(0, None, reason));
+    } else if index > 0 {
+        absent_sources(engine, &mut batches.out);
     }
     batches.flush();
     Ok(())

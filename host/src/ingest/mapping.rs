@@ -3,8 +3,9 @@
 //! module docs of [`crate::ingest`]).
 
 use super::fields::{self, FIELD_COUNT, Field, Kind, Val};
-use serde::de::{self, Deserializer, SeqAccess, Visitor};
-use serde::{Deserialize, Serialize, Serializer};
+use super::targets::{Target, parse_target};
+pub use super::targets::{TargetSpec, Targets};
+use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 
 /// How an input's columns map onto Vitals' canonical columns. Read from JSON
@@ -18,14 +19,22 @@ pub struct Mapping {
     pub description: Option<String>,
     /// Source column -> target, or a list of targets (one cell feeding
     /// several). A target is a canonical column (`arr`, `as-of`, ...),
-    /// `metric:NAME`, `label:NAME` or `ignore`.
+    /// `metric:NAME`, `label:NAME` or `ignore`; written as an object
+    /// `{"target": ..., "values": {...}}` it has replacements of its own.
+    /// Every source column named must be in the input.
     #[serde(default)]
     pub columns: BTreeMap<String, Targets>,
     /// Source column -> {raw value -> replacement text}, applied to the
-    /// trimmed cell before conversion, for every target of the column.
-    /// Values not listed pass through; a replacement may be `""` (blank).
+    /// trimmed cell before conversion, for every target of the column
+    /// that has no `values` of its own. Values not listed pass through; a
+    /// replacement may be `""` (blank).
     #[serde(default)]
     pub values: BTreeMap<String, BTreeMap<String, String>>,
+    /// Cell texts that mean "no value" in every column (`["?", "NA"]`),
+    /// compared with the trimmed cell as written (letter case counts);
+    /// a column's or target's `values` entry for the same text wins.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub missing: Vec<String>,
     /// Canonical numeric column or `metric:NAME` -> multiplier applied to
     /// numbers converted from cells into it (unit conversion).
     #[serde(default)]
@@ -40,6 +49,11 @@ pub struct Mapping {
     /// `as_of` minus that many calendar months. Negative counts go forward.
     #[serde(default)]
     pub months_before_as_of: BTreeMap<String, String>,
+    /// As `months_before_as_of`, in years: the date is `as_of` minus
+    /// 12 x that many months (`1.5` is 18 months; the count must come to a
+    /// whole number of months).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub years_before_as_of: BTreeMap<String, String>,
     /// Canonical column -> canonical column whose converted (scaled) value
     /// fills it when the row left it blank (`contract_arr` from `arr`).
     #[serde(default)]
@@ -53,7 +67,8 @@ pub struct Mapping {
     #[serde(default)]
     pub churn_arr_change_from_arr: bool,
     /// What to do with a source column that is neither in `columns`, a
-    /// canonical column name, nor a `months_before_as_of` source.
+    /// canonical column name, nor a `months_before_as_of` or
+    /// `years_before_as_of` source.
     #[serde(default)]
     pub unmapped: Unmapped,
 }
@@ -67,79 +82,33 @@ pub enum Unmapped {
     Auto,
     /// Dropped.
     Ignore,
-    /// The file is refused, naming the column.
+    /// The file is refused, naming every such column.
     Error,
 }
 
-/// One or more targets of a source column: `"arr"` or `["arr", "metric:x"]`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Targets(pub Vec<String>);
+/// The unit of a count of time before `as_of`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Span {
+    Months,
+    Years,
+}
 
-impl Serialize for Targets {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        match self.0.as_slice() {
-            [one] => s.serialize_str(one),
-            many => many.serialize(s),
+impl Span {
+    /// The key of the mapping that names it.
+    pub(crate) fn key(self) -> &'static str {
+        match self {
+            Span::Months => "months_before_as_of",
+            Span::Years => "years_before_as_of",
         }
     }
-}
 
-impl<'de> Deserialize<'de> for Targets {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = Targets;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("a target string or a list of target strings")
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<Targets, E> {
-                Ok(Targets(vec![v.to_owned()]))
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut a: A) -> Result<Targets, A::Error> {
-                let mut out = Vec::new();
-                while let Some(t) = a.next_element::<String>()? {
-                    out.push(t);
-                }
-                Ok(Targets(out))
-            }
+    /// The number of months a cell gives.
+    pub(crate) fn months(self, text: &str) -> Result<i32, String> {
+        match self {
+            Span::Months => fields::parse_months(text),
+            Span::Years => fields::parse_years(text),
         }
-        d.deserialize_any(V)
     }
-}
-
-/// A parsed target.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) enum Target {
-    Field(Field),
-    Metric(String),
-    Label(String),
-    Ignore,
-}
-
-/// Parses `account_id`, `metric:NAME`, `label:NAME` or `ignore`.
-pub(crate) fn parse_target(text: &str) -> Result<Target, String> {
-    let named = |prefix: &str| -> Option<Result<String, String>> {
-        let name = text.strip_prefix(prefix)?.trim();
-        Some(if name.is_empty() {
-            Err(format!("target {text:?} has no name after {prefix:?}"))
-        } else if name.len() > fields::MAX_ACCOUNT_ID_BYTES {
-            Err(format!("target {text:?} is too long"))
-        } else {
-            Ok(name.to_owned())
-        })
-    };
-    if let Some(r) = named("metric:") {
-        return r.map(Target::Metric);
-    }
-    if let Some(r) = named("label:") {
-        return r.map(Target::Label);
-    }
-    if text.trim() == "ignore" {
-        return Ok(Target::Ignore);
-    }
-    Field::from_name(text).map(Target::Field).ok_or_else(|| {
-        format!("unknown target {text:?} (a canonical column, metric:NAME, label:NAME or ignore)")
-    })
 }
 
 /// A constant's converted value.
@@ -150,22 +119,31 @@ pub(crate) enum Constant {
     Label(String, String),
 }
 
+/// Replacements of raw cell text (a mapping's `values`).
+pub(crate) type Replacements = BTreeMap<String, String>;
+
 /// A validated mapping, ready for a parse.
 #[derive(Debug, Clone)]
 pub(crate) struct Compiled<'m> {
-    /// Source column -> targets (never contains `Ignore` alongside others).
-    pub columns: HashMap<&'m str, Vec<Target>>,
-    pub values: Option<&'m BTreeMap<String, BTreeMap<String, String>>>,
+    /// Source column -> targets, each with its own replacements if it has
+    /// any (never contains `Ignore` alongside others).
+    pub columns: HashMap<&'m str, Vec<(Target, Option<&'m Replacements>)>>,
+    pub values: Option<&'m BTreeMap<String, Replacements>>,
+    /// Cell texts that are blanks in every column.
+    pub missing: Vec<&'m str>,
     pub field_scale: [f64; FIELD_COUNT],
     pub metric_scale: HashMap<&'m str, f64>,
     pub constants: Vec<Constant>,
-    /// (date column, source column of months).
-    pub months: Vec<(Field, &'m str)>,
+    /// (date column, source column of the count, its unit).
+    pub spans: Vec<(Field, &'m str, Span)>,
     /// (to, from).
     pub copies: Vec<(Field, Field)>,
     pub offset_days: i32,
     pub churn_from_arr: bool,
     pub unmapped: Unmapped,
+    /// Every source column the mapping names, with the key that names it:
+    /// each must be in the input, or the mapping would be skipped silently.
+    pub sources: Vec<(&'m str, &'static str)>,
 }
 
 impl Compiled<'_> {
@@ -174,15 +152,22 @@ impl Compiled<'_> {
         Compiled {
             columns: HashMap::new(),
             values: None,
+            missing: Vec::new(),
             field_scale: [1.0; FIELD_COUNT],
             metric_scale: HashMap::new(),
             constants: Vec::new(),
-            months: Vec::new(),
+            spans: Vec::new(),
             copies: Vec::new(),
             offset_days: 0,
             churn_from_arr: false,
             unmapped: Unmapped::Auto,
+            sources: Vec::new(),
         }
+    }
+
+    /// Whether a source column is the count of a `*_before_as_of` date.
+    pub(crate) fn is_span_source(&self, source: &str) -> bool {
+        self.spans.iter().any(|(_, s, _)| *s == source)
     }
 }
 
@@ -191,11 +176,37 @@ fn field_named(key: &str, what: &str) -> Result<Field, String> {
 }
 
 impl Mapping {
-    /// Reads and checks a mapping; the error names the key at fault.
+    /// Reads and checks a mapping; the error names the key at fault
+    /// (`scale.arr: invalid type: ...`, `unknown field ...`).
     pub fn from_json(text: &str) -> Result<Mapping, String> {
-        let m: Mapping = serde_json::from_str(text).map_err(|e| format!("mapping: {e}"))?;
+        let mut de = serde_json::Deserializer::from_str(text);
+        let m: Mapping = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+            let path = e.path().to_string();
+            match path.as_str() {
+                "." | "" => e.into_inner().to_string(),
+                _ => format!("{path}: {}", e.into_inner()),
+            }
+        })?;
+        de.end().map_err(|e| e.to_string())?;
         m.compile()?;
         Ok(m)
+    }
+
+    /// The names of the mappings built into the binary.
+    pub const BUILT_IN: &'static [&'static str] = &["telco"];
+
+    /// A built-in mapping by name.
+    pub fn built_in(name: &str) -> Option<Mapping> {
+        match name {
+            "telco" => Some(Mapping::telco()),
+            _ => None,
+        }
+    }
+
+    /// The built-in mapping whose name is closest to `name`, if one is
+    /// close (`telco` for `telcoo`).
+    pub fn closest_built_in(name: &str) -> Option<&'static str> {
+        super::suggest::closest(name, Mapping::BUILT_IN.iter().copied())
     }
 
     /// The built-in mapping for IBM's "Telco Customer Churn" sample, a copy
@@ -211,19 +222,35 @@ impl Mapping {
         let mut c = Compiled::canonical();
         for (source, targets) in &self.columns {
             let mut parsed = Vec::new();
-            for t in &targets.0 {
-                parsed.push(parse_target(t).map_err(|e| format!("columns.{source}: {e}"))?);
+            for spec in &targets.0 {
+                let t = parse_target(&spec.target).map_err(|e| format!("columns.{source}: {e}"))?;
+                if t == Target::Ignore && !spec.values.is_empty() {
+                    return Err(format!("columns.{source}: \"ignore\" takes no values"));
+                }
+                let own = (!spec.values.is_empty()).then_some(&spec.values);
+                parsed.push((t, own));
             }
             if parsed.is_empty() {
                 return Err(format!("columns.{source}: no target (use \"ignore\")"));
             }
-            if parsed.len() > 1 && parsed.contains(&Target::Ignore) {
+            if parsed.len() > 1 && parsed.iter().any(|(t, _)| *t == Target::Ignore) {
                 return Err(format!("columns.{source}: \"ignore\" cannot be combined"));
             }
             c.columns.insert(source.as_str(), parsed);
+            c.sources.push((source.as_str(), "columns"));
         }
         if !self.values.is_empty() {
             c.values = Some(&self.values);
+            c.sources
+                .extend(self.values.keys().map(|k| (k.as_str(), "values")));
+        }
+        for (i, text) in self.missing.iter().enumerate() {
+            if text.trim().is_empty() {
+                return Err(format!(
+                    "missing[{i}]: is blank (a blank cell is missing already)"
+                ));
+            }
+            c.missing.push(text.trim());
         }
         for (key, &factor) in &self.scale {
             if !factor.is_finite() {
@@ -262,14 +289,28 @@ impl Mapping {
                 Target::Ignore => return Err(err("cannot be ignore".to_owned())),
             });
         }
-        for (key, source) in &self.months_before_as_of {
-            let f = field_named(key, "months_before_as_of")?;
-            if f.kind() != Kind::Date || f == Field::AsOf {
-                return Err(format!(
-                    "months_before_as_of.{key}: must be start_date, renewal_date or outcome_date"
-                ));
+        for (span, map) in [
+            (Span::Months, &self.months_before_as_of),
+            (Span::Years, &self.years_before_as_of),
+        ] {
+            for (key, source) in map {
+                let what = span.key();
+                let f = field_named(key, what)?;
+                if f.kind() != Kind::Date || f == Field::AsOf {
+                    return Err(format!(
+                        "{what}.{key}: must be start_date, renewal_date or outcome_date"
+                    ));
+                }
+                if let Some((_, _, other)) = c.spans.iter().find(|(g, _, _)| *g == f) {
+                    return Err(format!(
+                        "{what}.{key}: {} sets {} already",
+                        other.key(),
+                        f.name()
+                    ));
+                }
+                c.spans.push((f, source.as_str(), span));
+                c.sources.push((source.as_str(), what));
             }
-            c.months.push((f, source.as_str()));
         }
         for (to, from) in &self.copy {
             let (t, f) = (field_named(to, "copy")?, field_named(from, "copy")?);

@@ -6,10 +6,11 @@
 use super::Parsed;
 use super::columns::{Plan, Slotted};
 use super::fields::{self, FIELD_COUNT, Field, MAX_FIELD_BYTES, Val};
-use super::mapping::{Compiled, Constant};
+use super::mapping::{Compiled, Constant, Span};
+use super::preview::Sampler;
 use crate::model::RowError;
 use crate::runtime::types::{Label, Metric};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use vitals_plugin_sdk::date;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -35,6 +36,8 @@ pub(crate) struct Engine<'m> {
     pub(super) metrics: Vec<Metric>,
     pub(super) labels: Vec<Label>,
     pub(super) errors: Vec<RowError>,
+    /// Collects the first values of each column for a dry run.
+    pub(super) sampler: Option<Box<Sampler>>,
 }
 
 impl<'m> Engine<'m> {
@@ -54,6 +57,7 @@ impl<'m> Engine<'m> {
             metrics: Vec::new(),
             labels: Vec::new(),
             errors: Vec::new(),
+            sampler: None,
         };
         for i in 0..e.c.constants.len() {
             let slot = match &e.c.constants[i] {
@@ -71,20 +75,13 @@ impl<'m> Engine<'m> {
     /// Records an error of the coming row (read errors before conversion).
     pub(crate) fn reject(&mut self, line: usize, column: &str, reason: String) {
         let column = Some(column.to_owned());
-        self.errors.push(RowError {
-            line,
-            column,
-            reason,
-        });
+        self.errors.push(RowError::record(line, column, reason));
     }
 
     pub(super) fn error(&mut self, plan: usize, reason: String) {
         let column = Some(self.plans[plan].source.clone());
-        self.errors.push(RowError {
-            line: self.line,
-            column,
-            reason,
-        });
+        self.errors
+            .push(RowError::record(self.line, column, reason));
     }
 
     /// Converts one record: (plan, raw cell) pairs. Pushes the row, or its
@@ -97,6 +94,9 @@ impl<'m> Engine<'m> {
         }
         self.row_no += 1;
         self.line = line;
+        if let Some(s) = &mut self.sampler {
+            s.record_started(line);
+        }
         self.as_of_failed = false;
         for k in &self.c.constants {
             if let Constant::Field(f, v) = k {
@@ -141,11 +141,10 @@ impl<'m> Engine<'m> {
             }
             return;
         }
-        let values = plan.values;
-        let mut text = raw.trim();
-        if let Some(rep) = values.and_then(|v| v.get(text)) {
-            text = rep.trim();
-        }
+        let written = raw.trim();
+        let missing = !self.c.missing.is_empty() && self.c.missing.contains(&written);
+        let text = replaced(plan.values, written, missing);
+        let sampling = self.sampler.as_ref().is_some_and(|s| s.wants(pi)) && !written.is_empty();
         let has_as_of = pass == Pass::Rest && !self.vals[Field::AsOf as usize].is_none();
         for ti in 0..self.plans[pi].targets.len() {
             let t = self.plans[pi].targets[ti];
@@ -157,27 +156,84 @@ impl<'m> Engine<'m> {
                 self.error(pi, e);
                 continue;
             }
+            // A target's own values replace the column's for it.
+            let text = match self.plans[pi].own_values[ti] {
+                Some(own) => replaced(Some(own), written, missing),
+                None => text,
+            };
             if text.is_empty() {
+                if sampling {
+                    self.sample(pi, ti, written, Ok(None));
+                }
                 continue;
             }
-            if let Err(e) = self.target(t, text, has_as_of) {
-                self.as_of_failed |= is_as_of;
-                self.error(pi, e);
+            let before = (self.metrics.len(), self.labels.len());
+            match self.target(t, text, has_as_of) {
+                Ok(()) if sampling => {
+                    let value = self.converted(t, before);
+                    self.sample(pi, ti, written, Ok(Some(value)));
+                }
+                Ok(()) => {}
+                Err(e) => {
+                    self.as_of_failed |= is_as_of;
+                    let e = self.naming_target(pi, t, e);
+                    if sampling && !e.is_empty() {
+                        self.sample(pi, ti, written, Err(e.clone()));
+                    }
+                    self.error(pi, e);
+                }
             }
         }
         if pass == Pass::Rest {
-            for mi in 0..self.plans[pi].months.len() {
-                let f = self.plans[pi].months[mi];
+            let first = self.plans[pi].targets.len();
+            for si in 0..self.plans[pi].spans.len() {
+                let (f, span) = self.plans[pi].spans[si];
                 if let Err(e) = self.stamp(f as usize, pi) {
                     self.error(pi, e);
                     continue;
                 }
-                if !text.is_empty()
-                    && let Err(e) = self.months(f, text)
-                {
-                    self.error(pi, e);
+                if text.is_empty() {
+                    if sampling {
+                        self.sample(pi, first + si, written, Ok(None));
+                    }
+                    continue;
+                }
+                match self.span(f, span, text) {
+                    Ok(()) if sampling => {
+                        let value = self.converted(Slotted::Field(f, 1.0), (0, 0));
+                        self.sample(pi, first + si, written, Ok(Some(value)));
+                    }
+                    Ok(()) => {}
+                    Err(e) => {
+                        if sampling && !e.is_empty() {
+                            self.sample(pi, first + si, written, Err(e.clone()));
+                        }
+                        self.error(pi, e);
+                    }
                 }
             }
+        }
+    }
+
+    /// An error of a target, naming the target when the column is not
+    /// itself that target (`arr: "-4" (x12 = -48) must not be negative`
+    /// from column `MonthlyCharges`), so that the message says which
+    /// target refused the cell.
+    fn naming_target(&self, pi: usize, t: Slotted, e: String) -> String {
+        if e.is_empty() {
+            return e;
+        }
+        let source = &self.plans[pi].source;
+        let name = match t {
+            Slotted::Field(f, _) if Field::from_name(source) == Some(f) => return e,
+            Slotted::Field(f, _) => f.name().to_owned(),
+            Slotted::Metric(id, _) => format!("metric:{}", self.names[id as usize]),
+            Slotted::Label(_) | Slotted::Auto(..) => return e,
+        };
+        if e.starts_with(&name) {
+            e
+        } else {
+            format!("{name}: {e}")
         }
     }
 
@@ -202,7 +258,7 @@ impl<'m> Engine<'m> {
             }
             Slotted::Metric(id, scale) => {
                 if !has_as_of {
-                    return self.needs_as_of(&format!("metric {}", self.names[id as usize]));
+                    return self.needs_as_of(&format!("metric:{}", self.names[id as usize]));
                 }
                 let value = scaled(fields::parse_number(text)?, scale, text)?;
                 let name = self.names[id as usize].clone();
@@ -236,13 +292,34 @@ impl<'m> Engine<'m> {
         Ok(())
     }
 
-    fn months(&mut self, f: Field, text: &str) -> Result<(), String> {
-        let months = fields::parse_months(text)?;
+    fn span(&mut self, f: Field, span: Span, text: &str) -> Result<(), String> {
+        let months = span
+            .months(text)
+            .map_err(|e| format!("{} ({}): {e}", f.name(), span.key()))?;
         let Val::Date(as_of) = self.vals[Field::AsOf as usize] else {
-            return self.needs_as_of(&format!("a month count for {}", f.name()));
+            let unit = match span {
+                Span::Months => "month",
+                Span::Years => "year",
+            };
+            return self.needs_as_of(&format!("a {unit} count for {}", f.name()));
         };
         self.vals[f as usize] = Val::Date(date::add_months(as_of, -months));
         Ok(())
+    }
+}
+
+/// The text a target converts: the replacement `values` give for the cell
+/// as written, else blank when the cell is one of the mapping's `missing`
+/// texts, else the cell.
+fn replaced<'t>(
+    values: Option<&'t BTreeMap<String, String>>,
+    written: &'t str,
+    missing: bool,
+) -> &'t str {
+    match values.and_then(|v| v.get(written)) {
+        Some(rep) => rep.trim(),
+        None if missing => "",
+        None => written,
     }
 }
 

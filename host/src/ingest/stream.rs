@@ -212,11 +212,9 @@ mod tests {
         let mut b = Batcher::new(2, &mut sink);
         let mut go = true;
         for line in 1..=5 {
-            b.out.errors.push(crate::model::RowError {
-                line,
-                column: None,
-                reason: String::new(),
-            });
+            b.out
+                .errors
+                .push(crate::model::RowError::record(line, None, String::new()));
             go = b.record_done();
             if !go {
                 break;

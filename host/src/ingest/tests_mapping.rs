@@ -35,7 +35,10 @@ fn columns_to_canonical_metric_label_ignore_and_lists() {
     assert_eq!(label(r, "plan-name"), Some("Gold"));
     assert_eq!(r.attributes.labels.len(), 2);
     // A metric target refuses text, unlike a free-form column.
-    let p = mapped(m, "Cust,Day,Score\nc1,2026-01-01,high\n");
+    let p = mapped(
+        m,
+        "Cust,Day,Visits,Score,Region,Secret,Plan Name\nc1,2026-01-01,5,high,EU,pw,Gold\n",
+    );
     assert_eq!(only_error(&p).1, Some("Score"));
 }
 
@@ -75,7 +78,10 @@ fn scale_converts_units() {
     assert!((metric(r, "usage").unwrap() - 0.85).abs() < 1e-12);
     assert_eq!(s.logins, Some(8));
     assert_eq!(metric(r, "free"), Some(250.0)); // free-form metric scaled by name
-    let p = mapped(m, "account_id,as_of,Hours\na,2026-01-01,1e308\n");
+    let p = mapped(
+        m,
+        "account_id,as_of,Monthly,Pct,Hours\na,2026-01-01,,,1e308\n",
+    );
     assert!(only_error(&p).2.contains("too large"), "{:?}", p.errors);
 }
 
@@ -134,9 +140,11 @@ fn months_before_as_of_computes_dates() {
     // A date column and a month count cannot both set start_date.
     let p = mapped(
         m,
-        "account_id,as_of,start_date,Tenure\na,2026-01-01,2020-01-01,3\n",
+        "account_id,as_of,start_date,Tenure,Left\na,2026-01-01,2020-01-01,3,\n",
     );
-    assert_eq!(only_error(&p).0, 1);
+    let (line, column, reason) = only_error(&p);
+    assert_eq!((line, column), (1, Some("Tenure")));
+    assert!(reason.contains("start_date"), "{reason}");
 }
 
 #[test]
@@ -203,6 +211,36 @@ fn unmapped_columns_policy() {
     let (line, col, reason) = only_error(&p);
     assert_eq!((line, col), (1, Some("Extra")));
     assert!(reason.contains("not in the mapping"));
+    // Every unmapped column at once, not the first per attempt; a close
+    // name the mapping has (and the file lacks) is offered.
+    let p = mapped(
+        r#"{"columns": {"Cust": "account_id", "Tenure In Months": "metric:tenure"},
+            "unmapped": "error"}"#,
+        "Cust,as_of,Extra,Tenure in Months,More\na,2026-01-01,5,3,x\n",
+    );
+    let listed: Vec<_> = p
+        .errors
+        .iter()
+        .map(|e| e.column.as_deref().unwrap())
+        .collect();
+    assert_eq!(
+        listed,
+        ["Extra", "Tenure in Months", "More", "Tenure In Months"],
+        "{:#?}",
+        p.errors
+    );
+    assert!(p.errors.iter().all(|e| e.line == 1 && e.whole_file));
+    assert!(
+        p.errors[1]
+            .reason
+            .contains("the mapping names \"Tenure In Months\"")
+    );
+    assert!(
+        p.errors[3]
+            .reason
+            .contains("did you mean \"Tenure in Months\"?")
+    );
+    assert!(p.rows.is_empty());
     let p = mapped(r#"{"columns": {"Cust": "account_id"}}"#, text);
     assert_eq!(metric(&p.rows[0], "extra"), Some(5.0));
 }
@@ -251,4 +289,172 @@ fn mappings_round_trip_through_json() {
         Targets(vec!["label:contract".into(), "plan".into()])
     );
     assert_eq!(telco.unmapped, Unmapped::Error);
+}
+
+#[test]
+fn a_mapping_column_the_input_lacks_is_refused_with_the_closest() {
+    let m = r#"{"columns": {"Cust": "account_id", "Tenure In Months": "metric:tenure"},
+        "values": {"Plan": {"G": "gold"}}, "years_before_as_of": {"start_date": "Years"}}"#;
+    let p = mapped(
+        m,
+        "Cust,as_of,Tenure in Months,plan,Yrs\na,2026-01-01,3,G,1\n",
+    );
+    let got: Vec<_> = p
+        .errors
+        .iter()
+        .map(|e| (e.line, e.column.as_deref().unwrap(), e.whole_file))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (1, "Tenure In Months", true),
+            (1, "Plan", true),
+            (1, "Years", true)
+        ],
+        "{:#?}",
+        p.errors
+    );
+    let reasons: Vec<&str> = p.errors.iter().map(|e| e.reason.as_str()).collect();
+    assert!(reasons[0].contains("columns") && reasons[0].contains("\"Tenure in Months\""));
+    assert!(reasons[1].contains("values") && reasons[1].contains("\"plan\""));
+    assert!(reasons[2].contains("years_before_as_of"), "{}", reasons[2]);
+    assert!(p.rows.is_empty());
+    // In JSON a key may be absent from some records, not from all.
+    let m = Mapping::from_json(r#"{"columns": {"id": "account_id", "Seats": "seats_purchased"}}"#)
+        .unwrap();
+    let input = b"{\"id\":\"a\",\"as_of\":\"2026-01-01\",\"seats\":3}\n";
+    let p = parse(input, Format::Ndjson, Some(&m));
+    let e = p.errors.last().unwrap();
+    assert_eq!(
+        (e.line, e.column.as_deref(), e.whole_file),
+        (0, Some("Seats"), true)
+    );
+    assert!(e.reason.contains("did you mean \"seats\"?"), "{}", e.reason);
+    let input = b"{\"id\":\"a\",\"as_of\":\"2026-01-01\"}\n{\"id\":\"b\",\"as_of\":\"2026-01-01\",\"Seats\":3}\n";
+    assert_eq!(parse(input, Format::Ndjson, Some(&m)).errors, vec![]);
+}
+
+#[test]
+fn missing_values_blank_cells_in_every_column() {
+    let m = r#"{"columns": {"Seats": "seats_purchased", "Tier": "tier", "Flag": "champion_left"},
+        "values": {"Flag": {"NA": "false"}}, "missing": ["?", "NA", " n/a "]}"#;
+    let text = "account_id,as_of,Seats,Tier,Flag,csat\n\
+                a,2026-01-01,?,NA,NA,n/a\nb,2026-01-01,N/A, n/a ,?,80\n";
+    let p = mapped(m, text);
+    // Letter case counts: "N/A" is not "n/a", and is not a number.
+    let (line, col, reason) = only_error(&p);
+    assert_eq!((line, col), (3, Some("Seats")));
+    assert!(reason.contains("\"N/A\""), "{reason}");
+    let a = &p.rows[0];
+    let s = a.snapshot.as_ref().unwrap();
+    assert_eq!((s.seats_purchased, s.csat), (None, None));
+    assert_eq!(a.attributes.tier, None);
+    // A column's values win over the file-wide list.
+    assert_eq!(s.champion_left, Some(false));
+    assert!(mapping_error(r#"{"missing": ["?", " "]}"#).contains("missing[1]"));
+    assert!(mapping_error(r#"{"missing": "?"}"#).starts_with("missing: invalid type"));
+    // Without the list, "n/a" is no csat.
+    let plain = parse(text.as_bytes(), Format::Csv, None);
+    assert_eq!(only_error(&plain).1, Some("csat"));
+}
+
+#[test]
+fn values_per_target_make_one_column_a_label_and_a_number() {
+    let m = r#"{"columns": {"Churn": ["outcome", "label:churn",
+            {"target": "metric:churned", "values": {"Yes": "1", "No": "0"}}]},
+        "values": {"Churn": {"Yes": "churned", "No": "renewed"}}}"#;
+    let p = mapped(
+        m,
+        "account_id,as_of,Churn\na,2026-01-01,Yes\nb,2026-01-01,No\n",
+    );
+    assert_eq!(p.errors, vec![]);
+    let a = &p.rows[0];
+    assert_eq!(a.outcome.as_ref().unwrap().kind, OutcomeKind::Churned);
+    assert_eq!(label(a, "churn"), Some("churned"));
+    assert_eq!(metric(a, "churned"), Some(1.0));
+    assert_eq!(metric(&p.rows[1], "churned"), Some(0.0));
+    // A target's values apply to the cell as written, not after the column's.
+    let m = r#"{"columns": {"Plan": ["label:plan-as-written",
+            {"target": "metric:premium", "values": {"Gold": "1", "Basic": "0"}}]}}"#;
+    let p = mapped(
+        m,
+        "account_id,as_of,Plan\na,2026-01-01,Gold\nb,2026-01-01,Silver\n",
+    );
+    assert_eq!(label(&p.rows[0], "plan-as-written"), Some("Gold"));
+    assert_eq!(metric(&p.rows[0], "premium"), Some(1.0));
+    let (line, col, reason) = only_error(&p);
+    assert_eq!((line, col), (3, Some("Plan")));
+    assert!(reason.starts_with("metric:premium: \"Silver\""), "{reason}");
+    // A single target may be written as an object too; it round-trips.
+    let one = r#"{"columns": {"Left": {"target": "champion_left", "values": {"Y": "true"}}}}"#;
+    let parsed = Mapping::from_json(one).unwrap();
+    let again = serde_json::to_string(&parsed).unwrap();
+    assert_eq!(Mapping::from_json(&again).unwrap(), parsed);
+    assert!(again.contains(r#""Left":{"target":"champion_left","values":{"Y":"true"}}"#));
+    assert!(
+        mapping_error(r#"{"columns": {"a": {"target": "ignore", "values": {"x": "1"}}}}"#)
+            .contains("takes no values")
+    );
+    let e = mapping_error(r#"{"columns": {"a": [{"target": "arr", "value": {}}]}}"#);
+    assert!(
+        e.starts_with("columns.a[0].value: unknown field `value`"),
+        "{e}"
+    );
+    let e = mapping_error(r#"{"columns": {"a": {"target": "arr", "values": {"x": 1}}}}"#);
+    assert!(e.starts_with("columns.a.values.x: invalid type"), "{e}");
+}
+
+#[test]
+fn years_before_as_of_computes_dates_in_whole_months() {
+    let m = r#"{"years_before_as_of": {"start_date": "Years"},
+        "columns": {"Years": ["metric:tenure-years"]}}"#;
+    let text = "account_id,as_of,Years\na,2026-03-31,2\nb,2026-01-01,1.5\nc,2026-01-01,0.3\nd,,1\n";
+    let p = mapped(m, text);
+    assert_eq!(p.rows[0].attributes.start_date, Some(d("2024-03-31")));
+    assert_eq!(metric(&p.rows[0], "tenure-years"), Some(2.0));
+    assert_eq!(p.rows[1].attributes.start_date, Some(d("2024-07-01")));
+    let errs: Vec<_> = p
+        .errors
+        .iter()
+        .map(|e| (e.line, e.reason.as_str()))
+        .collect();
+    assert_eq!(errs.len(), 3, "{errs:?}");
+    assert_eq!(errs[0].0, 4);
+    assert!(errs[0].1.contains(
+        "start_date (years_before_as_of): \"0.3\" years is not a whole number of months"
+    ));
+    assert!(errs[1].1.contains("needs as_of") && errs[2].1.contains("needs as_of"));
+    assert!(
+        mapping_error(r#"{"years_before_as_of": {"start_date": "Y"}, "months_before_as_of": {"start_date": "M"}}"#)
+            .contains("sets start_date already")
+    );
+    assert!(
+        mapping_error(r#"{"years_before_as_of": {"tier": "Y"}}"#)
+            .contains("years_before_as_of.tier")
+    );
+}
+
+#[test]
+fn mapping_type_errors_name_the_key() {
+    for (text, key) in [
+        (r#"{"scale": {"arr": "12"}}"#, "scale.arr: invalid type"),
+        (
+            r#"{"outcome_offset_days": "30"}"#,
+            "outcome_offset_days: invalid type",
+        ),
+        (
+            r#"{"values": {"Left": {"Y": true}}}"#,
+            "values.Left.Y: invalid type",
+        ),
+        (
+            r#"{"churn_arr_change_from_arr": 1}"#,
+            "churn_arr_change_from_arr: invalid type",
+        ),
+        (r#"{"columns": {"a": 5}}"#, "columns.a: invalid type"),
+        (r#"{"colums": {}}"#, "colums: unknown field `colums`"),
+        (r#"{"columns": {}} x"#, "trailing characters"),
+    ] {
+        let e = mapping_error(text);
+        assert!(e.starts_with(key), "{text}: {e}");
+    }
 }

@@ -4,6 +4,7 @@
 use super::auth::Caller;
 use super::{AppState, blocking};
 
+use crate::ingest::IngestPreview;
 use crate::scoring::Summary;
 use crate::service::{
     AccountDetail, Api, ApiError, BodyTooLarge, DiscardRun, ErrorBody, ForecastView, IngestQuery,
@@ -16,7 +17,7 @@ use axum::body::Body;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use futures_util::StreamExt;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// Body chunks queued between the connection and the ingest's parser: a
 /// bound on what a body can hold in memory ahead of the parser (a chunk is
@@ -47,13 +48,26 @@ impl std::io::Read for BodyReader {
     }
 }
 
+/// The answer of an ingest: what was loaded or, with `dry_run`, what would be.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(untagged)]
+pub enum IngestAnswer {
+    /// What the ingest loaded.
+    Loaded(IngestReport),
+    /// What it would load (`dry_run=true`); nothing was written.
+    Preview(IngestPreview),
+}
+
 /// Loads accounts, snapshots and outcomes. All or nothing by default.
+/// With `dry_run=true`, reads the body as the ingest would and answers
+/// what it would load (each column's targets and first values, the
+/// records, the errors), writing nothing.
 #[utoipa::path(post, path = "/v1/tenants/{tenant}/ingest", tag = "data",
     params(("tenant" = String, Path, description = "Tenant id"), IngestQuery,
         ("x-vitals-mapping" = Option<String>, Header, description = "A custom mapping, JSON")),
     request_body(content(
         (String = "application/x-ndjson"), (String = "text/csv"), (String = "application/json"))),
-    responses((status = 200, body = IngestReport), (status = "4XX", body = ErrorBody)),
+    responses((status = 200, body = IngestAnswer), (status = "4XX", body = ErrorBody)),
     security(("key" = [])))]
 pub async fn ingest(
     State(s): State<AppState>,
@@ -62,7 +76,7 @@ pub async fn ingest(
     Query(q): Query<IngestQuery>,
     headers: HeaderMap,
     body: Body,
-) -> Result<Json<IngestReport>, ApiError> {
+) -> Result<Json<IngestAnswer>, ApiError> {
     let content_type = headers
         .get(axum::http::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok());
@@ -84,8 +98,16 @@ pub async fn ingest(
         current: bytes::Bytes::new(),
     };
     // The ingest parses and stores on a blocking thread as the body arrives.
+    let dry_run = q.dry_run == Some(true);
     let job = blocking(&s, move |svc| {
-        svc.ingest_stream(&tenant, reader, format, mode, mapping.as_ref())
+        let mapping = mapping.as_ref();
+        if dry_run {
+            svc.preview_stream(&tenant, reader, format, mode, mapping)
+                .map(IngestAnswer::Preview)
+        } else {
+            svc.ingest_stream(&tenant, reader, format, mode, mapping)
+                .map(IngestAnswer::Loaded)
+        }
     });
     let pump = async move {
         let mut stream = body.into_data_stream();

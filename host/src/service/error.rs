@@ -12,7 +12,9 @@ use serde::{Deserialize, Serialize};
 pub struct ErrorBody {
     /// Stable code: `bad-request`, `unauthorized`, `forbidden`, `not-found`,
     /// `conflict`, `payload-too-large`, `unsupported-media-type`,
-    /// `invalid-plugin`, `invalid-config`, `internal`.
+    /// `invalid-plugin`, `invalid-config`, `rejected` (bad records),
+    /// `invalid-file` (an ingest input refused as a whole: its header,
+    /// structure or mapping), `busy`, `internal`.
     pub code: String,
     /// What went wrong, naming the record and the field where there is one.
     pub message: String,
@@ -98,7 +100,11 @@ impl From<StoreError> for ApiError {
             StoreError::Invalid(m) if m.contains("already") => ApiError::conflict(e.to_string()),
             StoreError::Invalid(_) => ApiError::bad_request(e.to_string()),
             StoreError::Rejected(errors) => {
-                let mut records: Vec<usize> = errors.iter().map(|e| e.line).collect();
+                let mut records: Vec<usize> = errors
+                    .iter()
+                    .filter(|e| !e.whole_file)
+                    .map(|e| e.line)
+                    .collect();
                 records.sort_unstable();
                 records.dedup();
                 let mut lines: Vec<String> =
@@ -106,14 +112,17 @@ impl From<StoreError> for ApiError {
                 if errors.len() > 20 {
                     lines.push(format!("  ... and {} more", errors.len() - 20));
                 }
+                // An input refused as a whole is told apart from bad
+                // records: setting records aside would not help.
+                let (code, what) = if errors.iter().any(|e| e.whole_file) {
+                    ("invalid-file", "the input cannot be read".to_owned())
+                } else {
+                    ("rejected", format!("{} bad record(s)", records.len()))
+                };
                 ApiError::new(
                     422,
-                    "rejected",
-                    format!(
-                        "{} bad record(s), nothing was loaded:\n{}",
-                        records.len(),
-                        lines.join("\n")
-                    ),
+                    code,
+                    format!("{what}, nothing was loaded:\n{}", lines.join("\n")),
                 )
             }
             StoreError::Plugin { .. } => ApiError::new(422, "invalid-plugin", e.to_string()),

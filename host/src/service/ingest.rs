@@ -3,8 +3,10 @@
 //! the body. At most [`MAX_INGESTS`] ingests run on a host at once and one
 //! per tenant (the store's rule); past either, the answer is 429 `busy`.
 
-use super::{ApiError, ApiResult, Service};
-use crate::ingest::{BATCH_RECORDS, Format, Mapping, parse_stream};
+use super::{
+    ApiError, ApiResult, IngestQuery, Service, ingest_format, ingest_mapping, ingest_mode,
+};
+use crate::ingest::{BATCH_RECORDS, Format, IngestPreview, Mapping, parse_stream, preview};
 use crate::store::{IngestMode, IngestReport};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -111,5 +113,55 @@ impl Service {
         // Even a refused ingest may have raced a dashboard build: rebuild.
         self.dashboard.forget(tenant);
         Ok(report?)
+    }
+}
+
+/// What an ingest of `body` would load, found without a store: the body is
+/// read as the ingest reads it (as a stream, a batch at a time) and nothing
+/// is written anywhere. The local CLI's `ingest --dry-run`, which must not
+/// even create a store; [`Service::preview_stream`] is the server's.
+pub fn preview_ingest(
+    body: impl std::io::Read,
+    query: &IngestQuery,
+    mapping: Option<&str>,
+) -> ApiResult<IngestPreview> {
+    let format = ingest_format(query, None)?;
+    let mode = ingest_mode(query)?;
+    let mapping = ingest_mapping(query, mapping)?;
+    preview_body(body, format, mode, mapping.as_ref())
+}
+
+fn preview_body(
+    body: impl std::io::Read,
+    format: Format,
+    mode: IngestMode,
+    mapping: Option<&Mapping>,
+) -> ApiResult<IngestPreview> {
+    let valid_rows = mode == IngestMode::ValidRows;
+    preview(body, format, mapping, valid_rows).map_err(|e| {
+        let mut err = unreadable(e);
+        err.body.message = err
+            .body
+            .message
+            .replace("nothing was loaded", "nothing was read");
+        err
+    })
+}
+
+impl Service {
+    /// [`preview_ingest`] for a tenant of this host: it takes a place at
+    /// the host's ingest gate (it reads as much as an ingest), but not the
+    /// tenant's write turn, since it writes nothing.
+    pub fn preview_stream(
+        &self,
+        tenant: &str,
+        body: impl std::io::Read,
+        format: Format,
+        mode: IngestMode,
+        mapping: Option<&Mapping>,
+    ) -> ApiResult<IngestPreview> {
+        self.store.require_tenant_exists(tenant)?;
+        let _place = self.ingests.enter()?;
+        preview_body(body, format, mode, mapping)
     }
 }

@@ -175,6 +175,19 @@ impl Api for Service {
         self.ingest_stream(tenant, body, format, mode, mapping.as_ref())
     }
 
+    fn ingest_preview(
+        &self,
+        tenant: &str,
+        body: Box<dyn std::io::Read + Send>,
+        query: &IngestQuery,
+        mapping: Option<&str>,
+    ) -> ApiResult<crate::ingest::IngestPreview> {
+        let format = ingest_format(query, None)?;
+        let mode = ingest_mode(query)?;
+        let mapping = ingest_mapping(query, mapping)?;
+        self.preview_stream(tenant, body, format, mode, mapping.as_ref())
+    }
+
     fn plugins(&self, tenant: &str) -> ApiResult<Vec<InstalledPlugin>> {
         self.store.require_tenant_exists(tenant)?;
         Ok(self.store.plugins(tenant)?)

@@ -16,7 +16,7 @@ pub mod shadow;
 mod views;
 
 pub use error::{ApiError, ErrorBody};
-pub use ingest::{BodyTooLarge, MAX_INGESTS};
+pub use ingest::{BodyTooLarge, MAX_INGESTS, preview_ingest};
 pub use metrics::Metrics;
 pub use shadow::ShadowReport;
 pub use views::*;
@@ -50,6 +50,15 @@ pub trait Api {
         query: &IngestQuery,
         mapping: Option<&str>,
     ) -> ApiResult<IngestReport>;
+    /// Reads records as [`Api::ingest`] would and reports what it would
+    /// load, writing nothing.
+    fn ingest_preview(
+        &self,
+        tenant: &str,
+        body: Box<dyn std::io::Read + Send>,
+        query: &IngestQuery,
+        mapping: Option<&str>,
+    ) -> ApiResult<crate::ingest::IngestPreview>;
     /// Installed plugin versions.
     fn plugins(&self, tenant: &str) -> ApiResult<Vec<InstalledPlugin>>;
     /// One version (`None`: the active one) with the configuration.
@@ -198,10 +207,14 @@ pub fn ingest_mapping(
         (Some(_), Some(_)) => Err(ApiError::bad_request(
             "mapping: give a built-in mapping name or a custom mapping, not both",
         )),
-        (Some("telco"), None) => Ok(Some(crate::ingest::Mapping::telco())),
-        (Some(other), None) => Err(ApiError::bad_request(format!(
-            "mapping: {other:?} is not a built-in mapping (telco); send a custom one as JSON"
-        ))),
+        (Some(name), None) => crate::ingest::Mapping::built_in(name).map(Some).ok_or_else(|| {
+            let near = crate::ingest::Mapping::closest_built_in(name)
+                .map_or_else(String::new, |n| format!("; did you mean {n:?}?"));
+            ApiError::bad_request(format!(
+                "mapping: {name:?} is not a built-in mapping ({}){near} (send a custom one as JSON)",
+                crate::ingest::Mapping::BUILT_IN.join(", "),
+            ))
+        }),
         (None, Some(json)) => crate::ingest::Mapping::from_json(json)
             .map(Some)
             .map_err(|e| ApiError::bad_request(format!("mapping: {e}"))),

@@ -156,6 +156,11 @@ pub struct IngestQuery {
     /// `X-Vitals-Mapping` header as JSON.
     #[serde(default)]
     pub mapping: Option<String>,
+    /// `true`: read the body as the ingest would and answer what it would
+    /// load (an `IngestPreview`: each column's targets and first values,
+    /// the records that would load, the errors); nothing is written.
+    #[serde(default)]
+    pub dry_run: Option<bool>,
 }
 
 /// Starts a run of the tenant's active plugins.

@@ -134,11 +134,7 @@ fn a_rejected_ingest_leaves_what_was_there_and_frees_the_turn() {
     let mut ingest = s.begin_ingest("t", IngestMode::AllOrNothing).unwrap();
     ingest.write(&rows(0..50, 200, 2.0, "new"), vec![]).unwrap();
     // A later batch holds a bad record: the whole ingest is refused.
-    let bad = RowError {
-        line: 51,
-        column: Some("arr".into()),
-        reason: "not a number".into(),
-    };
+    let bad = RowError::record(51, Some("arr".into()), "not a number");
     ingest
         .write(&rows(50..60, 200, 2.0, "new"), vec![bad])
         .unwrap();

@@ -144,6 +144,8 @@ impl Ingest<'_> {
     }
 
     fn reject(&mut self, e: RowError) {
+        // An error of the whole input stops the ingest whatever the mode.
+        self.doomed |= e.whole_file;
         if self.report.rejected.len() < MAX_REJECTS {
             self.report.rejected.push(e);
         } else {
@@ -177,8 +179,8 @@ impl Ingest<'_> {
         // Records, not errors: one bad record can have several bad cells.
         let mut lines: Vec<usize> = parse_errors
             .iter()
+            .filter(|e| !e.whole_file)
             .map(|e| e.line)
-            .filter(|l| *l > 0)
             .collect();
         lines.sort_unstable();
         lines.dedup();
@@ -193,11 +195,11 @@ impl Ingest<'_> {
         let (mut snapshots_unchanged, mut outcomes_unchanged) = (0, 0);
         for row in rows {
             if !keys::valid_id(&row.account_id) {
-                self.reject(RowError {
-                    line: row.line,
-                    column: Some("account_id".into()),
-                    reason: "account id must be 1-256 bytes without control characters".into(),
-                });
+                self.reject(RowError::record(
+                    row.line,
+                    Some("account_id".into()),
+                    "account id must be 1-256 bytes without control characters",
+                ));
                 continue;
             }
             // An account with no stored attributes has nothing stored at all
@@ -269,15 +271,15 @@ impl Ingest<'_> {
                         } else {
                             "is already stored"
                         };
-                        conflict = Some(RowError {
-                            line: row.line,
-                            column: Some(column.into()),
-                            reason: format!(
+                        conflict = Some(RowError::record(
+                            row.line,
+                            Some(column.into()),
+                            format!(
                                 "a different {what} of account {:?} on {} {place}; {what}s are append-only and never overwritten",
                                 row.account_id,
                                 at.map(vitals_plugin_sdk::date::format).unwrap_or_default()
                             ),
-                        });
+                        ));
                         break;
                     }
                     None => fresh.push(Fresh {
@@ -304,12 +306,10 @@ impl Ingest<'_> {
         }
         self.report.snapshots_unchanged += snapshots_unchanged;
         self.report.outcomes_unchanged += outcomes_unchanged;
-        // A file-level error stops the ingest whatever the mode; any bad
+        // A whole-file error stopped the ingest already (`reject`); any bad
         // record stops an all-or-nothing one. Later batches are still
         // checked, so that the caller hears of every bad record.
-        let file_level = self.report.rejected.iter().any(|e| e.line == 0);
-        if file_level
-            || (self.mode == IngestMode::AllOrNothing && !self.report.rejected.is_empty())
+        if (self.mode == IngestMode::AllOrNothing && !self.report.rejected.is_empty())
             || self.unlisted > 0
         {
             self.doomed = true;
@@ -421,14 +421,14 @@ impl Ingest<'_> {
             let mut rejected = std::mem::take(&mut self.report.rejected);
             rejected.sort_by_key(|e| e.line);
             if self.unlisted > 0 {
-                rejected.push(RowError {
-                    line: rejected.last().map_or(0, |e| e.line),
-                    column: None,
-                    reason: format!(
+                rejected.push(RowError::record(
+                    rejected.last().map_or(0, |e| e.line),
+                    None,
+                    format!(
                         "{} more error(s) not listed: an ingest lists at most {MAX_REJECTS}; nothing was loaded",
                         self.unlisted
                     ),
-                });
+                ));
             }
             return Err(StoreError::Rejected(rejected));
         }

@@ -13,6 +13,7 @@ mod dashboard;
 mod first_hour;
 mod fuzz;
 mod http;
+mod ingest;
 mod integrity;
 mod load;
 mod polyglot;
