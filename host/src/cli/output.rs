@@ -29,6 +29,12 @@ pub fn write_stdout(args: std::fmt::Arguments) {
     }
 }
 
+/// Says a warning on standard error (`warning: ...`), control characters
+/// escaped: the command goes on and exits 0; its output stays clean.
+pub fn warn(message: &str) {
+    eprintln!("warning: {}", terminal_safe(message));
+}
+
 /// Whether writing standard output failed (a reader that went away is no failure).
 pub fn stdout_failed() -> bool {
     STDOUT_FAILED.load(Ordering::Relaxed)
