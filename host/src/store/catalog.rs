@@ -12,7 +12,7 @@
 use super::keys::{self, Kind};
 use super::{DataView, Store, StoreError, codec};
 use crate::model::{ATTRIBUTE_FIELDS, IngestRow, SNAPSHOT_FIELDS};
-use crate::runtime::types::{Attributes, Snapshot};
+use crate::runtime::types::{Attributes, Metric, Snapshot};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeSet, HashSet};
 
@@ -107,6 +107,15 @@ pub(super) struct Seen {
     metrics: HashSet<String>,
     labels: HashSet<String>,
     fields: u32,
+    /// The metric and label names of the last row, in order: the rows of a
+    /// file mostly repeat them, and comparing costs less than hashing each.
+    last_metrics: Vec<String>,
+    last_labels: Vec<String>,
+}
+
+/// Whether `names` are `last`, in order.
+fn same<'a>(last: &[String], names: impl ExactSizeIterator<Item = &'a str>) -> bool {
+    names.len() == last.len() && names.zip(last).all(|(a, b)| a == b)
 }
 
 impl Seen {
@@ -126,18 +135,25 @@ impl Seen {
             }
             Ok(())
         };
-        let metrics = row.snapshot.iter().flat_map(|s| &s.metrics);
-        for name in metrics.map(|m| m.name.as_str()) {
-            if !self.metrics.contains(name) {
-                meet(NameKind::Metric, name)?;
-                self.metrics.insert(name.to_string());
+        let metrics: &[Metric] = row.snapshot.as_ref().map_or(&[], |s| &s.metrics);
+        if !same(&self.last_metrics, metrics.iter().map(|m| m.name.as_str())) {
+            for name in metrics.iter().map(|m| m.name.as_str()) {
+                if !self.metrics.contains(name) {
+                    meet(NameKind::Metric, name)?;
+                    self.metrics.insert(name.to_string());
+                }
             }
+            self.last_metrics = metrics.iter().map(|m| m.name.clone()).collect();
         }
-        for name in row.attributes.labels.iter().map(|l| l.name.as_str()) {
-            if !self.labels.contains(name) {
-                meet(NameKind::Label, name)?;
-                self.labels.insert(name.to_string());
+        let labels = &row.attributes.labels;
+        if !same(&self.last_labels, labels.iter().map(|l| l.name.as_str())) {
+            for name in labels.iter().map(|l| l.name.as_str()) {
+                if !self.labels.contains(name) {
+                    meet(NameKind::Label, name)?;
+                    self.labels.insert(name.to_string());
+                }
             }
+            self.last_labels = labels.iter().map(|l| l.name.clone()).collect();
         }
         let new_bits = field_bits(&row.attributes, row.snapshot.as_ref()) & !self.fields;
         for bit in (0..u32::BITS).filter(|b| new_bits & (1 << b) != 0) {
@@ -228,7 +244,7 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::runtime::types::{Label, Metric};
+    use crate::runtime::types::Label;
     use crate::store::IngestMode;
 
     #[test]
