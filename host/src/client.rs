@@ -231,7 +231,7 @@ impl Api for Client {
         tenant: &str,
         name: &str,
         config: &serde_json::Value,
-    ) -> ApiResult<serde_json::Value> {
+    ) -> ApiResult<ConfigSet> {
         self.send(
             self.tenant_request(Method::PUT, tenant, &["plugins", name, "config"])
                 .json(config),

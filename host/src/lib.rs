@@ -14,6 +14,8 @@
 //! - [`demo`]: a generated tenant for `vitals demo`.
 //! - [`store`]: sled: tenants, snapshots, outcomes, plugins, runs, results.
 //! - [`ingest`]: CSV, NDJSON and JSON input, mappings.
+//! - [`names`]: the measures and labels a plugin configuration names,
+//!   checked against what the tenant's accounts have.
 //! - [`config`]: the operator's configuration file.
 //! - [`cli`]: the `vitals` command line.
 //!
@@ -35,6 +37,7 @@ pub mod contract;
 pub mod demo;
 pub mod ingest;
 pub mod model;
+pub mod names;
 pub mod runtime;
 pub mod scoring;
 pub mod server;

@@ -5,6 +5,34 @@
 use crate::runtime::types::{Attributes, Snapshot};
 use serde::{Deserialize, Serialize};
 
+/// The built-in fields of a snapshot, by their contract (WIT) names.
+pub const SNAPSHOT_FIELDS: [&str; 12] = [
+    "seats-purchased",
+    "seats-active",
+    "logins",
+    "features-used",
+    "features-available",
+    "tickets-open",
+    "tickets-high-severity",
+    "nps",
+    "csat",
+    "arr",
+    "champion-left",
+    "late-payments",
+];
+
+/// The built-in attributes of an account, by their contract (WIT) names.
+pub const ATTRIBUTE_FIELDS: [&str; 8] = [
+    "name",
+    "owner",
+    "tier",
+    "plan",
+    "start-date",
+    "renewal-date",
+    "contract-arr",
+    "renewal-confidence",
+];
+
 /// What happened to an account at a date.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "kebab-case")]

@@ -1,5 +1,45 @@
 //! Typed configuration: the tenant's JSON into the plugin's own struct, with
 //! an error that names the field, and the JSON Schema derived from the struct.
+//!
+//! ## Fields that name a measure or a label
+//!
+//! A configuration that names a metric the tenant's accounts do not have (a
+//! typo, `tenure-month` for `tenure-months`) reads nothing and the score
+//! quietly gets worse. Mark such fields in the schema and the host checks
+//! every name a tenant configures against the names its accounts have,
+//! warning with the nearest ones (`vitals plugin config`, backtests):
+//!
+//! - `"x-vitals-measure": "number"`: the field's string names a numeric
+//!   measure: a free-form metric of the snapshots, or one of the plugin's own;
+//! - `"x-vitals-measure": "label"`: it names a free-form text label;
+//! - `"x-vitals-built-in": {"NAME": ["FIELD", ...]}` beside the mark: the
+//!   names the plugin computes itself, each with the built-in snapshot fields
+//!   or attributes it reads (WIT names: `seats-active`, `nps`, `start-date`,
+//!   ...), so the host can say when no account has them.
+//!
+//! JSON Schema validators ignore keywords they do not know, so any language
+//! can add them to its schema by hand; the host refuses a plugin whose marks
+//! are malformed. With schemars:
+//!
+//! ```
+//! #[derive(serde::Deserialize, schemars::JsonSchema, Default)]
+//! #[serde(default, deny_unknown_fields)]
+//! pub struct Config {
+//!     /// The metric scored.
+//!     #[schemars(extend("x-vitals-measure" = "number",
+//!         "x-vitals-built-in" = {"licence-utilisation": ["seats-purchased", "seats-active"]}))]
+//!     pub measure: String,
+//!     /// Accounts are grouped by this label.
+//!     #[schemars(extend("x-vitals-measure" = "label"))]
+//!     pub group_by: String,
+//! }
+//! let schema = vitals_plugin_sdk::config::schema_json::<Config>();
+//! assert!(schema.contains(r#""x-vitals-measure":"label""#));
+//! ```
+//!
+//! What a schema cannot say (thresholds in order, a group that exists) goes
+//! in [`crate::Plugin::check_config`]: the host calls the plugin on an empty
+//! batch when a tenant sets a configuration and refuses it with that message.
 
 use crate::PluginError;
 use serde::de::DeserializeOwned;

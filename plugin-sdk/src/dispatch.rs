@@ -31,12 +31,14 @@ fn batch<C, T>(
     config: &str,
     as_of: Date,
     accounts: &[Account],
+    check: fn(&C) -> Result<(), String>,
     each: impl Fn(&C, &Context, &Account) -> Result<T, PluginError>,
 ) -> Batch<T>
 where
     C: serde::de::DeserializeOwned + Default,
 {
     let config: C = config::parse(config)?;
+    check(&config).map_err(PluginError::InvalidConfig)?;
     let ctx = Context { as_of };
     Ok(accounts.iter().map(|a| each(&config, &ctx, a)).collect())
 }
@@ -58,7 +60,7 @@ pub fn health_score<M: HealthModel>(
     as_of: Date,
     accounts: &[Account],
 ) -> Batch<Health> {
-    batch(config, as_of, accounts, M::score)
+    batch(config, as_of, accounts, M::check_config, M::score)
 }
 
 /// Metadata of a segmenter.
@@ -78,7 +80,7 @@ pub fn segmenter_assign<M: Segmenter>(
     as_of: Date,
     accounts: &[Account],
 ) -> Batch<Vec<Segment>> {
-    batch(config, as_of, accounts, M::assign)
+    batch(config, as_of, accounts, M::check_config, M::assign)
 }
 
 /// Metadata of a propensity model.
@@ -98,7 +100,7 @@ pub fn propensity_score<M: PropensityModel>(
     as_of: Date,
     accounts: &[Account],
 ) -> Batch<Propensity> {
-    batch(config, as_of, accounts, M::score)
+    batch(config, as_of, accounts, M::check_config, M::score)
 }
 
 /// Metadata of a forecaster.
@@ -118,5 +120,5 @@ pub fn forecaster_forecast<M: Forecaster>(
     as_of: Date,
     accounts: &[Account],
 ) -> Batch<Forecast> {
-    batch(config, as_of, accounts, M::forecast)
+    batch(config, as_of, accounts, M::check_config, M::forecast)
 }

@@ -26,6 +26,17 @@ pub trait Plugin {
     const DESCRIPTION: &'static str;
     /// The snapshot fields and metrics read.
     const READS: &'static [&'static str];
+
+    /// Checks a parsed configuration for what its schema cannot say
+    /// (thresholds in order, a reference to a group that exists, ...).
+    /// Called once per batch before any account, empty batches included:
+    /// the host calls a plugin on an empty batch when a tenant sets its
+    /// configuration, so an `Err` here refuses the configuration with its
+    /// message (name the field). The default accepts every configuration.
+    fn check_config(config: &Self::Config) -> Result<(), String> {
+        let _ = config;
+        Ok(())
+    }
 }
 
 /// A customer health model: one explained 0-100 score per account.

@@ -7,13 +7,17 @@
 //! predictions), the outcome rate and ARR per band with the lift of Red
 //! over Green, and for forecasts a calibration table and the Brier score.
 //! Several versions or configurations are judged side by side on the same
-//! accounts. Nothing is written to the store.
+//! accounts, optionally only those meeting `where` conditions ([`Condition`]).
+//! Each measure a candidate explains its scores with is ranked alone too, and
+//! one far too good ([`leaks`]) is a warning: the outcome has leaked into it.
+//! Nothing is written to the store.
 //!
 //! [`suggest`] calibrates from the tenant's own history: `weighted-health`
 //! weights from a regularised logistic fit, and `renewal-forecast`
 //! probabilities per band from observed rates, each judged on held-out
-//! accounts beside the current configuration. Suggestions are returned as
-//! configurations to review; nothing is activated.
+//! accounts beside the current configuration; a likely leak is left out of
+//! the fit unless allowed. Suggestions are returned as configurations to
+//! review; nothing is activated.
 //!
 //! ```no_run
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -28,7 +32,9 @@
 //! Attributes (renewal date, contract value, confidence tier) are stored as
 //! they are now, not as they were: a backtest reads them as of today.
 
+mod filter;
 pub mod fit;
+pub mod leaks;
 pub mod metrics;
 mod report;
 mod scan;
@@ -36,12 +42,14 @@ mod score;
 mod spec;
 mod suggest;
 
+pub use filter::{Condition, ConditionOp};
+pub use leaks::{Direction, MeasureReport};
 pub use report::{AccountScores, BacktestReport, CandidateReport};
 pub use score::run;
 pub use spec::{AccountFilter, BacktestSpec, Candidate, SuggestSpec, held_out, iso_date};
 pub use suggest::{
     DroppedMeasure, FittedMeasure, ForecastSuggestion, HealthSuggestion, ObservedBand, Suggestion,
-    readable, suggest,
+    SuspectedLeak, readable, suggest,
 };
 
 use crate::runtime::PluginError;

@@ -3,9 +3,11 @@
 //! the same accounts (those every candidate scored).
 
 use super::BacktestError;
+use super::filter::Condition;
+use super::leaks::{self, MeasureColumns, MeasureReport};
 use super::metrics::{self, Calibration, GroupRate, Grouped, MetricError, Scored};
 use super::scan::{Counts, Label, Window};
-use super::score::{Prediction, Resolved, score_meaning};
+use super::score::{Prediction, Resolved, figure_name, score_meaning};
 use super::spec::{AccountFilter, BacktestSpec, iso_date};
 use crate::model::OutcomeKind;
 use crate::runtime::{PluginError, PluginKind};
@@ -39,10 +41,15 @@ pub struct BacktestReport {
     pub outcome: OutcomeKind,
     /// Which accounts were read.
     pub accounts: AccountFilter,
+    /// The conditions every account read met (`--where`).
+    #[serde(rename = "where")]
+    pub conditions: Vec<Condition>,
     /// Accounts with a snapshot at or before the cut-off.
     pub read: usize,
     /// Left out: they had churned by the cut-off.
     pub left_out_churned: usize,
+    /// Left out: they failed a condition of `where`.
+    pub left_out_where: usize,
     /// Left out: the other side of the split.
     pub left_out_split: usize,
     /// Accounts given to the candidates.
@@ -80,6 +87,9 @@ pub struct CandidateReport {
     pub config: serde_json::Value,
     /// The score accounts are ranked by, in words.
     pub ranked_by: String,
+    /// What it gives each account, in words (`health score`, `propensity`,
+    /// `renewal probability`): the per-account values.
+    pub figure: String,
     /// Eligible accounts it scored.
     pub scored: usize,
     /// Eligible accounts it could not score, by error kind.
@@ -99,6 +109,10 @@ pub struct CandidateReport {
     pub lift_red_over_green: Option<f64>,
     /// Calibration and Brier score, for probabilities (forecasts).
     pub calibration: Option<Calibration>,
+    /// Each measure it explains its results with (health factors,
+    /// propensity drivers), ranking the outcome alone, strongest first: a
+    /// measure far above the others may carry the outcome itself.
+    pub measures: Vec<MeasureReport>,
 }
 
 /// One account's outcome and scores.
@@ -110,8 +124,10 @@ pub struct AccountScores {
     pub outcome: bool,
     /// ARR at the cut-off.
     pub arr: f64,
-    /// Each candidate's ranked score (`None`: it could not score the account).
-    pub scores: Vec<Option<f64>>,
+    /// Each candidate's own figure for the account (see
+    /// [`CandidateReport::figure`]: the health score, not 100 minus it);
+    /// `None`: it could not score the account.
+    pub values: Vec<Option<f64>>,
     /// Each candidate's band or tier.
     pub groups: Vec<Option<String>>,
 }
@@ -126,6 +142,8 @@ pub(super) struct Inputs<'a> {
     pub errors: Vec<BTreeMap<String, u64>>,
     pub first_error: Vec<Option<String>>,
     pub warnings: Vec<String>,
+    /// Each candidate's measures, by row.
+    pub measures: Vec<MeasureColumns>,
 }
 
 fn error_summary(errors: &BTreeMap<String, u64>, first: &Option<String>) -> String {
@@ -158,6 +176,7 @@ pub(super) fn build(inputs: Inputs<'_>, rows: Vec<Row>) -> Result<BacktestReport
         errors,
         first_error,
         mut warnings,
+        measures,
     } = inputs;
     let at = day(window.cutoff);
     if counts.eligible == 0 {
@@ -165,8 +184,8 @@ pub(super) fn build(inputs: Inputs<'_>, rows: Vec<Row>) -> Result<BacktestReport
             format!("no account of tenant {tenant:?} has a snapshot at or before the cut-off {at}")
         } else {
             format!(
-                "all {} accounts with a snapshot by {at} were left out: {} had churned by then, {} are on the other side of the split",
-                counts.read, counts.churned_before, counts.outside_split
+                "all {} accounts with a snapshot by {at} were left out: {} had churned by then, {} failed a condition of where, {} are on the other side of the split",
+                counts.read, counts.churned_before, counts.failed_where, counts.outside_split
             )
         }));
     }
@@ -191,8 +210,11 @@ pub(super) fn build(inputs: Inputs<'_>, rows: Vec<Row>) -> Result<BacktestReport
         }
     }
     if live.is_empty() {
+        // The warnings so far (a configured name no account has) are often
+        // the why: they go with the error, which has no report to carry them.
+        let why: String = warnings.iter().map(|w| format!("; {w}")).collect();
         return Err(BacktestError::NoAccounts(format!(
-            "no candidate scored any of the {} accounts: {}",
+            "no candidate scored any of the {} accounts: {}{why}",
             counts.eligible,
             candidates
                 .iter()
@@ -206,10 +228,13 @@ pub(super) fn build(inputs: Inputs<'_>, rows: Vec<Row>) -> Result<BacktestReport
                 .join("; ")
         )));
     }
-    let compared: Vec<&Row> = rows
+    let compared_rows: Vec<(usize, bool)> = rows
         .iter()
-        .filter(|r| live.iter().all(|&ci| r.predictions[ci].is_some()))
+        .enumerate()
+        .filter(|(_, r)| live.iter().all(|&ci| r.predictions[ci].is_some()))
+        .map(|(i, r)| (i, r.label.positive))
         .collect();
+    let compared: Vec<&Row> = compared_rows.iter().map(|&(i, _)| &rows[i]).collect();
     if compared.is_empty() {
         return Err(BacktestError::NoAccounts(format!(
             "no account of the {} was scored by every candidate",
@@ -254,6 +279,7 @@ pub(super) fn build(inputs: Inputs<'_>, rows: Vec<Row>) -> Result<BacktestReport
             kind: c.kind.to_string(),
             config: serde_json::from_str(&c.config).unwrap_or(serde_json::Value::Null),
             ranked_by: score_meaning(c.kind, spec.outcome).into(),
+            figure: figure_name(c.kind).into(),
             scored: scored[ci],
             errors: errors[ci].clone(),
             first_error: first_error[ci].clone(),
@@ -263,8 +289,14 @@ pub(super) fn build(inputs: Inputs<'_>, rows: Vec<Row>) -> Result<BacktestReport
             groups: Vec::new(),
             lift_red_over_green: None,
             calibration: None,
+            measures: Vec::new(),
         };
         if live.contains(&ci) {
+            report.measures = measures[ci].report(&compared_rows);
+            for m in &report.measures {
+                let auc = m.roc_auc.unwrap_or(0.0);
+                warnings.extend(leaks::measure_warning(&c.label, &m.measure, auc, outcome));
+            }
             let preds: Vec<(Prediction, &Label)> = compared
                 .iter()
                 .map(|r| (r.predictions[ci].expect("compared"), &r.label))
@@ -276,7 +308,9 @@ pub(super) fn build(inputs: Inputs<'_>, rows: Vec<Row>) -> Result<BacktestReport
                     positive: l.positive,
                 })
                 .collect();
-            report.roc_auc = Some(metrics::roc_auc(&scores).map_err(|e| metric_error(&c.name, e))?);
+            let auc = metrics::roc_auc(&scores).map_err(|e| metric_error(&c.name, e))?;
+            warnings.extend(leaks::model_warning(&c.label, auc, outcome));
+            report.roc_auc = Some(auc);
             report.pr_auc =
                 Some(metrics::average_precision(&scores).map_err(|e| metric_error(&c.name, e))?);
             let grouped: Vec<Grouped<'_>> = preds
@@ -327,7 +361,7 @@ pub(super) fn build(inputs: Inputs<'_>, rows: Vec<Row>) -> Result<BacktestReport
                 account: r.account.clone(),
                 outcome: r.label.positive,
                 arr: r.label.arr,
-                scores: r.predictions.iter().map(|p| p.map(|p| p.score)).collect(),
+                values: r.predictions.iter().map(|p| p.map(|p| p.value)).collect(),
                 groups: r
                     .predictions
                     .iter()
@@ -343,8 +377,10 @@ pub(super) fn build(inputs: Inputs<'_>, rows: Vec<Row>) -> Result<BacktestReport
         horizon_end: window.end(),
         outcome: spec.outcome,
         accounts: spec.accounts,
+        conditions: spec.conditions.clone(),
         read: counts.read,
         left_out_churned: counts.churned_before,
+        left_out_where: counts.failed_where,
         left_out_split: counts.outside_split,
         eligible: counts.eligible,
         compared: compared.len(),

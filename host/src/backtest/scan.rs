@@ -5,6 +5,7 @@
 //! before any plugin sees it.
 
 use super::BacktestError;
+use super::filter::Condition;
 use super::spec::AccountFilter;
 use crate::model::OutcomeKind;
 use crate::runtime::types::{Account, HealthPoint};
@@ -17,7 +18,7 @@ use std::sync::Arc;
 const CHUNK: usize = 5_000;
 
 /// When and what a backtest looks at.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub(super) struct Window {
     /// Accounts are scored as of this day.
     pub cutoff: i32,
@@ -29,6 +30,8 @@ pub(super) struct Window {
     pub history_days: i32,
     /// Which accounts are read.
     pub filter: AccountFilter,
+    /// Conditions every account read meets (`--where`).
+    pub conditions: Vec<Condition>,
 }
 
 impl Window {
@@ -56,6 +59,8 @@ pub(super) struct Counts {
     pub read: usize,
     /// Left out: churned at or before the cut-off (and not back since).
     pub churned_before: usize,
+    /// Left out: failing a condition (`--where`).
+    pub failed_where: usize,
     /// Left out: on the other side of the split.
     pub outside_split: usize,
     /// Passed on to be scored.
@@ -190,6 +195,10 @@ pub(super) fn scan(
                     .is_some_and(|d| d >= a.current.as_of)
                 {
                     counts.churned_before += 1;
+                    continue;
+                }
+                if !window.conditions.iter().all(|c| c.holds(&a.attributes)) {
+                    counts.failed_where += 1;
                     continue;
                 }
                 if !window.filter.includes(&a.id) {

@@ -1,6 +1,7 @@
 //! A backtest run: the candidates resolved and loaded, every eligible
 //! account scored by each of them at the cut-off, and the report built.
 
+use super::leaks::{MeasureColumns, explained};
 use super::report::{self, Row};
 use super::scan::{self, HealthFeed, Window};
 use super::spec::{AccountFilter, BacktestSpec, Candidate};
@@ -8,7 +9,7 @@ use super::{BacktestError, BacktestReport};
 use crate::model::OutcomeKind;
 use crate::runtime::types::Confidence;
 use crate::runtime::{Output, Plugin, PluginKind, RunOptions, Runtime};
-use crate::store::{Store, StoreError};
+use crate::store::{Catalog, Store, StoreError};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -24,15 +25,20 @@ pub(super) struct Resolved {
     pub kind: PluginKind,
     pub config: String,
     pub plugin: Arc<Plugin>,
+    /// Names a given configuration names that no account has (`names`).
+    pub warnings: Vec<String>,
 }
 
 /// Finds the candidate's version, its configuration (given, else the
 /// tenant's) and loads it; the configuration must fit the plugin's schema.
+/// A given configuration's names are checked against the tenant's
+/// `catalog` (warnings, as when a configuration is set).
 pub(super) fn resolve(
     store: &Store,
     rt: &Runtime,
     tenant: &str,
     c: &Candidate,
+    catalog: &Catalog,
 ) -> Result<Resolved, BacktestError> {
     let installed = store
         .plugin(tenant, &c.plugin, c.version.as_deref())
@@ -57,17 +63,32 @@ pub(super) fn resolve(
     };
     let plugin = rt.load(&store.component(&installed.hash)?).map_err(fail)?;
     plugin.check_config(&config).map_err(fail)?;
+    let label = c
+        .label
+        .clone()
+        .unwrap_or_else(|| format!("{} {}", installed.name, installed.version));
+    let warnings = match &c.config {
+        Some(given) => crate::names::check_names(
+            &installed.name,
+            tenant,
+            &plugin.metadata.config_schema,
+            given,
+            catalog,
+        )
+        .into_iter()
+        .map(|w| format!("{label}: configuration {}", w.message))
+        .collect(),
+        None => Vec::new(),
+    };
     Ok(Resolved {
-        label: c
-            .label
-            .clone()
-            .unwrap_or_else(|| format!("{} {}", installed.name, installed.version)),
+        label,
         name: installed.name,
         version: installed.version,
         hash: installed.hash,
         kind: installed.kind,
         config,
         plugin,
+        warnings,
     })
 }
 
@@ -75,6 +96,9 @@ pub(super) fn resolve(
 /// likelihood, a probability when the plugin gives one, and a group.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(super) struct Prediction {
+    /// What the plugin gave: the health score, propensity or renewal probability.
+    pub value: f64,
+    /// The value turned so that it rises with the outcome's likelihood.
     pub score: f64,
     pub probability: Option<f64>,
     pub group: Option<&'static str>,
@@ -107,6 +131,16 @@ pub(super) fn check_kind(
     }
 }
 
+/// In words, what a kind gives each account ([`Prediction::value`]).
+pub(super) fn figure_name(kind: PluginKind) -> &'static str {
+    match kind {
+        PluginKind::HealthModel => "health score",
+        PluginKind::PropensityModel => "propensity",
+        PluginKind::Forecaster => "renewal probability",
+        PluginKind::Segmenter => "segments",
+    }
+}
+
 /// In words, the score a kind is ranked by.
 pub(super) fn score_meaning(kind: PluginKind, outcome: OutcomeKind) -> &'static str {
     match (kind, is_loss(outcome)) {
@@ -134,6 +168,7 @@ pub(super) fn predict(output: &Output, outcome: OutcomeKind) -> Option<Predictio
     let loss = is_loss(outcome);
     match output {
         Output::Health(h) => Some(Prediction {
+            value: h.score,
             score: if loss { 100.0 - h.score } else { h.score },
             probability: None,
             group: Some(match h.band {
@@ -143,6 +178,7 @@ pub(super) fn predict(output: &Output, outcome: OutcomeKind) -> Option<Predictio
             }),
         }),
         Output::Propensity(p) => Some(Prediction {
+            value: p.score,
             score: if loss { 1.0 - p.score } else { p.score },
             probability: None,
             group: None,
@@ -154,6 +190,7 @@ pub(super) fn predict(output: &Output, outcome: OutcomeKind) -> Option<Predictio
                 f.renewal_probability
             };
             Some(Prediction {
+                value: f.renewal_probability,
                 score: p,
                 probability: Some(p),
                 group: Some(confidence_name(f.confidence)),
@@ -225,20 +262,22 @@ pub fn run(
 ) -> Result<BacktestReport, BacktestError> {
     check_spec(spec)?;
     store.tenant(tenant)?;
+    let catalog = store.catalog(tenant)?;
+    check_conditions(tenant, &spec.conditions, &catalog)?;
     let candidates = match spec.candidates.is_empty() {
         true => vec![active_health(store, tenant)?],
         false => spec.candidates.clone(),
     };
     let resolved: Vec<Resolved> = candidates
         .iter()
-        .map(|c| resolve(store, rt, tenant, c))
+        .map(|c| resolve(store, rt, tenant, c, &catalog))
         .collect::<Result<_, _>>()?;
     for c in &resolved {
         check_kind(&c.name, c.kind, spec.outcome)?;
     }
     let reads_health = resolved.iter().any(|c| c.kind != PluginKind::HealthModel);
     let feed = HealthFeed::active(store, rt, tenant, reads_health)?;
-    let mut warnings = Vec::new();
+    let mut warnings: Vec<String> = resolved.iter().flat_map(|c| c.warnings.clone()).collect();
     if reads_health && feed.is_none() {
         warnings.push(
             "the tenant has no active health model: the other kinds read no health score".into(),
@@ -250,9 +289,13 @@ pub fn run(
         outcome: spec.outcome,
         history_days: spec.history_days,
         filter: spec.accounts,
+        conditions: spec.conditions.clone(),
     };
     let limits = crate::scoring::tenant_limits(store, rt, tenant)?;
     let mut rows: Vec<Row> = Vec::new();
+    let mut measures: Vec<MeasureColumns> = (0..resolved.len())
+        .map(|_| MeasureColumns::default())
+        .collect();
     let mut errors: Vec<BTreeMap<String, u64>> = vec![BTreeMap::new(); resolved.len()];
     let mut first_error: Vec<Option<String>> = vec![None; resolved.len()];
     let counts = scan::scan(
@@ -284,10 +327,13 @@ pub fn run(
                         plugin: c.name.clone(),
                         error,
                     })?;
-                for (row, result) in rows[start..].iter_mut().zip(out.results) {
-                    match result.map(|o| predict(&o, spec.outcome)) {
-                        Ok(Some(p)) => row.predictions[ci] = Some(p),
-                        Ok(None) => *errors[ci].entry("no-score".into()).or_default() += 1,
+                for (i, (row, result)) in rows[start..].iter_mut().zip(out.results).enumerate() {
+                    match result.map(|o| (predict(&o, spec.outcome), o)) {
+                        Ok((Some(p), o)) => {
+                            row.predictions[ci] = Some(p);
+                            measures[ci].record(start + i, explained(&o));
+                        }
+                        Ok((None, _)) => *errors[ci].entry("no-score".into()).or_default() += 1,
                         Err(e) => {
                             *errors[ci].entry(e.kind().into()).or_default() += 1;
                             first_error[ci].get_or_insert_with(|| e.to_string());
@@ -308,9 +354,24 @@ pub fn run(
             errors,
             first_error,
             warnings,
+            measures,
         },
         rows,
     )
+}
+
+/// Fails unless every condition names a field the tenant's accounts have
+/// (the message names the nearest ones).
+pub(super) fn check_conditions(
+    tenant: &str,
+    conditions: &[super::Condition],
+    catalog: &Catalog,
+) -> Result<(), BacktestError> {
+    for c in conditions {
+        c.check(tenant, catalog)
+            .map_err(|m| BacktestError::Invalid(format!("where {c}: {m}")))?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

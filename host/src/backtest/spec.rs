@@ -1,6 +1,7 @@
 //! What a backtest is asked to do ([`BacktestSpec`], [`SuggestSpec`]), in a
 //! form the CLI and an HTTP route both fill in (serde, dates as `YYYY-MM-DD`).
 
+use super::filter::Condition;
 use crate::model::OutcomeKind;
 use serde::{Deserialize, Serialize};
 
@@ -148,6 +149,10 @@ pub struct BacktestSpec {
     /// Which accounts to read.
     #[serde(default)]
     pub accounts: AccountFilter,
+    /// Conditions every account read must meet (all of them); the others
+    /// are left out and counted.
+    #[serde(default, rename = "where")]
+    pub conditions: Vec<Condition>,
     /// Also list every compared account with its outcome and scores.
     #[serde(default)]
     pub per_account: bool,
@@ -164,6 +169,7 @@ impl BacktestSpec {
             history_days: history(),
             calibration_bins: bins(),
             accounts: AccountFilter::All,
+            conditions: Vec::new(),
             per_account: false,
         }
     }
@@ -198,6 +204,14 @@ pub struct SuggestSpec {
     /// Seed of the split.
     #[serde(default = "seed")]
     pub seed: u64,
+    /// As for [`BacktestSpec::conditions`]: the fit and its judgement read
+    /// only the accounts that meet them.
+    #[serde(default, rename = "where")]
+    pub conditions: Vec<Condition>,
+    /// Weight measures that alone rank the outcome above the leak line
+    /// (`backtest::leaks`); by default they are left out of the fit.
+    #[serde(default)]
+    pub allow_leaks: bool,
 }
 
 impl SuggestSpec {
@@ -211,6 +225,8 @@ impl SuggestSpec {
             history_days: history(),
             holdout: holdout(),
             seed: seed(),
+            conditions: Vec::new(),
+            allow_leaks: false,
         }
     }
 }

@@ -4,6 +4,7 @@
 
 mod account;
 mod backtest;
+mod backtest_output;
 mod context;
 mod demo;
 mod formats;

@@ -35,6 +35,12 @@ pub fn stdout_done() -> bool {
     STDOUT_DONE.load(Ordering::Relaxed)
 }
 
+/// Says a warning on standard error (`warning: ...`), control characters
+/// escaped: the command goes on and exits 0; its output stays clean.
+pub fn warn(message: &str) {
+    eprintln!("warning: {}", terminal_safe(message));
+}
+
 /// Whether writing standard output failed (a reader that went away is no failure).
 pub fn stdout_failed() -> bool {
     STDOUT_FAILED.load(Ordering::Relaxed)

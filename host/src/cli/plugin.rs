@@ -243,8 +243,30 @@ fn manage(ctx: &Ctx, cmd: ManageCommand) -> Result<(), CliError> {
             };
             let value: serde_json::Value = serde_json::from_str(&config)
                 .map_err(|e| CliError::bad(format!("{name}: configuration is not JSON: {e}")))?;
-            api.set_config(tenant, &name, &value)?;
-            outln!("configuration of {name} set");
+            let set = api.set_config(tenant, &name, &value).map_err(|e| {
+                let invalid = e.body.code == "invalid-config";
+                let err = CliError::from(e);
+                if invalid {
+                    err.hint(format!(
+                        "`vitals plugin show {name}` shows the configuration it accepts"
+                    ))
+                } else {
+                    err
+                }
+            })?;
+            for w in &set.warnings {
+                super::output::warn(&w.message);
+            }
+            if let Some(why) = &set.unchecked {
+                super::output::warn(&format!(
+                    "{name} could not check the configuration itself: {why}"
+                ));
+            }
+            if ctx.format == Format::Json {
+                print_json(&set);
+            } else {
+                outln!("configuration of {name} set");
+            }
         }
     }
     Ok(())

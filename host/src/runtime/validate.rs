@@ -160,6 +160,12 @@ pub fn check_metadata(kind: PluginKind, meta: &PluginMetadata) -> Result<(), Plu
     }
     compile_schema(&meta.config_schema)
         .map_err(|e| PluginError::BadMetadata(format!("config-schema: {e}")))?;
+    // The marks of fields naming a measure or a label (`names::markers`):
+    // a malformed one would silently check nothing.
+    let schema: serde_json::Value =
+        serde_json::from_str(&meta.config_schema).expect("compiled above");
+    crate::names::check_markers(&schema)
+        .map_err(|e| PluginError::BadMetadata(format!("config-schema: {e}")))?;
     Ok(())
 }
 
@@ -241,6 +247,25 @@ mod tests {
                 "{bad:?}: {err}"
             );
         }
+    }
+
+    #[test]
+    fn a_schema_with_a_malformed_measure_mark_is_bad_metadata() {
+        let meta = PluginMetadata {
+            name: "p".into(),
+            version: "1.0.0".into(),
+            kind: PluginKind::HealthModel,
+            description: String::new(),
+            config_schema:
+                r#"{"properties": {"m": {"type": "string", "x-vitals-measure": "metric"}}}"#.into(),
+            reads: vec![],
+        };
+        let err = check_metadata(PluginKind::HealthModel, &meta).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("config-schema: #/properties/m: x-vitals-measure is \"metric\""),
+            "{err}"
+        );
     }
 
     #[test]

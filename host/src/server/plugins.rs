@@ -4,7 +4,7 @@
 use super::auth::Caller;
 use super::{AppState, blocking};
 use crate::service::{
-    Activate, Api, ApiError, ErrorBody, PluginDetail, ShadowReport, ShadowRequest,
+    Activate, Api, ApiError, ConfigSet, ErrorBody, PluginDetail, ShadowReport, ShadowRequest,
 };
 use crate::store::InstalledPlugin;
 use axum::Json;
@@ -124,18 +124,20 @@ pub async fn get_config(
     blocking(&s, move |svc| svc.config(&tenant, &name)).await
 }
 
-/// Sets the configuration, validated against the active version's schema.
+/// Sets the configuration: validated against the active version's schema
+/// and by the plugin itself (422 `invalid-config` naming the field); the
+/// names it gives that no account of the tenant has come back as warnings.
 #[utoipa::path(put, path = "/v1/tenants/{tenant}/plugins/{name}/config", tag = "plugins",
     params(("tenant" = String, Path, description = "Tenant id"), ("name" = String, Path, description = "Plugin name")),
     request_body = Object,
-    responses((status = 200, body = Object), (status = "4XX", body = ErrorBody)),
+    responses((status = 200, body = ConfigSet), (status = "4XX", body = ErrorBody)),
     security(("key" = [])))]
 pub async fn set_config(
     State(s): State<AppState>,
     _caller: Caller,
     Path((tenant, name)): Path<(String, String)>,
     Json(config): Json<serde_json::Value>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<ConfigSet>, ApiError> {
     blocking(&s, move |svc| svc.set_config(&tenant, &name, &config)).await
 }
 

@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::ingest::Parsed;
-use crate::runtime::{Output, PluginKind};
+use crate::runtime::{Output, PluginError, PluginKind};
 use crate::scoring::{forecast_summary, run_active};
 use crate::store::RunStatus;
 
@@ -110,18 +110,50 @@ impl Service {
         )?)
     }
 
-    /// Fails unless the tenant's configuration of `name` fits `version`.
+    /// Fails unless the tenant's configuration of `name` fits `version`
+    /// (its schema, and the plugin's own check).
     fn config_fits(&self, tenant: &str, name: &str, version: &str) -> ApiResult<()> {
         let target = self.store.plugin(tenant, name, Some(version))?;
         let loaded = self.loaded(&target.hash)?;
         let config = self.store.plugin_config(tenant, name)?;
-        loaded.check_config(&config).map_err(|e| {
+        let misfit = |e: &dyn std::fmt::Display| {
             ApiError::new(
                 422,
                 "invalid-config",
-                format!("the configuration of {name} does not fit {version}: {e}; set a fitting one first"),
+                format!(
+                    "the configuration of {name} does not fit {version}: {e}; set a fitting one first"
+                ),
             )
-        })
+        };
+        loaded.check_config(&config).map_err(|e| misfit(&e))?;
+        self.plugin_check(tenant, &loaded, &config)
+            .map_err(|e| misfit(&e))?;
+        Ok(())
+    }
+
+    /// Asks the plugin itself whether it can use a configuration: a call on
+    /// an empty batch, which a plugin answers with `invalid-config` when it
+    /// cannot (what its schema cannot say: thresholds out of order, a group
+    /// that does not exist; the SDK's `Plugin::check_config`). Any other
+    /// failure (a trap, a plugin that cannot take an empty batch) refuses
+    /// nothing and is returned as `Ok(Some(why))`, to be said.
+    fn plugin_check(
+        &self,
+        tenant: &str,
+        plugin: &crate::runtime::Plugin,
+        config: &str,
+    ) -> Result<Option<String>, PluginError> {
+        let limits = crate::scoring::tenant_limits(&self.store, &self.runtime, tenant)
+            .map_err(|e| PluginError::Host(e.to_string()))?;
+        let share = crate::runtime::Share::of(tenant);
+        match self
+            .runtime
+            .call(share, plugin, &limits, config, today(), &[])
+        {
+            Ok(_) => Ok(None),
+            Err(e @ (PluginError::InvalidConfig(_) | PluginError::Host(_))) => Err(e),
+            Err(e) => Ok(Some(e.to_string())),
+        }
     }
 }
 
@@ -228,7 +260,7 @@ impl Api for Service {
             let lock = self.lifecycle(tenant);
             let _held = lock.lock().expect("lifecycle lock");
             let config = self.store.plugin_config(tenant, &installed.name)?;
-            plugin.check_config(&config).map_err(|e| {
+            let misfit = |e: PluginError| {
                 ApiError::new(
                     422,
                     "invalid-config",
@@ -237,7 +269,10 @@ impl Api for Service {
                         installed.name
                     ),
                 )
-            })?;
+            };
+            plugin.check_config(&config).map_err(misfit)?;
+            self.plugin_check(tenant, &plugin, &config)
+                .map_err(misfit)?;
             installed = self
                 .store
                 .activate(tenant, &installed.name, &installed.version)?;
@@ -277,18 +312,33 @@ impl Api for Service {
         tenant: &str,
         name: &str,
         config: &serde_json::Value,
-    ) -> ApiResult<serde_json::Value> {
+    ) -> ApiResult<ConfigSet> {
         self.store.require_tenant_exists(tenant)?;
         let lock = self.lifecycle(tenant);
         let _held = lock.lock().expect("lifecycle lock");
         let p = self.store.plugin(tenant, name, None)?;
         let loaded = self.loaded(&p.hash)?;
         let text = serde_json::to_string(config).expect("json");
-        loaded
-            .check_config(&text)
-            .map_err(|e| ApiError::new(422, "invalid-config", format!("{name}: {e}")))?;
+        let refused = |e: PluginError| match e {
+            PluginError::Host(m) => ApiError::internal(m),
+            e => ApiError::new(422, "invalid-config", format!("{name}: {e}")),
+        };
+        loaded.check_config(&text).map_err(refused)?;
+        let unchecked = self.plugin_check(tenant, &loaded, &text).map_err(refused)?;
+        let warnings = crate::names::check_names(
+            name,
+            tenant,
+            &loaded.metadata.config_schema,
+            config,
+            &self.store.catalog(tenant)?,
+        );
         self.store.set_plugin_config(tenant, name, &text)?;
-        Ok(config.clone())
+        Ok(ConfigSet {
+            plugin: name.to_string(),
+            config: config.clone(),
+            warnings,
+            unchecked,
+        })
     }
 
     fn run(

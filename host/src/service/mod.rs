@@ -76,13 +76,15 @@ pub trait Api {
     fn rollback(&self, tenant: &str, name: &str) -> ApiResult<InstalledPlugin>;
     /// The tenant's configuration of a plugin.
     fn config(&self, tenant: &str, name: &str) -> ApiResult<serde_json::Value>;
-    /// Sets it (validated against the active version's schema).
+    /// Sets it: validated against the active version's schema and by the
+    /// plugin itself (an empty batch), its names checked against the
+    /// tenant's accounts (warnings, not refusals).
     fn set_config(
         &self,
         tenant: &str,
         name: &str,
         config: &serde_json::Value,
-    ) -> ApiResult<serde_json::Value>;
+    ) -> ApiResult<ConfigSet>;
     /// Runs the active plugins; `progress` gets the accounts done (local only).
     fn run(
         &self,

@@ -10,6 +10,22 @@ use crate::store::{InstalledPlugin, Role, RunRecord};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+/// A configuration just set, with what the tenant should know about it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ConfigSet {
+    /// The plugin name.
+    pub plugin: String,
+    /// The configuration now set.
+    pub config: serde_json::Value,
+    /// Names it gives (in fields the plugin's schema marks) that no account
+    /// of the tenant can fill: it is stored anyway, since the accounts may
+    /// come later, but the plugin will find nothing under these names.
+    pub warnings: Vec<crate::names::NameWarning>,
+    /// Why the plugin could not check the configuration itself, when it
+    /// could not (a trap on an empty batch, say); `None` when it did.
+    pub unchecked: Option<String>,
+}
+
 /// A tenant as the operator sees it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct TenantInfo {

@@ -12,6 +12,8 @@ pub enum Kind {
     Account = b'a' as isize,
     Snapshot = b's' as isize,
     Outcome = b'o' as isize,
+    /// The tenant's catalog of metric, label and field names (`store::catalog`).
+    Name = b'n' as isize,
 }
 
 /// A day (days since 1970-01-01) as 4 bytes that sort in time order.

@@ -9,6 +9,7 @@
 //! is marked failed.
 
 mod access;
+mod catalog;
 mod codec;
 mod data;
 mod journal;
@@ -24,6 +25,7 @@ mod view;
 mod writer;
 
 pub use access::{ApiKeyRecord, Role};
+pub use catalog::{Catalog, built_in_fields};
 pub use data::{AccountView, IngestMode, IngestReport};
 pub use plugins::{ActivePlugin, InstalledPlugin};
 pub use runs::{Discarded, RunRecord, RunStatus, StoredResult};
@@ -38,8 +40,10 @@ use std::path::Path;
 /// The schema version this binary writes. Bump it with a migration in `migrate`.
 /// Version 2 stamps tenant data records with the ingest that wrote them
 /// (`codec::stamp`); version-1 records read as written before any ingest
-/// of this version, so the migration rewrites nothing.
-pub const SCHEMA_VERSION: u32 = 2;
+/// of this version, so the migration rewrites nothing. Version 3 keeps each
+/// tenant's catalog of names (`store::catalog`); the migration builds it
+/// from the stored accounts and snapshots.
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// What can go wrong in the store.
 #[derive(Debug, thiserror::Error)]
@@ -242,12 +246,14 @@ impl Store {
             recovery: Default::default(),
             db,
         };
-        store.migrate()?;
+        let found = store.migrate()?;
         let recovery = Recovery {
             legacy_writes: store.roll_back_interrupted_writes()?,
             ingests: store.recover_ingests()?,
             runs: store.fail_interrupted_runs()?,
         };
+        // After recovery: every record left is committed.
+        store.finish_migration(found)?;
         Ok(Store {
             recovery: std::sync::Arc::new(recovery),
             ..store
@@ -260,7 +266,9 @@ impl Store {
         &self.recovery
     }
 
-    fn migrate(&self) -> Result<(), StoreError> {
+    /// Refuses a newer store; returns the version found (0: a new store).
+    /// The version is written by [`Store::finish_migration`], after recovery.
+    fn migrate(&self) -> Result<u32, StoreError> {
         let found = match self.meta.get("schema_version")? {
             Some(v) => u32::from_be_bytes(
                 v.as_ref()
@@ -275,13 +283,23 @@ impl Store {
                 supported: SCHEMA_VERSION,
             });
         }
-        // Version 0 is a new, empty store; migrations from 1 to 2 and on go
-        // here, each a function of the previous layout.
-        if found < SCHEMA_VERSION {
-            self.meta
-                .insert("schema_version", &SCHEMA_VERSION.to_be_bytes())?;
-            self.db.flush()?;
+        Ok(found)
+    }
+
+    /// Brings a store of version `found` to [`SCHEMA_VERSION`]: version 0 is
+    /// a new, empty store; 1 and 2 need only their catalogs (1 to 2
+    /// rewrites nothing). The version is written last, so a crash in the
+    /// middle runs the (idempotent) steps again at the next open.
+    fn finish_migration(&self, found: u32) -> Result<(), StoreError> {
+        if found == SCHEMA_VERSION {
+            return Ok(());
         }
+        if found > 0 && found < 3 {
+            self.backfill_catalogs()?;
+        }
+        self.meta
+            .insert("schema_version", &SCHEMA_VERSION.to_be_bytes())?;
+        self.db.flush()?;
         Ok(())
     }
 

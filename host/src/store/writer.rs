@@ -6,6 +6,7 @@
 //! reject or a drop rolls it back (and a crash is rolled back at the next
 //! open). Memory holds one batch, whatever the size of the whole input.
 
+use super::catalog::Seen;
 use super::codec::{self, Stamp};
 use super::data::{encode_snapshot, merge_attributes, outcome_byte};
 use super::keys;
@@ -41,6 +42,8 @@ pub struct Ingest<'s> {
     doomed: bool,
     /// Whether any batch wrote anything (else there is nothing to commit).
     wrote: bool,
+    /// Catalog names met so far (`store::catalog`).
+    seen: Seen,
 }
 
 /// Records below which a batch is written as one part, on one thread.
@@ -70,11 +73,20 @@ struct AccountState {
     changed: bool,
 }
 
+/// What kind of record a batch adds (for the report's counts).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Record {
+    Snapshot,
+    Outcome,
+    /// A catalog name (`store::catalog`): counted nowhere.
+    Name,
+}
+
 /// A record a batch writes that was not stored before.
 struct Fresh {
     key: Vec<u8>,
     value: Vec<u8>,
-    snapshot: bool,
+    record: Record,
 }
 
 impl Store {
@@ -104,6 +116,7 @@ impl Store {
             batches: 0,
             doomed: false,
             wrote: false,
+            seen: Seen::default(),
         })
     }
 
@@ -191,7 +204,7 @@ impl Ingest<'_> {
         let store = self.store;
         let tenant = self.tenant.clone();
         let mut accounts: HashMap<&str, AccountState> = HashMap::new();
-        let mut staged: HashMap<Vec<u8>, (Vec<u8>, bool)> = HashMap::new();
+        let mut staged: HashMap<Vec<u8>, (Vec<u8>, Record)> = HashMap::new();
         let (mut snapshots_unchanged, mut outcomes_unchanged) = (0, 0);
         for row in rows {
             if !keys::valid_id(&row.account_id) {
@@ -225,24 +238,25 @@ impl Ingest<'_> {
                     before
                 }
             };
-            let mut writes: Vec<(Vec<u8>, Vec<u8>, bool)> = Vec::new();
+            let mut writes: Vec<(Vec<u8>, Vec<u8>, Record)> = Vec::new();
             if let Some(s) = &row.snapshot {
                 writes.push((
                     keys::snapshot(&tenant, &row.account_id, s.as_of),
                     encode_snapshot(s),
-                    true,
+                    Record::Snapshot,
                 ));
             }
             if let Some(o) = &row.outcome {
                 writes.push((
                     keys::outcome(&tenant, &row.account_id, o.date, outcome_byte(o.kind)),
                     codec::encode(o),
-                    false,
+                    Record::Outcome,
                 ));
             }
             let mut conflict = None;
             let mut fresh = Vec::new();
-            for (key, value, snapshot) in writes {
+            for (key, value, record) in writes {
+                let snapshot = record == Record::Snapshot;
                 // (stored value, whether this ingest wrote it)
                 let existing: Option<(Vec<u8>, bool)> = match staged.get(&key) {
                     Some((v, _)) => Some((v.clone(), true)),
@@ -282,11 +296,7 @@ impl Ingest<'_> {
                         ));
                         break;
                     }
-                    None => fresh.push(Fresh {
-                        key,
-                        value,
-                        snapshot,
-                    }),
+                    None => fresh.push(Fresh { key, value, record }),
                 }
             }
             if let Some(c) = conflict {
@@ -295,7 +305,10 @@ impl Ingest<'_> {
             }
             self.good_rows += 1;
             for f in fresh {
-                staged.insert(f.key, (f.value, f.snapshot));
+                staged.insert(f.key, (f.value, f.record));
+            }
+            for (key, value) in self.seen.new_names(store, &tenant, row)? {
+                staged.insert(key, (value, Record::Name));
             }
             let entry = accounts
                 .get_mut(row.account_id.as_str())
@@ -327,7 +340,7 @@ impl Ingest<'_> {
     fn apply(
         &mut self,
         accounts: HashMap<&str, AccountState>,
-        staged: HashMap<Vec<u8>, (Vec<u8>, bool)>,
+        staged: HashMap<Vec<u8>, (Vec<u8>, Record)>,
     ) -> Result<(), StoreError> {
         let g = self.generation;
         let records = accounts.len() + staged.len();
@@ -367,11 +380,11 @@ impl Ingest<'_> {
                 }
             }
         }
-        for (key, (value, snapshot)) in staged {
-            if snapshot {
-                self.report.snapshots_added += 1;
-            } else {
-                self.report.outcomes_added += 1;
+        for (key, (value, record)) in staged {
+            match record {
+                Record::Snapshot => self.report.snapshots_added += 1,
+                Record::Outcome => self.report.outcomes_added += 1,
+                Record::Name => {}
             }
             let p = &mut parts[part()];
             p.batch

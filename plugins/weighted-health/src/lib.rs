@@ -28,11 +28,21 @@
 //! `measures` (list of `{measure, group, weight, worst, best}`),
 //! `onboarding_days` (90), `onboarding_metric` (`onboarding-progress`, 0-100),
 //! `tiers` (`{tier: {groups?, red_below?, yellow_below?}}`).
+//!
+//! A configuration is checked before any account is scored, and refused
+//! with the field named (the host asks when a tenant sets one): weights are
+//! 0 or more and not all 0 (the schema says `minimum: 0` too); `red_below`
+//! is at most `yellow_below`, for every tier; every group a measure names
+//! has a weight in `groups` and in each tier's own `groups` (0 turns a group
+//! off). The schema marks `measures[].measure` and `onboarding_metric` as
+//! naming a measure (`x-vitals-measure`, with the built-ins above and the
+//! fields each reads), so the host warns when a tenant names a metric no
+//! account has, a text label, or a built-in whose fields no account has.
 
 mod config;
 mod measure;
 
-pub use config::{Config, MeasureRule, TierOverride};
+pub use config::{Config, MeasureRule, TierOverride, check as check_config};
 use vitals_plugin_sdk::prelude::*;
 
 /// The weighted health model.
@@ -60,6 +70,10 @@ impl Plugin for WeightedHealth {
         "late-payments",
         "metrics",
     ];
+
+    fn check_config(config: &Config) -> Result<(), String> {
+        config::check(config)
+    }
 }
 
 impl HealthModel for WeightedHealth {
@@ -110,9 +124,15 @@ pub fn score_account(
         .collect();
     let total_weight: f64 = weighted.iter().filter(|w| w.2.is_some()).map(|w| w.1).sum();
     if total_weight <= 0.0 {
-        return Err(PluginError::MissingData(
-            "none of the configured measures has a value for this account".into(),
-        ));
+        return Err(PluginError::MissingData(format!(
+            "none of the configured measures has a value for this account ({})",
+            config
+                .measures
+                .iter()
+                .map(|r| r.measure.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )));
     }
     let mut score = 0.0;
     let factors = weighted

@@ -210,3 +210,80 @@ fn metadata_describes_the_plugin_and_its_schema() {
     assert!(m.config_schema.contains("red_below"));
     assert!(m.reads.contains(&"nps".to_string()));
 }
+
+/// The configuration error of an empty batch (what the host asks when a
+/// tenant sets a configuration).
+fn refused(config: &str) -> String {
+    match score_health::<WeightedHealth>(config, as_of(), &[]) {
+        Err(PluginError::InvalidConfig(m)) => m,
+        other => panic!("{config}: accepted: {other:?}"),
+    }
+}
+
+#[test]
+fn nonsensical_configurations_are_refused_naming_the_field() {
+    let m = refused(r#"{"red_below": 90, "yellow_below": 10}"#);
+    assert!(
+        m.contains("red_below (90) is above yellow_below (10)"),
+        "{m}"
+    );
+    let m = refused(r#"{"tiers": {"smb": {"red_below": 80}}}"#);
+    assert!(m.contains("tiers.smb.red_below (80)"), "{m}");
+    let m = refused(
+        r#"{"groups": {"a": -1}, "measures": [{"measure": "nps", "group": "a", "worst": 0, "best": 10}]}"#,
+    );
+    assert!(m.contains("groups.a (-1) is negative"), "{m}");
+    let m = refused(
+        r#"{"groups": {"a": 1}, "measures": [{"measure": "nps", "group": "a", "weight": -2, "worst": 0, "best": 10}]}"#,
+    );
+    assert!(
+        m.contains("measures[0].weight (-2) of nps is negative"),
+        "{m}"
+    );
+    let m = refused(
+        r#"{"groups": {"a": 0}, "measures": [{"measure": "nps", "group": "a", "worst": 0, "best": 10}]}"#,
+    );
+    assert!(m.contains("no measure carries weight"), "{m}");
+    // Equal thresholds (no Yellow band) and a group turned off are fine.
+    assert!(
+        score_health::<WeightedHealth>(r#"{"red_below": 60, "yellow_below": 60}"#, as_of(), &[])
+            .is_ok()
+    );
+}
+
+#[test]
+fn a_measure_whose_group_is_missing_says_so() {
+    // A typo in the group: the measure would carry no weight.
+    let config = r#"{"groups": {"tenure": 1}, "measures": [{"measure": "tenure-days", "group": "tenur", "worst": 0, "best": 700}]}"#;
+    let m = refused(config);
+    assert!(
+        m.contains(r#"measures[0] (tenure-days) is in group "tenur", which groups does not list (it lists tenure)"#),
+        "{m}"
+    );
+    // Replacing the groups keeps the default measures: their groups must stay.
+    let m = refused(r#"{"groups": {"usage": 1}}"#);
+    assert!(m.contains(r#"group "engagement""#), "{m}");
+    let m = refused(r#"{"tiers": {"smb": {"groups": {"usage": 1}}}}"#);
+    assert!(m.contains("which tiers.smb.groups does not list"), "{m}");
+}
+
+#[test]
+fn the_schema_refuses_negative_weights_and_marks_the_measure_names() {
+    let m = vitals_plugin_sdk::dispatch::health_metadata::<WeightedHealth>();
+    let schema: serde_json::Value = serde_json::from_str(&m.config_schema).unwrap();
+    assert_eq!(
+        schema["properties"]["groups"]["additionalProperties"]["minimum"],
+        0
+    );
+    let rule = &schema["$defs"]["MeasureRule"]["properties"];
+    assert_eq!(rule["weight"]["minimum"], 0);
+    assert_eq!(rule["measure"]["x-vitals-measure"], "number");
+    assert_eq!(
+        rule["measure"]["x-vitals-built-in"]["licence-utilisation"],
+        serde_json::json!(["seats-purchased", "seats-active"])
+    );
+    assert_eq!(
+        schema["properties"]["onboarding_metric"]["x-vitals-measure"],
+        "number"
+    );
+}

@@ -14,7 +14,7 @@ use std::path::Path;
 /// outcome. Churned inside the horizon: a1, a3, a5, a8. Ties: a2/a3 (30),
 /// a4/a5 (50), a7/a8 (90). Later snapshots (2026-04-01) reverse `m` for a1
 /// and a7: a plugin that saw them would rank differently.
-const FIXTURE: &str = "\
+pub(crate) const FIXTURE: &str = "\
 account_id,as_of,contract_arr,arr,m,outcome,outcome_date
 a0,2025-11-01,500,500,5,churned,2025-12-01
 a1,2026-01-01,1000,1000,10,churned,2026-03-01
@@ -31,20 +31,20 @@ a7,2026-04-01,7000,7000,0,,
 ";
 
 /// Score = m; Red below 40, Yellow below 70.
-const SCORE_IS_M: &str = r#"{"red_below": 40, "yellow_below": 70, "groups": {"g": 1}, "measures": [{"measure": "m", "group": "g", "worst": 0, "best": 100}]}"#;
+pub(crate) const SCORE_IS_M: &str = r#"{"red_below": 40, "yellow_below": 70, "groups": {"g": 1}, "measures": [{"measure": "m", "group": "g", "worst": 0, "best": 100}]}"#;
 
-struct Store {
-    dir: tempfile::TempDir,
+pub(crate) struct Store {
+    pub(crate) dir: tempfile::TempDir,
 }
 
 impl Store {
-    fn new() -> Store {
+    pub(crate) fn new() -> Store {
         Store {
             dir: tempfile::tempdir().unwrap(),
         }
     }
 
-    fn run(&self, args: &[&str]) -> Out {
+    pub(crate) fn run(&self, args: &[&str]) -> Out {
         Out::of(
             vitals(&self.dir.path().join("data"))
                 .args(["--tenant", "acme"])
@@ -53,22 +53,22 @@ impl Store {
     }
 
     /// Runs, expecting success.
-    fn ok(&self, args: &[&str]) -> Out {
+    pub(crate) fn ok(&self, args: &[&str]) -> Out {
         self.run(args).success(args)
     }
 
     /// Runs with `--json`, expecting success.
-    fn json(&self, args: &[&str]) -> Value {
+    pub(crate) fn json(&self, args: &[&str]) -> Value {
         self.ok(&[&["--json"], args].concat()).json()
     }
 
-    fn file(&self, name: &str, content: &[u8]) -> String {
+    pub(crate) fn file(&self, name: &str, content: &[u8]) -> String {
         let p = self.dir.path().join(name);
         std::fs::write(&p, content).unwrap();
         p.display().to_string()
     }
 
-    fn with_pack(data: &str, mapping: Option<&str>) -> Store {
+    pub(crate) fn with_pack(data: &str, mapping: Option<&str>) -> Store {
         let s = Store::new();
         s.ok(&["init"]);
         let mut ingest = vec!["ingest", data];
@@ -81,7 +81,7 @@ impl Store {
         s
     }
 
-    fn fixture() -> Store {
+    pub(crate) fn fixture() -> Store {
         let s = Store::new();
         let csv = s.file("fixture.csv", FIXTURE.as_bytes());
         let s = Store::with_pack(&csv, None);
@@ -90,7 +90,7 @@ impl Store {
     }
 }
 
-fn close(v: &Value, expected: f64) -> bool {
+pub(crate) fn close(v: &Value, expected: f64) -> bool {
     v.as_f64().is_some_and(|x| (x - expected).abs() < 1e-9)
 }
 
@@ -242,10 +242,17 @@ fn a_plugin_never_sees_snapshots_after_the_cutoff() {
         &csv_arg,
     ]);
     let scores = std::fs::read_to_string(&csv).unwrap();
-    // a1 scored 10 (ranked 90) and a7 90 (ranked 10) as of the cut-off;
-    // their 2026-04-01 snapshots (100 and 0) would rank them the other way.
-    assert!(scores.contains("\na1,1,1000,90,red\n"), "{scores}");
-    assert!(scores.contains("\na7,0,7000,10,green\n"), "{scores}");
+    // a1 scored 10 and a7 90 as of the cut-off (the health score itself,
+    // named so in the header); their 2026-04-01 snapshots (100 and 0)
+    // would rank them the other way.
+    assert!(
+        scores.starts_with(
+            "account,outcome,arr,weighted-health 0.1.0 health score,weighted-health 0.1.0 group\n"
+        ),
+        "{scores}"
+    );
+    assert!(scores.contains("\na1,1,1000,10,red\n"), "{scores}");
+    assert!(scores.contains("\na7,0,7000,90,green\n"), "{scores}");
     assert!(
         !scores.contains("a0,"),
         "churned before the cut-off: {scores}"
@@ -263,8 +270,8 @@ fn a_plugin_never_sees_snapshots_after_the_cutoff() {
         &csv_arg,
     ]);
     let scores = std::fs::read_to_string(&csv).unwrap();
-    assert!(scores.contains("\na7,0,7000,100,red\n"), "{scores}");
-    assert!(scores.contains("\na1,0,1000,0,green\n"), "{scores}");
+    assert!(scores.contains("\na7,0,7000,0,red\n"), "{scores}");
+    assert!(scores.contains("\na1,0,1000,100,green\n"), "{scores}");
     assert_eq!(
         later["with_outcome"], 1,
         "only a9 churns after 2026-04-01: {later}"

@@ -3,10 +3,12 @@
 
 mod abuse;
 mod backtest;
+mod backtest_checks;
 mod bad_input;
 mod browser;
 mod cli;
 mod common;
+mod config_checks;
 mod contract;
 mod crash;
 mod dashboard;

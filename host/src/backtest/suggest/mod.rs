@@ -7,6 +7,7 @@
 //! or activated.
 
 mod files;
+mod notes;
 mod renewal;
 mod scorecard;
 
@@ -21,7 +22,7 @@ use crate::model::OutcomeKind;
 use crate::runtime::{Limits, Output, PluginError, PluginKind, RunOptions, Runtime};
 use crate::store::{ActivePlugin, Store};
 use renewal::{BandTally, MIN_BAND_ACCOUNTS, setting};
-use scorecard::{FOLDS, Scorecard, Training};
+use scorecard::{FitOptions, Training};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
@@ -39,6 +40,9 @@ pub struct Suggestion {
     pub renewal_forecast: Option<ForecastSuggestion>,
     /// How the suggestions were made, in words.
     pub notes: Vec<String>,
+    /// What makes the suggestion doubtful: too few accounts to fit or
+    /// judge, likely leaks, names of the configuration no account has.
+    pub warnings: Vec<String>,
 }
 
 /// A fitted `weighted-health` configuration and its judgement.
@@ -54,6 +58,12 @@ pub struct HealthSuggestion {
     pub measures: Vec<FittedMeasure>,
     /// The measures considered and left out, with why.
     pub dropped: Vec<DroppedMeasure>,
+    /// The plugin's other built-in measures, tried but held by no training
+    /// account (one list rather than a reason each).
+    pub without_values: Vec<String>,
+    /// Measures that alone rank the outcome past the leak line on the
+    /// training accounts: left out, unless leaks are allowed.
+    pub leaks: Vec<SuspectedLeak>,
     /// The fit's intercept (log-odds of the outcome with every measure at 0).
     pub intercept: f64,
     /// The penalty chosen by cross-validation.
@@ -87,6 +97,17 @@ pub struct FittedMeasure {
     pub coefficient: f64,
     /// Its share of the score (0-1).
     pub share: f64,
+}
+
+/// A measure that alone ranks the outcome too well to be true.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct SuspectedLeak {
+    /// Measure name.
+    pub measure: String,
+    /// Its own ROC-AUC on the training accounts (0.5-1).
+    pub roc_auc: f64,
+    /// Whether the scorecard weighs it (leaks allowed).
+    pub weighted: bool,
 }
 
 /// A measure left out of the scorecard.
@@ -156,7 +177,7 @@ fn check(spec: &SuggestSpec) -> Result<(), BacktestError> {
 
 /// The churn, contraction, or absence of renewal or expansion the fit
 /// predicts: a health score is high when it is unlikely.
-fn bad_side(outcome: OutcomeKind) -> bool {
+pub(super) fn bad_side(outcome: OutcomeKind) -> bool {
     matches!(outcome, OutcomeKind::Churned | OutcomeKind::Contracted)
 }
 
@@ -228,47 +249,6 @@ fn probe_training(
     Ok(Training { names, raw, bad })
 }
 
-fn describe_fit(
-    spec: &SuggestSpec,
-    s: &Scorecard,
-    rows: usize,
-    with_outcome: usize,
-) -> Vec<String> {
-    let side = if bad_side(spec.outcome) {
-        spec.outcome.as_str().to_string()
-    } else {
-        format!("not-{}", spec.outcome.as_str())
-    };
-    let mut notes = vec![
-        format!(
-            "fitted on {rows} training accounts ({with_outcome} {} within {} days of {}), judged on the held-out {:.0} % (split seed {})",
-            spec.outcome.as_str(),
-            spec.horizon_days,
-            vitals_plugin_sdk::date::format(spec.cutoff),
-            spec.holdout * 100.0,
-            spec.seed
-        ),
-        format!(
-            "each measure is a ramp from its 5th to its 95th percentile on the training accounts, turned so that points mean less risk; its weight is its share of the fitted coefficients (L2 penalty {} chosen by {FOLDS}-fold cross-validation)",
-            s.fit.lambda
-        ),
-        format!(
-            "bands: Red below {}, where the fitted probability of {side} reaches {:.1} % (twice the training rate, or halfway to certainty); Yellow below {}, where it reaches the training rate ({:.1} %)",
-            s.red_below,
-            s.red_rate * 100.0,
-            s.yellow_below,
-            s.bad_rate * 100.0
-        ),
-    ];
-    if s.had_tiers {
-        notes.push(
-            "the current per-tier overrides are left out: the fit is one scorecard for every tier"
-                .into(),
-        );
-    }
-    notes
-}
-
 /// Proposes configurations from the tenant's outcomes (see the module doc).
 pub fn suggest(
     store: &Store,
@@ -278,11 +258,13 @@ pub fn suggest(
 ) -> Result<Suggestion, BacktestError> {
     check(spec)?;
     store.tenant(tenant)?;
+    let catalog = store.catalog(tenant)?;
+    score::check_conditions(tenant, &spec.conditions, &catalog)?;
     let health_candidate = match &spec.health {
         Some(c) => c.clone(),
         None => active_health(store, tenant)?,
     };
-    let health = resolve(store, rt, tenant, &health_candidate)?;
+    let health = resolve(store, rt, tenant, &health_candidate, &catalog)?;
     if health.name != "weighted-health" || health.kind != PluginKind::HealthModel {
         return Err(BacktestError::Invalid(format!(
             "--suggest fits the configuration of weighted-health; {} {} is a {}",
@@ -304,6 +286,7 @@ pub fn suggest(
             fraction: spec.holdout,
             seed: spec.seed,
         },
+        conditions: spec.conditions.clone(),
     };
     let onboarding_metric = setting(
         &current,
@@ -337,8 +320,8 @@ pub fn suggest(
     )?;
     if counts.eligible == 0 {
         return Err(BacktestError::NoAccounts(format!(
-            "no training account: {} accounts have a snapshot by the cut-off, {} had churned, {} are held out",
-            counts.read, counts.churned_before, counts.outside_split
+            "no training account: {} accounts have a snapshot by the cut-off, {} had churned, {} failed a condition of where, {} are held out",
+            counts.read, counts.churned_before, counts.failed_where, counts.outside_split
         )));
     }
 
@@ -355,11 +338,18 @@ pub fn suggest(
         sample,
         spec.seed,
     )?;
-    let fitted = scorecard::fit_scorecard(&data, &known, &current)?;
+    let listed = scorecard::listed_measures(&current);
+    let options = FitOptions {
+        listed: &listed,
+        allow_leaks: spec.allow_leaks,
+    };
+    let fitted = scorecard::fit_scorecard(&data, &known, &current, &options)?;
     let rows = data.bad.len();
     let bad_outcome = bad_side(spec.outcome);
     let with_outcome = data.bad.iter().filter(|y| **y == bad_outcome).count();
-    let mut notes = describe_fit(spec, &fitted, rows, with_outcome);
+    let mut notes = notes::describe_fit(spec, &fitted, rows, with_outcome);
+    let mut warnings = health.warnings.clone();
+    warnings.extend(notes::fit_warnings(spec, &fitted, rows, with_outcome));
     if sample < 1.0 {
         notes.push(format!(
             "the fit used a deterministic sample of {rows} of the {} training accounts",
@@ -388,6 +378,7 @@ pub fn suggest(
                     fraction: spec.holdout,
                     seed: spec.seed,
                 },
+                conditions: spec.conditions.clone(),
                 ..BacktestSpec::at(spec.cutoff)
             },
         )
@@ -399,12 +390,23 @@ pub fn suggest(
         fitted.config.clone(),
         spec.outcome,
     )?;
+    warnings.extend(notes::judged_warning(&held_out));
     let weighted_health = HealthSuggestion {
         plugin: health.name.clone(),
         version: health.version.clone(),
         config: fitted.config,
         measures: fitted.measures,
         dropped: fitted.dropped,
+        without_values: fitted.without_values,
+        leaks: fitted
+            .leaks
+            .iter()
+            .map(|(measure, roc_auc)| SuspectedLeak {
+                measure: measure.clone(),
+                roc_auc: *roc_auc,
+                weighted: spec.allow_leaks,
+            })
+            .collect(),
         intercept: fitted.fit.intercept,
         penalty: fitted.fit.lambda,
         cross_validation: fitted.cross_validation,
@@ -455,5 +457,6 @@ pub fn suggest(
         weighted_health,
         renewal_forecast,
         notes,
+        warnings,
     })
 }

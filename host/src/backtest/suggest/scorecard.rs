@@ -8,6 +8,7 @@
 use super::{DroppedMeasure, FittedMeasure};
 use crate::backtest::BacktestError;
 use crate::backtest::fit::{self, LogisticFit, PenaltyScore, Rows};
+use crate::backtest::leaks::{LEAK_MEASURE_AUC, own_auc};
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -83,12 +84,17 @@ fn correlation(a: &[f64], b: &[f64]) -> f64 {
 
 /// What is known of a measure before the fit: its group, and whether a
 /// higher value is better (the current configuration's ramp, else the
-/// plugin's documentation; unknown for a metric in neither).
+/// plugin's documentation; unknown for a metric in neither), and which of
+/// the two says so.
 #[derive(Debug, Clone, PartialEq)]
 pub(super) struct Known {
     pub group: String,
     pub higher_is_better: Option<bool>,
+    pub source: &'static str,
 }
+
+const FROM_CONFIGURATION: &str = "the current configuration";
+const FROM_DOCUMENTATION: &str = "weighted-health's documentation";
 
 /// The measures a configuration lists, in order, with what it says of
 /// them (the plugin's defaults when it lists none).
@@ -103,6 +109,7 @@ fn configured_measures(config: &Value) -> Vec<(String, Known)> {
                     Known {
                         group: m.get("group")?.as_str()?.to_string(),
                         higher_is_better: (best != worst).then_some(best > worst),
+                        source: FROM_CONFIGURATION,
                     },
                 ))
             })
@@ -115,11 +122,25 @@ fn configured_measures(config: &Value) -> Vec<(String, Known)> {
                     Known {
                         group: g.to_string(),
                         higher_is_better: Some(*up),
+                        source: FROM_DOCUMENTATION,
                     },
                 )
             })
             .collect(),
     }
+}
+
+/// The measures the current configuration lists itself (none when it
+/// keeps the plugin's defaults: a default measure the data lacks is no
+/// choice of the tenant's, and not worth a line of its own).
+pub(super) fn listed_measures(current: &Value) -> BTreeSet<String> {
+    if current.get("measures").is_none() {
+        return BTreeSet::new();
+    }
+    configured_measures(current)
+        .into_iter()
+        .map(|(m, _)| m)
+        .collect()
 }
 
 /// The measures to try, in order (configured, then the tenant's metrics,
@@ -135,6 +156,7 @@ pub(super) fn candidate_measures(
             let k = Known {
                 group: g.to_string(),
                 higher_is_better: Some(*up),
+                source: FROM_DOCUMENTATION,
             };
             (m.to_string(), k)
         })
@@ -228,11 +250,26 @@ pub(super) struct Training {
     pub bad: Vec<bool>,
 }
 
+/// How to fit: which measures the tenant listed, and whether a measure
+/// that alone ranks the outcome past the leak line may be weighted.
+pub(super) struct FitOptions<'a> {
+    /// The measures of the current configuration: the others are only
+    /// tried, and a tried one with no value at all is not worth a line.
+    pub listed: &'a BTreeSet<String>,
+    /// Weight likely leaks too (`--allow-leaks`).
+    pub allow_leaks: bool,
+}
+
 /// A fitted scorecard.
 pub(super) struct Scorecard {
     pub config: Value,
     pub measures: Vec<FittedMeasure>,
     pub dropped: Vec<DroppedMeasure>,
+    /// Measures only tried (not listed) that no training account has.
+    pub without_values: Vec<String>,
+    /// Likely leaks, (measure, its own ROC-AUC on the training accounts):
+    /// left out, or kept when allowed.
+    pub leaks: Vec<(String, f64)>,
     pub fit: LogisticFit,
     pub cross_validation: Vec<PenaltyScore>,
     pub red_below: f64,
@@ -243,6 +280,16 @@ pub(super) struct Scorecard {
     pub bad_rate: f64,
     /// The current configuration had per-tier overrides (left out).
     pub had_tiers: bool,
+}
+
+/// Why a measure with a small share is left out. Truncated, not rounded:
+/// 0.98 % must not read "1.0 % (under 1 %)".
+fn small_share(share: f64) -> String {
+    format!(
+        "{:.2} % of the score (under {:.0} %)",
+        (share * 10_000.0).floor() / 100.0,
+        MIN_SHARE * 100.0
+    )
 }
 
 /// The cross-validated fit of the columns.
@@ -270,18 +317,42 @@ pub(super) fn fit_scorecard(
     training: &Training,
     known: &BTreeMap<String, Known>,
     current: &Value,
+    options: &FitOptions<'_>,
 ) -> Result<Scorecard, BacktestError> {
     let (names, rows) = (&training.names, training.bad.len());
     let mut columns: Vec<Column> = Vec::new();
     let mut dropped: Vec<DroppedMeasure> = Vec::new();
+    let mut without_values = Vec::new();
+    let mut leaks = Vec::new();
     let drop = |measure: &str, reason: String| DroppedMeasure {
         measure: measure.into(),
         reason,
     };
     for (j, name) in names.iter().enumerate() {
         let values = (0..rows).map(|i| training.raw[i * names.len() + j]);
+        let own = own_auc(values.clone().zip(training.bad.iter().copied()));
         match column(name, values, rows) {
+            Err(_)
+                if !options.listed.contains(name)
+                    && (0..rows).all(|i| training.raw[i * names.len() + j].is_nan()) =>
+            {
+                without_values.push(name.clone());
+            }
             Err(reason) => dropped.push(drop(name, reason)),
+            Ok(c) if own.is_some_and(|(auc, _)| auc > LEAK_MEASURE_AUC) => {
+                let auc = own.expect("checked").0;
+                leaks.push((name.clone(), auc));
+                if options.allow_leaks {
+                    columns.push(c);
+                } else {
+                    dropped.push(drop(
+                        name,
+                        format!(
+                            "alone ranks the outcome at ROC-AUC {auc:.3} on the training accounts (above {LEAK_MEASURE_AUC}): most likely recorded with or after it, a leak; left out (allow leaks to weight it)"
+                        ),
+                    ));
+                }
+            }
             Ok(c) => match columns
                 .iter()
                 .map(|k| (k, correlation(&k.scaled, &c.scaled)))
@@ -322,14 +393,18 @@ pub(super) fn fit_scorecard(
         }
         for j in conflicting.into_iter().rev() {
             let c = columns.remove(j);
-            let better = if known[&c.name].higher_is_better == Some(true) {
-                "higher"
+            let k = &known[&c.name];
+            let (better, worse) = if k.higher_is_better == Some(true) {
+                ("higher", "lower")
             } else {
-                "lower"
+                ("lower", "higher")
             };
             dropped.push(drop(
                 &c.name,
-                format!("the fit gave it the other direction ({better} should be better): left out rather than turned"),
+                format!(
+                    "{} counts {better} values as better, yet on the training accounts {worse} values went with less risk: left out rather than turned around",
+                    k.source
+                ),
             ));
         }
     };
@@ -348,14 +423,7 @@ pub(super) fn fit_scorecard(
         let share = beta.abs() / total;
         if share < MIN_SHARE {
             offset += beta * c.scaled.iter().sum::<f64>() / rows as f64;
-            dropped.push(drop(
-                &c.name,
-                format!(
-                    "{:.1} % of the score (under {:.0} %)",
-                    share * 100.0,
-                    MIN_SHARE * 100.0
-                ),
-            ));
+            dropped.push(drop(&c.name, small_share(share)));
         } else {
             offset += beta.max(0.0);
             kept.push((c, beta));
@@ -428,6 +496,8 @@ pub(super) fn fit_scorecard(
         config: Value::Object(config),
         measures,
         dropped,
+        without_values,
+        leaks,
         fit: fitted,
         cross_validation,
         red_below,
@@ -439,173 +509,5 @@ pub(super) fn fit_scorecard(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn columns_ramp_between_percentiles_and_fill_blanks_with_the_mean() {
-        let values: Vec<f64> = (0..=100).map(f64::from).chain([f64::NAN]).collect();
-        let c = column("m", values.into_iter(), 102).unwrap();
-        assert_eq!((c.lo, c.hi), (5.0, 95.0));
-        assert_eq!(c.scaled[0], 0.0);
-        assert_eq!(c.scaled[50], 0.5);
-        assert_eq!(c.scaled[100], 1.0);
-        assert!((c.scaled[101] - 0.5).abs() < 1e-12);
-    }
-
-    #[test]
-    fn sparse_and_constant_columns_are_refused_with_why() {
-        let sparse = [1.0, f64::NAN, f64::NAN, f64::NAN];
-        assert!(
-            column("m", sparse.into_iter(), 4)
-                .unwrap_err()
-                .contains("25 %")
-        );
-        let flat = [3.0, 3.0, 3.0];
-        assert!(
-            column("m", flat.into_iter(), 3)
-                .unwrap_err()
-                .contains("same value (3)")
-        );
-        // Mostly zero: the percentiles agree, so the ramp spans min to max.
-        let mut skewed = vec![0.0; 97];
-        skewed.extend([1.0, 2.0, 4.0]);
-        let c = column("m", skewed.into_iter(), 100).unwrap();
-        assert_eq!((c.lo, c.hi), (0.0, 4.0));
-    }
-
-    #[test]
-    fn rounding_keeps_ramps_readable() {
-        assert_eq!(round_significant(6910.345, 4), 6910.0);
-        assert_eq!(round_significant(19.6512, 4), 19.65);
-        assert_eq!(round_significant(0.123456, 4), 0.1235);
-        assert_eq!(round_to(-0.00001, 2), 0.0);
-    }
-
-    #[test]
-    fn candidates_start_from_the_configuration_then_metrics_then_built_ins() {
-        let metrics: BTreeSet<String> = ["zz".to_string(), "onboarding".to_string()].into();
-        let (names, known) = candidate_measures(&json!({}), &metrics, "onboarding");
-        assert_eq!(names[0], "licence-utilisation");
-        assert_eq!(names[DEFAULT_MEASURES], "zz");
-        assert_eq!(names.last().unwrap(), "tenure-days");
-        assert!(!names.contains(&"onboarding".to_string()));
-        assert_eq!(known["nps"].group, "feedback");
-        assert_eq!(known["tickets-open"].higher_is_better, Some(false));
-        let custom =
-            json!({"measures": [{"measure": "nps", "group": "voice", "worst": 0, "best": 10}]});
-        let (names, known) = candidate_measures(&custom, &BTreeSet::new(), "");
-        assert_eq!(names[0], "nps");
-        assert_eq!(known["nps"].group, "voice");
-        assert_eq!(known["nps"].higher_is_better, Some(true));
-    }
-
-    /// 400 accounts: `risk` (0-100) drives the outcome, `noise` does not,
-    /// `copy` is `risk` in other units, `sparse` is mostly blank.
-    fn training() -> Training {
-        let names = ["risk", "noise", "copy", "sparse"]
-            .map(String::from)
-            .to_vec();
-        let (mut raw, mut bad) = (Vec::new(), Vec::new());
-        for i in 0..400u32 {
-            let risk = f64::from(i % 101);
-            let noise = f64::from((i * 7919) % 13);
-            let sparse = if i % 5 == 0 { 1.0 } else { f64::NAN };
-            raw.extend([risk, noise, risk * 12.0, sparse]);
-            // Churn mostly above 60, with a few exceptions either way.
-            bad.push((risk > 60.0) ^ (i % 11 == 0));
-        }
-        Training { names, raw, bad }
-    }
-
-    #[test]
-    fn the_scorecard_turns_risky_measures_and_sets_bands_at_the_fitted_rates() {
-        let t = training();
-        let s = fit_scorecard(
-            &t,
-            &BTreeMap::new(),
-            &json!({"tiers": {"smb": {}}, "onboarding_days": 30}),
-        )
-        .unwrap();
-        let reasons: BTreeMap<&str, &str> = s
-            .dropped
-            .iter()
-            .map(|d| (d.measure.as_str(), d.reason.as_str()))
-            .collect();
-        assert!(reasons["copy"].contains("moves with risk"), "{reasons:?}");
-        assert!(reasons["sparse"].contains("20 %"), "{reasons:?}");
-        let risk = &s.measures[0];
-        assert_eq!(risk.measure, "risk");
-        // More risk, more churn: the ramp is turned, high values earn 0 points.
-        assert!(risk.worst > risk.best, "{risk:?}");
-        assert_eq!(risk.group, "metrics");
-        assert!(risk.share > 0.8);
-        // At the Red threshold the fitted probability is the Red rate: with
-        // the measures kept at their value for that score.
-        assert!(s.red_below < s.yellow_below);
-        let config = &s.config;
-        assert_eq!(config["onboarding_days"], 30);
-        assert!(config.get("tiers").is_none() && s.had_tiers);
-        assert_eq!(config["measures"][0]["measure"], "risk");
-        assert_eq!(config["red_below"], s.red_below);
-    }
-
-    #[test]
-    fn band_thresholds_sit_where_the_fitted_probability_crosses_the_rates() {
-        // One measure: the score is 100 x its points, and its points are
-        // 1 - ramp (the ramp is turned), so the fitted probability at a score
-        // S is the fit's at ramp 1 - S / 100.
-        let full = training();
-        let t = Training {
-            names: vec!["risk".into()],
-            raw: full.raw.chunks(4).map(|r| r[0]).collect(),
-            bad: full.bad,
-        };
-        let s = fit_scorecard(&t, &BTreeMap::new(), &json!({})).unwrap();
-        assert_eq!(s.measures.len(), 1);
-        let at = |score: f64| s.fit.probability(&[1.0 - score / 100.0]);
-        // Thresholds are rounded to 0.1 points: allow that much slope.
-        assert!(
-            (at(s.red_below) - s.red_rate).abs() < 0.01,
-            "{}",
-            at(s.red_below)
-        );
-        assert!((at(s.yellow_below) - s.bad_rate).abs() < 0.01);
-        assert!((s.bad_rate - t.bad.iter().filter(|b| **b).count() as f64 / 400.0).abs() < 1e-12);
-        let b = s.bad_rate;
-        assert!((s.red_rate - (2.0 * b).min((1.0 + b) / 2.0)).abs() < 1e-12);
-    }
-
-    #[test]
-    fn a_measure_fitted_against_its_known_direction_is_left_out() {
-        // The configuration says more `risk` is better; the data says the
-        // opposite: `risk` is left out and the rest fitted again.
-        let known: BTreeMap<String, Known> = [(
-            "risk".to_string(),
-            Known {
-                group: "g".into(),
-                higher_is_better: Some(true),
-            },
-        )]
-        .into();
-        let s = fit_scorecard(&training(), &known, &json!({})).unwrap();
-        let risk = s.dropped.iter().find(|d| d.measure == "risk").unwrap();
-        assert!(
-            risk.reason
-                .contains("other direction (higher should be better)"),
-            "{risk:?}"
-        );
-        assert!(s.measures.iter().all(|m| m.measure != "risk"));
-        assert_eq!(s.measures[0].measure, "noise");
-    }
-
-    #[test]
-    fn a_single_class_cannot_be_fitted() {
-        let mut t = training();
-        t.bad.iter_mut().for_each(|y| *y = false);
-        assert!(matches!(
-            fit_scorecard(&t, &BTreeMap::new(), &json!({})),
-            Err(BacktestError::SingleClass(_))
-        ));
-    }
-}
+#[path = "scorecard_tests.rs"]
+mod tests;

@@ -14,6 +14,10 @@ impl Plugin for WeightedHealthV2 {
     const VERSION: &'static str = "0.2.0";
     const DESCRIPTION: &'static str = "weighted-health with Yellow below 80 (test variant).";
     const READS: &'static [&'static str] = &["seats-purchased", "seats-active", "nps", "metrics"];
+
+    fn check_config(config: &Config) -> Result<(), String> {
+        weighted_health::check_config(config)
+    }
 }
 
 impl HealthModel for WeightedHealthV2 {
