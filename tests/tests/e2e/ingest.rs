@@ -300,11 +300,11 @@ fn the_new_mapping_keys_load_locally_and_over_http() {
     }"#;
     let check = |acme: &Value, beta: &Value| {
         assert_eq!(
-            acme["attributes"]["start_date"], 19_723,
+            acme["attributes"]["start_date"], "2024-01-01",
             "2024-01-01: {acme}"
         );
         assert_eq!(
-            beta["attributes"]["start_date"], 19_905,
+            beta["attributes"]["start_date"], "2024-07-01",
             "2024-07-01: {beta}"
         );
         let labels = acme["attributes"]["labels"].to_string();
