@@ -5,7 +5,7 @@
 
 use super::context::{CliError, Ctx, date_arg};
 use super::output::{Format, Table, money, outln, print_json};
-use crate::service::{ShadowReport, ShadowRequest};
+use crate::service::{ApiError, ShadowReport, ShadowRequest};
 use std::path::PathBuf;
 
 /// `vitals plugin ...`.
@@ -101,11 +101,9 @@ fn manage(ctx: &Ctx, cmd: ManageCommand) -> Result<(), CliError> {
         ManageCommand::Add { file, activate } => {
             let bytes = std::fs::read(&file)
                 .map_err(|e| CliError::bad(format!("{}: {e}", file.display())))?;
-            let installed = api.add_plugin(tenant, bytes, activate).map_err(|e| {
-                let mut err = CliError::from(e);
-                err.message = format!("{}: {}", file.display(), err.message);
-                err
-            })?;
+            let installed = api
+                .add_plugin(tenant, bytes, activate)
+                .map_err(|e| upload_error(&file, e))?;
             if ctx.format == Format::Json {
                 print_json(&installed);
             } else {
@@ -248,6 +246,20 @@ fn manage(ctx: &Ctx, cmd: ManageCommand) -> Result<(), CliError> {
         }
     }
     Ok(())
+}
+
+/// An upload's failure, naming the file; what to do when it is no component.
+fn upload_error(file: &std::path::Path, e: ApiError) -> CliError {
+    let not_a_component = e.body.message.starts_with("not a WebAssembly component");
+    let mut err = CliError::from(e);
+    err.message = format!("{}: {}", file.display(), err.message);
+    if not_a_component {
+        err = err.hint(
+            "a plugin is a .wasm component: build one with `vitals plugin build DIR`, \
+             or add a reference plugin by name (`vitals plugin reference` lists them)",
+        );
+    }
+    err
 }
 
 /// Prints a shadow-run report for people.

@@ -8,10 +8,31 @@ use crate::service::{
 };
 use crate::store::InstalledPlugin;
 use axum::Json;
-use axum::body::Bytes;
+use axum::body::Body;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
+
+/// The upload route (its body limit is `--max-plugin-mib`).
+pub(super) const UPLOAD_ROUTE: &str = "/v1/tenants/{tenant}/plugins";
+
+/// The 413 of a component over the upload limit: it names the limit in MiB
+/// and the `serve` option that raises it, as the uploader cannot guess either.
+pub(super) fn upload_too_large(limit_bytes: usize, declared: Option<u64>) -> ApiError {
+    let size = declared.map_or(String::new(), |n| {
+        format!(" ({:.1} MiB)", n as f64 / f64::from(1 << 20))
+    });
+    ApiError::new(
+        413,
+        "payload-too-large",
+        format!(
+            "the component{size} is larger than this server's upload limit of {} MiB; \
+             its operator can raise the limit with `vitals serve --max-plugin-mib N`",
+            limit_bytes >> 20
+        ),
+    )
+}
 
 /// Options of an upload.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -57,13 +78,38 @@ pub async fn upload_plugin(
     _caller: Caller,
     Path(tenant): Path<String>,
     Query(q): Query<UploadQuery>,
-    body: Bytes,
-) -> Result<(StatusCode, Json<InstalledPlugin>), ApiError> {
-    let p = blocking(&s, move |svc| {
-        svc.add_plugin(&tenant, body.to_vec(), q.activate)
-    })
-    .await?;
-    Ok((StatusCode::CREATED, p))
+    body: Body,
+) -> Response {
+    let bytes = match read_upload(body, s.limits.plugin_bytes).await {
+        Ok(b) => b,
+        Err(refused) => return refused,
+    };
+    match blocking(&s, move |svc| svc.add_plugin(&tenant, bytes, q.activate)).await {
+        Ok(p) => (StatusCode::CREATED, p).into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+/// Reads an upload of at most `limit` bytes. One sent without a length
+/// (chunked) that passes it is refused like one declared too large (see
+/// `refuse_declared_oversize`): the 413 naming the limit, the rest of the
+/// body drained meanwhile so that the sender, still sending, reads the
+/// answer instead of a reset.
+async fn read_upload(body: Body, limit: usize) -> Result<Vec<u8>, Response> {
+    use futures_util::StreamExt;
+    let mut stream = body.into_data_stream();
+    let mut bytes = Vec::new();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|e| {
+            ApiError::bad_request(format!("reading the component: {e}")).into_response()
+        })?;
+        if bytes.len() + chunk.len() > limit {
+            tokio::spawn(super::drain_stream(stream));
+            return Err(super::refused_body(upload_too_large(limit, None)));
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    Ok(bytes)
 }
 
 /// One version (default the active one), its configuration and every version of the name.

@@ -275,7 +275,7 @@ fn plugins_are_validated_versioned_configured_and_rolled_back() {
     let out = cli.run(&["plugin", "add", &junk]);
     assert_eq!(out.code, 2);
     assert!(
-        out.stderr.contains("not a valid component"),
+        out.stderr.contains("not a WebAssembly component"),
         "{}",
         out.stderr
     );

@@ -14,6 +14,7 @@ mod fuzz;
 mod http;
 mod integrity;
 mod load;
+mod plugins;
 mod polyglot;
 mod safe_output;
 mod sandbox;

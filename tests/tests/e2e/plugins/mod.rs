@@ -1,0 +1,76 @@
+//! Plugins as an analyst with only the `vitals` binary meets them (#16):
+//! the reference plugins added by name and any stored component exported
+//! back, switching plugins off with one health model active at a time,
+//! clear messages for files that are no component or too large, `plugin
+//! build`'s real time, and `demo` on its own tenants only. Each through the
+//! real binary, over a local store and over a real server.
+
+mod messages;
+
+use crate::served::{Out, vitals};
+use std::path::{Path, PathBuf};
+
+/// A temporary folder with a store in `data/`, and the CLI over it.
+struct Local {
+    dir: tempfile::TempDir,
+}
+
+impl Local {
+    fn new() -> Local {
+        Local {
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    fn data(&self) -> PathBuf {
+        self.path("data")
+    }
+
+    /// Writes a file in the folder; its path as text.
+    fn write(&self, name: &str, content: &[u8]) -> String {
+        let p = self.path(name);
+        std::fs::write(&p, content).unwrap();
+        p.display().to_string()
+    }
+
+    /// `vitals --tenant TENANT ARGS` in the folder.
+    fn run_as(&self, tenant: &str, args: &[&str]) -> Out {
+        Out::of(
+            vitals(&self.data())
+                .current_dir(self.dir.path())
+                .args(["--tenant", tenant])
+                .args(args),
+        )
+    }
+
+    fn ok_as(&self, tenant: &str, args: &[&str]) -> Out {
+        self.run_as(tenant, args).success(args)
+    }
+}
+
+/// `vitals ARGS` on a server with `key` (no local store is touched).
+fn on_server(url: &str, key: &str, args: &[&str]) -> Out {
+    let unused = Path::new(env!("CARGO_TARGET_TMPDIR")).join("plugins-unused-store");
+    Out::of(
+        vitals(&unused)
+            .args(["--server", url])
+            .env("VITALS_KEY", key)
+            .args(args),
+    )
+}
+
+/// Fails unless `out` is bad input (exit 2) whose stderr holds every needle.
+fn refused(out: &Out, needles: &[&str]) {
+    assert_eq!(
+        out.code, 2,
+        "expected exit 2:\n{}\n{}",
+        out.stdout, out.stderr
+    );
+    for n in needles {
+        assert!(out.stderr.contains(n), "{n:?} not in:\n{}", out.stderr);
+    }
+}
