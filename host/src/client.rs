@@ -56,6 +56,17 @@ impl Client {
     }
 
     fn send<T: DeserializeOwned>(&self, request: RequestBuilder) -> ApiResult<T> {
+        let bytes = self.send_bytes(request)?;
+        let body: &[u8] = if bytes.is_empty() { b"null" } else { &bytes };
+        serde_json::from_slice(body).map_err(|e| {
+            ApiError::internal(format!(
+                "the server's answer is not what this client expects: {e}"
+            ))
+        })
+    }
+
+    /// Sends a request; a success's body as it came, an error's as an [`ApiError`].
+    fn send_bytes(&self, request: RequestBuilder) -> ApiResult<Vec<u8>> {
         let response = request.send().map_err(|e| {
             ApiError::new(
                 503,
@@ -68,12 +79,7 @@ impl Client {
             .bytes()
             .map_err(|e| ApiError::new(503, "unreachable", format!("reading the answer: {e}")))?;
         if status.is_success() {
-            let body: &[u8] = if bytes.is_empty() { b"null" } else { &bytes };
-            return serde_json::from_slice(body).map_err(|e| {
-                ApiError::internal(format!(
-                    "the server's answer is not what this client expects: {e}"
-                ))
-            });
+            return Ok(bytes.to_vec());
         }
         let body: ErrorBody = serde_json::from_slice(&bytes).unwrap_or_else(|_| ErrorBody {
             code: "error".into(),
@@ -193,6 +199,22 @@ impl Api for Client {
 
     fn rollback(&self, tenant: &str, name: &str) -> ApiResult<InstalledPlugin> {
         self.send(self.tenant_request(Method::POST, tenant, &["plugins", name, "rollback"]))
+    }
+
+    fn export_plugin(
+        &self,
+        tenant: &str,
+        name: &str,
+        version: Option<&str>,
+    ) -> ApiResult<PluginComponent> {
+        // The version first (the active one may change between two
+        // requests; a version's bytes never do), then its bytes.
+        let plugin = self.plugin(tenant, name, version)?.plugin;
+        let bytes = self.send_bytes(
+            self.tenant_request(Method::GET, tenant, &["plugins", name, "component"])
+                .query(&[("version", &plugin.version)]),
+        )?;
+        Ok(PluginComponent { plugin, bytes })
     }
 
     fn config(&self, tenant: &str, name: &str) -> ApiResult<serde_json::Value> {

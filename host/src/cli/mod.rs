@@ -11,6 +11,8 @@ mod key;
 mod output;
 mod plugin;
 mod plugin_build;
+mod plugin_export;
+mod plugin_reference;
 mod run;
 mod scaffold;
 mod serve;
@@ -65,7 +67,7 @@ enum Command {
     Tenant(tenant::TenantCommand),
     /// Load accounts, snapshots and outcomes from CSV, NDJSON or JSON.
     Ingest(ingest::IngestArgs),
-    /// Add, list, show, activate, roll back and configure plugins.
+    /// Add, list, show, activate, roll back, configure and export plugins.
     #[command(subcommand)]
     Plugin(plugin::PluginCommand),
     /// Run the active plugins (or one) over the tenant's accounts.

@@ -1,7 +1,8 @@
-//! `vitals plugin`: add (validated by the runtime), list, show, activate,
-//! roll back, configure (validated against the plugin's schema) and shadow
-//! runs, locally or on a server; and for authors, new / build / test (in
-//! `scaffold` and `plugin_build`).
+//! `vitals plugin`: add (a file, or a reference plugin by name; validated
+//! by the runtime), list, show, activate, roll back, configure (validated
+//! against the plugin's schema), export and shadow runs, locally or on a
+//! server; and for authors, new / build / test (in `scaffold` and
+//! `plugin_build`), and the reference plugins (`plugin_reference`).
 
 use super::context::{CliError, Ctx, date_arg};
 use super::output::{Format, Table, money, outln, print_json};
@@ -17,6 +18,9 @@ pub enum PluginCommand {
     Build(super::plugin_build::BuildArgs),
     /// Run a plugin folder's own unit tests.
     Test(super::plugin_build::TestArgs),
+    /// List the reference plugins built into this binary (add one with
+    /// `vitals plugin add reference/NAME`).
+    Reference,
     #[command(flatten)]
     Manage(ManageCommand),
 }
@@ -24,9 +28,13 @@ pub enum PluginCommand {
 /// The `vitals plugin` commands that act on the tenant's plugins.
 #[derive(Debug, clap::Subcommand)]
 pub enum ManageCommand {
-    /// Add a component (.wasm); it is validated before anything is stored.
+    /// Add a component (.wasm), or a reference plugin by name; it is
+    /// validated before anything is stored.
     Add {
-        /// The component file.
+        /// The component file, or `reference/NAME` for a reference plugin
+        /// built into this binary (`vitals plugin reference` lists them;
+        /// `./reference/FILE` is a file in a folder named reference).
+        #[arg(value_name = "FILE|reference/NAME")]
         file: PathBuf,
         /// Also make it the active version of its name.
         #[arg(long)]
@@ -54,6 +62,8 @@ pub enum ManageCommand {
         /// Plugin name.
         name: String,
     },
+    /// Write a stored component to a file, byte for byte.
+    Export(super::plugin_export::ExportArgs),
     /// Runs an installed candidate version beside the active one on the same
     /// snapshots (nothing stored but the report) and shows what would change.
     Shadow {
@@ -90,6 +100,7 @@ pub fn run(ctx: &Ctx, cmd: PluginCommand) -> Result<(), CliError> {
         PluginCommand::New(a) => super::scaffold::new(a),
         PluginCommand::Build(a) => super::plugin_build::build(ctx, a),
         PluginCommand::Test(a) => super::plugin_build::test(a),
+        PluginCommand::Reference => super::plugin_reference::list(ctx),
         PluginCommand::Manage(c) => manage(ctx, c),
     }
 }
@@ -99,8 +110,11 @@ fn manage(ctx: &Ctx, cmd: ManageCommand) -> Result<(), CliError> {
     let tenant = &ctx.tenant;
     match cmd {
         ManageCommand::Add { file, activate } => {
-            let bytes = std::fs::read(&file)
-                .map_err(|e| CliError::bad(format!("{}: {e}", file.display())))?;
+            let bytes = match super::plugin_reference::resolve(&file)? {
+                Some((_, bytes)) => bytes.to_vec(),
+                None => std::fs::read(&file)
+                    .map_err(|e| CliError::bad(format!("{}: {e}", file.display())))?,
+            };
             let installed = api
                 .add_plugin(tenant, bytes, activate)
                 .map_err(|e| upload_error(&file, e))?;
@@ -169,6 +183,7 @@ fn manage(ctx: &Ctx, cmd: ManageCommand) -> Result<(), CliError> {
             let p = api.rollback(tenant, &name)?;
             outln!("{} rolled back to {}", p.name, p.version);
         }
+        ManageCommand::Export(args) => super::plugin_export::export(ctx, api.as_ref(), args)?,
         ManageCommand::Shadow {
             name,
             version,

@@ -1,5 +1,6 @@
 //! A tenant's plugins: upload (validated), versions, activate, roll back,
-//! configure, and shadow runs of a candidate version.
+//! configure, export a stored component, and shadow runs of a candidate
+//! version.
 
 use super::auth::Caller;
 use super::{AppState, blocking};
@@ -10,7 +11,7 @@ use crate::store::InstalledPlugin;
 use axum::Json;
 use axum::body::Body;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
@@ -155,6 +156,40 @@ pub async fn rollback(
     Path((tenant, name)): Path<(String, String)>,
 ) -> Result<Json<InstalledPlugin>, ApiError> {
     blocking(&s, move |svc| svc.rollback(&tenant, &name)).await
+}
+
+/// A stored component's exact bytes (default the active version), as it was
+/// added: its sha-256 is the version's `hash` (also in the `ETag`).
+#[utoipa::path(get, path = "/v1/tenants/{tenant}/plugins/{name}/component", tag = "plugins",
+    params(("tenant" = String, Path, description = "Tenant id"), ("name" = String, Path, description = "Plugin name"), VersionQuery),
+    responses(
+        (status = 200, description = "The component", content_type = "application/wasm", body = Vec<u8>,
+            headers(("etag" = String, description = "The component's sha-256, quoted"))),
+        (status = "4XX", body = ErrorBody)),
+    security(("key" = [])))]
+pub async fn export_component(
+    State(s): State<AppState>,
+    _caller: Caller,
+    Path((tenant, name)): Path<(String, String)>,
+    Query(q): Query<VersionQuery>,
+) -> Result<Response, ApiError> {
+    let Json(component) = blocking(&s, move |svc| {
+        svc.export_plugin(&tenant, &name, q.version.as_deref())
+    })
+    .await?;
+    let etag = HeaderValue::from_str(&format!("\"{}\"", component.plugin.hash))
+        .map_err(|e| ApiError::internal(format!("etag: {e}")))?;
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/wasm"),
+            ),
+            (header::ETAG, etag),
+        ],
+        component.bytes,
+    )
+        .into_response())
 }
 
 /// The tenant's configuration of a plugin.

@@ -233,6 +233,26 @@ impl Api for Service {
         Ok(self.store.rollback(tenant, name)?)
     }
 
+    fn export_plugin(
+        &self,
+        tenant: &str,
+        name: &str,
+        version: Option<&str>,
+    ) -> ApiResult<PluginComponent> {
+        self.store.require_tenant_exists(tenant)?;
+        let plugin = self.store.plugin(tenant, name, version)?;
+        let bytes = self.store.component(&plugin.hash)?;
+        // The store is content-addressed: bytes that no longer hash to
+        // their key are damage, never something to hand out.
+        if crate::runtime::content_hash(&bytes) != plugin.hash {
+            return Err(ApiError::internal(format!(
+                "component {} of {name} {} does not match its hash",
+                plugin.hash, plugin.version
+            )));
+        }
+        Ok(PluginComponent { plugin, bytes })
+    }
+
     fn config(&self, tenant: &str, name: &str) -> ApiResult<serde_json::Value> {
         self.store.require_tenant_exists(tenant)?;
         // A name the tenant never installed is not found, not `{}`.

@@ -64,6 +64,13 @@ pub trait Api {
     fn activate(&self, tenant: &str, name: &str, version: &str) -> ApiResult<InstalledPlugin>;
     /// Goes back to the previously active version.
     fn rollback(&self, tenant: &str, name: &str) -> ApiResult<InstalledPlugin>;
+    /// A stored component's exact bytes (`version` `None`: the active one).
+    fn export_plugin(
+        &self,
+        tenant: &str,
+        name: &str,
+        version: Option<&str>,
+    ) -> ApiResult<PluginComponent>;
     /// The tenant's configuration of a plugin.
     fn config(&self, tenant: &str, name: &str) -> ApiResult<serde_json::Value>;
     /// Sets it (validated against the active version's schema).

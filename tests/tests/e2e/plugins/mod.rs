@@ -6,9 +6,18 @@
 //! real binary, over a local store and over a real server.
 
 mod messages;
+mod reference;
 
 use crate::served::{Out, vitals};
 use std::path::{Path, PathBuf};
+
+/// Three accounts (thriving, middling, struggling) as of 2026-01-01.
+const FIXTURE: &str = "\
+account_id,as_of,name,owner,start_date,renewal_date,contract_arr,seats_purchased,seats_active,logins,features_used,features_available,tickets_open,tickets_high_severity,nps,csat,champion_left,late_payments,webinars_attended,community_posts
+thriving,2026-01-01,Thriving Co,ana,2023-01-01,2026-02-01,100000,100,110,2000,15,20,0,0,10,98,false,0,4,6
+middling,2026-01-01,Middling Co,ben,2023-01-01,2026-02-15,50000,100,60,,,,,,7,,,,,
+struggling,2026-01-01,Struggling Co,ben,2023-01-01,2026-03-01,20000,100,10,5,1,20,10,4,1,20,true,3,0,0
+";
 
 /// A temporary folder with a store in `data/`, and the CLI over it.
 struct Local {
@@ -49,6 +58,13 @@ impl Local {
 
     fn ok_as(&self, tenant: &str, args: &[&str]) -> Out {
         self.run_as(tenant, args).success(args)
+    }
+
+    /// A tenant with the fixture accounts.
+    fn tenant_with_accounts(&self, tenant: &str) {
+        self.ok_as(tenant, &["init"]);
+        let csv = self.write("fixture.csv", FIXTURE.as_bytes());
+        self.ok_as(tenant, &["ingest", &csv]);
     }
 }
 
