@@ -5,7 +5,7 @@ use crate::runtime::Limits;
 use crate::scoring::Summary;
 use crate::server::{MAPPING_HEADER, WhoAmI};
 use crate::service::*;
-use crate::store::{IngestReport, InstalledPlugin, RunRecord};
+use crate::store::{Activation, IngestReport, InstalledPlugin, RunRecord};
 use reqwest::blocking::{Client as Http, RequestBuilder};
 use reqwest::{Method, Url};
 use serde::de::DeserializeOwned;
@@ -174,12 +174,7 @@ impl Api for Client {
         self.send(r)
     }
 
-    fn add_plugin(
-        &self,
-        tenant: &str,
-        bytes: Vec<u8>,
-        activate: bool,
-    ) -> ApiResult<InstalledPlugin> {
+    fn add_plugin(&self, tenant: &str, bytes: Vec<u8>, activate: bool) -> ApiResult<Activation> {
         self.send(
             self.tenant_request(Method::POST, tenant, &["plugins"])
                 .query(&[("activate", activate)])
@@ -188,7 +183,7 @@ impl Api for Client {
         )
     }
 
-    fn activate(&self, tenant: &str, name: &str, version: &str) -> ApiResult<InstalledPlugin> {
+    fn activate(&self, tenant: &str, name: &str, version: &str) -> ApiResult<Activation> {
         self.send(
             self.tenant_request(Method::POST, tenant, &["plugins", name, "activate"])
                 .json(&Activate {
@@ -197,8 +192,12 @@ impl Api for Client {
         )
     }
 
-    fn rollback(&self, tenant: &str, name: &str) -> ApiResult<InstalledPlugin> {
+    fn rollback(&self, tenant: &str, name: &str) -> ApiResult<Activation> {
         self.send(self.tenant_request(Method::POST, tenant, &["plugins", name, "rollback"]))
+    }
+
+    fn deactivate(&self, tenant: &str, name: &str) -> ApiResult<InstalledPlugin> {
+        self.send(self.tenant_request(Method::POST, tenant, &["plugins", name, "deactivate"]))
     }
 
     fn export_plugin(

@@ -43,9 +43,10 @@ impl From<StoreError> for CliError {
         match &e {
             StoreError::NotFound { what: "tenant", .. } => CliError::bad(e.to_string())
                 .hint("create it with `vitals tenant create ID` (or `vitals init`)"),
-            StoreError::NotFound { .. } | StoreError::Invalid(_) | StoreError::Rejected(_) => {
-                CliError::bad(e.to_string())
-            }
+            StoreError::NotFound { .. }
+            | StoreError::Invalid(_)
+            | StoreError::Rejected(_)
+            | StoreError::SeveralHealthModels(_) => CliError::bad(e.to_string()),
             StoreError::SchemaTooNew { .. } => CliError::bad(e.to_string()),
             _ => CliError::internal(e.to_string()),
         }

@@ -67,7 +67,7 @@ enum Command {
     Tenant(tenant::TenantCommand),
     /// Load accounts, snapshots and outcomes from CSV, NDJSON or JSON.
     Ingest(ingest::IngestArgs),
-    /// Add, list, show, activate, roll back, configure and export plugins.
+    /// Add, list, show, activate, deactivate, roll back, configure and export plugins.
     #[command(subcommand)]
     Plugin(plugin::PluginCommand),
     /// Run the active plugins (or one) over the tenant's accounts.

@@ -238,7 +238,9 @@ pub fn results(ctx: &Ctx, args: ResultsArgs) -> Result<(), CliError> {
 }
 
 pub fn summary(ctx: &Ctx, args: SummaryArgs) -> Result<(), CliError> {
-    let s = ctx.api()?.summary(&ctx.tenant, args.days, args.top)?;
+    let api = ctx.api()?;
+    let s = api.summary(&ctx.tenant, args.days, args.top)?;
+    super::plugin::warn_several_health_models(api.as_ref(), &ctx.tenant);
     if ctx.format == Format::Json {
         print_json(&s);
     } else {

@@ -123,6 +123,7 @@ fn api(state: &AppState) -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(plugins::get_plugin))
         .routes(routes!(plugins::activate))
         .routes(routes!(plugins::rollback))
+        .routes(routes!(plugins::deactivate))
         .routes(routes!(plugins::export_component))
         .routes(routes!(plugins::get_config, plugins::set_config))
         .routes(routes!(plugins::list_shadow_runs, plugins::shadow_run))

@@ -1,13 +1,13 @@
-//! A tenant's plugins: upload (validated), versions, activate, roll back,
-//! configure, export a stored component, and shadow runs of a candidate
-//! version.
+//! A tenant's plugins: upload (validated), versions, activate, deactivate,
+//! roll back, configure, export a stored component, and shadow runs of a
+//! candidate version.
 
 use super::auth::Caller;
 use super::{AppState, blocking};
 use crate::service::{
     Activate, Api, ApiError, ErrorBody, PluginDetail, ShadowReport, ShadowRequest,
 };
-use crate::store::InstalledPlugin;
+use crate::store::{Activation, InstalledPlugin};
 use axum::Json;
 use axum::body::Body;
 use axum::extract::{Path, Query, State};
@@ -72,7 +72,7 @@ pub async fn list_plugins(
 #[utoipa::path(post, path = "/v1/tenants/{tenant}/plugins", tag = "plugins",
     params(("tenant" = String, Path, description = "Tenant id"), UploadQuery),
     request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "The component (a .wasm file)"),
-    responses((status = 201, body = InstalledPlugin), (status = "4XX", body = ErrorBody)),
+    responses((status = 201, body = Activation, description = "The version added; with `activate`, the health models it deactivated (one is active at a time)"), (status = "4XX", body = ErrorBody)),
     security(("key" = [])))]
 pub async fn upload_plugin(
     State(s): State<AppState>,
@@ -131,31 +131,48 @@ pub async fn get_plugin(
 }
 
 /// Activates an installed version (the tenant's configuration must fit it).
+/// A health model deactivates the tenant's other one in the same step
+/// (`deactivated`): one health model is active at a time.
 #[utoipa::path(post, path = "/v1/tenants/{tenant}/plugins/{name}/activate", tag = "plugins",
     params(("tenant" = String, Path, description = "Tenant id"), ("name" = String, Path, description = "Plugin name")),
     request_body = Activate,
-    responses((status = 200, body = InstalledPlugin), (status = "4XX", body = ErrorBody)),
+    responses((status = 200, body = Activation), (status = "4XX", body = ErrorBody)),
     security(("key" = [])))]
 pub async fn activate(
     State(s): State<AppState>,
     _caller: Caller,
     Path((tenant, name)): Path<(String, String)>,
     Json(req): Json<Activate>,
-) -> Result<Json<InstalledPlugin>, ApiError> {
+) -> Result<Json<Activation>, ApiError> {
     blocking(&s, move |svc| svc.activate(&tenant, &name, &req.version)).await
 }
 
-/// Goes back to the previously active version.
+/// Goes back to the previously active version; after a deactivate, switches
+/// the deactivated version on again (a health model deactivating the other).
 #[utoipa::path(post, path = "/v1/tenants/{tenant}/plugins/{name}/rollback", tag = "plugins",
     params(("tenant" = String, Path, description = "Tenant id"), ("name" = String, Path, description = "Plugin name")),
-    responses((status = 200, body = InstalledPlugin), (status = "4XX", body = ErrorBody)),
+    responses((status = 200, body = Activation), (status = "4XX", body = ErrorBody)),
     security(("key" = [])))]
 pub async fn rollback(
     State(s): State<AppState>,
     _caller: Caller,
     Path((tenant, name)): Path<(String, String)>,
-) -> Result<Json<InstalledPlugin>, ApiError> {
+) -> Result<Json<Activation>, ApiError> {
     blocking(&s, move |svc| svc.rollback(&tenant, &name)).await
+}
+
+/// Switches a plugin off: no version of it runs until one is activated or
+/// rolled back to. Answers with the version switched off.
+#[utoipa::path(post, path = "/v1/tenants/{tenant}/plugins/{name}/deactivate", tag = "plugins",
+    params(("tenant" = String, Path, description = "Tenant id"), ("name" = String, Path, description = "Plugin name")),
+    responses((status = 200, body = InstalledPlugin), (status = "4XX", body = ErrorBody)),
+    security(("key" = [])))]
+pub async fn deactivate(
+    State(s): State<AppState>,
+    _caller: Caller,
+    Path((tenant, name)): Path<(String, String)>,
+) -> Result<Json<InstalledPlugin>, ApiError> {
+    blocking(&s, move |svc| svc.deactivate(&tenant, &name)).await
 }
 
 /// A stored component's exact bytes (default the active version), as it was

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 pub struct ErrorBody {
     /// Stable code: `bad-request`, `unauthorized`, `forbidden`, `not-found`,
     /// `conflict`, `payload-too-large`, `unsupported-media-type`,
-    /// `invalid-plugin`, `invalid-config`, `internal`.
+    /// `invalid-plugin`, `invalid-config`, `several-health-models`, `internal`.
     pub code: String,
     /// What went wrong, naming the record and the field where there is one.
     pub message: String,
@@ -117,6 +117,9 @@ impl From<StoreError> for ApiError {
             }
             StoreError::Plugin { .. } => ApiError::new(422, "invalid-plugin", e.to_string()),
             StoreError::Busy(_) => ApiError::new(429, "busy", e.to_string()),
+            StoreError::SeveralHealthModels(_) => {
+                ApiError::new(409, "several-health-models", e.to_string())
+            }
             _ => ApiError::internal(e.to_string()),
         }
     }

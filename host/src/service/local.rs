@@ -180,21 +180,24 @@ impl Api for Service {
         })
     }
 
-    fn add_plugin(
-        &self,
-        tenant: &str,
-        bytes: Vec<u8>,
-        activate: bool,
-    ) -> ApiResult<InstalledPlugin> {
+    fn add_plugin(&self, tenant: &str, bytes: Vec<u8>, activate: bool) -> ApiResult<Activation> {
         self.store.require_tenant_exists(tenant)?;
         let plugin = self.runtime.load(&bytes)?;
-        let mut installed = self.store.add_plugin(
+        let installed = self.store.add_plugin(
             tenant,
             &crate::runtime::content_hash(&bytes),
             &bytes,
             &plugin.metadata,
         )?;
-        if activate {
+        if !activate {
+            return Ok(Activation {
+                plugin: self
+                    .store
+                    .plugin(tenant, &installed.name, Some(&installed.version))?,
+                deactivated: vec![],
+            });
+        }
+        {
             let lock = self.lifecycle(tenant);
             let _held = lock.lock().expect("lifecycle lock");
             let config = self.store.plugin_config(tenant, &installed.name)?;
@@ -208,14 +211,13 @@ impl Api for Service {
                     ),
                 )
             })?;
-            installed = self
+            Ok(self
                 .store
-                .activate(tenant, &installed.name, &installed.version)?;
+                .activate(tenant, &installed.name, &installed.version)?)
         }
-        Ok(installed)
     }
 
-    fn activate(&self, tenant: &str, name: &str, version: &str) -> ApiResult<InstalledPlugin> {
+    fn activate(&self, tenant: &str, name: &str, version: &str) -> ApiResult<Activation> {
         self.store.require_tenant_exists(tenant)?;
         let lock = self.lifecycle(tenant);
         let _held = lock.lock().expect("lifecycle lock");
@@ -223,7 +225,7 @@ impl Api for Service {
         Ok(self.store.activate(tenant, name, version)?)
     }
 
-    fn rollback(&self, tenant: &str, name: &str) -> ApiResult<InstalledPlugin> {
+    fn rollback(&self, tenant: &str, name: &str) -> ApiResult<Activation> {
         self.store.require_tenant_exists(tenant)?;
         let lock = self.lifecycle(tenant);
         let _held = lock.lock().expect("lifecycle lock");
@@ -231,6 +233,13 @@ impl Api for Service {
             self.config_fits(tenant, name, &version)?;
         }
         Ok(self.store.rollback(tenant, name)?)
+    }
+
+    fn deactivate(&self, tenant: &str, name: &str) -> ApiResult<InstalledPlugin> {
+        self.store.require_tenant_exists(tenant)?;
+        let lock = self.lifecycle(tenant);
+        let _held = lock.lock().expect("lifecycle lock");
+        Ok(self.store.deactivate(tenant, name)?)
     }
 
     fn export_plugin(

@@ -9,6 +9,7 @@
 //! is marked failed.
 
 mod access;
+mod activation;
 mod codec;
 mod data;
 mod journal;
@@ -24,6 +25,7 @@ mod view;
 mod writer;
 
 pub use access::{ApiKeyRecord, Role};
+pub use activation::Activation;
 pub use data::{AccountView, IngestMode, IngestReport};
 pub use plugins::{ActivePlugin, InstalledPlugin};
 pub use runs::{RunRecord, RunStatus, StoredResult};
@@ -85,6 +87,14 @@ pub enum StoreError {
     /// Another ingest of the tenant is being written; retry when it ends.
     #[error("tenant {0:?} has an ingest going (one at a time); retry when it ends")]
     Busy(String),
+    /// Several health models are active (a store written before one at a
+    /// time was the rule): runs and scores refuse to pick one.
+    #[error(
+        "{} health models are active ({}); one is active at a time, since segments, propensity and forecasts read the health score: keep one and deactivate the others with `vitals plugin deactivate NAME`",
+        .0.len(),
+        .0.join(", ")
+    )]
+    SeveralHealthModels(Vec<String>),
     /// An all-or-nothing ingest found bad records: nothing was written.
     #[error("{} bad record(s), nothing written; first: {}", .0.len(), .0.first().map(|e| e.to_string()).unwrap_or_default())]
     Rejected(Vec<crate::model::RowError>),
@@ -396,6 +406,8 @@ mod tests {
     }
 }
 
+#[cfg(test)]
+mod activation_tests;
 #[cfg(test)]
 mod ingest_tests;
 #[cfg(test)]

@@ -5,6 +5,7 @@
 //! build`'s real time, and `demo` on its own tenants only. Each through the
 //! real binary, over a local store and over a real server.
 
+mod activation;
 mod messages;
 mod reference;
 

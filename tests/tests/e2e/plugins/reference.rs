@@ -189,6 +189,7 @@ fn reference_plugins_are_added_and_components_exported_over_http() {
     .json();
     assert_eq!(added["name"], "seat-expansion");
     assert_eq!(added["active"], true);
+    assert_eq!(added["deactivated"], Value::Array(vec![]));
     let hash = added["hash"].as_str().unwrap().to_string();
     // The CLI's export over HTTP, as a viewer (a read).
     let file = dir.path().join("seat.wasm");
@@ -242,5 +243,6 @@ fn reference_plugins_are_added_and_components_exported_over_http() {
         component["responses"]["200"]["content"]["application/wasm"].is_object(),
         "{component}"
     );
+    assert!(paths["/v1/tenants/{tenant}/plugins/{name}/deactivate"]["post"].is_object());
     s.stop();
 }
