@@ -109,6 +109,9 @@ pub struct Ctx {
     pub data_dir: PathBuf,
     pub config: Option<PathBuf>,
     pub tenant: String,
+    /// Whether `--tenant` (or `VITALS_TENANT`) named the tenant, rather
+    /// than the default (or the server key's) standing in.
+    pub tenant_named: bool,
     pub format: Format,
     /// A server to act on instead of the local store, with its key.
     pub server: Option<(String, String)>,

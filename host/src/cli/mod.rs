@@ -158,6 +158,7 @@ fn context(
             Some((url, key.trim().to_string()))
         }
     };
+    let tenant_named = tenant.is_some();
     let tenant = match (tenant, &server) {
         (Some(t), _) => t,
         (None, None) => "default".to_string(),
@@ -170,6 +171,7 @@ fn context(
         data_dir,
         config,
         tenant,
+        tenant_named,
         format,
         server,
     })

@@ -111,6 +111,10 @@ pub struct Tenant {
     pub created_ms: u64,
     /// The operator's limits for this tenant, if tighter than the defaults.
     pub limits: Option<crate::runtime::Limits>,
+    /// Set on the tenants `vitals demo` creates: the demo fills only such a
+    /// tenant (or creates one), never one holding a company's own accounts.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub demo: bool,
 }
 
 /// The sled store.
@@ -313,6 +317,24 @@ impl Store {
 
     /// Creates a tenant (durable on return). Refuses a malformed or taken id.
     pub fn create_tenant(&self, id: &str, name: &str) -> Result<Tenant, StoreError> {
+        self.create_tenant_marked(id, name, false)
+    }
+
+    /// Creates a tenant marked as the demo's own ([`Tenant::demo`]).
+    pub fn create_demo_tenant(&self, id: &str, name: &str) -> Result<Tenant, StoreError> {
+        self.create_tenant_marked(id, name, true)
+    }
+
+    /// Marks an existing tenant as the demo's own (a demo tenant made by a
+    /// version before the mark existed).
+    pub fn mark_demo_tenant(&self, id: &str) -> Result<(), StoreError> {
+        let mut t = self.tenant(id)?;
+        t.demo = true;
+        self.tenants.insert(id, codec::encode_json(&t))?;
+        self.flush()
+    }
+
+    fn create_tenant_marked(&self, id: &str, name: &str, demo: bool) -> Result<Tenant, StoreError> {
         if !valid_tenant_id(id) {
             return Err(StoreError::Invalid(format!(
                 "tenant id {id:?}: use 1-64 lowercase letters, digits and '-'"
@@ -324,6 +346,7 @@ impl Store {
             name: name.into(),
             created_ms: now_ms(),
             limits: None,
+            demo,
         };
         let swapped = self.tenants.compare_and_swap(
             id,
