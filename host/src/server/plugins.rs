@@ -21,9 +21,7 @@ pub(super) const UPLOAD_ROUTE: &str = "/v1/tenants/{tenant}/plugins";
 /// The 413 of a component over the upload limit: it names the limit in MiB
 /// and the `serve` option that raises it, as the uploader cannot guess either.
 pub(super) fn upload_too_large(limit_bytes: usize, declared: Option<u64>) -> ApiError {
-    let size = declared.map_or(String::new(), |n| {
-        format!(" ({:.1} MiB)", n as f64 / f64::from(1 << 20))
-    });
+    let size = declared.map_or(String::new(), |n| format!(" ({n} bytes)"));
     ApiError::new(
         413,
         "payload-too-large",

@@ -90,7 +90,7 @@ fn an_upload_over_the_limit_names_the_limit_and_the_option_that_raises_it() {
     refused(
         &out,
         &[
-            "big.wasm: the component (3.0 MiB) is larger than this server's upload limit of 2 MiB",
+            "big.wasm: the component (3145728 bytes) is larger than this server's upload limit of 2 MiB",
             "`vitals serve --max-plugin-mib N`",
         ],
     );
