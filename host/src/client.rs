@@ -5,7 +5,7 @@ use crate::runtime::Limits;
 use crate::scoring::Summary;
 use crate::server::{MAPPING_HEADER, WhoAmI};
 use crate::service::*;
-use crate::store::{IngestReport, InstalledPlugin, RunRecord};
+use crate::store::{Activation, IngestReport, InstalledPlugin, RunRecord};
 use reqwest::blocking::{Client as Http, RequestBuilder};
 use reqwest::{Method, Url};
 use serde::de::DeserializeOwned;
@@ -56,6 +56,17 @@ impl Client {
     }
 
     fn send<T: DeserializeOwned>(&self, request: RequestBuilder) -> ApiResult<T> {
+        let bytes = self.send_bytes(request)?;
+        let body: &[u8] = if bytes.is_empty() { b"null" } else { &bytes };
+        serde_json::from_slice(body).map_err(|e| {
+            ApiError::internal(format!(
+                "the server's answer is not what this client expects: {e}"
+            ))
+        })
+    }
+
+    /// Sends a request; a success's body as it came, an error's as an [`ApiError`].
+    fn send_bytes(&self, request: RequestBuilder) -> ApiResult<Vec<u8>> {
         let response = request.send().map_err(|e| {
             ApiError::new(
                 503,
@@ -68,12 +79,7 @@ impl Client {
             .bytes()
             .map_err(|e| ApiError::new(503, "unreachable", format!("reading the answer: {e}")))?;
         if status.is_success() {
-            let body: &[u8] = if bytes.is_empty() { b"null" } else { &bytes };
-            return serde_json::from_slice(body).map_err(|e| {
-                ApiError::internal(format!(
-                    "the server's answer is not what this client expects: {e}"
-                ))
-            });
+            return Ok(bytes.to_vec());
         }
         let body: ErrorBody = serde_json::from_slice(&bytes).unwrap_or_else(|_| ErrorBody {
             code: "error".into(),
@@ -195,12 +201,7 @@ impl Api for Client {
         self.send(r)
     }
 
-    fn add_plugin(
-        &self,
-        tenant: &str,
-        bytes: Vec<u8>,
-        activate: bool,
-    ) -> ApiResult<InstalledPlugin> {
+    fn add_plugin(&self, tenant: &str, bytes: Vec<u8>, activate: bool) -> ApiResult<Activation> {
         self.send(
             self.tenant_request(Method::POST, tenant, &["plugins"])
                 .query(&[("activate", activate)])
@@ -209,7 +210,7 @@ impl Api for Client {
         )
     }
 
-    fn activate(&self, tenant: &str, name: &str, version: &str) -> ApiResult<InstalledPlugin> {
+    fn activate(&self, tenant: &str, name: &str, version: &str) -> ApiResult<Activation> {
         self.send(
             self.tenant_request(Method::POST, tenant, &["plugins", name, "activate"])
                 .json(&Activate {
@@ -218,8 +219,28 @@ impl Api for Client {
         )
     }
 
-    fn rollback(&self, tenant: &str, name: &str) -> ApiResult<InstalledPlugin> {
+    fn rollback(&self, tenant: &str, name: &str) -> ApiResult<Activation> {
         self.send(self.tenant_request(Method::POST, tenant, &["plugins", name, "rollback"]))
+    }
+
+    fn deactivate(&self, tenant: &str, name: &str) -> ApiResult<InstalledPlugin> {
+        self.send(self.tenant_request(Method::POST, tenant, &["plugins", name, "deactivate"]))
+    }
+
+    fn export_plugin(
+        &self,
+        tenant: &str,
+        name: &str,
+        version: Option<&str>,
+    ) -> ApiResult<PluginComponent> {
+        // The version first (the active one may change between two
+        // requests; a version's bytes never do), then its bytes.
+        let plugin = self.plugin(tenant, name, version)?.plugin;
+        let bytes = self.send_bytes(
+            self.tenant_request(Method::GET, tenant, &["plugins", name, "component"])
+                .query(&[("version", &plugin.version)]),
+        )?;
+        Ok(PluginComponent { plugin, bytes })
     }
 
     fn config(&self, tenant: &str, name: &str) -> ApiResult<serde_json::Value> {

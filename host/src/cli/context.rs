@@ -46,7 +46,8 @@ impl From<StoreError> for CliError {
             StoreError::NotFound { .. }
             | StoreError::Invalid(_)
             | StoreError::Conflict(_)
-            | StoreError::Rejected(_) => CliError::bad(e.to_string()),
+            | StoreError::Rejected(_)
+            | StoreError::SeveralHealthModels(_) => CliError::bad(e.to_string()),
             StoreError::SchemaTooNew { .. } => CliError::bad(e.to_string()),
             _ => CliError::internal(e.to_string()),
         }
@@ -109,6 +110,9 @@ pub struct Ctx {
     pub data_dir: PathBuf,
     pub config: Option<PathBuf>,
     pub tenant: String,
+    /// Whether `--tenant` (or `VITALS_TENANT`) named the tenant, rather
+    /// than the default (or the server key's) standing in.
+    pub tenant_named: bool,
     pub format: Format,
     /// A server to act on instead of the local store, with its key.
     pub server: Option<(String, String)>,

@@ -14,6 +14,8 @@ mod key;
 mod output;
 mod plugin;
 mod plugin_build;
+mod plugin_export;
+mod plugin_reference;
 mod results;
 mod run;
 mod scaffold;
@@ -70,7 +72,7 @@ enum Command {
     Tenant(tenant::TenantCommand),
     /// Load accounts, snapshots and outcomes from CSV, NDJSON or JSON.
     Ingest(ingest::IngestArgs),
-    /// Add, list, show, activate, roll back and configure plugins.
+    /// Add, list, show, activate, deactivate, roll back, configure and export plugins.
     #[command(subcommand)]
     Plugin(plugin::PluginCommand),
     /// Run the active plugins (or one) over the tenant's accounts.
@@ -165,6 +167,7 @@ fn context(
             Some((url, key.trim().to_string()))
         }
     };
+    let tenant_named = tenant.is_some();
     let tenant = match (tenant, &server) {
         (Some(t), _) => t,
         (None, None) => "default".to_string(),
@@ -177,6 +180,7 @@ fn context(
         data_dir,
         config,
         tenant,
+        tenant_named,
         format,
         server,
     })

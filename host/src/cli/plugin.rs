@@ -1,11 +1,13 @@
-//! `vitals plugin`: add (validated by the runtime), list, show, activate,
-//! roll back, configure (validated against the plugin's schema) and shadow
-//! runs, locally or on a server; and for authors, new / build / test (in
-//! `scaffold` and `plugin_build`).
+//! `vitals plugin`: add (a file, or a reference plugin by name; validated
+//! by the runtime), list, show, activate, deactivate, roll back, configure
+//! (validated against the plugin's schema), export and shadow runs, locally
+//! or on a server; and for authors, new / build / test (in `scaffold` and
+//! `plugin_build`), and the reference plugins (`plugin_reference`).
 
 use super::context::{CliError, Ctx, date_arg};
 use super::output::{Format, Table, money, outln, print_json};
-use crate::service::{ShadowReport, ShadowRequest};
+use crate::service::{ApiError, ShadowReport, ShadowRequest};
+use crate::store::Activation;
 use std::path::PathBuf;
 
 /// `vitals plugin ...`.
@@ -17,6 +19,9 @@ pub enum PluginCommand {
     Build(super::plugin_build::BuildArgs),
     /// Run a plugin folder's own unit tests.
     Test(super::plugin_build::TestArgs),
+    /// List the reference plugins built into this binary (add one with
+    /// `vitals plugin add reference/NAME`).
+    Reference,
     #[command(flatten)]
     Manage(ManageCommand),
 }
@@ -24,11 +29,16 @@ pub enum PluginCommand {
 /// The `vitals plugin` commands that act on the tenant's plugins.
 #[derive(Debug, clap::Subcommand)]
 pub enum ManageCommand {
-    /// Add a component (.wasm); it is validated before anything is stored.
+    /// Add a component (.wasm), or a reference plugin by name; it is
+    /// validated before anything is stored.
     Add {
-        /// The component file.
+        /// The component file, or `reference/NAME` for a reference plugin
+        /// built into this binary (`vitals plugin reference` lists them;
+        /// `./reference/FILE` is a file in a folder named reference).
+        #[arg(value_name = "FILE|reference/NAME")]
         file: PathBuf,
-        /// Also make it the active version of its name.
+        /// Also make it the active version of its name (a health model
+        /// deactivates the active one: one is active at a time).
         #[arg(long)]
         activate: bool,
     },
@@ -42,18 +52,28 @@ pub enum ManageCommand {
         #[arg(long)]
         version: Option<String>,
     },
-    /// Make a version the active one of its name.
+    /// Make a version the active one of its name (a health model
+    /// deactivates the active one: one is active at a time).
     Activate {
         /// Plugin name.
         name: String,
         /// Version to activate.
         version: String,
     },
-    /// Go back to the previously active version.
+    /// Go back to the previously active version (after `deactivate`: switch
+    /// the deactivated version on again).
     Rollback {
         /// Plugin name.
         name: String,
     },
+    /// Switch a plugin off: no version of it runs until one is activated or
+    /// rolled back to.
+    Deactivate {
+        /// Plugin name.
+        name: String,
+    },
+    /// Write a stored component to a file, byte for byte.
+    Export(super::plugin_export::ExportArgs),
     /// Runs an installed candidate version beside the active one on the same
     /// snapshots (nothing stored but the report) and shows what would change.
     Shadow {
@@ -90,6 +110,7 @@ pub fn run(ctx: &Ctx, cmd: PluginCommand) -> Result<(), CliError> {
         PluginCommand::New(a) => super::scaffold::new(a),
         PluginCommand::Build(a) => super::plugin_build::build(ctx, a),
         PluginCommand::Test(a) => super::plugin_build::test(a),
+        PluginCommand::Reference => super::plugin_reference::list(ctx),
         PluginCommand::Manage(c) => manage(ctx, c),
     }
 }
@@ -99,24 +120,27 @@ fn manage(ctx: &Ctx, cmd: ManageCommand) -> Result<(), CliError> {
     let tenant = &ctx.tenant;
     match cmd {
         ManageCommand::Add { file, activate } => {
-            let bytes = std::fs::read(&file)
-                .map_err(|e| CliError::bad(format!("{}: {e}", file.display())))?;
-            let installed = api.add_plugin(tenant, bytes, activate).map_err(|e| {
-                let mut err = CliError::from(e);
-                err.message = format!("{}: {}", file.display(), err.message);
-                err
-            })?;
+            let bytes = match super::plugin_reference::resolve(&file)? {
+                Some((_, bytes)) => bytes.to_vec(),
+                None => std::fs::read(&file)
+                    .map_err(|e| CliError::bad(format!("{}: {e}", file.display())))?,
+            };
+            let added = api
+                .add_plugin(tenant, bytes, activate)
+                .map_err(|e| upload_error(&file, e))?;
             if ctx.format == Format::Json {
-                print_json(&installed);
+                print_json(&added);
             } else {
+                let p = &added.plugin;
                 outln!(
                     "added {} {} ({}, sha-256 {}){}",
-                    installed.name,
-                    installed.version,
-                    installed.kind,
-                    &installed.hash[..12],
-                    if installed.active { ", active" } else { "" }
+                    p.name,
+                    p.version,
+                    p.kind,
+                    &p.hash[..12],
+                    if p.active { ", active" } else { "" }
                 );
+                print_deactivated(&added);
             }
         }
         ManageCommand::List => {
@@ -164,13 +188,37 @@ fn manage(ctx: &Ctx, cmd: ManageCommand) -> Result<(), CliError> {
             );
         }
         ManageCommand::Activate { name, version } => {
-            let p = api.activate(tenant, &name, &version)?;
-            outln!("{} {} is active", p.name, p.version);
+            let a = api.activate(tenant, &name, &version)?;
+            if ctx.format == Format::Json {
+                print_json(&a);
+            } else {
+                outln!("{} {} is active", a.plugin.name, a.plugin.version);
+                print_deactivated(&a);
+            }
         }
         ManageCommand::Rollback { name } => {
-            let p = api.rollback(tenant, &name)?;
-            outln!("{} rolled back to {}", p.name, p.version);
+            let a = api.rollback(tenant, &name)?;
+            if ctx.format == Format::Json {
+                print_json(&a);
+            } else {
+                outln!("{} rolled back to {}", a.plugin.name, a.plugin.version);
+                print_deactivated(&a);
+            }
         }
+        ManageCommand::Deactivate { name } => {
+            let p = api.deactivate(tenant, &name)?;
+            if ctx.format == Format::Json {
+                print_json(&p);
+            } else {
+                outln!(
+                    "{} {} was deactivated; `vitals plugin rollback {}` switches it on again",
+                    p.name,
+                    p.version,
+                    p.name
+                );
+            }
+        }
+        ManageCommand::Export(args) => super::plugin_export::export(ctx, api.as_ref(), args)?,
         ManageCommand::Shadow {
             name,
             version,
@@ -270,6 +318,52 @@ fn manage(ctx: &Ctx, cmd: ManageCommand) -> Result<(), CliError> {
         }
     }
     Ok(())
+}
+
+/// On stderr, when a store from before one health model at a time holds
+/// several active ones: what the summary then shows, and the way out.
+pub fn warn_several_health_models(api: &dyn crate::service::Api, tenant: &str) {
+    let Ok(plugins) = api.plugins(tenant) else {
+        return;
+    };
+    let health: Vec<String> = plugins
+        .iter()
+        .filter(|p| p.active && p.kind == crate::runtime::PluginKind::HealthModel)
+        .map(|p| format!("{} {}", p.name, p.version))
+        .collect();
+    if health.len() > 1 {
+        eprintln!(
+            "warning: {} health models are active ({}): this summary shows the runs made so far, \
+             and new runs are refused until one is deactivated (`vitals plugin deactivate NAME`)",
+            health.len(),
+            super::output::terminal_safe(&health.join(", "))
+        );
+    }
+}
+
+/// Says which health models an activation switched off, and why.
+fn print_deactivated(a: &Activation) {
+    for d in &a.deactivated {
+        outln!(
+            "{} {} was deactivated: one health model is active at a time",
+            d.name,
+            d.version
+        );
+    }
+}
+
+/// An upload's failure, naming the file; what to do when it is no component.
+fn upload_error(file: &std::path::Path, e: ApiError) -> CliError {
+    let not_a_component = e.body.message.starts_with("not a WebAssembly component");
+    let mut err = CliError::from(e);
+    err.message = format!("{}: {}", file.display(), err.message);
+    if not_a_component {
+        err = err.hint(
+            "a plugin is a .wasm component: build one with `vitals plugin build DIR`, \
+             or add a reference plugin by name (`vitals plugin reference` lists them)",
+        );
+    }
+    err
 }
 
 /// Prints a shadow-run report for people.

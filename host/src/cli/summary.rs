@@ -52,7 +52,8 @@ pub fn summary(ctx: &Ctx, args: SummaryArgs) -> Result<(), CliError> {
                 .join(",")
         }),
     };
-    let s = ctx.api()?.summary(&ctx.tenant, &query).map_err(|e| {
+    let api = ctx.api()?;
+    let s = api.summary(&ctx.tenant, &query).map_err(|e| {
         let err = CliError::from(e);
         if err.message.starts_with("runs:") || err.message.contains("run ") {
             err.hint("`vitals results` lists the runs with their kinds")
@@ -60,6 +61,7 @@ pub fn summary(ctx: &Ctx, args: SummaryArgs) -> Result<(), CliError> {
             err
         }
     })?;
+    super::plugin::warn_several_health_models(api.as_ref(), &ctx.tenant);
     if ctx.format == Format::Json {
         print_json(&s);
     } else {

@@ -1,12 +1,68 @@
 //! Installs the demo tenant into a store: generated accounts ingested, the
 //! reference pack added and activated, and runs at four quarter ends (so
 //! summaries have a previous run to compare with).
+//!
+//! The demo fills only a tenant of its own. It creates the tenant marked
+//! as a demo tenant ([`crate::store::Tenant::demo`]) and later fills only
+//! marked tenants; a tenant that exists without the mark holds someone's
+//! own data and is refused before anything is written. The one exception
+//! is the default tenant `demo` named "Demo Co", which is what versions
+//! before the mark created: it is marked on first use.
 
 use super::{generate, rows};
 use crate::runtime::{Runtime, content_hash};
 use crate::scoring::{RunError, RunSettings, run_active};
 use crate::store::{IngestMode, IngestReport, Store, StoreError};
 use std::time::{Duration, Instant};
+
+/// The demo tenant's id when none is named.
+pub const DEFAULT_TENANT: &str = "demo";
+/// The display name the demo gives its tenants.
+const DEMO_NAME: &str = "Demo Co";
+
+/// Why the demo did not install.
+#[derive(Debug, thiserror::Error)]
+pub enum DemoError {
+    /// The tenant exists and is not a demo tenant: nothing was written.
+    #[error(
+        "tenant {0:?} exists and is not a demo tenant: `vitals demo` only fills a tenant it created, never a company's own accounts; nothing was changed"
+    )]
+    NotADemoTenant(String),
+    /// Ingest, install or a run failed.
+    #[error(transparent)]
+    Run(#[from] RunError),
+}
+
+impl From<StoreError> for DemoError {
+    fn from(e: StoreError) -> Self {
+        DemoError::Run(e.into())
+    }
+}
+
+/// Makes `tenant` the demo's: creates it (marked) if it does not exist,
+/// accepts it if marked (or the unmarked default of earlier versions,
+/// marking it), and refuses any other tenant.
+pub fn claim_tenant(store: &Store, tenant: &str) -> Result<(), DemoError> {
+    match store.tenant(tenant) {
+        Ok(t) if t.demo => Ok(()),
+        Ok(t) if t.id == DEFAULT_TENANT && t.name == DEMO_NAME => {
+            Ok(store.mark_demo_tenant(tenant)?)
+        }
+        Ok(_) => Err(DemoError::NotADemoTenant(tenant.to_string())),
+        Err(StoreError::NotFound { .. }) => match store.create_demo_tenant(tenant, DEMO_NAME) {
+            Ok(_) => Ok(()),
+            // Created by someone else since: judge it again.
+            Err(StoreError::Invalid(m)) if m.contains("already exists") => {
+                match store.tenant(tenant)? {
+                    t if t.demo => Ok(()),
+                    _ => Err(DemoError::NotADemoTenant(tenant.to_string())),
+                }
+            }
+            Err(e) => Err(e.into()),
+        },
+        Err(e) => Err(e.into()),
+    }
+}
 
 /// What the install did.
 #[derive(Debug, Clone)]
@@ -25,7 +81,9 @@ pub struct Installed {
     pub run_time: Duration,
 }
 
-/// Creates (or reuses) `tenant` and fills it with `accounts` generated accounts at `as_of`.
+/// Creates (or reuses) the demo tenant `tenant` and fills it with
+/// `accounts` generated accounts at `as_of`; refuses a tenant that is not
+/// the demo's ([`claim_tenant`]).
 pub fn install(
     store: &Store,
     rt: &Runtime,
@@ -33,12 +91,8 @@ pub fn install(
     accounts: usize,
     as_of: i32,
     seed: u64,
-) -> Result<Installed, RunError> {
-    match store.create_tenant(tenant, "Demo Co") {
-        Ok(_) => {}
-        Err(StoreError::Invalid(m)) if m.contains("already exists") => {}
-        Err(e) => return Err(e.into()),
-    }
+) -> Result<Installed, DemoError> {
+    claim_tenant(store, tenant)?;
     let generated = generate(accounts, as_of, seed);
     let input = rows(&generated);
     let t = Instant::now();
@@ -49,6 +103,8 @@ pub fn install(
             plugin: (*name).to_string(),
             error,
         })?;
+        // One health model at a time: the pack's replaces any other the
+        // demo tenant had, so its runs below run.
         let installed = store.add_plugin(tenant, &content_hash(bytes), bytes, &plugin.metadata)?;
         store.activate(tenant, &installed.name, &installed.version)?;
     }

@@ -5,7 +5,7 @@
 
 mod install;
 
-pub use install::{Installed, install};
+pub use install::{DEFAULT_TENANT, DemoError, Installed, claim_tenant, install};
 
 use crate::model::{IngestRow, Outcome, OutcomeKind};
 use crate::runtime::types::{Account, Attributes, Confidence, Metric, Snapshot};

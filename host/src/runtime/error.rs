@@ -10,6 +10,10 @@ use serde::{Deserialize, Serialize};
 #[serde(tag = "kind", content = "detail", rename_all = "kebab-case")]
 #[non_exhaustive]
 pub enum PluginError {
+    /// The bytes are not a WebAssembly component at all (empty, text, a
+    /// core module, an archive): the message says what they seem to be.
+    #[error("not a WebAssembly component: {0}")]
+    NotAComponent(String),
     /// The bytes are not a valid WebAssembly component.
     #[error("not a valid component: {0}")]
     InvalidComponent(String),
@@ -88,6 +92,7 @@ impl PluginError {
     /// A short stable name of the kind, for metrics and summaries.
     pub fn kind(&self) -> &'static str {
         match self {
+            PluginError::NotAComponent(_) => "not-a-component",
             PluginError::InvalidComponent(_) => "invalid-component",
             PluginError::UnknownWorld(_) => "unknown-world",
             PluginError::ForbiddenImport { .. } => "forbidden-import",

@@ -18,6 +18,7 @@ mod run;
 mod sandbox;
 pub mod sched;
 mod seed;
+mod sniff;
 mod validate;
 mod wasi;
 
@@ -250,6 +251,7 @@ impl Runtime {
     }
 
     fn load_new(&self, hash: &str, bytes: &[u8]) -> Result<Arc<Plugin>, PluginError> {
+        sniff::check(bytes)?;
         let hash = hash.to_string();
         let (component, loaded) = match &self.cache {
             Some(cache) => cache.load_or_compile(&self.engine, &hash, bytes)?,
@@ -415,14 +417,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn garbage_is_an_invalid_component() {
+    fn garbage_is_not_a_component() {
         let rt = Runtime::new(RuntimeConfig {
             max_instances: 2,
             ..Default::default()
         })
         .unwrap();
         let err = rt.load(b"not wasm at all").unwrap_err();
-        assert_eq!(err.kind(), "invalid-component", "{err}");
+        assert_eq!(err.kind(), "not-a-component", "{err}");
     }
 
     #[test]

@@ -123,6 +123,8 @@ fn api(state: &AppState) -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(plugins::get_plugin))
         .routes(routes!(plugins::activate))
         .routes(routes!(plugins::rollback))
+        .routes(routes!(plugins::deactivate))
+        .routes(routes!(plugins::export_component))
         .routes(routes!(plugins::get_config, plugins::set_config))
         .routes(routes!(plugins::list_shadow_runs, plugins::shadow_run))
         .routes(routes!(plugins::get_shadow_run))
@@ -189,7 +191,7 @@ async fn metrics(State(s): State<AppState>) -> Response {
 fn body_limit(limits: &ServerLimits, route: &str) -> usize {
     match route {
         "/v1/tenants/{tenant}/ingest" => limits.ingest_bytes,
-        "/v1/tenants/{tenant}/plugins" => limits.plugin_bytes,
+        plugins::UPLOAD_ROUTE => limits.plugin_bytes,
         _ => limits.json_bytes,
     }
 }
@@ -212,19 +214,31 @@ async fn refuse_declared_oversize(State(s): State<AppState>, req: Request, next:
     match declared {
         Some(n) if n > limit as u64 => {
             tokio::spawn(drain(req.into_body()));
-            let mut response = ApiError::new(
-                413,
-                "payload-too-large",
-                format!("the body ({n} bytes) is larger than this route's limit of {limit} bytes"),
-            )
-            .into_response();
-            response
-                .headers_mut()
-                .insert(header::CONNECTION, HeaderValue::from_static("close"));
-            response
+            let refusal = if route == plugins::UPLOAD_ROUTE {
+                plugins::upload_too_large(limit, Some(n))
+            } else {
+                ApiError::new(
+                    413,
+                    "payload-too-large",
+                    format!(
+                        "the body ({n} bytes) is larger than this route's limit of {limit} bytes"
+                    ),
+                )
+            };
+            refused_body(refusal)
         }
         _ => next.run(req).await,
     }
+}
+
+/// The answer to a body refused unread (or part read): the connection
+/// closes after it (the body's bytes still coming are drained meanwhile).
+fn refused_body(refusal: ApiError) -> Response {
+    let mut response = refusal.into_response();
+    response
+        .headers_mut()
+        .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    response
 }
 
 /// Bytes, and time, a refused body is read and dropped for after its 413.
@@ -237,8 +251,12 @@ const DRAIN_TIME: Duration = Duration::from_secs(5);
 /// unread. Bounded by [`DRAIN_BYTES`], [`DRAIN_TIME`] and the body timeout;
 /// then the connection closes.
 async fn drain(body: axum::body::Body) {
+    drain_stream(body.into_data_stream()).await
+}
+
+/// [`drain`] for a body already part read.
+async fn drain_stream(mut stream: axum::body::BodyDataStream) {
     use futures_util::StreamExt;
-    let mut stream = body.into_data_stream();
     let mut read = 0usize;
     let _ = tokio::time::timeout(DRAIN_TIME, async {
         while let Some(Ok(chunk)) = stream.next().await {

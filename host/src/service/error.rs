@@ -14,7 +14,7 @@ pub struct ErrorBody {
     /// `conflict`, `payload-too-large`, `unsupported-media-type`,
     /// `invalid-plugin`, `invalid-config`, `rejected` (bad records),
     /// `invalid-file` (an ingest input refused as a whole: its header,
-    /// structure or mapping), `busy`, `internal`.
+    /// structure or mapping), `several-health-models`, `busy`, `internal`.
     pub code: String,
     /// What went wrong, naming the record and the field where there is one.
     pub message: String,
@@ -127,6 +127,9 @@ impl From<StoreError> for ApiError {
             }
             StoreError::Plugin { .. } => ApiError::new(422, "invalid-plugin", e.to_string()),
             StoreError::Busy(_) => ApiError::new(429, "busy", e.to_string()),
+            StoreError::SeveralHealthModels(_) => {
+                ApiError::new(409, "several-health-models", e.to_string())
+            }
             _ => ApiError::internal(e.to_string()),
         }
     }

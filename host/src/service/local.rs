@@ -242,21 +242,24 @@ impl Api for Service {
         })
     }
 
-    fn add_plugin(
-        &self,
-        tenant: &str,
-        bytes: Vec<u8>,
-        activate: bool,
-    ) -> ApiResult<InstalledPlugin> {
+    fn add_plugin(&self, tenant: &str, bytes: Vec<u8>, activate: bool) -> ApiResult<Activation> {
         self.store.require_tenant_exists(tenant)?;
         let plugin = self.runtime.load(&bytes)?;
-        let mut installed = self.store.add_plugin(
+        let installed = self.store.add_plugin(
             tenant,
             &crate::runtime::content_hash(&bytes),
             &bytes,
             &plugin.metadata,
         )?;
-        if activate {
+        if !activate {
+            return Ok(Activation {
+                plugin: self
+                    .store
+                    .plugin(tenant, &installed.name, Some(&installed.version))?,
+                deactivated: vec![],
+            });
+        }
+        {
             let lock = self.lifecycle(tenant);
             let _held = lock.lock().expect("lifecycle lock");
             let config = self.store.plugin_config(tenant, &installed.name)?;
@@ -273,14 +276,13 @@ impl Api for Service {
             plugin.check_config(&config).map_err(misfit)?;
             self.plugin_check(tenant, &plugin, &config)
                 .map_err(misfit)?;
-            installed = self
+            Ok(self
                 .store
-                .activate(tenant, &installed.name, &installed.version)?;
+                .activate(tenant, &installed.name, &installed.version)?)
         }
-        Ok(installed)
     }
 
-    fn activate(&self, tenant: &str, name: &str, version: &str) -> ApiResult<InstalledPlugin> {
+    fn activate(&self, tenant: &str, name: &str, version: &str) -> ApiResult<Activation> {
         self.store.require_tenant_exists(tenant)?;
         let lock = self.lifecycle(tenant);
         let _held = lock.lock().expect("lifecycle lock");
@@ -288,7 +290,7 @@ impl Api for Service {
         Ok(self.store.activate(tenant, name, version)?)
     }
 
-    fn rollback(&self, tenant: &str, name: &str) -> ApiResult<InstalledPlugin> {
+    fn rollback(&self, tenant: &str, name: &str) -> ApiResult<Activation> {
         self.store.require_tenant_exists(tenant)?;
         let lock = self.lifecycle(tenant);
         let _held = lock.lock().expect("lifecycle lock");
@@ -296,6 +298,33 @@ impl Api for Service {
             self.config_fits(tenant, name, &version)?;
         }
         Ok(self.store.rollback(tenant, name)?)
+    }
+
+    fn deactivate(&self, tenant: &str, name: &str) -> ApiResult<InstalledPlugin> {
+        self.store.require_tenant_exists(tenant)?;
+        let lock = self.lifecycle(tenant);
+        let _held = lock.lock().expect("lifecycle lock");
+        Ok(self.store.deactivate(tenant, name)?)
+    }
+
+    fn export_plugin(
+        &self,
+        tenant: &str,
+        name: &str,
+        version: Option<&str>,
+    ) -> ApiResult<PluginComponent> {
+        self.store.require_tenant_exists(tenant)?;
+        let plugin = self.store.plugin(tenant, name, version)?;
+        let bytes = self.store.component(&plugin.hash)?;
+        // The store is content-addressed: bytes that no longer hash to
+        // their key are damage, never something to hand out.
+        if crate::runtime::content_hash(&bytes) != plugin.hash {
+            return Err(ApiError::internal(format!(
+                "component {} of {name} {} does not match its hash",
+                plugin.hash, plugin.version
+            )));
+        }
+        Ok(PluginComponent { plugin, bytes })
     }
 
     fn config(&self, tenant: &str, name: &str) -> ApiResult<serde_json::Value> {

@@ -24,7 +24,7 @@ pub use views::*;
 use crate::ingest::Format;
 use crate::runtime::{Limits, Runtime};
 use crate::scoring::{RunSettings, Summary};
-use crate::store::{IngestMode, IngestReport, InstalledPlugin, RunRecord, Store};
+use crate::store::{Activation, IngestMode, IngestReport, InstalledPlugin, RunRecord, Store};
 use std::sync::Arc;
 
 /// The result of every operation.
@@ -63,17 +63,25 @@ pub trait Api {
     fn plugins(&self, tenant: &str) -> ApiResult<Vec<InstalledPlugin>>;
     /// One version (`None`: the active one) with the configuration.
     fn plugin(&self, tenant: &str, name: &str, version: Option<&str>) -> ApiResult<PluginDetail>;
-    /// Validates and installs a component; optionally activates it.
-    fn add_plugin(
+    /// Validates and installs a component; optionally activates it (a
+    /// health model then deactivates the tenant's other one, saying so).
+    fn add_plugin(&self, tenant: &str, bytes: Vec<u8>, activate: bool) -> ApiResult<Activation>;
+    /// Activates an installed version (its configuration must fit); a
+    /// health model deactivates the tenant's other one, saying so.
+    fn activate(&self, tenant: &str, name: &str, version: &str) -> ApiResult<Activation>;
+    /// Goes back to the previously active version (after a deactivate: the
+    /// version it switched off).
+    fn rollback(&self, tenant: &str, name: &str) -> ApiResult<Activation>;
+    /// Switches a plugin off (no version of it runs); returns the version
+    /// switched off.
+    fn deactivate(&self, tenant: &str, name: &str) -> ApiResult<InstalledPlugin>;
+    /// A stored component's exact bytes (`version` `None`: the active one).
+    fn export_plugin(
         &self,
         tenant: &str,
-        bytes: Vec<u8>,
-        activate: bool,
-    ) -> ApiResult<InstalledPlugin>;
-    /// Activates an installed version (its configuration must fit).
-    fn activate(&self, tenant: &str, name: &str, version: &str) -> ApiResult<InstalledPlugin>;
-    /// Goes back to the previously active version.
-    fn rollback(&self, tenant: &str, name: &str) -> ApiResult<InstalledPlugin>;
+        name: &str,
+        version: Option<&str>,
+    ) -> ApiResult<PluginComponent>;
     /// The tenant's configuration of a plugin.
     fn config(&self, tenant: &str, name: &str) -> ApiResult<serde_json::Value>;
     /// Sets it: validated against the active version's schema and by the

@@ -148,6 +148,16 @@ pub struct PluginDetail {
     pub versions: Vec<String>,
 }
 
+/// A stored component's exact bytes (`vitals plugin export`), with the
+/// version they are.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PluginComponent {
+    /// The version, its hash the sha-256 of `bytes`.
+    pub plugin: InstalledPlugin,
+    /// The component as it was added.
+    pub bytes: Vec<u8>,
+}
+
 /// Activates an installed version.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

@@ -10,6 +10,7 @@
 
 mod access;
 mod catalog;
+mod activation;
 mod codec;
 mod data;
 mod journal;
@@ -26,6 +27,7 @@ mod writer;
 
 pub use access::{ApiKeyRecord, Role};
 pub use catalog::{Catalog, built_in_fields};
+pub use activation::Activation;
 pub use data::{AccountView, IngestMode, IngestReport};
 pub use plugins::{ActivePlugin, InstalledPlugin};
 pub use runs::{Discarded, RunRecord, RunStatus, StoredResult};
@@ -93,6 +95,14 @@ pub enum StoreError {
     /// Another ingest of the tenant is being written; retry when it ends.
     #[error("tenant {0:?} has an ingest going (one at a time); retry when it ends")]
     Busy(String),
+    /// Several health models are active (a store written before one at a
+    /// time was the rule): runs and scores refuse to pick one.
+    #[error(
+        "{} health models are active ({}); one is active at a time, since segments, propensity and forecasts read the health score: keep one and deactivate the others with `vitals plugin deactivate NAME`",
+        .0.len(),
+        .0.join(", ")
+    )]
+    SeveralHealthModels(Vec<String>),
     /// An all-or-nothing ingest found bad records: nothing was written.
     #[error("{} bad record(s), nothing written; first: {}", .0.len(), .0.first().map(|e| e.to_string()).unwrap_or_default())]
     Rejected(Vec<crate::model::RowError>),
@@ -109,6 +119,10 @@ pub struct Tenant {
     pub created_ms: u64,
     /// The operator's limits for this tenant, if tighter than the defaults.
     pub limits: Option<crate::runtime::Limits>,
+    /// Set on the tenants `vitals demo` creates: the demo fills only such a
+    /// tenant (or creates one), never one holding a company's own accounts.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub demo: bool,
 }
 
 /// The sled store.
@@ -325,6 +339,24 @@ impl Store {
 
     /// Creates a tenant (durable on return). Refuses a malformed or taken id.
     pub fn create_tenant(&self, id: &str, name: &str) -> Result<Tenant, StoreError> {
+        self.create_tenant_marked(id, name, false)
+    }
+
+    /// Creates a tenant marked as the demo's own ([`Tenant::demo`]).
+    pub fn create_demo_tenant(&self, id: &str, name: &str) -> Result<Tenant, StoreError> {
+        self.create_tenant_marked(id, name, true)
+    }
+
+    /// Marks an existing tenant as the demo's own (a demo tenant made by a
+    /// version before the mark existed).
+    pub fn mark_demo_tenant(&self, id: &str) -> Result<(), StoreError> {
+        let mut t = self.tenant(id)?;
+        t.demo = true;
+        self.tenants.insert(id, codec::encode_json(&t))?;
+        self.flush()
+    }
+
+    fn create_tenant_marked(&self, id: &str, name: &str, demo: bool) -> Result<Tenant, StoreError> {
         if !valid_tenant_id(id) {
             return Err(StoreError::Invalid(format!(
                 "tenant id {id:?}: use 1-64 lowercase letters, digits and '-'"
@@ -336,6 +368,7 @@ impl Store {
             name: name.into(),
             created_ms: now_ms(),
             limits: None,
+            demo,
         };
         let swapped = self.tenants.compare_and_swap(
             id,
@@ -418,6 +451,8 @@ mod tests {
     }
 }
 
+#[cfg(test)]
+mod activation_tests;
 #[cfg(test)]
 mod ingest_tests;
 #[cfg(test)]

@@ -1,8 +1,8 @@
 //! Plugins: components content-addressed by hash (shared by every tenant
-//! that installs the same bytes), each tenant's installed versions, its
-//! active version per name with the history for rollback, and its
-//! configuration per plugin name.
+//! that installs the same bytes), each tenant's installed versions and its
+//! configuration per plugin name (which version is active: `activation`).
 
+use super::activation::ActiveRecord;
 use super::keys::tenant_key;
 use super::{Store, StoreError, codec, now_ms};
 use crate::runtime::{PluginKind, PluginMetadata};
@@ -26,15 +26,6 @@ pub struct InstalledPlugin {
     /// Whether it is the tenant's active version of this name.
     #[serde(default)]
     pub active: bool,
-}
-
-/// The version of a plugin name a tenant runs, and the ones before it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-struct ActiveRecord {
-    version: String,
-    hash: String,
-    /// Earlier active versions, oldest first (for rollback).
-    previous: Vec<(String, String)>,
 }
 
 /// A tenant's active plugin with its configuration.
@@ -99,18 +90,6 @@ impl Store {
             })
     }
 
-    fn active_record(&self, tenant: &str, name: &str) -> Result<Option<ActiveRecord>, StoreError> {
-        Ok(
-            match self
-                .plugin_state
-                .get(tenant_key(tenant, &[b"a", name.as_bytes()]))?
-            {
-                Some(v) => Some(codec::decode("active plugin", &v)?),
-                None => None,
-            },
-        )
-    }
-
     /// One installed version (`version` `None`: the active one).
     pub fn plugin(
         &self,
@@ -121,8 +100,13 @@ impl Store {
         let active = self.active_record(tenant, name)?;
         let version = match (version, &active) {
             (Some(v), _) => v.to_string(),
-            (None, Some(a)) => a.version.clone(),
-            (None, None) => {
+            (
+                None,
+                Some(ActiveRecord {
+                    version: Some(v), ..
+                }),
+            ) => v.clone(),
+            (None, _) => {
                 return Err(StoreError::NotFound {
                     what: "active plugin",
                     id: name.into(),
@@ -139,7 +123,7 @@ impl Store {
                 });
             }
         };
-        p.active = active.is_some_and(|a| a.version == p.version);
+        p.active = active.is_some_and(|a| a.version.as_deref() == Some(p.version.as_str()));
         Ok(p)
     }
 
@@ -151,10 +135,13 @@ impl Store {
             .scan_prefix(tenant_key(tenant, &[b"i", b""]))
             .map(|kv| Ok(codec::decode::<InstalledPlugin>("plugin", &kv?.1)?))
             .collect::<Result<_, StoreError>>()?;
+        let mut names: Vec<&str> = out.iter().map(|p| p.name.as_str()).collect();
+        names.dedup();
+        let active = self.active_records(tenant, &names)?;
         for p in &mut out {
-            p.active = self
-                .active_record(tenant, &p.name)?
-                .is_some_and(|a| a.version == p.version);
+            p.active = active
+                .get(&p.name)
+                .is_some_and(|a| a.version.as_deref() == Some(p.version.as_str()));
         }
         out.sort_by(|a, b| {
             a.name
@@ -162,88 +149,6 @@ impl Store {
                 .then(a.installed_ms.cmp(&b.installed_ms))
         });
         Ok(out)
-    }
-
-    /// Makes `version` the active version of its name (durable on return).
-    pub fn activate(
-        &self,
-        tenant: &str,
-        name: &str,
-        version: &str,
-    ) -> Result<InstalledPlugin, StoreError> {
-        let p = self.plugin(tenant, name, Some(version))?;
-        self.update_active(tenant, name, |active| {
-            Ok(match active {
-                Some(a) if a.version == version => a,
-                Some(mut a) => {
-                    a.previous.push((a.version.clone(), a.hash.clone()));
-                    ActiveRecord {
-                        version: version.into(),
-                        hash: p.hash.clone(),
-                        previous: a.previous,
-                    }
-                }
-                None => ActiveRecord {
-                    version: version.into(),
-                    hash: p.hash.clone(),
-                    previous: vec![],
-                },
-            })
-        })?;
-        self.plugin(tenant, name, None)
-    }
-
-    /// Replaces a name's active record with `change` of it, atomically (a
-    /// compare-and-swap, retried if another change came between), and
-    /// flushes: two changes at once both take effect, one after the other.
-    fn update_active(
-        &self,
-        tenant: &str,
-        name: &str,
-        change: impl Fn(Option<ActiveRecord>) -> Result<ActiveRecord, StoreError>,
-    ) -> Result<(), StoreError> {
-        let key = tenant_key(tenant, &[b"a", name.as_bytes()]);
-        loop {
-            let raw = self.plugin_state.get(&key)?;
-            let current = match &raw {
-                Some(v) => Some(codec::decode("active plugin", v)?),
-                None => None,
-            };
-            let next = codec::encode_json(&change(current)?);
-            if self
-                .plugin_state
-                .compare_and_swap(&key, raw, Some(next))?
-                .is_ok()
-            {
-                return self.flush();
-            }
-        }
-    }
-
-    /// The version `rollback` would go back to, if any.
-    pub fn rollback_target(&self, tenant: &str, name: &str) -> Result<Option<String>, StoreError> {
-        Ok(self
-            .active_record(tenant, name)?
-            .and_then(|a| a.previous.last().map(|(v, _)| v.clone())))
-    }
-
-    /// Goes back to the previously active version of `name`.
-    pub fn rollback(&self, tenant: &str, name: &str) -> Result<InstalledPlugin, StoreError> {
-        self.update_active(tenant, name, |active| {
-            let mut a = active.ok_or_else(|| StoreError::NotFound {
-                what: "active plugin",
-                id: name.into(),
-            })?;
-            let (version, hash) = a.previous.pop().ok_or_else(|| {
-                StoreError::Invalid(format!(
-                    "{name} has no earlier active version to roll back to"
-                ))
-            })?;
-            a.version = version;
-            a.hash = hash;
-            Ok(a)
-        })?;
-        self.plugin(tenant, name, None)
     }
 
     /// Sets a tenant's configuration of a plugin name (already validated
@@ -273,15 +178,5 @@ impl Store {
                 None => "{}".into(),
             },
         )
-    }
-
-    /// The tenant's active plugins with their configuration, by name.
-    pub fn active_plugins(&self, tenant: &str) -> Result<Vec<ActivePlugin>, StoreError> {
-        let mut out = Vec::new();
-        for p in self.plugins(tenant)?.into_iter().filter(|p| p.active) {
-            let config = self.plugin_config(tenant, &p.name)?;
-            out.push(ActivePlugin { plugin: p, config });
-        }
-        Ok(out)
     }
 }

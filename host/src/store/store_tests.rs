@@ -208,9 +208,9 @@ fn plugin_versions_are_immutable_and_can_be_rolled_back() {
         .unwrap();
     assert!(s.plugin("t", "p", None).is_err(), "nothing active yet");
     s.activate("t", "p", "1.0.0").unwrap();
-    assert_eq!(s.activate("t", "p", "1.1.0").unwrap().hash, "h2");
+    assert_eq!(s.activate("t", "p", "1.1.0").unwrap().plugin.hash, "h2");
     assert_eq!(s.active_plugins("t").unwrap().len(), 1);
-    assert_eq!(s.rollback("t", "p").unwrap().version, "1.0.0");
+    assert_eq!(s.rollback("t", "p").unwrap().plugin.version, "1.0.0");
     assert!(s.rollback("t", "p").is_err(), "no earlier version left");
     assert_eq!(s.component("h2").unwrap(), b"two");
     assert_eq!(s.plugin_config("t", "p").unwrap(), "{}");
@@ -466,7 +466,7 @@ fn concurrent_activations_each_take_effect_one_after_the_other() {
         // through the three, then to 1.0.0, then no further.
         let mut seen = vec![s.plugin("t", &name, None).unwrap().version];
         while let Ok(p) = s.rollback("t", &name) {
-            seen.push(p.version);
+            seen.push(p.plugin.version);
         }
         assert_eq!(
             seen.len(),

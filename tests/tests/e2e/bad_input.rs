@@ -242,9 +242,9 @@ fn broken_files_and_requests_get_clear_errors_and_change_nothing() {
         (
             "not wasm",
             b"MZ\x90\0 not a component".to_vec(),
-            "not a valid component",
+            "not a WebAssembly component: it starts with the bytes 4d 5a 90 00",
         ),
-        ("gzip", gz, "not a valid component"),
+        ("gzip", gz, "gzip-compressed"),
         ("a core module", core, "component"),
     ] {
         let (got, err) = json_of(

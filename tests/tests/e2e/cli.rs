@@ -275,7 +275,7 @@ fn plugins_are_validated_versioned_configured_and_rolled_back() {
     let out = cli.run(&["plugin", "add", &junk]);
     assert_eq!(out.code, 2);
     assert!(
-        out.stderr.contains("not a valid component"),
+        out.stderr.contains("not a WebAssembly component"),
         "{}",
         out.stderr
     );
@@ -383,6 +383,7 @@ fn errors_have_distinct_exit_codes_and_hints() {
 #[test]
 fn the_demo_runs_into_its_own_tenant() {
     let cli = Cli::new();
+    // `--tenant acme` (as every command here): a new tenant, the demo's own.
     let out = cli.ok(&["demo", "--accounts", "300"]);
     assert!(
         out.stdout.contains("Health as of 2026-11-24"),
@@ -390,7 +391,7 @@ fn the_demo_runs_into_its_own_tenant() {
         out.stdout
     );
     assert!(out.stdout.contains("Renewals due"), "{}", out.stdout);
-    let out = cli.run_as("demo", &["--json", "results"]);
+    let out = cli.run_as("acme", &["--json", "results"]);
     assert_eq!(out.code, 0, "{}", out.stderr);
     let runs = out.json();
     assert_eq!(

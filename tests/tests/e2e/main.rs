@@ -18,6 +18,7 @@ mod http;
 mod ingest;
 mod integrity;
 mod load;
+mod plugins;
 mod polyglot;
 mod safe_output;
 mod sandbox;

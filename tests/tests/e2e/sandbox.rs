@@ -329,7 +329,7 @@ fn a_component_of_an_unknown_world_is_refused() {
     let core_module = wat::parse_str("(module)").unwrap();
     assert_eq!(
         runtime().load(&core_module).unwrap_err().kind(),
-        "invalid-component"
+        "not-a-component"
     );
 }
 
