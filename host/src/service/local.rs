@@ -10,7 +10,7 @@ use crate::store::RunStatus;
 pub const MAX_PAGE: usize = 10_000;
 
 impl Service {
-    fn tenant_info(&self, t: crate::store::Tenant) -> ApiResult<TenantInfo> {
+    pub(super) fn tenant_info(&self, t: crate::store::Tenant) -> ApiResult<TenantInfo> {
         let operator = *self.runtime.limits();
         Ok(TenantInfo {
             accounts: self.store.account_count(&t.id)?,
@@ -139,10 +139,15 @@ impl Api for Service {
     }
 
     fn create_tenant(&self, req: &CreateTenant) -> ApiResult<TenantInfo> {
-        let t = self
-            .store
-            .create_tenant(&req.id, req.name.as_deref().unwrap_or(&req.id))?;
-        self.tenant_info(t)
+        self.create_tenant_by(req, "local")
+    }
+
+    fn delete_tenant(&self, tenant: &str) -> ApiResult<crate::store::TenantDeleted> {
+        self.delete_tenant_by(tenant, "local")
+    }
+
+    fn operator_audit(&self) -> ApiResult<Vec<crate::store::AuditRecord>> {
+        Service::operator_audit(self)
     }
 
     fn limits(&self, tenant: &str) -> ApiResult<Limits> {
@@ -339,25 +344,32 @@ impl Api for Service {
                 page.limit
             )));
         }
-        let run = self.run_record(tenant, id)?;
-        if run.status != RunStatus::Complete {
-            return Err(ApiError::conflict(format!(
-                "run {id} is not complete; its results are not readable"
-            )));
+        loop {
+            let run = self.run_record(tenant, id)?;
+            if run.status != RunStatus::Complete {
+                return Err(ApiError::conflict(format!(
+                    "run {id} is not complete; its results are not readable"
+                )));
+            }
+            let results = self
+                .store
+                .results_page(tenant, id, page.offset, page.limit)?
+                .into_iter()
+                .map(|r| ResultView::new(r.account_id, r.result))
+                .collect();
+            // An erasure changes a run's results and counts in one step:
+            // counts unchanged after the page, the page is of this record.
+            if self.store.run(tenant, id)?.accounts != run.accounts {
+                continue;
+            }
+            let total = run.accounts as usize;
+            return Ok(ResultsPage {
+                run,
+                offset: page.offset,
+                total,
+                results,
+            });
         }
-        let results = self
-            .store
-            .results_page(tenant, id, page.offset, page.limit)?
-            .into_iter()
-            .map(|r| ResultView::new(r.account_id, r.result))
-            .collect();
-        let total = run.accounts as usize;
-        Ok(ResultsPage {
-            run,
-            offset: page.offset,
-            total,
-            results,
-        })
     }
 
     fn summary(&self, tenant: &str, query: &SummaryQuery) -> ApiResult<Summary> {
@@ -470,6 +482,10 @@ impl Api for Service {
                 });
             }
         }
+        // An erasure between the reads above would leave data without its
+        // results. It commits with the results' removal, and a view taken
+        // after the results were read still holding the account saw none of it.
+        self.store.view(tenant)?.account(id)?;
         Ok(AccountDetail {
             id: id.to_string(),
             attributes,
@@ -477,6 +493,14 @@ impl Api for Service {
             outcomes,
             results,
         })
+    }
+
+    fn delete_account(&self, tenant: &str, id: &str) -> ApiResult<crate::store::AccountErased> {
+        self.delete_account_by(tenant, id, "local")
+    }
+
+    fn audit(&self, tenant: &str) -> ApiResult<Vec<crate::store::AuditRecord>> {
+        self.tenant_audit(tenant)
     }
 
     fn score(&self, tenant: &str, id: &str, as_of: Option<&str>) -> ApiResult<ScoreReport> {
