@@ -10,6 +10,8 @@ mod common;
 mod contract;
 mod crash;
 mod dashboard;
+mod erase;
+mod erase_crash;
 mod first_hour;
 mod fuzz;
 mod http;
