@@ -151,6 +151,14 @@ impl Api for Client {
         self.send(self.request(Method::POST, &["v1", "tenants"]).json(req))
     }
 
+    fn delete_tenant(&self, tenant: &str) -> ApiResult<crate::store::TenantDeleted> {
+        self.send(self.tenant_request(Method::DELETE, tenant, &[]))
+    }
+
+    fn operator_audit(&self) -> ApiResult<Vec<crate::store::AuditRecord>> {
+        self.send(self.request(Method::GET, &["v1", "audit"]))
+    }
+
     fn limits(&self, tenant: &str) -> ApiResult<Limits> {
         self.send(self.tenant_request(Method::GET, tenant, &["limits"]))
     }
@@ -312,6 +320,14 @@ impl Api for Client {
 
     fn account(&self, tenant: &str, id: &str) -> ApiResult<AccountDetail> {
         self.send(self.tenant_request(Method::GET, tenant, &["accounts", id]))
+    }
+
+    fn delete_account(&self, tenant: &str, id: &str) -> ApiResult<crate::store::AccountErased> {
+        self.send(self.tenant_request(Method::DELETE, tenant, &["accounts", id]))
+    }
+
+    fn audit(&self, tenant: &str) -> ApiResult<Vec<crate::store::AuditRecord>> {
+        self.send(self.tenant_request(Method::GET, tenant, &["audit"]))
     }
 
     fn score(&self, tenant: &str, id: &str, as_of: Option<&str>) -> ApiResult<ScoreReport> {

@@ -1,4 +1,5 @@
-//! `vitals account show`: everything about one account, traced to its runs.
+//! `vitals account show`: everything about one account, traced to its runs;
+//! `vitals account delete`: erasing it.
 
 use super::context::{CliError, Ctx};
 use super::output::{Format, Table, money, outln, print_json};
@@ -25,12 +26,24 @@ pub enum AccountCommand {
         #[arg(long)]
         as_of: Option<String>,
     },
+    /// Erases the account (the right to erasure): its attributes, every
+    /// snapshot and outcome, its result in every run and its rows in
+    /// shadow-run reports. Cannot be undone; the audit log (`vitals
+    /// audit`) keeps that it happened, never the data.
+    Delete {
+        /// The account id.
+        id: String,
+        /// Confirms: without it, the id is asked for on a terminal.
+        #[arg(long)]
+        yes: bool,
+    },
 }
 
 pub fn run(ctx: &Ctx, cmd: AccountCommand) -> Result<(), CliError> {
     let id = match cmd {
         AccountCommand::Show { id } => id,
         AccountCommand::Score { id, as_of } => return score(ctx, &id, as_of.as_deref()),
+        AccountCommand::Delete { id, yes } => return delete(ctx, &id, yes),
     };
     let detail = ctx.api()?.account(&ctx.tenant, &id)?;
     if ctx.format == Format::Json {
@@ -198,6 +211,43 @@ fn snapshot_table(history: &[Snapshot]) -> Table {
         t.row(row);
     }
     t
+}
+
+fn delete(ctx: &Ctx, id: &str, yes: bool) -> Result<(), CliError> {
+    super::audit::confirm(
+        yes,
+        "account",
+        id,
+        "its attributes, snapshots, outcomes and results",
+    )?;
+    let erased = ctx
+        .api()?
+        .delete_account(&ctx.tenant, id)
+        .map_err(|e| match e.status {
+            404 if e.body.message.starts_with("account ") => CliError::from(e)
+                .hint("ids are exact (case too); `vitals results --run N` lists a run's accounts"),
+            _ => CliError::from(e),
+        })?;
+    if ctx.format == Format::Json {
+        print_json(&erased);
+        return Ok(());
+    }
+    let runs: Vec<String> = erased.runs.iter().map(u64::to_string).collect();
+    outln!(
+        "Erased account {}: its attributes, {} snapshot(s), {} outcome(s), {} result(s){} and {} shadow-report row(s).",
+        erased.account,
+        erased.snapshots,
+        erased.outcomes,
+        erased.results,
+        if runs.is_empty() {
+            String::new()
+        } else {
+            format!(" in run(s) {}", runs.join(", "))
+        },
+        erased.shadow_rows
+    );
+    outln!("The audit log keeps that it happened (`vitals audit`), not the data.");
+    Ok(())
 }
 
 fn score(ctx: &Ctx, id: &str, as_of: Option<&str>) -> Result<(), CliError> {

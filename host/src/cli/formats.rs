@@ -29,6 +29,7 @@ const COMMANDS: &[(&str, Formats)] = &[
     ("tenant create", gives(true, false, "--json")),
     ("tenant list", gives(true, true, "")),
     ("tenant limits", gives(true, false, "--json")),
+    ("tenant delete", gives(true, false, "--json")),
     (
         "ingest",
         gives(
@@ -74,6 +75,8 @@ const COMMANDS: &[(&str, Formats)] = &[
     ("forecast", gives(true, true, "")),
     ("account show", gives(true, true, "")),
     ("account score", gives(true, true, "")),
+    ("account delete", gives(true, false, "--json")),
+    ("audit", gives(true, true, "")),
     (
         "backtest",
         gives(

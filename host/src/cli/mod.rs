@@ -3,6 +3,7 @@
 //! `--server URL`, on a `vitals serve` through the same operations.
 
 mod account;
+mod audit;
 mod backtest;
 mod backtest_output;
 mod context;
@@ -95,6 +96,9 @@ enum Command {
     /// Issue, list and revoke API keys.
     #[command(subcommand)]
     Key(key::KeyCommand),
+    /// The audit log: accounts erased and runs discarded (the tenant's), or
+    /// tenants created and deleted (`--operator`).
+    Audit(audit::AuditArgs),
 }
 
 /// Exit code for bad input (arguments, files, configuration, unknown names).
@@ -201,5 +205,6 @@ fn dispatch(ctx: &Ctx, command: Command) -> Result<(), CliError> {
         Command::Serve(a) => serve::run(ctx, a),
         Command::Key(c) => key::run(ctx, c),
         Command::Backtest(a) => backtest::run(ctx, a),
+        Command::Audit(a) => audit::run(ctx, a),
     }
 }

@@ -26,6 +26,17 @@ pub enum TenantCommand {
     },
     /// List tenants.
     List,
+    /// Delete a tenant (operator) and every record of it: accounts,
+    /// snapshots, outcomes, plugins, runs, results, shadow reports, its
+    /// audit log, keys and limits. Cannot be undone; the operator's audit
+    /// log (`vitals audit --operator`) keeps that it happened.
+    Delete {
+        /// The tenant.
+        id: String,
+        /// Confirms: without it, the id is asked for on a terminal.
+        #[arg(long)]
+        yes: bool,
+    },
     /// Show or set (operator) a tenant's limits; they can only lower the
     /// operator's (configuration file), never raise them.
     Limits {
@@ -93,6 +104,34 @@ pub fn run(ctx: &Ctx, cmd: TenantCommand) -> Result<(), CliError> {
                 t.row(vec![tenant.id, tenant.name, tenant.accounts.to_string()]);
             }
             t.print(ctx.format);
+        }
+        TenantCommand::Delete { id, yes } => {
+            super::audit::confirm(
+                yes,
+                "tenant",
+                &id,
+                "every account, snapshot, outcome, plugin, run, result and key of it",
+            )?;
+            let d = api.delete_tenant(&id)?;
+            if ctx.format == Format::Json {
+                print_json(&d);
+            } else {
+                outln!(
+                    "Deleted tenant {}: {} account(s), {} snapshot(s), {} outcome(s), {} plugin version(s) ({} component(s) no other tenant uses), {} run(s), {} shadow report(s), {} key(s).",
+                    d.tenant,
+                    d.accounts,
+                    d.snapshots,
+                    d.outcomes,
+                    d.plugins,
+                    d.components,
+                    d.runs,
+                    d.shadow_reports,
+                    d.keys
+                );
+                outln!(
+                    "The operator's audit log keeps that it happened (`vitals audit --operator`)."
+                );
+            }
         }
         TenantCommand::Limits { id, set, clear } => {
             let effective = if clear {

@@ -17,8 +17,10 @@ use axum::http::request::Parts;
 pub struct Caller(pub Principal, pub String);
 
 /// Routes only the operator may use.
-const OPERATOR_ROUTES: [&str; 4] = [
+const OPERATOR_ROUTES: [&str; 6] = [
     "/v1/tenants",
+    "/v1/tenants/{tenant}",
+    "/v1/audit",
     "/v1/tenants/{tenant}/limits",
     "/v1/tenants/{tenant}/keys",
     "/v1/tenants/{tenant}/keys/{id}",
@@ -158,6 +160,47 @@ mod tests {
             403
         );
         assert!(authorize(&Principal::Operator, &Method::POST, "/v1/tenants", None).is_ok());
+        // Deleting a tenant and the operator's audit log: the operator's alone.
+        let tenant_route = "/v1/tenants/{tenant}";
+        assert_eq!(
+            authorize(&admin, &Method::DELETE, tenant_route, Some("a"))
+                .unwrap_err()
+                .status,
+            403
+        );
+        assert!(
+            authorize(
+                &Principal::Operator,
+                &Method::DELETE,
+                tenant_route,
+                Some("a")
+            )
+            .is_ok()
+        );
+        assert_eq!(
+            authorize(&admin, &Method::GET, "/v1/audit", None)
+                .unwrap_err()
+                .status,
+            403
+        );
+        // Erasing an account needs a tenant admin; its audit log any key of it.
+        let account = "/v1/tenants/{tenant}/accounts/{id}";
+        assert!(authorize(&admin, &Method::DELETE, account, Some("a")).is_ok());
+        assert_eq!(
+            authorize(&viewer, &Method::DELETE, account, Some("a"))
+                .unwrap_err()
+                .status,
+            403
+        );
+        assert!(
+            authorize(
+                &viewer,
+                &Method::GET,
+                "/v1/tenants/{tenant}/audit",
+                Some("a")
+            )
+            .is_ok()
+        );
         assert_eq!(
             authorize(&Principal::Operator, &Method::GET, runs, Some("a"))
                 .unwrap_err()

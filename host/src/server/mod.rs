@@ -10,6 +10,7 @@ mod bare;
 mod conn;
 mod dashboard;
 mod data;
+mod erase;
 mod error;
 mod operator;
 mod plugins;
@@ -134,7 +135,10 @@ fn api(state: &AppState) -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(data::get_results))
         .routes(routes!(data::summary))
         .routes(routes!(data::forecast))
-        .routes(routes!(data::account))
+        .routes(routes!(data::account, erase::delete_account))
+        .routes(routes!(erase::tenant_audit))
+        .routes(routes!(erase::delete_tenant))
+        .routes(routes!(erase::operator_audit))
         .routes(routes!(data::score))
         .routes(routes!(data::backtest))
         .routes(routes!(data::suggest))

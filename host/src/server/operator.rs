@@ -59,10 +59,11 @@ pub async fn list_tenants(
     security(("key" = [])))]
 pub async fn create_tenant(
     State(s): State<AppState>,
-    _caller: Caller,
+    caller: Caller,
     Json(req): Json<CreateTenant>,
 ) -> Result<(StatusCode, Json<TenantInfo>), ApiError> {
-    let t = blocking(&s, move |svc| svc.create_tenant(&req)).await?;
+    let by = caller.1;
+    let t = blocking(&s, move |svc| svc.create_tenant_by(&req, &by)).await?;
     Ok((StatusCode::CREATED, t))
 }
 

@@ -126,7 +126,7 @@ impl From<StoreError> for ApiError {
                 )
             }
             StoreError::Plugin { .. } => ApiError::new(422, "invalid-plugin", e.to_string()),
-            StoreError::Busy(_) => ApiError::new(429, "busy", e.to_string()),
+            StoreError::Busy(_) | StoreError::Retry(_) => ApiError::new(429, "busy", e.to_string()),
             StoreError::SeveralHealthModels(_) => {
                 ApiError::new(409, "several-health-models", e.to_string())
             }

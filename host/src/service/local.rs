@@ -10,7 +10,7 @@ use crate::store::RunStatus;
 pub const MAX_PAGE: usize = 10_000;
 
 impl Service {
-    fn tenant_info(&self, t: crate::store::Tenant) -> ApiResult<TenantInfo> {
+    pub(super) fn tenant_info(&self, t: crate::store::Tenant) -> ApiResult<TenantInfo> {
         let operator = *self.runtime.limits();
         Ok(TenantInfo {
             accounts: self.store.account_count(&t.id)?,
@@ -171,10 +171,15 @@ impl Api for Service {
     }
 
     fn create_tenant(&self, req: &CreateTenant) -> ApiResult<TenantInfo> {
-        let t = self
-            .store
-            .create_tenant(&req.id, req.name.as_deref().unwrap_or(&req.id))?;
-        self.tenant_info(t)
+        self.create_tenant_by(req, "local")
+    }
+
+    fn delete_tenant(&self, tenant: &str) -> ApiResult<crate::store::TenantDeleted> {
+        self.delete_tenant_by(tenant, "local")
+    }
+
+    fn operator_audit(&self) -> ApiResult<Vec<crate::store::AuditRecord>> {
+        Service::operator_audit(self)
     }
 
     fn limits(&self, tenant: &str) -> ApiResult<Limits> {
@@ -431,38 +436,45 @@ impl Api for Service {
                 page.limit
             )));
         }
-        let run = self.run_record(tenant, id)?;
-        if run.status != RunStatus::Complete {
-            return Err(ApiError::conflict(format!(
-                "run {id} is not complete; its results are not readable"
-            )));
+        loop {
+            let run = self.run_record(tenant, id)?;
+            if run.status != RunStatus::Complete {
+                return Err(ApiError::conflict(format!(
+                    "run {id} is not complete; its results are not readable"
+                )));
+            }
+            // One more than asked: whether a next page exists.
+            let mut found = match &page.after {
+                Some(after) => self
+                    .store
+                    .results_after(tenant, id, after, page.limit + 1)?,
+                None => self
+                    .store
+                    .results_page(tenant, id, page.offset, page.limit + 1)?,
+            };
+            // An erasure changes a run's results and counts in one step:
+            // counts unchanged after the page, the page is of this record.
+            if self.store.run(tenant, id)?.accounts != run.accounts {
+                continue;
+            }
+            let more = found.len() > page.limit;
+            found.truncate(page.limit);
+            let next = more
+                .then(|| found.last().map(|r| r.account_id.clone()))
+                .flatten();
+            let results = found
+                .into_iter()
+                .map(|r| ResultView::new(r.account_id, r.result))
+                .collect();
+            let total = run.accounts as usize;
+            return Ok(ResultsPage {
+                run,
+                offset: page.offset,
+                total,
+                results,
+                next,
+            });
         }
-        // One more than asked: whether a next page exists.
-        let mut found = match &page.after {
-            Some(after) => self
-                .store
-                .results_after(tenant, id, after, page.limit + 1)?,
-            None => self
-                .store
-                .results_page(tenant, id, page.offset, page.limit + 1)?,
-        };
-        let more = found.len() > page.limit;
-        found.truncate(page.limit);
-        let next = more
-            .then(|| found.last().map(|r| r.account_id.clone()))
-            .flatten();
-        let results = found
-            .into_iter()
-            .map(|r| ResultView::new(r.account_id, r.result))
-            .collect();
-        let total = run.accounts as usize;
-        Ok(ResultsPage {
-            run,
-            offset: page.offset,
-            total,
-            results,
-            next,
-        })
     }
 
     fn summary(&self, tenant: &str, query: &SummaryQuery) -> ApiResult<Summary> {
@@ -575,6 +587,10 @@ impl Api for Service {
                 });
             }
         }
+        // An erasure between the reads above would leave data without its
+        // results. It commits with the results' removal, and a view taken
+        // after the results were read still holding the account saw none of it.
+        self.store.view(tenant)?.account(id)?;
         Ok(AccountDetail {
             id: id.to_string(),
             attributes,
@@ -582,6 +598,14 @@ impl Api for Service {
             outcomes,
             results,
         })
+    }
+
+    fn delete_account(&self, tenant: &str, id: &str) -> ApiResult<crate::store::AccountErased> {
+        self.delete_account_by(tenant, id, "local")
+    }
+
+    fn audit(&self, tenant: &str) -> ApiResult<Vec<crate::store::AuditRecord>> {
+        self.tenant_audit(tenant)
     }
 
     fn score(&self, tenant: &str, id: &str, as_of: Option<&str>) -> ApiResult<ScoreReport> {

@@ -4,6 +4,7 @@
 //! [`Api`] trait so every command works the same way on both.
 
 pub mod dashboard;
+mod erase;
 mod error;
 pub mod fair;
 mod ingest;
@@ -37,6 +38,10 @@ pub trait Api {
     fn tenants(&self) -> ApiResult<Vec<TenantInfo>>;
     /// Creates a tenant (operator).
     fn create_tenant(&self, req: &CreateTenant) -> ApiResult<TenantInfo>;
+    /// Deletes a tenant and every record of it (operator).
+    fn delete_tenant(&self, tenant: &str) -> ApiResult<crate::store::TenantDeleted>;
+    /// The operator's audit log: tenants created and deleted (operator).
+    fn operator_audit(&self) -> ApiResult<Vec<crate::store::AuditRecord>>;
     /// A tenant's effective limits (operator).
     fn limits(&self, tenant: &str) -> ApiResult<Limits>;
     /// Sets (`Some`) or clears (`None`) a tenant's limits; returns the effective ones (operator).
@@ -115,6 +120,11 @@ pub trait Api {
     fn forecast(&self, tenant: &str, from: Option<&str>, days: i32) -> ApiResult<ForecastView>;
     /// One account, traced to its runs.
     fn account(&self, tenant: &str, id: &str) -> ApiResult<AccountDetail>;
+    /// Erases an account: attributes, snapshots, outcomes, results and
+    /// shadow-report rows (the audit log keeps that it happened).
+    fn delete_account(&self, tenant: &str, id: &str) -> ApiResult<crate::store::AccountErased>;
+    /// The tenant's audit log, oldest first.
+    fn audit(&self, tenant: &str) -> ApiResult<Vec<crate::store::AuditRecord>>;
     /// Scores one account now with the active plugins (nothing stored).
     fn score(&self, tenant: &str, id: &str, as_of: Option<&str>) -> ApiResult<ScoreReport>;
     /// Runs a candidate version beside the active one; stores the report.

@@ -19,6 +19,12 @@ const STAMPED: u8 = 3;
 const STAMP_LEN: usize = 10;
 /// Flag: the write replaced an earlier value, kept in the undo log.
 const REPLACED: u8 = 1;
+/// Format byte of a tombstone: the inner value of a record an erasure
+/// removed (`store::erase`), stamped with the erasure's generation and
+/// `replaced`, so that a reader from before the erasure still finds the
+/// value in its undo log and a reader after it finds nothing. Removed with
+/// the undo log once no reader from before the erasure is left.
+const ERASED: u8 = 4;
 
 /// The stamp of a data record: which ingest wrote it, and whether it
 /// replaced an earlier value (kept in that ingest's undo log).
@@ -63,6 +69,22 @@ pub fn unstamp(bytes: &[u8]) -> (Stamp, &[u8]) {
             bytes,
         ),
     }
+}
+
+/// A tombstone stamped with an erasure's generation (see [`ERASED`]).
+pub fn tombstone(generation: u64) -> Vec<u8> {
+    stamp(
+        Stamp {
+            generation,
+            replaced: true,
+        },
+        &[ERASED],
+    )
+}
+
+/// Whether a stored value is a tombstone (see [`ERASED`]).
+pub fn is_tombstone(bytes: &[u8]) -> bool {
+    unstamp(bytes).1 == [ERASED]
 }
 
 /// Encoding or decoding failed: the store is damaged or from a newer version.
@@ -154,6 +176,22 @@ mod tests {
         assert_eq!(decode::<Snapshot>("snapshot", &stamped).unwrap(), s);
         assert_eq!(unstamp(&inner).0.generation, 0, "unstamped: generation 0");
         assert!(decode::<Snapshot>("snapshot", &[STAMPED, 0, 0]).is_err());
+    }
+
+    #[test]
+    fn a_tombstone_is_recognised_by_its_inner_value_and_keeps_its_stamp() {
+        let t = tombstone(9);
+        assert!(is_tombstone(&t));
+        assert_eq!(
+            unstamp(&t).0,
+            Stamp {
+                generation: 9,
+                replaced: true
+            }
+        );
+        assert!(!is_tombstone(&encode(&snap())));
+        assert!(!is_tombstone(&stamp(unstamp(&t).0, &encode(&snap()))));
+        assert!(decode::<Snapshot>("snapshot", &t).is_err(), "never decoded");
     }
 
     #[test]

@@ -11,14 +11,18 @@
 mod access;
 mod catalog;
 mod activation;
+mod audit;
 mod codec;
 mod data;
+mod erase;
+mod erase_results;
 mod journal;
 mod keys;
 mod perms;
 mod plugins;
 mod runs;
 mod shadows;
+mod tenant_delete;
 mod text;
 mod undo;
 mod versions;
@@ -28,9 +32,13 @@ mod writer;
 pub use access::{ApiKeyRecord, Role};
 pub use catalog::{Catalog, built_in_fields};
 pub use activation::Activation;
+pub use audit::{AuditAction, AuditRecord, utc};
 pub use data::{AccountView, IngestMode, IngestReport};
+pub use erase::AccountErased;
 pub use plugins::{ActivePlugin, InstalledPlugin};
 pub use runs::{Discarded, RunRecord, RunStatus, StoredResult};
+pub use shadows::NamesAccounts;
+pub use tenant_delete::TenantDeleted;
 pub use text::check_free_text;
 pub use undo::RolledBack;
 pub use view::DataView;
@@ -103,6 +111,10 @@ pub enum StoreError {
         .0.join(", ")
     )]
     SeveralHealthModels(Vec<String>),
+    /// Other work of the tenant must end first (a run, an erasure, a
+    /// deletion); the message says which. Retry when it has.
+    #[error("{0}")]
+    Retry(String),
     /// An all-or-nothing ingest found bad records: nothing was written.
     #[error("{} bad record(s), nothing written; first: {}", .0.len(), .0.first().map(|e| e.to_string()).unwrap_or_default())]
     Rejected(Vec<crate::model::RowError>),
@@ -138,6 +150,13 @@ pub struct Store {
     results: sled::Tree,
     access: sled::Tree,
     shadows: sled::Tree,
+    /// The audit logs (`store::audit`).
+    audit: sled::Tree,
+    /// Held while a component is stored with its first use, and while a
+    /// deleted tenant's components are checked for other users and
+    /// removed: a component is never removed under a plugin installed
+    /// meanwhile.
+    components_gc: std::sync::Arc<std::sync::Mutex<()>>,
     /// Per tenant, how many of its runs completed since the store was
     /// opened (in memory: caches built from complete runs live in this
     /// process too, and key on it; see [`Store::run_completions`]).
@@ -157,6 +176,8 @@ pub struct Recovery {
     pub legacy_writes: usize,
     /// Runs (tenant, id) found running, marked failed.
     pub runs: Vec<(String, u64)>,
+    /// Tenants whose deletion was cut short, now finished.
+    pub deletions: Vec<String>,
 }
 
 impl Recovery {
@@ -177,6 +198,11 @@ impl Recovery {
                 "run {id} of tenant {tenant} was interrupted by the last stop; marked failed"
             ));
         }
+        for tenant in &self.deletions {
+            lines.push(format!(
+                "finished deleting tenant {tenant:?}: the last stop cut its deletion short"
+            ));
+        }
         if self.legacy_writes > 0 {
             lines.push(format!(
                 "rolled back {} unfinished write(s) of the previous version",
@@ -184,6 +210,19 @@ impl Recovery {
             ));
         }
         lines
+    }
+}
+
+/// Ends a sled transaction with `e` (nothing it wrote is kept).
+fn abort<T>(e: StoreError) -> sled::transaction::ConflictableTransactionResult<T, StoreError> {
+    Err(sled::transaction::ConflictableTransactionError::Abort(e))
+}
+
+/// A failed sled transaction as a store error.
+fn transaction_error(e: sled::transaction::TransactionError<StoreError>) -> StoreError {
+    match e {
+        sled::transaction::TransactionError::Abort(e) => e,
+        sled::transaction::TransactionError::Storage(e) => StoreError::Sled(e),
     }
 }
 
@@ -255,6 +294,8 @@ impl Store {
             results: db.open_tree("results")?,
             access: db.open_tree("access")?,
             shadows: db.open_tree("shadows")?,
+            audit: db.open_tree("audit")?,
+            components_gc: Default::default(),
             completions: Default::default(),
             versions: Default::default(),
             recovery: Default::default(),
@@ -265,6 +306,8 @@ impl Store {
             legacy_writes: store.roll_back_interrupted_writes()?,
             ingests: store.recover_ingests()?,
             runs: store.fail_interrupted_runs()?,
+            // Last: what the steps before wrote of a deleted tenant goes too.
+            deletions: store.finish_interrupted_deletions()?,
         };
         // After recovery: every record left is committed.
         store.finish_migration(found)?;
@@ -337,14 +380,15 @@ impl Store {
         Ok(())
     }
 
-    /// Creates a tenant (durable on return). Refuses a malformed or taken id.
+    /// Creates a tenant (durable on return), recorded in the operator's
+    /// audit log as done by `local`. Refuses a malformed or taken id.
     pub fn create_tenant(&self, id: &str, name: &str) -> Result<Tenant, StoreError> {
-        self.create_tenant_marked(id, name, false)
+        self.create_tenant_by(id, name, "local")
     }
 
     /// Creates a tenant marked as the demo's own ([`Tenant::demo`]).
     pub fn create_demo_tenant(&self, id: &str, name: &str) -> Result<Tenant, StoreError> {
-        self.create_tenant_marked(id, name, true)
+        self.create_tenant_marked(id, name, "local", true)
     }
 
     /// Marks an existing tenant as the demo's own (a demo tenant made by a
@@ -356,7 +400,18 @@ impl Store {
         self.flush()
     }
 
-    fn create_tenant_marked(&self, id: &str, name: &str, demo: bool) -> Result<Tenant, StoreError> {
+    /// [`Store::create_tenant`] for `by` (`local`, or the API key that asked).
+    pub fn create_tenant_by(&self, id: &str, name: &str, by: &str) -> Result<Tenant, StoreError> {
+        self.create_tenant_marked(id, name, by, false)
+    }
+
+    fn create_tenant_marked(
+        &self,
+        id: &str,
+        name: &str,
+        by: &str,
+        demo: bool,
+    ) -> Result<Tenant, StoreError> {
         if !valid_tenant_id(id) {
             return Err(StoreError::Invalid(format!(
                 "tenant id {id:?}: use 1-64 lowercase letters, digits and '-'"
@@ -370,14 +425,31 @@ impl Store {
             limits: None,
             demo,
         };
-        let swapped = self.tenants.compare_and_swap(
+        let value = codec::encode_json(&tenant);
+        let record = AuditRecord::now(
+            by,
+            AuditAction::TenantCreated,
             id,
-            None as Option<&[u8]>,
-            Some(codec::encode_json(&tenant)),
-        )?;
-        if swapped.is_err() {
-            return Err(StoreError::Invalid(format!("tenant {id:?} already exists")));
-        }
+            format!("named {name:?}"),
+        );
+        let (log_key, log_value) = self.audit_entry(None, &record)?;
+        let deleting = tenant_delete::deletion_key(id);
+        use sled::Transactional;
+        (&self.tenants, &self.meta, &self.audit)
+            .transaction(|(tenants, meta, audit)| {
+                if tenants.get(id)?.is_some() {
+                    return abort(StoreError::Invalid(format!("tenant {id:?} already exists")));
+                }
+                if meta.get(&deleting)?.is_some() {
+                    return abort(StoreError::Retry(format!(
+                        "tenant {id:?} is being deleted; retry once the deletion has ended"
+                    )));
+                }
+                tenants.insert(id, value.as_slice())?;
+                audit.insert(log_key.as_slice(), log_value.as_slice())?;
+                Ok(())
+            })
+            .map_err(transaction_error)?;
         self.flush()?;
         Ok(tenant)
     }
@@ -453,6 +525,8 @@ mod tests {
 
 #[cfg(test)]
 mod activation_tests;
+#[cfg(test)]
+mod erase_tests;
 #[cfg(test)]
 mod ingest_tests;
 #[cfg(test)]

@@ -72,9 +72,13 @@ impl Store {
             installed_ms: now_ms(),
             active: false,
         };
-        self.components.insert(hash, bytes)?;
-        self.plugin_state
-            .insert(key, codec::encode_json(&installed))?;
+        {
+            // Not while a deleted tenant's components are being removed.
+            let _held = self.components_gc.lock().unwrap_or_else(|e| e.into_inner());
+            self.components.insert(hash, bytes)?;
+            self.plugin_state
+                .insert(key, codec::encode_json(&installed))?;
+        }
         self.flush()?;
         Ok(installed)
     }

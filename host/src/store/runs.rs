@@ -10,12 +10,14 @@
 //! the largest part of a run). One account's result is a range lookup to its
 //! block and a binary search inside it.
 
+use super::audit::{AuditAction, AuditRecord};
 use super::keys::tenant_key;
 use super::plugins::InstalledPlugin;
 use super::{Store, StoreError, codec, now_ms};
 use crate::runtime::types::{Forecast, Health, Propensity, Segment};
 use crate::runtime::{LogLine, Output, PluginError, PluginKind};
 use serde::{Deserialize, Serialize};
+use sled::Transactional;
 use std::collections::BTreeMap;
 
 /// Where a run is.
@@ -157,7 +159,7 @@ fn decoded(e: Encoded) -> Result<Result<Output, PluginError>, StoreError> {
 /// encoded on its own, so one account (on-demand scoring's health history)
 /// or one page is read without decoding the other 999. Blocks written before
 /// it (format byte 1, one postcard list) are still read.
-const INDEXED_BLOCK: u8 = 3;
+pub(super) const INDEXED_BLOCK: u8 = 3;
 
 fn encode_block(block: &[&(String, Result<Output, PluginError>)]) -> Vec<u8> {
     let encoded: Vec<Vec<u8>> = block
@@ -175,13 +177,13 @@ fn encode_block(block: &[&(String, Result<Output, PluginError>)]) -> Vec<u8> {
 }
 
 /// A stored block, parsed without decoding its results.
-enum Block<'a> {
+pub(super) enum Block<'a> {
     Indexed(Vec<(&'a str, &'a [u8])>),
     Whole(Vec<(String, Encoded)>),
 }
 
 impl<'a> Block<'a> {
-    fn parse(bytes: &'a [u8]) -> Result<Block<'a>, StoreError> {
+    pub(super) fn parse(bytes: &'a [u8]) -> Result<Block<'a>, StoreError> {
         match bytes.split_first() {
             Some((&INDEXED_BLOCK, rest)) => {
                 Ok(Block::Indexed(postcard::from_bytes(rest).map_err(|e| {
@@ -199,7 +201,7 @@ impl<'a> Block<'a> {
         }
     }
 
-    fn decode_entry(bytes: &[u8]) -> Result<Result<Output, PluginError>, StoreError> {
+    pub(super) fn decode_entry(bytes: &[u8]) -> Result<Result<Output, PluginError>, StoreError> {
         decoded(
             postcard::from_bytes(bytes)
                 .map_err(|e| StoreError::Corrupt(format!("a stored result: {e}")))?,
@@ -257,7 +259,7 @@ impl<'a> Block<'a> {
     }
 }
 
-fn run_key(tenant: &str, id: u64) -> Vec<u8> {
+pub(super) fn run_key(tenant: &str, id: u64) -> Vec<u8> {
     tenant_key(tenant, &[&id.to_be_bytes()])
 }
 
@@ -293,7 +295,7 @@ pub(super) fn insert_with_tenant_id(
     }
 }
 
-fn result_prefix(tenant: &str, id: u64) -> Vec<u8> {
+pub(super) fn result_prefix(tenant: &str, id: u64) -> Vec<u8> {
     let mut k = run_key(tenant, id);
     k.push(0);
     k
@@ -329,9 +331,20 @@ impl Store {
             log_dropped: 0,
             discarded: None,
         };
-        run.id = insert_with_tenant_id(&self.runs, tenant, |id| {
-            codec::encode_json(&RunRecord { id, ..run.clone() })
-        })?;
+        // Recorded while no erasure of the tenant is going: an erasure
+        // either sees this run going (and waits for it) or comes first.
+        run.id = self
+            .versions
+            .unless_erasing(tenant, || {
+                insert_with_tenant_id(&self.runs, tenant, |id| {
+                    codec::encode_json(&RunRecord { id, ..run.clone() })
+                })
+            })
+            .ok_or_else(|| {
+                StoreError::Retry(format!(
+                    "an account or the tenant {tenant:?} is being erased; retry when it has ended"
+                ))
+            })??;
         self.flush()?;
         Ok(run)
     }
@@ -402,7 +415,8 @@ impl Store {
 
     /// Discards a complete or failed run: it stays listed, marked, with its
     /// results, and is read by no summary, dashboard or health history
-    /// (durable on return). Compare-and-swap, so a discard never undoes a
+    /// (durable on return), and the tenant's audit log records it in the
+    /// same transaction. Compare-and-swap, so a discard never undoes a
     /// concurrent change of the record.
     pub fn discard_run(
         &self,
@@ -437,19 +451,30 @@ impl Store {
                 by: by.to_string(),
                 reason: reason.map(str::to_string),
             });
-            if self
-                .runs
-                .compare_and_swap(&key, Some(old), Some(codec::encode_json(&run)))?
-                .is_ok()
-            {
+            let detail = format!(
+                "{} {} as of {}; {}",
+                run.plugin,
+                run.version,
+                vitals_plugin_sdk::date::format(run.as_of),
+                reason.map_or("no reason given".to_string(), |r| format!("reason: {r}"))
+            );
+            let record = AuditRecord::now(by, AuditAction::RunDiscarded, &id.to_string(), detail);
+            let (log_key, log_value) = self.audit_entry(Some(tenant), &record)?;
+            let new = codec::encode_json(&run);
+            let swapped = (&self.runs, &self.audit)
+                .transaction(|(runs, audit)| {
+                    if runs.get(&key)?.as_ref() != Some(&old) {
+                        return Ok(false);
+                    }
+                    runs.insert(key.as_slice(), new.as_slice())?;
+                    audit.insert(log_key.as_slice(), log_value.as_slice())?;
+                    Ok(true)
+                })
+                .map_err(super::transaction_error)?;
+            if swapped {
                 self.flush()?;
                 // What the latest runs are may have changed: caches rebuild.
-                *self
-                    .completions
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .entry(tenant.to_string())
-                    .or_insert(0) += 1;
+                self.runs_changed(tenant);
                 return Ok(run);
             }
         }

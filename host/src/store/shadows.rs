@@ -6,6 +6,20 @@ use super::runs::insert_with_tenant_id;
 use super::{Store, StoreError, codec};
 use serde::{Serialize, de::DeserializeOwned};
 
+/// A stored report that lists accounts (a shadow-run report lists the
+/// accounts that change): an erasure (`store::erase`) removes the erased
+/// account's rows. Implemented by the report type, which the store does
+/// not know.
+pub trait NamesAccounts: Serialize + DeserializeOwned {
+    /// Removes every row of `account`; returns how many there were.
+    fn forget_account(&mut self, account: &str) -> usize;
+}
+
+/// `tenant 0`: every report of a tenant.
+pub(super) fn shadow_prefix(tenant: &str) -> Vec<u8> {
+    tenant_key(tenant, &[&[]])
+}
+
 impl Store {
     /// Stores a report under the tenant's next id (increasing per tenant,
     /// see [`insert_with_tenant_id`]) and returns the id.
@@ -37,7 +51,7 @@ impl Store {
 
     /// A tenant's reports, newest first.
     pub fn shadow_reports<T: DeserializeOwned>(&self, tenant: &str) -> Result<Vec<T>, StoreError> {
-        let prefix = tenant_key(tenant, &[&[]]);
+        let prefix = shadow_prefix(tenant);
         let mut out = Vec::new();
         for kv in self.shadows.scan_prefix(prefix).rev() {
             let (_, v) = kv?;

@@ -6,7 +6,10 @@
 //! - `FF 'g' 0 tenant`: the tenant's last committed ingest generation;
 //! - `FF 'u' 0 tenant 0 generation 'a' seq`: keys a batch of that ingest
 //!   added (a list);
-//! - `FF 'u' 0 tenant 0 generation 'r' key`: the value the ingest replaced.
+//! - `FF 'u' 0 tenant 0 generation 'r' key`: the value the ingest replaced;
+//! - `FF 'u' 0 tenant 0 generation 'e'`: the generation is an erasure
+//!   (`store::erase`): the records it replaced hold tombstones, removed
+//!   with its undo log.
 //!
 //! An ingest is committed when its generation mark is flushed. Until then
 //! readers skip its records (`store::view`), and a crash or a failure rolls
@@ -23,11 +26,12 @@ const COMMITTED: u8 = b'g';
 const UNDO: u8 = b'u';
 const ADDED: u8 = b'a';
 const REPLACED: u8 = b'r';
+const ERASURE: u8 = b'e';
 
 /// Removes and restores go to sled in batches of this many.
 const BATCH: usize = 4096;
 
-fn committed_key(tenant: &str) -> Vec<u8> {
+pub(super) fn committed_key(tenant: &str) -> Vec<u8> {
     let mut k = vec![SYSTEM, COMMITTED, 0];
     k.extend_from_slice(tenant.as_bytes());
     k
@@ -64,6 +68,19 @@ pub(super) fn added_key(tenant: &str, generation: u64, seq: u32) -> Vec<u8> {
     k.push(ADDED);
     k.extend_from_slice(&seq.to_be_bytes());
     k
+}
+
+/// The key marking `generation` as an erasure: its replaced records hold
+/// tombstones, removed when its undo log is.
+pub(super) fn erasure_key(tenant: &str, generation: u64) -> Vec<u8> {
+    let mut k = undo_prefix(tenant, generation);
+    k.push(ERASURE);
+    k
+}
+
+/// The prefix of every undo log of a tenant (for the deletion of the tenant).
+pub(super) fn undo_logs_of(tenant: &str) -> Vec<u8> {
+    undo_tenant_prefix(tenant)
 }
 
 /// (tenant, generation) of an undo key.
@@ -144,19 +161,39 @@ impl Store {
     }
 
     /// Removes the undo log of a generation (no flush: a crash before the
-    /// next flush leaves it for the next open to remove).
+    /// next flush leaves it for the next open to remove). The log of an
+    /// erasure goes with the tombstones it guards, each in the same atomic
+    /// batch as its undo entry, and its erasure mark last, so that a
+    /// removal cut short is finished by the next one.
     pub(super) fn remove_undo(&self, tenant: &str, generation: u64) -> Result<(), StoreError> {
         let prefix = undo_prefix(tenant, generation);
+        let mark = erasure_key(tenant, generation);
+        let erasure = self.data.contains_key(&mark)?;
         let mut batch = sled::Batch::default();
         let mut pending = 0;
         for kv in self.data.scan_prefix(&prefix) {
-            batch.remove(kv?.0);
+            let key = kv?.0;
+            if key == mark {
+                continue;
+            }
+            if erasure && key.get(prefix.len()) == Some(&REPLACED) {
+                let record = &key[prefix.len() + 1..];
+                let tombstone = self.data.get(record)?.is_some_and(|now| {
+                    codec::is_tombstone(&now) && codec::unstamp(&now).0.generation == generation
+                });
+                if tombstone {
+                    batch.remove(record);
+                    pending += 1;
+                }
+            }
+            batch.remove(key);
             pending += 1;
-            if pending == BATCH {
+            if pending >= BATCH {
                 self.data.apply_batch(std::mem::take(&mut batch))?;
                 pending = 0;
             }
         }
+        batch.remove(mark);
         self.data.apply_batch(batch)?;
         Ok(())
     }
@@ -195,6 +232,7 @@ impl Store {
                         records += 1;
                     }
                 }
+                Some(&ERASURE) => {}
                 _ => return Err(StoreError::Corrupt("an undo log key".into())),
             }
             if pending >= BATCH {

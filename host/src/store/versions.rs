@@ -2,8 +2,9 @@
 //! generation (what a new reader sees), the readers still reading an older
 //! one (whose undo logs must be kept), and whether an ingest is writing
 //! (at most one per tenant, so that two can never both check and then both
-//! write). The committed generation is also on disk (`store::undo`); this
-//! is the process's copy of it.
+//! write; an erasure writes as an ingest does, and meanwhile no run of the
+//! tenant starts). The committed generation is also on disk
+//! (`store::undo`); this is the process's copy of it.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
@@ -21,6 +22,13 @@ struct Clock {
     broken: bool,
     /// Committed generations whose undo logs are still on disk.
     undo_kept: BTreeSet<u64>,
+    /// The write turn is an erasure's: no run of the tenant may start.
+    erasing: bool,
+    /// Committed erasures whose undo logs (and tombstones) are still on
+    /// disk: a reader from before one is still reading, or the log is
+    /// being removed. No ingest may write meanwhile (its writer reads the
+    /// live records, and must never meet a tombstone).
+    erasures_kept: BTreeSet<u64>,
 }
 
 impl Clock {
@@ -80,13 +88,23 @@ pub(super) struct WriteTurn {
     pub generation: u64,
     committed: bool,
     broken: bool,
+    /// An erasure's turn (see `Clock::erasing`).
+    erasing: bool,
+    /// The tenant was deleted: its clock goes (a tenant of the same id
+    /// created later starts from generation 0, as its disk does).
+    forget: bool,
 }
 
 impl Drop for WriteTurn {
     fn drop(&mut self) {
         let mut clocks = self.versions.clocks.lock().expect("versions");
+        if self.forget {
+            clocks.remove(&self.tenant);
+            return;
+        }
         let clock = clocks.entry(self.tenant.clone()).or_default();
         clock.writing = false;
+        clock.erasing &= !self.erasing;
         clock.broken |= self.broken;
         if self.committed {
             clock.committed = clock.committed.max(self.generation);
@@ -106,6 +124,11 @@ impl WriteTurn {
     /// ingest's rollback failed, so its records may still be on disk.
     pub fn broken(mut self) {
         self.broken = true;
+    }
+
+    /// The tenant is deleted: its clock is forgotten when the turn ends.
+    pub fn tenant_deleted(mut self) {
+        self.forget = true;
     }
 }
 
@@ -164,6 +187,25 @@ impl Versions {
         tenant: &str,
         load: impl FnOnce() -> Result<(u64, BTreeSet<u64>), E>,
     ) -> Result<Result<(WriteTurn, Vec<u64>), Refused>, E> {
+        self.turn(tenant, load, false)
+    }
+
+    /// The tenant's write turn for an erasure: [`Versions::write`], and no
+    /// run of the tenant starts while it is held ([`Versions::unless_erasing`]).
+    pub fn erase<E>(
+        &self,
+        tenant: &str,
+        load: impl FnOnce() -> Result<(u64, BTreeSet<u64>), E>,
+    ) -> Result<Result<(WriteTurn, Vec<u64>), Refused>, E> {
+        self.turn(tenant, load, true)
+    }
+
+    fn turn<E>(
+        &self,
+        tenant: &str,
+        load: impl FnOnce() -> Result<(u64, BTreeSet<u64>), E>,
+        erasing: bool,
+    ) -> Result<Result<(WriteTurn, Vec<u64>), Refused>, E> {
         let mut clocks = self.clocks.lock().expect("versions");
         let clock = Self::clock(&mut clocks, tenant, load)?;
         if clock.broken {
@@ -173,6 +215,7 @@ impl Versions {
             return Ok(Err(Refused::Busy));
         }
         clock.writing = true;
+        clock.erasing = erasing;
         let unneeded = clock.take_unneeded();
         let generation = clock.committed + 1;
         Ok(Ok((
@@ -182,9 +225,64 @@ impl Versions {
                 generation,
                 committed: false,
                 broken: false,
+                erasing,
+                forget: false,
             },
             unneeded,
         )))
+    }
+
+    /// Commits an erasure's turn: `commit` (the atomic write that makes it
+    /// committed on disk) runs under the clocks' lock, and readers that
+    /// start after it see the erasure, every one before it does not, so a
+    /// reader that checks a view taken after its other reads sees an
+    /// erasure whole or not at all.
+    pub fn commit_with<T, E>(
+        &self,
+        turn: &WriteTurn,
+        commit: impl FnOnce() -> Result<T, E>,
+    ) -> Result<T, E> {
+        let mut clocks = self.clocks.lock().expect("versions");
+        let done = commit()?;
+        let clock = clocks.entry(turn.tenant.clone()).or_default();
+        clock.committed = clock.committed.max(turn.generation);
+        clock.undo_kept.insert(turn.generation);
+        if turn.erasing {
+            clock.erasures_kept.insert(turn.generation);
+        }
+        Ok(done)
+    }
+
+    /// Notes that the undo logs of `generations` are removed (those of
+    /// erasures with their tombstones).
+    pub fn removed(&self, tenant: &str, generations: &[u64]) {
+        let mut clocks = self.clocks.lock().expect("versions");
+        if let Some(clock) = clocks.get_mut(tenant) {
+            for g in generations {
+                clock.erasures_kept.remove(g);
+            }
+        }
+    }
+
+    /// Whether an erasure's undo log is kept for a reader from before it
+    /// (no ingest may write meanwhile: see `Clock::erasures_kept`).
+    pub fn erasure_pending(&self, tenant: &str) -> bool {
+        let clocks = self.clocks.lock().expect("versions");
+        clocks
+            .get(tenant)
+            .is_some_and(|c| !c.erasures_kept.is_empty())
+    }
+
+    /// Runs `f` unless an erasure of the tenant holds its write turn (then
+    /// `None`), under the clocks' lock: a run that records its start here
+    /// either started before the erasure (which then sees it running) or
+    /// starts after it.
+    pub fn unless_erasing<T>(&self, tenant: &str, f: impl FnOnce() -> T) -> Option<T> {
+        let clocks = self.clocks.lock().expect("versions");
+        if clocks.get(tenant).is_some_and(|c| c.erasing) {
+            return None;
+        }
+        Some(f())
     }
 
     /// The committed generations whose undo logs no reader needs any more,
@@ -236,6 +334,46 @@ mod tests {
         drop(before);
         let (_, unneeded) = v.write("t", none).unwrap().unwrap();
         assert_eq!(unneeded, vec![1], "no reader older than 1 is left");
+    }
+
+    #[test]
+    fn an_erasure_holds_runs_off_and_ingests_until_no_reader_from_before_it_is_left() {
+        let v = Versions::default();
+        let before = v.read("t", none).unwrap();
+        let (turn, _) = v.erase("t", none).unwrap().unwrap();
+        assert_eq!(v.unless_erasing("t", || 1), None, "no run starts");
+        assert_eq!(v.unless_erasing("u", || 1), Some(1), "other tenants' do");
+        assert_eq!(
+            v.write("t", none).unwrap().unwrap_err(),
+            Refused::Busy,
+            "one writer"
+        );
+        assert_eq!(v.commit_with(&turn, || Ok::<_, ()>(7)), Ok(7));
+        assert_eq!(v.read("t", none).unwrap().generation, 1, "seen at once");
+        drop(turn);
+        assert_eq!(v.unless_erasing("t", || 2), Some(2));
+        assert!(v.erasure_pending("t"), "a reader from before it is left");
+        let (w, unneeded) = v.write("t", none).unwrap().unwrap();
+        assert_eq!(unneeded, vec![] as Vec<u64>);
+        drop(w);
+        drop(before);
+        let (w, unneeded) = v.write("t", none).unwrap().unwrap();
+        assert_eq!(unneeded, vec![1]);
+        assert!(v.erasure_pending("t"), "until its log is removed");
+        v.removed("t", &unneeded);
+        assert!(!v.erasure_pending("t"));
+        w.tenant_deleted();
+        assert!(v.clocks.lock().unwrap().get("t").is_none(), "forgotten");
+    }
+
+    #[test]
+    fn a_failed_commit_leaves_the_generation_uncommitted() {
+        let v = Versions::default();
+        let (turn, _) = v.erase("t", none).unwrap().unwrap();
+        assert_eq!(v.commit_with(&turn, || Err::<(), _>("no")), Err("no"));
+        drop(turn);
+        assert_eq!(v.read("t", none).unwrap().generation, 0);
+        assert!(!v.erasure_pending("t"));
     }
 
     #[test]

@@ -3,8 +3,10 @@
 //! ingest writes its records straight into the live tree, stamped with its
 //! generation; a view skips records stamped after it and, for a value a
 //! later ingest replaced, reads the earlier value from that ingest's undo
-//! log (kept while a view needs it). Runs, the dashboard and every read
-//! of accounts, snapshots and outcomes go through a view.
+//! log (kept while a view needs it); an erasure (`store::erase`) is read
+//! the same way, its tombstones being values that read as nothing. Runs,
+//! the dashboard and every read of accounts, snapshots and outcomes go
+//! through a view.
 
 use super::codec;
 use super::undo::replaced_key;
@@ -57,7 +59,8 @@ impl DataView<'_> {
         loop {
             let (stamp, _) = codec::unstamp(&raw);
             if stamp.generation <= self.turn.generation {
-                return Ok(Some(raw));
+                // Erased before this view: nothing, as if never written.
+                return Ok((!codec::is_tombstone(&raw)).then_some(raw));
             }
             if !stamp.replaced {
                 // Added by an ingest this view does not see.

@@ -104,6 +104,13 @@ impl Store {
             }
         };
         self.remove_unneeded_undo(tenant, &unneeded)?;
+        if self.versions.erasure_pending(tenant) {
+            // Dropping the turn frees it; nothing was written.
+            drop(turn);
+            return Err(StoreError::Retry(format!(
+                "tenant {tenant:?} has just erased an account and a reader from before the erasure is still reading; retry in a moment"
+            )));
+        }
         Ok(Ingest {
             store: self,
             tenant: tenant.to_string(),
@@ -122,12 +129,17 @@ impl Store {
 
     /// Removes undo logs of committed ingests that no reader needs any
     /// more; what it could not remove is kept for the next try.
-    fn remove_unneeded_undo(&self, tenant: &str, unneeded: &[u64]) -> Result<(), StoreError> {
+    pub(super) fn remove_unneeded_undo(
+        &self,
+        tenant: &str,
+        unneeded: &[u64],
+    ) -> Result<(), StoreError> {
         for (i, g) in unneeded.iter().enumerate() {
             if let Err(e) = self.remove_undo(tenant, *g) {
                 self.versions.keep_undo(tenant, &unneeded[i..]);
                 return Err(e);
             }
+            self.versions.removed(tenant, &[*g]);
         }
         Ok(())
     }

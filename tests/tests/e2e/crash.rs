@@ -17,10 +17,10 @@ const PER_BATCH: usize = 6_000;
 const FIRST_DAY: i32 = 20_000;
 
 /// A small deterministic generator for the kill points.
-struct Lcg(u64);
+pub(crate) struct Lcg(pub(crate) u64);
 
 impl Lcg {
-    fn below(&mut self, n: u64) -> u64 {
+    pub(crate) fn below(&mut self, n: u64) -> u64 {
         self.0 = self
             .0
             .wrapping_mul(6_364_136_223_846_793_005)
@@ -59,7 +59,7 @@ fn batch(i: usize) -> String {
     out
 }
 
-fn vitals_day(d: i32) -> String {
+pub(crate) fn vitals_day(d: i32) -> String {
     // Days since 1970-01-01 as YYYY-MM-DD (civil-from-days).
     let z = d + 719_468;
     let era = z.div_euclid(146_097);
@@ -97,7 +97,7 @@ fn vitals(data: &Path) -> Command {
 
 /// Runs `child` until it ends or `after` passes, then SIGKILLs it; true if it
 /// finished successfully (acknowledged) before the kill.
-fn kill_after(mut child: Child, after: Duration) -> bool {
+pub(crate) fn kill_after(mut child: Child, after: Duration) -> bool {
     let started = Instant::now();
     loop {
         if let Some(status) = child.try_wait().unwrap() {

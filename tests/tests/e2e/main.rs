@@ -12,6 +12,8 @@ mod config_checks;
 mod contract;
 mod crash;
 mod dashboard;
+mod erase;
+mod erase_crash;
 mod first_hour;
 mod fuzz;
 mod http;

@@ -32,8 +32,8 @@ pub const HORIZONS: [i32; 3] = [30, 90, 180];
 const PLUGIN_HISTORY: usize = 10;
 
 /// Dashboard indexes and the scores they join, per tenant, and band counts
-/// per health run (runs are immutable once complete, so a count never goes
-/// stale).
+/// per health run (a complete run changes only when an account is erased:
+/// see [`Cache::erased`]).
 #[derive(Default)]
 pub struct Cache {
     indexes: Mutex<HashMap<String, Arc<Index>>>,
@@ -59,6 +59,39 @@ impl Cache {
             .entry(tenant.to_string())
             .or_insert(0) += 1;
         self.indexes.lock().expect("indexes").remove(tenant);
+    }
+
+    /// Forgets everything of a tenant after an erasure or its deletion: an
+    /// erasure changes complete runs, whose band counts are otherwise kept
+    /// for good. The store's run completions were bumped first, so a build
+    /// that read the runs before does not keep its counts
+    /// ([`Cache::keep_counts`]).
+    pub fn erased(&self, tenant: &str) {
+        self.forget(tenant);
+        self.scores.lock().expect("scores").remove(tenant);
+        self.band_counts
+            .lock()
+            .expect("band counts")
+            .retain(|(t, _), _| t != tenant);
+    }
+
+    /// Keeps band counts read at `completions` unless the tenant's runs
+    /// changed since (under the counts' lock, which [`Cache::erased`] takes
+    /// too, so counts read before an erasure are never kept after it).
+    fn keep_counts(
+        &self,
+        store: &crate::store::Store,
+        tenant: &str,
+        completions: u64,
+        counts: impl IntoIterator<Item = (u64, BandCounts)>,
+    ) {
+        let mut kept = self.band_counts.lock().expect("band counts");
+        if store.run_completions(tenant) != completions {
+            return;
+        }
+        for (run, c) in counts {
+            kept.insert((tenant.to_string(), run), c);
+        }
     }
 
     /// The tenant's account generation: bumped by every ingest.
@@ -244,14 +277,15 @@ impl Service {
             }
         };
         let index = Arc::new(Index::build(&self.store, tenant, scores, generation)?);
-        let mut counts = self.dashboard.band_counts.lock().expect("band counts");
+        let mut counts = Vec::new();
         if let Some(r) = &index.scores.sources.health {
-            counts.insert((tenant.to_string(), r.id), index.now);
+            counts.push((r.id, index.now));
         }
         if let (Some(r), Some(c)) = (&index.scores.sources.health_before, index.before) {
-            counts.insert((tenant.to_string(), r.id), c);
+            counts.push((r.id, c));
         }
-        drop(counts);
+        self.dashboard
+            .keep_counts(&self.store, tenant, index.scores.completions, counts);
         self.dashboard
             .indexes
             .lock()
@@ -284,12 +318,10 @@ impl Service {
             let counts = match cached {
                 Some(c) => c,
                 None => {
+                    let completions = self.store.run_completions(tenant);
                     let c = band_counts(&self.store, tenant, run.id)?;
                     self.dashboard
-                        .band_counts
-                        .lock()
-                        .expect("band counts")
-                        .insert(key, c);
+                        .keep_counts(&self.store, tenant, completions, [(run.id, c)]);
                     c
                 }
             };
