@@ -52,6 +52,9 @@ const COMMANDS: &[(&str, Formats)] = &[
     ("plugin show", gives(true, false, "--json")),
     ("plugin activate", gives(true, false, "--json")),
     ("plugin rollback", gives(true, false, "--json")),
+    ("plugin deactivate", gives(true, false, "--json")),
+    ("plugin reference", gives(true, true, "")),
+    ("plugin export", gives(true, false, "--json")),
     (
         "plugin shadow",
         gives(true, false, "--json (the report has several tables)"),
