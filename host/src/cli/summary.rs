@@ -163,10 +163,11 @@ pub fn print_summary(s: &Summary) {
         print_forecast(f);
     }
     if !s.errors.is_empty() {
-        outln!(
-            "\nPer-account errors (typed, by plugin/kind): {:?}",
-            s.errors
-        );
+        outln!("\nAccounts with an error (`vitals results --run N` shows each)");
+        for (plugin_kind, n) in &s.errors {
+            let (plugin, kind) = plugin_kind.split_once('/').unwrap_or((plugin_kind, ""));
+            outln!("  {plugin:<28}{n:>7}  {kind}");
+        }
     }
 }
 

@@ -112,7 +112,7 @@ pub fn check_imports(engine: &Engine, component: &Component) -> Result<(), Plugi
 pub fn check_metadata(kind: PluginKind, meta: &PluginMetadata) -> Result<(), PluginError> {
     if meta.kind != kind {
         return Err(PluginError::BadMetadata(format!(
-            "metadata says kind {:?} but the component implements the {:?} world",
+            "metadata says kind {} but the component implements the {} world",
             meta.kind, kind
         )));
     }
