@@ -132,8 +132,10 @@ fn would_refuse(p: &IngestPreview, args: &IngestArgs) -> Result<(), CliError> {
 
 pub fn run(ctx: &Ctx, args: IngestArgs) -> Result<(), CliError> {
     if ctx.format == super::output::Format::Csv && !args.dry_run {
-        return Err(CliError::bad("`vitals ingest` prints csv only with --dry-run")
-            .hint("drop --csv, or use --json; `--rejects FILE` writes the bad rows as CSV"));
+        return Err(
+            CliError::bad("`vitals ingest` prints csv only with --dry-run")
+                .hint("drop --csv, or use --json; `--rejects FILE` writes the bad rows as CSV"),
+        );
     }
     let stdin = args.file.as_os_str() == "-";
     let format = match &args.format {

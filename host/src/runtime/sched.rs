@@ -522,9 +522,13 @@ mod tests {
             std::thread::sleep(Duration::from_millis(600));
             stop.store(true, Ordering::Relaxed);
         });
+        // Unfair, by calls, greedy would get three times modest's time
+        // (m/g about 0.33); fair, about the same. The bounds leave room for
+        // a loaded machine (other tests, two cores) stealing the thread that
+        // holds the core, and still fail at 0.33.
         let (g, m) = (g.into_inner() as f64, m.into_inner() as f64);
         assert!(
-            m / g > 0.6 && m / g < 1.6,
+            m / g > 0.5 && m / g < 2.0,
             "modest {m} vs greedy {g}: shares should be about equal"
         );
     }
@@ -633,7 +637,9 @@ mod tests {
             while nudges.load(Ordering::Relaxed) == 0 && asked.elapsed() < Duration::from_secs(10) {
                 std::thread::yield_now();
             }
-            assert_eq!(nudges.load(Ordering::Relaxed), 1);
+            // At least once: a spurious wake-up of the waiter may nudge
+            // again, which costs a checkpoint and nothing else.
+            assert!(nudges.load(Ordering::Relaxed) >= 1, "never nudged");
             assert_eq!(s.lock().waiting.len(), 2);
             // ...where it yields to the newcomer and gets the core back
             // once the newcomer is done.

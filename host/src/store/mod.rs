@@ -9,9 +9,9 @@
 //! is marked failed.
 
 mod access;
-mod catalog;
 mod activation;
 mod audit;
+mod catalog;
 mod codec;
 mod data;
 mod erase;
@@ -30,9 +30,9 @@ mod view;
 mod writer;
 
 pub use access::{ApiKeyRecord, Role};
-pub use catalog::{Catalog, built_in_fields};
 pub use activation::Activation;
 pub use audit::{AuditAction, AuditRecord, utc};
+pub use catalog::{Catalog, built_in_fields};
 pub use data::{AccountView, IngestMode, IngestReport};
 pub use erase::AccountErased;
 pub use plugins::{ActivePlugin, InstalledPlugin};
