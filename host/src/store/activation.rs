@@ -109,13 +109,7 @@ impl Store {
         name: &str,
         version: &str,
     ) -> Result<Activation, StoreError> {
-        let p = self.plugin(tenant, name, Some(version))?;
-        let change = Change::Activate {
-            version,
-            hash: &p.hash,
-        };
-        let (version, deactivated) = self.change_active(tenant, name, change, true)?;
-        self.activation(tenant, name, version, deactivated)
+        self.activate_one(tenant, name, version, true)
     }
 
     /// Activates `version` without deactivating other health models: what
@@ -128,12 +122,22 @@ impl Store {
         name: &str,
         version: &str,
     ) -> Result<Activation, StoreError> {
+        self.activate_one(tenant, name, version, false)
+    }
+
+    fn activate_one(
+        &self,
+        tenant: &str,
+        name: &str,
+        version: &str,
+        one_health_model: bool,
+    ) -> Result<Activation, StoreError> {
         let p = self.plugin(tenant, name, Some(version))?;
         let change = Change::Activate {
             version,
             hash: &p.hash,
         };
-        let (version, deactivated) = self.change_active(tenant, name, change, false)?;
+        let (version, deactivated) = self.change_active(tenant, name, change, one_health_model)?;
         self.activation(tenant, name, version, deactivated)
     }
 
