@@ -1,8 +1,8 @@
 //! The host's domain records beyond what plugins see: outcomes, and the rows
 //! ingest produces. Accounts, snapshots and results reuse the contract's
-//! types (`runtime::types`), so what is stored is exactly what plugins read.
+//! types (`contract`), so what is stored is exactly what plugins read.
 
-use crate::runtime::types::{Attributes, Snapshot};
+use crate::contract::{Attributes, Snapshot};
 use serde::{Deserialize, Serialize};
 
 /// The built-in fields of a snapshot, by their contract (WIT) names.

@@ -5,8 +5,8 @@ use super::Parsed;
 use super::fields::{self, Field, Val};
 use super::mapping::Constant;
 use super::row::Engine;
+use crate::contract::{Attributes, Label, Metric, Snapshot};
 use crate::model::{IngestRow, Outcome, OutcomeKind, RowError};
-use crate::runtime::types::{Attributes, Label, Metric, Snapshot};
 
 impl Engine<'_> {
     pub(super) fn finish(&mut self, out: &mut Parsed) {

@@ -1,8 +1,8 @@
 //! The canonical columns: their names, their types, and the conversion of
 //! one cell's text into a checked, typed value.
 
+use crate::contract::Confidence;
 use crate::model::OutcomeKind;
-use crate::runtime::types::Confidence;
 use vitals_plugin_sdk::date;
 
 /// Longest accepted cell, in bytes.

@@ -8,8 +8,8 @@ use super::columns::{Plan, Slotted};
 use super::fields::{self, FIELD_COUNT, Field, MAX_FIELD_BYTES, Val};
 use super::mapping::{Compiled, Constant, Span};
 use super::preview::Sampler;
+use crate::contract::{Label, Metric};
 use crate::model::RowError;
-use crate::runtime::types::{Label, Metric};
 use std::collections::{BTreeMap, HashMap};
 use vitals_plugin_sdk::date;
 

@@ -1,8 +1,8 @@
 //! Canonical input in every format, free-form columns, and the real Telco file.
 
 use super::*;
+use crate::contract::{Confidence, Label, Metric};
 use crate::model::{Outcome, OutcomeKind};
-use crate::runtime::types::{Confidence, Label, Metric};
 use vitals_plugin_sdk::date;
 
 pub(super) fn csv(text: &str) -> Parsed {

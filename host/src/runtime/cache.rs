@@ -2,7 +2,7 @@
 //! the component's content hash: a restart loads native code with a memory
 //! map instead of recompiling (milliseconds instead of tens of them).
 
-use super::error::PluginError;
+use crate::contract::PluginError;
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -5,13 +5,12 @@
 //! call is never called again.
 
 use super::bindings::{forecaster, health_model, propensity_model, segmenter};
-use super::error::PluginError;
-use super::limits::Limits;
 use super::output::{check_output, output_size};
 use super::sandbox::{CallLog, CallState, RunClock};
 use super::sched::{Member, Turn};
-use super::types::{Account, Forecast, Health, PluginMetadata, Propensity, Segment};
-use serde::{Deserialize, Serialize};
+use super::types::{Account, PluginMetadata};
+use crate::contract::Limits;
+use crate::contract::{Output, PluginError};
 use wasmtime::component::InstancePre;
 use wasmtime::{Engine, Store, StoreContextMut, Trap, UpdateDeadline};
 
@@ -80,23 +79,6 @@ enum Bound {
     Segmenter(segmenter::Segmenter),
     Propensity(propensity_model::PropensityModel),
     Forecaster(forecaster::Forecaster),
-}
-
-/// One account's result, whatever the kind.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(tag = "kind", rename_all = "kebab-case")]
-pub enum Output {
-    /// From a health model.
-    Health(Health),
-    /// From a segmenter.
-    Segments {
-        /// The segments the account is in.
-        segments: Vec<Segment>,
-    },
-    /// From a propensity model.
-    Propensity(Propensity),
-    /// From a forecaster.
-    Forecast(Forecast),
 }
 
 /// What one call returned.

@@ -9,9 +9,7 @@
 
 mod bindings;
 mod cache;
-mod error;
 mod invoke;
-mod limits;
 mod output;
 mod pool;
 mod run;
@@ -22,14 +20,12 @@ mod sniff;
 mod validate;
 mod wasi;
 
+pub use crate::contract::{Limits, LogLine, Output, PluginError};
 pub use bindings::types;
 pub use cache::Loaded;
-pub use error::PluginError;
-pub use invoke::{Instance, Output, SetupTiming};
-pub use limits::Limits;
+pub use invoke::{Instance, SetupTiming};
 pub use pool::Footprint;
 pub use run::{Job, RunOptions, RunOutput};
-pub use sandbox::LogLine;
 pub use sched::Share;
 pub use types::{Account, PluginKind, PluginMetadata};
 pub use validate::{SUPPORTED_CONTRACT, check_config};

@@ -1,8 +1,8 @@
 //! The output of a call checked against the contract: its size, and each
 //! account's result within the ranges the WIT documents.
 
-use super::error::PluginError;
-use super::invoke::Output;
+use crate::contract::Output;
+use crate::contract::PluginError;
 
 /// Approximate bytes of strings and records in one account's result.
 pub fn output_size(r: &Result<Output, super::types::PluginError>) -> u64 {

@@ -5,8 +5,8 @@
 //! while each memory stays capped by the operator's memory limit. A component
 //! that cannot fit a slot is refused when added, with what it needs.
 
-use super::error::PluginError;
-use super::limits::Limits;
+use crate::contract::Limits;
+use crate::contract::PluginError;
 use wasmtime::PoolingAllocationConfig;
 use wasmtime::component::Component;
 

@@ -5,13 +5,14 @@
 //! chunks of one run: its tenant's share of the cores, the fuel it may
 //! still use and how many batches failed whole.
 
-use super::error::PluginError;
-use super::invoke::{CallOutcome, Output};
-use super::limits::Limits;
-use super::sandbox::LogLine;
+use super::invoke::CallOutcome;
 use super::sched::{Member, Share};
 use super::types::Account;
 use super::{Plugin, Runtime};
+use crate::contract::Limits;
+use crate::contract::LogLine;
+use crate::contract::Output;
+use crate::contract::PluginError;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicI64, AtomicU64, AtomicUsize, Ordering};
 

@@ -6,7 +6,7 @@
 //! it refused (so the error says "memory limit", not "trap").
 
 use super::bindings::log;
-use super::limits::Limits;
+use crate::contract::{Limits, LogLine};
 use bytes::Bytes;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -28,15 +28,6 @@ pub const HOST_FUEL_PER_BYTE: u64 = 1;
 /// with tens of bytes; the host allocates what is asked before the guest's
 /// memory limit can refuse it (wasmtime-wasi's default is 64 MiB).
 const MAX_RANDOM_BYTES: u64 = 1 << 20;
-
-/// One line of a plugin's log.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
-pub struct LogLine {
-    /// `debug`, `info`, `warn`, `error`, or `stdout` / `stderr` for captured output.
-    pub level: String,
-    /// The text.
-    pub message: String,
-}
 
 /// The bounded log of one call. Lines and bytes past the limits are dropped and counted.
 #[derive(Debug, Default)]

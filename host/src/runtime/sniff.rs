@@ -3,7 +3,7 @@
 //! a gzip) or one cut short gets a sentence saying so, rather than the
 //! parser's "bad magic number - expected=[0x0 0x61 0x73 0x6d] actual=[..]".
 
-use super::error::PluginError;
+use crate::contract::PluginError;
 
 /// Every WebAssembly binary starts with these four bytes.
 const MAGIC: &[u8; 4] = b"\0asm";

@@ -1,8 +1,8 @@
 //! Checks made when a component is added, before it ever runs for a tenant:
 //! which world it implements, what it imports, what its metadata says.
 
-use super::error::PluginError;
 use super::types::{PluginKind, PluginMetadata};
+use crate::contract::PluginError;
 use wasmtime::Engine;
 use wasmtime::component::Component;
 

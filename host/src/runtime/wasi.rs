@@ -11,8 +11,8 @@
 //! imports a newer 0.2.x version than the one linked (the linker matches
 //! those by semver, the stubber by exact name), shadowing it.
 
-use super::error::PluginError;
 use super::sandbox::{self, CallState};
+use crate::contract::PluginError;
 use wasmtime::Engine;
 use wasmtime::component::types::ComponentItem;
 use wasmtime::component::{Component, HasData, Linker, ResourceTable, ResourceType};
@@ -130,7 +130,7 @@ pub fn linker_for(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::runtime::limits::Limits;
+    use crate::contract::Limits;
 
     /// A component that imports a resource and a function from `import` and
     /// exports `run`, which calls that function.

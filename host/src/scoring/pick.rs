@@ -6,7 +6,7 @@
 //! failed "today" run must never hide the good runs before it, nor be
 //! shown as the latest without a word.
 
-use crate::runtime::PluginKind;
+use crate::contract::PluginKind;
 use crate::store::RunRecord;
 use serde::{Deserialize, Serialize};
 

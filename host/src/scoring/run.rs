@@ -1,8 +1,9 @@
 //! A run of a tenant's active plugins at an instant, streamed chunk by chunk
 //! from the store so memory stays flat however many accounts there are.
 
-use crate::runtime::types::{Account, HealthPoint};
-use crate::runtime::{Limits, Output, PluginError, PluginKind, RunOptions, Runtime, Share};
+use crate::contract::{Account, HealthPoint};
+use crate::contract::{Limits, Output, PluginError, PluginKind};
+use crate::runtime::{RunOptions, Runtime, Share};
 use crate::store::{ActivePlugin, RunRecord, Store, StoreError};
 use std::collections::HashMap;
 

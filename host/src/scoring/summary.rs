@@ -4,8 +4,8 @@
 //! GRR and NRR by the formulas of DESIGN.md.
 
 use super::pick::{Pick, RunPassedOver, RunRead, Selection, pick};
-use crate::runtime::types::{Band, Forecast};
-use crate::runtime::{Output, PluginKind};
+use crate::contract::{Band, Forecast};
+use crate::contract::{Output, PluginKind};
 use crate::store::{RunRecord, Store, StoreError, StoredResult};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
@@ -377,8 +377,8 @@ impl Summary {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::runtime::types::{Health, PluginMetadata, Segment};
-    use crate::runtime::{Output, PluginError};
+    use crate::contract::{Health, PluginMetadata, Segment};
+    use crate::contract::{Output, PluginError};
 
     fn meta(name: &str, kind: PluginKind) -> PluginMetadata {
         PluginMetadata {

@@ -14,7 +14,7 @@
 use super::keys::tenant_key;
 use super::plugins::{ActivePlugin, InstalledPlugin};
 use super::{Store, StoreError, codec};
-use crate::runtime::PluginKind;
+use crate::contract::PluginKind;
 use serde::{Deserialize, Serialize};
 use sled::transaction::{ConflictableTransactionError, TransactionError, TransactionalTree};
 use std::collections::{BTreeMap, HashMap};

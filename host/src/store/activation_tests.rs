@@ -2,7 +2,7 @@
 //! health model at a time (atomically), and stores holding two.
 
 use super::*;
-use crate::runtime::types::{PluginKind, PluginMetadata};
+use crate::contract::{PluginKind, PluginMetadata};
 
 fn store() -> (tempfile::TempDir, Store) {
     let dir = tempfile::tempdir().unwrap();

@@ -11,8 +11,8 @@
 
 use super::keys::{self, Kind};
 use super::{DataView, Store, StoreError, codec};
+use crate::contract::{Attributes, Metric, Snapshot};
 use crate::model::{ATTRIBUTE_FIELDS, IngestRow, SNAPSHOT_FIELDS};
-use crate::runtime::types::{Attributes, Metric, Snapshot};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeSet, HashSet};
 
@@ -244,7 +244,7 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::runtime::types::Label;
+    use crate::contract::Label;
     use crate::store::IngestMode;
 
     #[test]

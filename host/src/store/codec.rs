@@ -124,7 +124,7 @@ pub fn decode<T: DeserializeOwned>(what: &'static str, bytes: &[u8]) -> Result<T
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::runtime::types::{Metric, Snapshot};
+    use crate::contract::{Metric, Snapshot};
 
     fn snap() -> Snapshot {
         Snapshot {

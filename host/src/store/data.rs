@@ -5,8 +5,8 @@
 
 use super::keys::{self, Kind};
 use super::{DataView, Store, StoreError, codec};
+use crate::contract::{Account, Attributes, Snapshot};
 use crate::model::{Outcome, OutcomeKind, RowError};
-use crate::runtime::types::{Account, Attributes, Snapshot};
 
 /// What to do with bad records.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

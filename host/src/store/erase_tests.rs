@@ -6,9 +6,9 @@
 
 use super::keys::{self, Kind};
 use super::*;
+use crate::contract::{Attributes, PluginKind, PluginMetadata, Snapshot};
+use crate::contract::{Output, PluginError};
 use crate::model::{IngestRow, Outcome, OutcomeKind};
-use crate::runtime::types::{Attributes, PluginKind, PluginMetadata, Snapshot};
-use crate::runtime::{Output, PluginError};
 use serde::{Deserialize, Serialize};
 
 /// A stored report listing accounts, as a shadow-run report does.
@@ -58,9 +58,9 @@ fn meta(name: &str) -> PluginMetadata {
 }
 
 fn health(score: f64) -> Result<Output, PluginError> {
-    Ok(Output::Health(crate::runtime::types::Health {
+    Ok(Output::Health(crate::contract::Health {
         score,
-        band: crate::runtime::types::Band::Green,
+        band: crate::contract::Band::Green,
         factors: vec![],
     }))
 }
@@ -361,7 +361,7 @@ fn deleting_a_tenant_removes_every_record_of_it_and_only_its_own_components() {
     s.add_plugin("t", "h2", b"only t's", &meta("q")).unwrap();
     s.insert_key(&key("k1", "t")).unwrap();
     s.insert_key(&key("k2", "t-2")).unwrap();
-    s.set_tenant_limits("t", Some(crate::runtime::Limits::default()))
+    s.set_tenant_limits("t", Some(crate::contract::Limits::default()))
         .unwrap();
     let other_before = tenant_keys(&s, "t-2");
     let deleted = s.delete_tenant("t", "key op").unwrap();

@@ -3,8 +3,8 @@
 //! recovery after a crash.
 
 use super::*;
+use crate::contract::{Attributes, Snapshot};
 use crate::model::{IngestRow, RowError};
-use crate::runtime::types::{Attributes, Snapshot};
 
 fn row(line: usize, id: &str, as_of: i32, arr: f64, name: &str) -> IngestRow {
     IngestRow {

@@ -91,7 +91,7 @@ pub enum StoreError {
         /// The plugin name.
         plugin: String,
         /// What went wrong.
-        error: crate::runtime::PluginError,
+        error: crate::contract::PluginError,
     },
     /// Stored data is damaged (a key or value this version cannot read).
     #[error("the store is damaged: {0}")]
@@ -130,7 +130,7 @@ pub struct Tenant {
     /// Creation time, unix milliseconds.
     pub created_ms: u64,
     /// The operator's limits for this tenant, if tighter than the defaults.
-    pub limits: Option<crate::runtime::Limits>,
+    pub limits: Option<crate::contract::Limits>,
     /// Set on the tenants `vitals demo` creates: the demo fills only such a
     /// tenant (or creates one), never one holding a company's own accounts.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
@@ -477,7 +477,7 @@ impl Store {
     pub fn set_tenant_limits(
         &self,
         id: &str,
-        limits: Option<crate::runtime::Limits>,
+        limits: Option<crate::contract::Limits>,
     ) -> Result<(), StoreError> {
         let mut t = self.tenant(id)?;
         t.limits = limits;

@@ -5,7 +5,7 @@
 use super::activation::ActiveRecord;
 use super::keys::tenant_key;
 use super::{Store, StoreError, codec, now_ms};
-use crate::runtime::{PluginKind, PluginMetadata};
+use crate::contract::{PluginKind, PluginMetadata};
 use serde::{Deserialize, Serialize};
 
 /// A plugin version installed for a tenant.

@@ -4,9 +4,9 @@
 use super::runs::{Encoded, encoded};
 use super::*;
 use super::{codec, keys};
+use crate::contract::{Attributes, PluginKind, PluginMetadata, Snapshot};
+use crate::contract::{Output, PluginError};
 use crate::model::{IngestRow, Outcome, OutcomeKind};
-use crate::runtime::types::{Attributes, PluginKind, PluginMetadata, Snapshot};
-use crate::runtime::{Output, PluginError};
 
 fn attrs(name: &str) -> Attributes {
     Attributes {
@@ -223,9 +223,9 @@ fn plugin_versions_are_immutable_and_can_be_rolled_back() {
 }
 
 fn health(score: f64) -> Result<Output, PluginError> {
-    Ok(Output::Health(crate::runtime::types::Health {
+    Ok(Output::Health(crate::contract::Health {
         score,
-        band: crate::runtime::types::Band::Green,
+        band: crate::contract::Band::Green,
         factors: vec![],
     }))
 }
@@ -244,7 +244,7 @@ fn results_are_visible_only_once_the_run_completes() {
             ("b".into(), Err(PluginError::BadOutput("nan".into()))),
         ],
         10,
-        vec![crate::runtime::LogLine {
+        vec![crate::contract::LogLine {
             level: "warn".into(),
             message: "b has no seats".into(),
         }],
@@ -408,7 +408,7 @@ fn an_account_without_attributes_does_not_take_the_next_ones() {
 
 #[test]
 fn metric_order_does_not_make_a_snapshot_different() {
-    use crate::runtime::types::Metric;
+    use crate::contract::Metric;
     let (_d, s) = store();
     let m = |n: &str, v: f64| Metric {
         name: n.into(),

@@ -13,8 +13,8 @@ use super::keys;
 use super::undo::{added_key, replaced_key, stamp_of};
 use super::versions::{Refused, WriteTurn};
 use super::{IngestMode, IngestReport, Store, StoreError};
+use crate::contract::Attributes;
 use crate::model::{IngestRow, RowError};
-use crate::runtime::types::Attributes;
 use sled::IVec;
 use std::collections::HashMap;
 
