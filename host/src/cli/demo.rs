@@ -7,7 +7,7 @@
 use super::context::{CliError, Ctx, date_arg};
 use super::output::{Format, outln, print_json};
 use crate::demo::{DEFAULT_TENANT, DemoError, install};
-use crate::scoring::Summary;
+use crate::service::Api;
 use std::time::Instant;
 
 /// Options of `vitals demo`.
@@ -62,7 +62,14 @@ pub fn run(ctx: &Ctx, args: DemoArgs) -> Result<(), CliError> {
         })?;
     let (report, ingest_time, run_time, scored) =
         (&done.ingest, done.ingest_time, done.run_time, done.scored);
-    let summary = Summary::build(&store, tenant, 90, 10)?;
+    // The summary every caller gets (`vitals summary`, `/summary`).
+    let query = crate::service::SummaryQuery {
+        days: 90,
+        top: 10,
+        as_of: None,
+        runs: None,
+    };
+    let summary = crate::service::Service::new(store, rt).summary(tenant, &query)?;
     if ctx.format == Format::Json {
         print_json(&summary);
         return Ok(());

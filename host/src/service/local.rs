@@ -504,17 +504,7 @@ impl Api for Service {
                 .collect::<ApiResult<Vec<u64>>>()?,
         };
         let top = query.top.min(MAX_PAGE);
-        if selection.is_latest() {
-            return self.indexed_summary(tenant, days, top);
-        }
-        self.store.require_tenant_exists(tenant)?;
-        Ok(Summary::build_with(
-            &self.store,
-            tenant,
-            days,
-            top,
-            &selection,
-        )?)
+        self.indexed_summary(tenant, days, top, &selection)
     }
 
     fn discard_run(&self, tenant: &str, id: u64, req: &DiscardRun) -> ApiResult<RunRecord> {

@@ -96,12 +96,10 @@ pub(super) struct Sources {
 }
 
 impl Sources {
-    /// Picks them from a tenant's runs, as `vitals summary` does.
-    pub fn pick(runs: &[RunRecord]) -> Sources {
-        let picks: Vec<Pick> = KINDS
-            .iter()
-            .map(|k| pick(runs, *k, &Selection::default()))
-            .collect();
+    /// Picks them from a tenant's runs, as `vitals summary` does: the
+    /// latest, or those `selection` asks for.
+    pub fn pick(runs: &[RunRecord], selection: &Selection) -> Sources {
+        let picks: Vec<Pick> = KINDS.iter().map(|k| pick(runs, *k, selection)).collect();
         let [health, segments, propensity, forecast] = [0, 1, 2, 3].map(|i| picks[i].clone());
         Sources {
             health: health.now,

@@ -16,7 +16,7 @@ use super::{ApiResult, Service, ShadowReport};
 use crate::runtime::PluginKind;
 use crate::runtime::types::Band;
 use crate::runtime::types::Forecast;
-use crate::scoring::{BandCounts, ForecastSummary, SegmentChange};
+use crate::scoring::{BandCounts, ForecastSummary, SegmentChange, Selection};
 use crate::store::RunRecord;
 use index::{Index, Row, Scores, Sources, band_counts};
 use std::collections::{BTreeMap, HashMap};
@@ -266,7 +266,7 @@ impl Service {
         let scores = match self.dashboard.scores(tenant, completions) {
             Some(scores) => scores,
             None => {
-                let sources = Sources::pick(&self.store.runs(tenant)?);
+                let sources = Sources::pick(&self.store.runs(tenant)?, &Selection::default());
                 let scores = Arc::new(Scores::read(&self.store, tenant, sources, completions)?);
                 self.dashboard
                     .scores

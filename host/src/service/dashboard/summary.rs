@@ -1,26 +1,42 @@
-//! `vitals summary` (and `/summary`) read off the dashboard index: the same
-//! rules as [`Summary::build`], which reads the runs itself (the tests hold
-//! the two equal), in one pass over the index's rows instead of a decode of
-//! every result of the latest runs on each call.
+//! `vitals summary` (and `/summary`, and the demo) read off the dashboard
+//! index: the latest runs from the cached index, other runs (`--run`,
+//! `--as-of`) from an index built for them. This is the one way a summary
+//! is made; [`Summary::build`] reads the runs itself and stays as the
+//! tests' oracle (they hold the two equal).
 
+use super::index::{Scores, Sources};
 use super::{Index, ranked, renewals_due, segment_changes};
-use crate::scoring::{BandSummary, ForecastSummary, Summary};
-use crate::service::{ApiResult, Service};
+use crate::scoring::{BandSummary, ForecastSummary, Selection, Summary};
+use crate::service::{ApiError, ApiResult, Service};
+use std::sync::Arc;
 
 impl Service {
-    /// The summary of the tenant's latest complete runs; the forecast covers
-    /// renewals due in the `horizon_days` after the forecast's as-of.
+    /// The summary of the runs `selection` picks (the latest complete runs
+    /// by default); the forecast covers renewals due in the `horizon_days`
+    /// after the forecast's as-of.
     pub(crate) fn indexed_summary(
         &self,
         tenant: &str,
         horizon_days: i32,
         top: usize,
+        selection: &Selection,
     ) -> ApiResult<Summary> {
-        Ok(summary_of(
-            &*self.dashboard_index(tenant)?,
-            horizon_days,
-            top,
-        ))
+        if selection.is_latest() {
+            return Ok(summary_of(
+                &*self.dashboard_index(tenant)?,
+                horizon_days,
+                top,
+            ));
+        }
+        self.store.require_tenant_exists(tenant)?;
+        let runs = self.store.runs(tenant)?;
+        selection.check(&runs).map_err(ApiError::bad_request)?;
+        // Not cached: another selection each time, and runs that never
+        // change, so nothing to keep fresh.
+        let sources = Sources::pick(&runs, selection);
+        let scores = Arc::new(Scores::read(&self.store, tenant, sources, 0)?);
+        let index = Index::build(&self.store, tenant, scores, 0)?;
+        Ok(summary_of(&index, horizon_days, top))
     }
 }
 

@@ -541,6 +541,71 @@ fn the_summary_served_agrees_with_the_one_built_from_the_runs() {
 }
 
 #[test]
+fn a_summary_of_chosen_runs_agrees_with_the_one_built_from_the_runs() {
+    let (_dir, s) = tenant();
+    let first_health = s
+        .store
+        .runs(T)
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.kind == PluginKind::HealthModel)
+        .max_by_key(|r| r.id)
+        .unwrap();
+    a_later_health_run(&s);
+    let latest = s.summary(T, &q(90, 2)).unwrap();
+    for (what, query, selection) in [
+        (
+            "--run",
+            crate::service::SummaryQuery {
+                runs: Some(first_health.id.to_string()),
+                ..q(90, 2)
+            },
+            Selection {
+                runs: vec![first_health.id],
+                ..Selection::default()
+            },
+        ),
+        (
+            "--as-of",
+            crate::service::SummaryQuery {
+                as_of: Some(vitals_plugin_sdk::date::format(first_health.as_of)),
+                ..q(90, 2)
+            },
+            Selection {
+                as_of: Some(first_health.as_of),
+                ..Selection::default()
+            },
+        ),
+    ] {
+        let served = s.summary(T, &query).unwrap();
+        assert_eq!(
+            serde_json::to_value(&served).unwrap(),
+            serde_json::to_value(Summary::build_with(&s.store, T, 90, 2, &selection).unwrap())
+                .unwrap(),
+            "{what}"
+        );
+        assert_eq!(
+            served.health.as_ref().unwrap().run,
+            first_health.id,
+            "{what}"
+        );
+        assert_ne!(
+            serde_json::to_value(&served.health).unwrap(),
+            serde_json::to_value(&latest.health).unwrap(),
+            "{what} reads another run than the latest"
+        );
+    }
+    let refused = s.summary(
+        T,
+        &crate::service::SummaryQuery {
+            runs: Some("999".into()),
+            ..q(90, 2)
+        },
+    );
+    assert_eq!(refused.unwrap_err().status, 400);
+}
+
+#[test]
 fn an_ingest_joins_the_kept_scores_again_and_a_run_reads_them_anew() {
     let (_dir, s) = tenant();
     let scores = |s: &Service| s.dashboard_index(T).unwrap().scores.clone();
