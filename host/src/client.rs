@@ -84,6 +84,7 @@ impl Client {
         let body: ErrorBody = serde_json::from_slice(&bytes).unwrap_or_else(|_| ErrorBody {
             code: "error".into(),
             message: String::from_utf8_lossy(&bytes).into_owned(),
+            about: None,
         });
         Err(ApiError {
             status: status.as_u16(),

@@ -63,6 +63,10 @@ pub enum BacktestError {
     /// a bad horizon); the message says which field and why.
     #[error("{0}")]
     Invalid(String),
+    /// No plugin was named and the tenant has no active health model to
+    /// backtest by default.
+    #[error("tenant {0:?} has no active health model: name the plugin to backtest")]
+    NoHealthModel(String),
     /// No account could be judged (none at the cut-off, or none scored).
     #[error("{0}")]
     NoAccounts(String),
@@ -95,6 +99,7 @@ impl BacktestError {
     pub fn is_bad_input(&self) -> bool {
         match self {
             BacktestError::Invalid(_)
+            | BacktestError::NoHealthModel(_)
             | BacktestError::NoAccounts(_)
             | BacktestError::SingleClass(_) => true,
             BacktestError::Plugin { error, .. } => !matches!(error, PluginError::Host(_)),

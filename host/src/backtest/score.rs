@@ -244,11 +244,7 @@ pub(super) fn active_health(store: &Store, tenant: &str) -> Result<Candidate, Ba
         .into_iter()
         .find(|p| p.plugin.kind == PluginKind::HealthModel)
         .map(|p| Candidate::active(&p.plugin.name))
-        .ok_or_else(|| {
-            BacktestError::Invalid(format!(
-                "tenant {tenant:?} has no active health model: name the plugin to backtest"
-            ))
-        })
+        .ok_or_else(|| BacktestError::NoHealthModel(tenant.to_string()))
 }
 
 /// Runs a backtest for `tenant`: every eligible account scored as of the

@@ -224,7 +224,7 @@ fn delete(ctx: &Ctx, id: &str, yes: bool) -> Result<(), CliError> {
         .api()?
         .delete_account(&ctx.tenant, id)
         .map_err(|e| match e.status {
-            404 if e.body.message.starts_with("account ") => CliError::from(e)
+            404 if e.is_about("account") => CliError::from(e)
                 .hint("ids are exact (case too); `vitals results --run N` lists a run's accounts"),
             _ => CliError::from(e),
         })?;

@@ -88,7 +88,7 @@ impl From<BacktestError> for CliError {
             BacktestError::SingleClass(_) => {
                 Some("`vitals account show ID` lists an account's outcomes and their dates")
             }
-            BacktestError::Invalid(m) if m.contains("no active health model") => {
+            BacktestError::NoHealthModel(_) => {
                 Some("activate one with `vitals plugin activate`, or pass --plugin")
             }
             _ => None,

@@ -85,7 +85,7 @@ impl From<crate::service::ApiError> for CliError {
             CliError::internal(message)
         };
         match e.body.code.as_str() {
-            "not-found" if e.body.message.starts_with("tenant ") => {
+            "not-found" if e.is_about("tenant") => {
                 err.hint("create it with `vitals tenant create ID` (or `vitals init`)")
             }
             "rejected" => err.hint(

@@ -354,7 +354,7 @@ fn print_deactivated(a: &Activation) {
 
 /// An upload's failure, naming the file; what to do when it is no component.
 fn upload_error(file: &std::path::Path, e: ApiError) -> CliError {
-    let not_a_component = e.body.message.starts_with("not a WebAssembly component");
+    let not_a_component = e.is_about("not-a-component");
     let mut err = CliError::from(e);
     err.message = format!("{}: {}", file.display(), err.message);
     if not_a_component {

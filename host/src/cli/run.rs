@@ -49,7 +49,7 @@ pub fn run(ctx: &Ctx, args: RunArgs) -> Result<(), CliError> {
     // Locally the progress bar knows how many accounts there are.
     let (api, total): (Box<dyn crate::service::Api>, u64) = if ctx.server.is_none() {
         let service = ctx.service()?;
-        let total = service.store.account_count(&ctx.tenant).unwrap_or(0) as u64;
+        let total = service.account_count(&ctx.tenant);
         (Box::new(service), total)
     } else {
         (ctx.api()?, 0)

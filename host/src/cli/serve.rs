@@ -38,7 +38,7 @@ pub struct ServeArgs {
 pub fn run(ctx: &Ctx, args: ServeArgs) -> Result<(), CliError> {
     ctx.local_only("serve")?;
     let service = ctx.service()?;
-    if service.store.keys(None)?.is_empty() {
+    if service.keys(None)?.is_empty() {
         eprintln!(
             "vitals serve: no operator key yet; issue one with `vitals key operator --data-dir {}`",
             ctx.data_dir.display()

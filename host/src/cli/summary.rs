@@ -54,8 +54,9 @@ pub fn summary(ctx: &Ctx, args: SummaryArgs) -> Result<(), CliError> {
     };
     let api = ctx.api()?;
     let s = api.summary(&ctx.tenant, &query).map_err(|e| {
+        let runs = e.is_about("runs");
         let err = CliError::from(e);
-        if err.message.starts_with("runs:") || err.message.contains("run ") {
+        if runs {
             err.hint("`vitals results` lists the runs with their kinds")
         } else {
             err

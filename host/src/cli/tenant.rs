@@ -57,7 +57,7 @@ pub fn init(ctx: &Ctx, args: InitArgs) -> Result<(), CliError> {
     let created =
         match store.create_tenant(&ctx.tenant, args.name.as_deref().unwrap_or(&ctx.tenant)) {
             Ok(_) => true,
-            Err(StoreError::Invalid(m)) if m.contains("already exists") => false,
+            Err(StoreError::Conflict(_)) => false,
             Err(e) => return Err(e.into()),
         };
     if ctx.format == Format::Json {

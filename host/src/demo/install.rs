@@ -52,12 +52,10 @@ pub fn claim_tenant(store: &Store, tenant: &str) -> Result<(), DemoError> {
         Err(StoreError::NotFound { .. }) => match store.create_demo_tenant(tenant, DEMO_NAME) {
             Ok(_) => Ok(()),
             // Created by someone else since: judge it again.
-            Err(StoreError::Invalid(m)) if m.contains("already exists") => {
-                match store.tenant(tenant)? {
-                    t if t.demo => Ok(()),
-                    _ => Err(DemoError::NotADemoTenant(tenant.to_string())),
-                }
-            }
+            Err(StoreError::Conflict(_)) => match store.tenant(tenant)? {
+                t if t.demo => Ok(()),
+                _ => Err(DemoError::NotADemoTenant(tenant.to_string())),
+            },
             Err(e) => Err(e.into()),
         },
         Err(e) => Err(e.into()),

@@ -6,7 +6,7 @@
 
 use super::AppState;
 use crate::service::ApiError;
-use crate::service::keys::{Principal, verify};
+use crate::service::keys::Principal;
 use crate::store::Role;
 use axum::extract::{FromRequestParts, MatchedPath, RawPathParams};
 use axum::http::Method;
@@ -90,7 +90,7 @@ impl FromRequestParts<AppState> for Caller {
             .and_then(|v| v.to_str().ok())
             .ok_or_else(ApiError::unauthorized)?;
         let key = bearer_key(header).ok_or_else(ApiError::unauthorized)?;
-        let Some(principal) = verify(&state.service.store, key)? else {
+        let Some(principal) = state.service.verify_key(key)? else {
             return Err(ApiError::unauthorized());
         };
         let by = format!(

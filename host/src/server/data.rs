@@ -90,7 +90,7 @@ pub async fn ingest(
         None => None,
     };
     let mapping = ingest_mapping(&q, custom)?;
-    s.service.store.require_tenant_exists(&tenant)?;
+    s.service.require_tenant(&tenant)?;
     let max = s.limits.ingest_bytes;
     let (queue, chunks) = tokio::sync::mpsc::channel(QUEUED_CHUNKS);
     let reader = BodyReader {

@@ -174,7 +174,7 @@ pub fn app(state: AppState) -> axum::Router {
 }
 
 async fn healthz(State(s): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
-    let version = s.service.store.schema_version()?;
+    let version = s.service.store_schema()?;
     Ok(Json(
         serde_json::json!({"status": "ok", "version": env!("CARGO_PKG_VERSION"), "store_schema": version}),
     ))
@@ -186,7 +186,7 @@ async fn metrics(State(s): State<AppState>) -> Response {
             header::CONTENT_TYPE,
             HeaderValue::from_static("text/plain; version=0.0.4"),
         )],
-        s.service.metrics.render(),
+        s.service.metrics().render(),
     )
         .into_response()
 }
@@ -326,7 +326,7 @@ async fn observe(State(s): State<AppState>, req: Request, next: Next) -> Respons
     };
     let mut response = response;
     harden_headers(&mut response);
-    s.service.metrics.request(
+    s.service.metrics().request(
         &method,
         &route,
         response.status().as_u16(),
@@ -403,7 +403,7 @@ pub fn serve(service: Service, options: ServeOptions) -> std::io::Result<Stopped
     // a run cut here is failed when the store next opens.
     runtime.shutdown_timeout(Duration::from_millis(500));
     // Flush what the last requests wrote (every acknowledged write already is).
-    if let Err(e) = service.store.flush_all() {
+    if let Err(e) = service.flush() {
         eprintln!("vitals serve: final flush failed: {e}");
     }
     eprintln!("vitals serve: stopped");

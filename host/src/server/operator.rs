@@ -117,7 +117,7 @@ pub async fn list_keys(
     _caller: Caller,
     Path(tenant): Path<String>,
 ) -> Result<Json<Vec<KeyInfo>>, ApiError> {
-    blocking(&s, move |svc| keys::list(&svc.store, Some(&tenant))).await
+    blocking(&s, move |svc| svc.keys(Some(&tenant))).await
 }
 
 /// Issues a tenant key; its secret is in this answer only.
@@ -132,8 +132,7 @@ pub async fn issue_key(
     Json(req): Json<IssueKey>,
 ) -> Result<(StatusCode, Json<IssuedKey>), ApiError> {
     let k = blocking(&s, move |svc| {
-        keys::issue(
-            &svc.store,
+        svc.issue_key(
             Some(&tenant),
             Some(req.role),
             req.label.as_deref().unwrap_or(""),
@@ -153,10 +152,7 @@ pub async fn revoke_key(
     _caller: Caller,
     Path((tenant, id)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
-    let removed = blocking(&s, move |svc| {
-        Ok(svc.store.revoke_key(Some(&tenant), &id)?)
-    })
-    .await?;
+    let removed = blocking(&s, move |svc| svc.revoke_key(Some(&tenant), &id)).await?;
     if removed.0 {
         Ok(StatusCode::NO_CONTENT)
     } else {

@@ -276,9 +276,5 @@ pub async fn get_shadow_run(
     _caller: Caller,
     Path((tenant, id)): Path<(String, u64)>,
 ) -> Result<Json<ShadowReport>, ApiError> {
-    blocking(&s, move |svc| {
-        svc.store.require_tenant_exists(&tenant)?;
-        Ok(svc.store.shadow_report(&tenant, id)?)
-    })
-    .await
+    blocking(&s, move |svc| svc.shadow_report(&tenant, id)).await
 }

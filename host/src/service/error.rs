@@ -18,6 +18,12 @@ pub struct ErrorBody {
     pub code: String,
     /// What went wrong, naming the record and the field where there is one.
     pub message: String,
+    /// A finer code where a caller may act on it: for `not-found`, the kind
+    /// of thing missing (`tenant`, `account`, `plugin`, `run`, ...); for
+    /// `invalid-plugin`, the plugin error's kind (`not-a-component`, ...);
+    /// `runs` for a summary's run selection. Absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub about: Option<String>,
 }
 
 /// A failed operation.
@@ -47,6 +53,7 @@ impl ApiError {
             body: ErrorBody {
                 code: code.into(),
                 message: message.into(),
+                about: None,
             },
             detail: None,
         }
@@ -82,9 +89,19 @@ impl ApiError {
             body: ErrorBody {
                 code: "internal".into(),
                 message: "internal error (the details are in the server's log)".into(),
+                about: None,
             },
             detail: Some(detail.into()),
         }
+    }
+    /// The same error with its finer code ([`ErrorBody::about`]).
+    pub fn about(mut self, about: &str) -> Self {
+        self.body.about = Some(about.to_string());
+        self
+    }
+    /// Whether the finer code is `about`.
+    pub fn is_about(&self, about: &str) -> bool {
+        self.body.about.as_deref() == Some(about)
     }
     /// Whether it is the caller's fault (4xx).
     pub fn is_client_error(&self) -> bool {
@@ -95,9 +112,8 @@ impl ApiError {
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match &e {
-            StoreError::NotFound { .. } => ApiError::not_found(e.to_string()),
+            StoreError::NotFound { what, .. } => ApiError::not_found(e.to_string()).about(what),
             StoreError::Conflict(_) => ApiError::conflict(e.to_string()),
-            StoreError::Invalid(m) if m.contains("already") => ApiError::conflict(e.to_string()),
             StoreError::Invalid(_) => ApiError::bad_request(e.to_string()),
             StoreError::Rejected(errors) => {
                 let mut records: Vec<usize> = errors
@@ -125,7 +141,9 @@ impl From<StoreError> for ApiError {
                     format!("{what}, nothing was loaded:\n{}", lines.join("\n")),
                 )
             }
-            StoreError::Plugin { .. } => ApiError::new(422, "invalid-plugin", e.to_string()),
+            StoreError::Plugin { error, .. } => {
+                ApiError::new(422, "invalid-plugin", e.to_string()).about(error.kind())
+            }
             StoreError::Busy(_) | StoreError::Retry(_) => ApiError::new(429, "busy", e.to_string()),
             StoreError::SeveralHealthModels(_) => {
                 ApiError::new(409, "several-health-models", e.to_string())
@@ -140,7 +158,7 @@ impl From<PluginError> for ApiError {
         match e {
             PluginError::Host(m) => ApiError::internal(m),
             PluginError::InvalidConfig(_) => ApiError::new(422, "invalid-config", e.to_string()),
-            _ => ApiError::new(422, "invalid-plugin", e.to_string()),
+            _ => ApiError::new(422, "invalid-plugin", e.to_string()).about(e.kind()),
         }
     }
 }

@@ -498,8 +498,9 @@ impl Api for Service {
                 .map(str::trim)
                 .filter(|id| !id.is_empty())
                 .map(|id| {
-                    id.parse::<u64>()
-                        .map_err(|_| ApiError::bad_request(format!("runs: {id:?} is not a run id")))
+                    id.parse::<u64>().map_err(|_| {
+                        ApiError::bad_request(format!("runs: {id:?} is not a run id")).about("runs")
+                    })
                 })
                 .collect::<ApiResult<Vec<u64>>>()?,
         };

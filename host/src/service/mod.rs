@@ -3,6 +3,7 @@
 //! on a server through [`crate::client::Client`], which implements the same
 //! [`Api`] trait so every command works the same way on both.
 
+mod admin;
 pub mod dashboard;
 mod erase;
 mod error;
@@ -135,14 +136,12 @@ pub trait Api {
 
 /// The service over a local store: what the server and the local CLI run.
 pub struct Service {
-    /// The store.
-    pub store: Store,
-    /// The plugin runtime.
-    pub runtime: Runtime,
+    store: Store,
+    runtime: Runtime,
     /// How runs read and batch.
-    pub settings: RunSettings,
+    settings: RunSettings,
     /// Counters for `/metrics`.
-    pub metrics: Arc<Metrics>,
+    metrics: Arc<Metrics>,
     /// Loaded plugins by component hash (components are immutable).
     plugins: std::sync::Mutex<std::collections::HashMap<String, Arc<crate::runtime::Plugin>>>,
     /// Runs, shadow runs and backtests going, per tenant (at most so many

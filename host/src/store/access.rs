@@ -41,7 +41,7 @@ impl Store {
             Some(value),
         )?;
         if previous.is_err() {
-            return Err(StoreError::Invalid(format!(
+            return Err(StoreError::Conflict(format!(
                 "key id {} already exists",
                 record.id
             )));

@@ -157,7 +157,7 @@ impl Store {
     fn not_active(&self, tenant: &str, name: &str) -> StoreError {
         match self.plugins(tenant) {
             Ok(all) if all.iter().any(|p| p.name == name) => {
-                StoreError::Invalid(format!("{name} is already inactive"))
+                StoreError::Conflict(format!("{name} is already inactive"))
             }
             Ok(_) => StoreError::NotFound {
                 what: "plugin",
@@ -331,7 +331,7 @@ fn apply(
         Change::Deactivate => {
             let mut a = current.ok_or_else(not_found)?;
             a.switch_off()
-                .ok_or_else(|| StoreError::Invalid(format!("{name} is already inactive")))?;
+                .ok_or_else(|| StoreError::Conflict(format!("{name} is already inactive")))?;
             Ok(a)
         }
         Change::Rollback => {

@@ -46,7 +46,7 @@ fn deactivate_switches_a_name_off_and_rollback_switches_it_back_on() {
     assert!(s.active_plugins("t").unwrap().is_empty());
     assert!(s.plugin("t", "seg", None).is_err(), "no active version");
     assert!(
-        matches!(s.deactivate("t", "seg"), Err(StoreError::Invalid(m)) if m.contains("already inactive"))
+        matches!(s.deactivate("t", "seg"), Err(StoreError::Conflict(m)) if m.contains("already inactive"))
     );
     assert!(matches!(
         s.deactivate("t", "nope"),

@@ -438,7 +438,9 @@ impl Store {
         (&self.tenants, &self.meta, &self.audit)
             .transaction(|(tenants, meta, audit)| {
                 if tenants.get(id)?.is_some() {
-                    return abort(StoreError::Invalid(format!("tenant {id:?} already exists")));
+                    return abort(StoreError::Conflict(format!(
+                        "tenant {id:?} already exists"
+                    )));
                 }
                 if meta.get(&deleting)?.is_some() {
                     return abort(StoreError::Retry(format!(

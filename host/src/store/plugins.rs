@@ -58,7 +58,7 @@ impl Store {
             if existing.hash == hash {
                 return Ok(existing);
             }
-            return Err(StoreError::Invalid(format!(
+            return Err(StoreError::Conflict(format!(
                 "{} {} is already installed with different content (sha-256 {}); versions are immutable: bump the version",
                 metadata.name, metadata.version, existing.hash
             )));

@@ -202,7 +202,7 @@ fn plugin_versions_are_immutable_and_can_be_rolled_back() {
         .unwrap();
     assert!(matches!(
         s.add_plugin("t", "h9", b"other", &meta("p", "1.0.0")),
-        Err(StoreError::Invalid(_))
+        Err(StoreError::Conflict(_))
     ));
     s.add_plugin("t", "h2", b"two", &meta("p", "1.1.0"))
         .unwrap();

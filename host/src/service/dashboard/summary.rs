@@ -30,7 +30,9 @@ impl Service {
         }
         self.store.require_tenant_exists(tenant)?;
         let runs = self.store.runs(tenant)?;
-        selection.check(&runs).map_err(ApiError::bad_request)?;
+        selection
+            .check(&runs)
+            .map_err(|m| ApiError::bad_request(m).about("runs"))?;
         // Not cached: another selection each time, and runs that never
         // change, so nothing to keep fresh.
         let sources = Sources::pick(&runs, selection);
