@@ -9,6 +9,7 @@
 //! results for every account before anything is timed.
 
 mod back;
+mod contract;
 mod encode;
 mod harness;
 mod paths;
