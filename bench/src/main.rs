@@ -1,12 +1,13 @@
 //! # vitals-bench
 //!
 //! Benchmarks that print ratios measured in one run, so machine drift cancels
-//! out: `cargo run --release --bin vitals-bench -- runtime|languages|ingest|run|http|soak|hostile|peers|dashboard [--json]`.
+//! out: `cargo run --release --bin vitals-bench -- runtime|languages|layouts|ingest|run|http|soak|hostile|peers|dashboard [--json]`.
 
 mod dashboard_suite;
 mod hostile_suite;
 mod http_suite;
 mod languages;
+mod layouts;
 mod native;
 mod peers;
 mod runtime_suite;
@@ -34,6 +35,13 @@ fn main() {
                 println!("{figures}");
             }
         }
+        // Candidate layouts of contract 0.2 (issue #17).
+        Some("layouts") => layouts::run(
+            json,
+            number("--accounts=", 20_000),
+            number("--rounds=", 7).max(1),
+            number("--polyglot-accounts=", 2_000).max(1),
+        ),
         Some("ingest") => store_suite::ingest(json),
         Some("http") => http_suite::run(
             json,
@@ -61,7 +69,7 @@ fn main() {
         Some("peer-worker") => peers::serve::main(&args[1..]),
         other => {
             eprintln!(
-                "usage: vitals-bench runtime|languages|ingest|run|http|soak|hostile|peers|dashboard [--json] [--accounts=N] [--seconds=N] [--rounds=N]   (got {other:?})"
+                "usage: vitals-bench runtime|languages|layouts|ingest|run|http|soak|hostile|peers|dashboard [--json] [--accounts=N] [--seconds=N] [--rounds=N] [--polyglot-accounts=N]   (got {other:?})"
             );
             std::process::exit(2);
         }

@@ -69,12 +69,14 @@ pub fn workspace_root() -> PathBuf {
 }
 
 fn package_dir(workspace: &Path, package: &str) -> PathBuf {
-    ["plugins", "tests/guests"]
+    ["plugins", "tests/guests", "bench/guests"]
         .iter()
         .map(|base| workspace.join(base).join(package))
         .find(|d| d.join("Cargo.toml").exists())
         .unwrap_or_else(|| {
-            panic!("guest package {package} not found under plugins/ or tests/guests/")
+            panic!(
+                "guest package {package} not found under plugins/, tests/guests/ or bench/guests/"
+            )
         })
 }
 
