@@ -48,27 +48,31 @@ fn num(v: f64) -> String {
 }
 
 /// Checks one output against the ranges and sums the WIT documents; the
-/// error names the field (`factors[2] (logins).weight`).
+/// error names the field (`factors[2] (logins).weight`). Field names are
+/// made only for an error: formatting them for every factor of every
+/// account cost about 2 us an account (`vitals-bench layouts`).
 pub fn check_output(out: Output) -> Result<Output, PluginError> {
     let bad = |what: String| Err(PluginError::BadOutput(what));
-    let finite = |name: &str, v: f64| {
+    let finite = |name: &dyn Fn() -> String, v: f64| {
         if v.is_finite() {
             Ok(())
         } else {
-            Err(PluginError::BadOutput(format!("{name} is {}", num(v))))
+            Err(PluginError::BadOutput(format!("{} is {}", name(), num(v))))
         }
     };
-    let within = |name: &str, v: f64, lo: f64, hi: f64| {
+    let within = |name: &dyn Fn() -> String, v: f64, lo: f64, hi: f64| {
         finite(name, v)?;
         if (lo..=hi).contains(&v) {
             Ok(())
         } else {
             Err(PluginError::BadOutput(format!(
-                "{name} {} is outside {lo}-{hi}",
+                "{} {} is outside {lo}-{hi}",
+                name(),
                 num(v)
             )))
         }
     };
+    let named = |name: &'static str| move || name.to_string();
     // The parts of a score (factors' points, drivers' contributions) add up
     // to it, on a scale of `scale` (100 for health, 1 for propensity).
     let adds_up = |parts: &str, sum: f64, score: f64, scale: f64| {
@@ -85,13 +89,13 @@ pub fn check_output(out: Output) -> Result<Output, PluginError> {
     };
     match &out {
         Output::Health(h) => {
-            within("score", h.score, 0.0, 100.0)?;
+            within(&named("score"), h.score, 0.0, 100.0)?;
             for (i, f) in h.factors.iter().enumerate() {
                 let field = |what: &str| format!("factors[{i}] ({}).{what}", f.name);
-                within(&field("weight"), f.weight, 0.0, 1.0)?;
-                finite(&field("points"), f.points)?;
+                within(&|| field("weight"), f.weight, 0.0, 1.0)?;
+                finite(&|| field("points"), f.points)?;
                 if let Some(v) = f.value {
-                    finite(&field("value"), v)?;
+                    finite(&|| field("value"), v)?;
                 }
             }
             let points: f64 = h.factors.iter().map(|f| f.points).sum();
@@ -106,23 +110,23 @@ pub fn check_output(out: Output) -> Result<Output, PluginError> {
             }
         }
         Output::Propensity(p) => {
-            within("propensity score", p.score, 0.0, 1.0)?;
+            within(&named("propensity score"), p.score, 0.0, 1.0)?;
             for (i, d) in p.drivers.iter().enumerate() {
                 let field = |what: &str| format!("drivers[{i}] ({}).{what}", d.name);
-                finite(&field("value"), d.value)?;
-                finite(&field("contribution"), d.contribution)?;
+                finite(&|| field("value"), d.value)?;
+                finite(&|| field("contribution"), d.contribution)?;
             }
             let sum: f64 = p.drivers.iter().map(|d| d.contribution).sum();
             adds_up("drivers' contributions", sum, p.score, 1.0)?;
         }
         Output::Forecast(f) => {
-            within("renewal-probability", f.renewal_probability, 0.0, 1.0)?;
+            within(&named("renewal-probability"), f.renewal_probability, 0.0, 1.0)?;
             for (name, v) in [
                 ("expected-renewal-arr", f.expected_renewal_arr),
                 ("expected-expansion-arr", f.expected_expansion_arr),
                 ("expected-contraction-arr", f.expected_contraction_arr),
             ] {
-                finite(name, v)?;
+                finite(&named(name), v)?;
                 if v < 0.0 {
                     return bad(format!("{name} {} is negative", num(v)));
                 }
