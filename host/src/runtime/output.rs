@@ -120,7 +120,12 @@ pub fn check_output(out: Output) -> Result<Output, PluginError> {
             adds_up("drivers' contributions", sum, p.score, 1.0)?;
         }
         Output::Forecast(f) => {
-            within(&named("renewal-probability"), f.renewal_probability, 0.0, 1.0)?;
+            within(
+                &named("renewal-probability"),
+                f.renewal_probability,
+                0.0,
+                1.0,
+            )?;
             for (name, v) in [
                 ("expected-renewal-arr", f.expected_renewal_arr),
                 ("expected-expansion-arr", f.expected_expansion_arr),
