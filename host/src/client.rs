@@ -125,21 +125,17 @@ impl Client {
         &self,
         tenant: &str,
         body: Box<dyn std::io::Read + Send>,
-        query: &IngestQuery,
-        mapping: Option<&str>,
-    ) -> ApiResult<RequestBuilder> {
+        req: &IngestRequest,
+        dry_run: bool,
+    ) -> RequestBuilder {
         let mut r = self
             .tenant_request(Method::POST, tenant, &["ingest"])
-            .query(query)
+            .query(&IngestQuery::of(req, dry_run))
             .body(reqwest::blocking::Body::new(body));
-        if let Some(m) = mapping {
-            // Header values are one line: the mapping's JSON re-serialised compactly.
-            let compact = serde_json::from_str::<serde_json::Value>(m)
-                .map(|v| v.to_string())
-                .map_err(|e| ApiError::bad_request(format!("mapping: {e}")))?;
-            r = r.header(MAPPING_HEADER, compact);
+        if let Some(json) = req.mapping.as_ref().and_then(IngestMapping::custom_json) {
+            r = r.header(MAPPING_HEADER, json);
         }
-        Ok(r)
+        r
     }
 }
 
@@ -178,24 +174,18 @@ impl Api for Client {
         &self,
         tenant: &str,
         body: Box<dyn std::io::Read + Send>,
-        query: &IngestQuery,
-        mapping: Option<&str>,
+        req: &IngestRequest,
     ) -> ApiResult<IngestReport> {
-        self.send(self.ingest_request(tenant, body, query, mapping)?)
+        self.send(self.ingest_request(tenant, body, req, false))
     }
 
     fn ingest_preview(
         &self,
         tenant: &str,
         body: Box<dyn std::io::Read + Send>,
-        query: &IngestQuery,
-        mapping: Option<&str>,
+        req: &IngestRequest,
     ) -> ApiResult<crate::ingest::IngestPreview> {
-        let query = IngestQuery {
-            dry_run: Some(true),
-            ..query.clone()
-        };
-        self.send(self.ingest_request(tenant, body, &query, mapping)?)
+        self.send(self.ingest_request(tenant, body, req, true))
     }
 
     fn plugins(&self, tenant: &str) -> ApiResult<Vec<InstalledPlugin>> {

@@ -6,7 +6,8 @@ use super::context::{CliError, Ctx};
 use super::ingest_preview::print_preview;
 use super::output::{Format, csv_cell, outln, print_json};
 use crate::ingest::{Format as InputFormat, IngestPreview, Mapping};
-use crate::service::{ApiError, IngestQuery};
+use crate::service::{ApiError, IngestMapping, IngestRequest};
+use crate::store::IngestMode;
 use std::path::{Path, PathBuf};
 
 /// Options of `vitals ingest`.
@@ -41,12 +42,12 @@ fn rejected_records(errors: &[crate::model::RowError]) -> usize {
 
 /// The built-in mapping a name picks, or the mapping file it names (read
 /// and checked here, sent as JSON).
-fn read_mapping(arg: Option<&str>) -> Result<(Option<String>, Option<String>), CliError> {
+fn read_mapping(arg: Option<&str>) -> Result<Option<IngestMapping>, CliError> {
     let Some(arg) = arg else {
-        return Ok((None, None));
+        return Ok(None);
     };
     if Mapping::built_in(arg).is_some() {
-        return Ok((Some(arg.to_owned()), None));
+        return Ok(Some(IngestMapping::built_in(arg)?));
     }
     let text = std::fs::read_to_string(arg).map_err(|e| {
         let err = CliError::bad(format!("--mapping {arg}: {e}"));
@@ -60,11 +61,14 @@ fn read_mapping(arg: Option<&str>) -> Result<(Option<String>, Option<String>), C
             )),
         }
     })?;
-    Mapping::from_json(&text).map_err(|e| {
+    let hint = |e: String| {
         CliError::bad(format!("mapping {arg}: {e}"))
             .hint("every key of a mapping is described in examples/mappings/README.md")
-    })?;
-    Ok((None, Some(text)))
+    };
+    Mapping::from_json(&text).map_err(hint)?;
+    IngestMapping::custom(&text)
+        .map(Some)
+        .map_err(|e| hint(e.body.message))
 }
 
 /// A local ingest needs a store to load into; it never makes one (that is
@@ -154,7 +158,7 @@ pub fn run(ctx: &Ctx, args: IngestArgs) -> Result<(), CliError> {
             .hint("pass --format csv, ndjson or json")
         })?,
     };
-    let (mapping_name, mapping_json) = read_mapping(args.mapping.as_deref())?;
+    let mapping = read_mapping(args.mapping.as_deref())?;
     if !args.dry_run && ctx.server.is_none() {
         require_store(&ctx.data_dir)?;
     }
@@ -167,27 +171,20 @@ pub fn run(ctx: &Ctx, args: IngestArgs) -> Result<(), CliError> {
                 .map_err(|e| CliError::bad(format!("{}: {e}", args.file.display())))?,
         )
     };
-    let query = IngestQuery {
-        format: Some(format.as_str().to_string()),
-        mode: Some(
-            if args.rejects.is_some() {
-                "valid-rows"
-            } else {
-                "all-or-nothing"
-            }
-            .into(),
-        ),
-        mapping: mapping_name,
-        dry_run: None,
+    let req = IngestRequest {
+        format,
+        mode: if args.rejects.is_some() {
+            IngestMode::ValidRows
+        } else {
+            IngestMode::AllOrNothing
+        },
+        mapping,
     };
-    let mapping = mapping_json.as_deref();
     if args.dry_run {
         // Locally, no store is opened (or made): the file alone is read.
         let preview = match ctx.server {
-            Some(_) => ctx
-                .api()?
-                .ingest_preview(&ctx.tenant, input, &query, mapping),
-            None => crate::service::preview_ingest(input, &query, mapping),
+            Some(_) => ctx.api()?.ingest_preview(&ctx.tenant, input, &req),
+            None => crate::service::preview_ingest(input, &req),
         }
         .map_err(|e| explained(e, &args))?;
         print_preview(ctx.format, &args.file, &preview);
@@ -195,7 +192,7 @@ pub fn run(ctx: &Ctx, args: IngestArgs) -> Result<(), CliError> {
     }
     let report = ctx
         .api()?
-        .ingest(&ctx.tenant, input, &query, mapping)
+        .ingest(&ctx.tenant, input, &req)
         .map_err(|e| explained(e, &args))?;
     if let Some(path) = &args.rejects {
         let mut w = csv::Writer::from_path(path)

@@ -7,9 +7,9 @@ use super::{AppState, blocking};
 use crate::ingest::IngestPreview;
 use crate::scoring::Summary;
 use crate::service::{
-    AccountDetail, Api, ApiError, BodyTooLarge, DiscardRun, ErrorBody, ForecastView, IngestQuery,
-    Page, ResultsPage, RunRequest, ScoreQuery, ScoreReport, SummaryQuery, ingest_format,
-    ingest_mapping, ingest_mode,
+    AccountDetail, Api, ApiError, BodyTooLarge, DiscardRun, ErrorBody, ForecastView, IngestMapping,
+    IngestQuery, IngestRequest, Page, ResultsPage, RunRequest, ScoreQuery, ScoreReport,
+    SummaryQuery,
 };
 use crate::store::{IngestReport, RunRecord};
 use axum::Json;
@@ -80,8 +80,6 @@ pub async fn ingest(
     let content_type = headers
         .get(axum::http::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok());
-    let format = ingest_format(&q, content_type)?;
-    let mode = ingest_mode(&q)?;
     let custom = match headers.get(MAPPING_HEADER) {
         Some(v) => Some(
             v.to_str()
@@ -89,7 +87,12 @@ pub async fn ingest(
         ),
         None => None,
     };
-    let mapping = ingest_mapping(&q, custom)?;
+    // Parsed here, at the edge: the service takes typed requests.
+    let IngestRequest {
+        format,
+        mode,
+        mapping,
+    } = q.request(content_type, custom)?;
     s.service.require_tenant(&tenant)?;
     let max = s.limits.ingest_bytes;
     let (queue, chunks) = tokio::sync::mpsc::channel(QUEUED_CHUNKS);
@@ -100,7 +103,7 @@ pub async fn ingest(
     // The ingest parses and stores on a blocking thread as the body arrives.
     let dry_run = q.dry_run == Some(true);
     let job = blocking(&s, move |svc| {
-        let mapping = mapping.as_ref();
+        let mapping = mapping.as_ref().map(IngestMapping::mapping);
         if dry_run {
             svc.preview_stream(&tenant, reader, format, mode, mapping)
                 .map(IngestAnswer::Preview)

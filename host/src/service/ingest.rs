@@ -3,9 +3,7 @@
 //! the body. At most [`MAX_INGESTS`] ingests run on a host at once and one
 //! per tenant (the store's rule); past either, the answer is 429 `busy`.
 
-use super::{
-    ApiError, ApiResult, IngestQuery, Service, ingest_format, ingest_mapping, ingest_mode,
-};
+use super::{ApiError, ApiResult, IngestMapping, IngestRequest, Service};
 use crate::ingest::{BATCH_RECORDS, Format, IngestPreview, Mapping, parse_stream, preview};
 use crate::store::{IngestMode, IngestReport};
 use std::sync::Arc;
@@ -120,15 +118,9 @@ impl Service {
 /// read as the ingest reads it (as a stream, a batch at a time) and nothing
 /// is written anywhere. The local CLI's `ingest --dry-run`, which must not
 /// even create a store; [`Service::preview_stream`] is the server's.
-pub fn preview_ingest(
-    body: impl std::io::Read,
-    query: &IngestQuery,
-    mapping: Option<&str>,
-) -> ApiResult<IngestPreview> {
-    let format = ingest_format(query, None)?;
-    let mode = ingest_mode(query)?;
-    let mapping = ingest_mapping(query, mapping)?;
-    preview_body(body, format, mode, mapping.as_ref())
+pub fn preview_ingest(body: impl std::io::Read, req: &IngestRequest) -> ApiResult<IngestPreview> {
+    let mapping = req.mapping.as_ref().map(IngestMapping::mapping);
+    preview_body(body, req.format, req.mode, mapping)
 }
 
 fn preview_body(

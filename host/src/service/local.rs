@@ -203,26 +203,20 @@ impl Api for Service {
         &self,
         tenant: &str,
         body: Box<dyn std::io::Read + Send>,
-        query: &IngestQuery,
-        mapping: Option<&str>,
+        req: &IngestRequest,
     ) -> ApiResult<IngestReport> {
-        let format = ingest_format(query, None)?;
-        let mode = ingest_mode(query)?;
-        let mapping = ingest_mapping(query, mapping)?;
-        self.ingest_stream(tenant, body, format, mode, mapping.as_ref())
+        let mapping = req.mapping.as_ref().map(IngestMapping::mapping);
+        self.ingest_stream(tenant, body, req.format, req.mode, mapping)
     }
 
     fn ingest_preview(
         &self,
         tenant: &str,
         body: Box<dyn std::io::Read + Send>,
-        query: &IngestQuery,
-        mapping: Option<&str>,
+        req: &IngestRequest,
     ) -> ApiResult<crate::ingest::IngestPreview> {
-        let format = ingest_format(query, None)?;
-        let mode = ingest_mode(query)?;
-        let mapping = ingest_mapping(query, mapping)?;
-        self.preview_stream(tenant, body, format, mode, mapping.as_ref())
+        let mapping = req.mapping.as_ref().map(IngestMapping::mapping);
+        self.preview_stream(tenant, body, req.format, req.mode, mapping)
     }
 
     fn plugins(&self, tenant: &str) -> ApiResult<Vec<InstalledPlugin>> {

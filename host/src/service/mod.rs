@@ -9,6 +9,7 @@ mod erase;
 mod error;
 pub mod fair;
 mod ingest;
+mod ingest_request;
 pub mod keys;
 mod local;
 pub use local::MAX_PAGE;
@@ -19,14 +20,14 @@ mod views;
 
 pub use error::{ApiError, ErrorBody};
 pub use ingest::{BodyTooLarge, MAX_INGESTS, preview_ingest};
+pub use ingest_request::{IngestMapping, IngestRequest};
 pub use metrics::Metrics;
 pub use shadow::ShadowReport;
 pub use views::*;
 
-use crate::ingest::Format;
 use crate::runtime::{Limits, Runtime};
 use crate::scoring::{RunSettings, Summary};
-use crate::store::{Activation, IngestMode, IngestReport, InstalledPlugin, RunRecord, Store};
+use crate::store::{Activation, IngestReport, InstalledPlugin, RunRecord, Store};
 use std::sync::Arc;
 
 /// The result of every operation.
@@ -53,8 +54,7 @@ pub trait Api {
         &self,
         tenant: &str,
         body: Box<dyn std::io::Read + Send>,
-        query: &IngestQuery,
-        mapping: Option<&str>,
+        req: &IngestRequest,
     ) -> ApiResult<IngestReport>;
     /// Reads records as [`Api::ingest`] would and reports what it would
     /// load, writing nothing.
@@ -62,8 +62,7 @@ pub trait Api {
         &self,
         tenant: &str,
         body: Box<dyn std::io::Read + Send>,
-        query: &IngestQuery,
-        mapping: Option<&str>,
+        req: &IngestRequest,
     ) -> ApiResult<crate::ingest::IngestPreview>;
     /// Installed plugin versions.
     fn plugins(&self, tenant: &str) -> ApiResult<Vec<InstalledPlugin>>;
@@ -188,55 +187,4 @@ pub fn parse_date(field: &str, text: &str) -> ApiResult<i32> {
 /// Today as days since 1970-01-01.
 pub fn today() -> i32 {
     (crate::store::now_ms() / 86_400_000) as i32
-}
-
-/// The input format of an ingest: the query's, else the content type's, else NDJSON.
-pub fn ingest_format(query: &IngestQuery, content_type: Option<&str>) -> ApiResult<Format> {
-    if let Some(f) = &query.format {
-        return Format::parse_name(f).ok_or_else(|| {
-            ApiError::bad_request(format!("format: {f:?} is not csv, ndjson or json"))
-        });
-    }
-    Ok(
-        match content_type.map(|c| c.split(';').next().unwrap_or("").trim()) {
-            Some("text/csv") => Format::Csv,
-            Some("application/json") => Format::Json,
-            _ => Format::Ndjson,
-        },
-    )
-}
-
-/// The ingest mode of a query.
-pub fn ingest_mode(query: &IngestQuery) -> ApiResult<IngestMode> {
-    match query.mode.as_deref() {
-        None | Some("all-or-nothing") => Ok(IngestMode::AllOrNothing),
-        Some("valid-rows") => Ok(IngestMode::ValidRows),
-        Some(m) => Err(ApiError::bad_request(format!(
-            "mode: {m:?} is not all-or-nothing or valid-rows"
-        ))),
-    }
-}
-
-/// The mapping of an ingest: the built-in named one, or custom JSON.
-pub fn ingest_mapping(
-    query: &IngestQuery,
-    custom: Option<&str>,
-) -> ApiResult<Option<crate::ingest::Mapping>> {
-    match (query.mapping.as_deref(), custom) {
-        (Some(_), Some(_)) => Err(ApiError::bad_request(
-            "mapping: give a built-in mapping name or a custom mapping, not both",
-        )),
-        (Some(name), None) => crate::ingest::Mapping::built_in(name).map(Some).ok_or_else(|| {
-            let near = crate::ingest::Mapping::closest_built_in(name)
-                .map_or_else(String::new, |n| format!("; did you mean {n:?}?"));
-            ApiError::bad_request(format!(
-                "mapping: {name:?} is not a built-in mapping ({}){near} (send a custom one as JSON)",
-                crate::ingest::Mapping::BUILT_IN.join(", "),
-            ))
-        }),
-        (None, Some(json)) => crate::ingest::Mapping::from_json(json)
-            .map(Some)
-            .map_err(|e| ApiError::bad_request(format!("mapping: {e}"))),
-        (None, None) => Ok(None),
-    }
 }
