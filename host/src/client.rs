@@ -299,12 +299,12 @@ impl Api for Client {
         )
     }
 
-    fn forecast(&self, tenant: &str, from: Option<&str>, days: i32) -> ApiResult<ForecastView> {
+    fn forecast(&self, tenant: &str, from: Option<i32>, days: i32) -> ApiResult<ForecastView> {
         let mut r = self
             .tenant_request(Method::GET, tenant, &["forecast"])
             .query(&[("days", days)]);
         if let Some(f) = from {
-            r = r.query(&[("from", f)]);
+            r = r.query(&[("from", vitals_plugin_sdk::date::format(f))]);
         }
         self.send(r)
     }
@@ -321,10 +321,10 @@ impl Api for Client {
         self.send(self.tenant_request(Method::GET, tenant, &["audit"]))
     }
 
-    fn score(&self, tenant: &str, id: &str, as_of: Option<&str>) -> ApiResult<ScoreReport> {
+    fn score(&self, tenant: &str, id: &str, as_of: Option<i32>) -> ApiResult<ScoreReport> {
         let mut r = self.tenant_request(Method::POST, tenant, &["accounts", id, "score"]);
         if let Some(d) = as_of {
-            r = r.query(&[("as_of", d)]);
+            r = r.query(&[("as_of", vitals_plugin_sdk::date::format(d))]);
         }
         self.send(r)
     }

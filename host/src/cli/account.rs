@@ -251,9 +251,9 @@ fn delete(ctx: &Ctx, id: &str, yes: bool) -> Result<(), CliError> {
 }
 
 fn score(ctx: &Ctx, id: &str, as_of: Option<&str>) -> Result<(), CliError> {
-    if let Some(d) = as_of {
-        super::context::date_arg("--as-of", d)?;
-    }
+    let as_of = as_of
+        .map(|d| super::context::date_arg("--as-of", d))
+        .transpose()?;
     let report = ctx.api()?.score(&ctx.tenant, id, as_of)?;
     if ctx.format == Format::Json {
         print_json(&report);

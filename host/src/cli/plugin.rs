@@ -225,9 +225,7 @@ fn manage(ctx: &Ctx, cmd: ManageCommand) -> Result<(), CliError> {
             config,
             as_of,
         } => {
-            if let Some(d) = &as_of {
-                date_arg("--as-of", d)?;
-            }
+            let as_of = as_of.map(|d| date_arg("--as-of", &d)).transpose()?;
             let config = config
                 .map(|c| {
                     serde_json::from_str(&c).map_err(|e| CliError::bad(format!("--config: {e}")))

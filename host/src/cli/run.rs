@@ -43,9 +43,10 @@ pub fn run(ctx: &Ctx, args: RunArgs) -> Result<(), CliError> {
     if let Some(RunAction::Discard { id, reason }) = &args.action {
         return discard(ctx, *id, reason.clone());
     }
-    if let Some(d) = &args.as_of {
-        date_arg("--as-of", d)?;
-    }
+    let as_of = match &args.as_of {
+        Some(d) => date_arg("--as-of", d)?,
+        None => today(),
+    };
     // Locally the progress bar knows how many accounts there are.
     let (api, total): (Box<dyn crate::service::Api>, u64) = if ctx.server.is_none() {
         let service = ctx.service()?;
@@ -67,11 +68,7 @@ pub fn run(ctx: &Ctx, args: RunArgs) -> Result<(), CliError> {
         &ctx.tenant,
         &RunRequest {
             plugin: args.plugin.clone(),
-            as_of: Some(
-                args.as_of
-                    .clone()
-                    .unwrap_or_else(|| vitals_plugin_sdk::date::format(today())),
-            ),
+            as_of: Some(as_of),
             history_days: Some(args.history_days),
         },
         &mut |done| {

@@ -37,13 +37,15 @@ pub struct ForecastArgs {
 }
 
 pub fn summary(ctx: &Ctx, args: SummaryArgs) -> Result<(), CliError> {
-    if let Some(d) = &args.as_of {
-        date_arg("--as-of", d)?;
-    }
+    let as_of = args
+        .as_of
+        .as_deref()
+        .map(|d| date_arg("--as-of", d))
+        .transpose()?;
     let query = crate::service::SummaryQuery {
         days: args.days,
         top: args.top,
-        as_of: args.as_of.clone(),
+        as_of,
         runs: (!args.runs.is_empty()).then(|| {
             args.runs
                 .iter()
@@ -241,15 +243,17 @@ fn print_forecast(f: &crate::scoring::ForecastSummary) {
 }
 
 pub fn forecast(ctx: &Ctx, args: ForecastArgs) -> Result<(), CliError> {
-    if let Some(d) = &args.from {
-        date_arg("--from", d)?;
-    }
+    let from = args
+        .from
+        .as_deref()
+        .map(|d| date_arg("--from", d))
+        .transpose()?;
     if args.days < 1 {
         return Err(CliError::bad("--days must be at least 1"));
     }
     let view = ctx
         .api()?
-        .forecast(&ctx.tenant, args.from.as_deref(), args.days)
+        .forecast(&ctx.tenant, from, args.days)
         .map_err(|e| {
             let none = e.body.code == "no-forecast";
             let err = CliError::from(e);

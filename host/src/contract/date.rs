@@ -7,6 +7,16 @@ use serde::Serializer;
 use serde::de::{self, Deserializer, Visitor};
 use std::fmt;
 
+/// A `YYYY-MM-DD` date as a day number (`None` if it is no date).
+pub fn parse(text: &str) -> Option<i32> {
+    vitals_plugin_sdk::date::parse(text)
+}
+
+/// A day number as `YYYY-MM-DD`.
+pub fn format(day: i32) -> String {
+    vitals_plugin_sdk::date::format(day)
+}
+
 /// Serialises a day number as `YYYY-MM-DD` for human-readable formats.
 pub fn serialize<S: Serializer>(day: &i32, s: S) -> Result<S::Ok, S::Error> {
     if s.is_human_readable() {

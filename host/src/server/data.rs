@@ -243,9 +243,9 @@ pub async fn discard_run(
 #[into_params(parameter_in = Query)]
 pub struct ForecastQuery {
     /// First renewal date, `YYYY-MM-DD` (default: the run's as-of).
-    #[serde(default)]
-    #[param(format = Date)]
-    pub from: Option<String>,
+    #[serde(default, with = "crate::contract::date::option")]
+    #[param(value_type = Option<String>, format = Date)]
+    pub from: Option<i32>,
     /// Days (default 90).
     #[serde(default = "ninety")]
     #[param(minimum = 1, maximum = 3660)]
@@ -267,10 +267,7 @@ pub async fn forecast(
     Path(tenant): Path<String>,
     Query(q): Query<ForecastQuery>,
 ) -> Result<Json<ForecastView>, ApiError> {
-    blocking(&s, move |svc| {
-        svc.forecast(&tenant, q.from.as_deref(), q.days)
-    })
-    .await
+    blocking(&s, move |svc| svc.forecast(&tenant, q.from, q.days)).await
 }
 
 /// One account: attributes, snapshots, outcomes, results in every run.
@@ -297,7 +294,7 @@ pub async fn score(
     Path((tenant, id)): Path<(String, String)>,
     Query(q): Query<ScoreQuery>,
 ) -> Result<Json<ScoreReport>, ApiError> {
-    blocking(&s, move |svc| svc.score(&tenant, &id, q.as_of.as_deref())).await
+    blocking(&s, move |svc| svc.score(&tenant, &id, q.as_of)).await
 }
 
 /// Scores accounts as of a past cut-off (only what was known then) and

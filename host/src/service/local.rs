@@ -376,10 +376,7 @@ impl Api for Service {
         progress: &mut dyn FnMut(u64),
     ) -> ApiResult<Vec<RunRecord>> {
         self.store.require_tenant_exists(tenant)?;
-        let as_of = match &req.as_of {
-            Some(d) => parse_date("as_of", d)?,
-            None => today(),
-        };
+        let as_of = req.as_of.unwrap_or_else(today);
         let mut settings = self.settings;
         if let Some(days) = req.history_days {
             if !(0..=3660).contains(&days) {
@@ -479,11 +476,7 @@ impl Api for Service {
             )));
         }
         let selection = crate::scoring::Selection {
-            as_of: query
-                .as_of
-                .as_deref()
-                .map(|d| parse_date("as_of", d))
-                .transpose()?,
+            as_of: query.as_of,
             runs: query
                 .runs
                 .as_deref()
@@ -506,7 +499,7 @@ impl Api for Service {
         self.discard_run_by(tenant, id, req, "local")
     }
 
-    fn forecast(&self, tenant: &str, from: Option<&str>, days: i32) -> ApiResult<ForecastView> {
+    fn forecast(&self, tenant: &str, from: Option<i32>, days: i32) -> ApiResult<ForecastView> {
         if !(1..=3660).contains(&days) {
             return Err(ApiError::bad_request(format!(
                 "days: {days} is not between 1 and 3660"
@@ -528,10 +521,7 @@ impl Api for Service {
                 "no complete forecast run yet: activate a forecaster and run",
             )
         })?;
-        let from = match from {
-            Some(d) => parse_date("from", d)?,
-            None => run.as_of,
-        };
+        let from = from.unwrap_or(run.as_of);
         let results = self.store.results(tenant, run.id)?;
         let summary = forecast_summary(&self.store, tenant, &results, from, from + days - 1)?;
         Ok(ForecastView {
@@ -593,12 +583,8 @@ impl Api for Service {
         self.tenant_audit(tenant)
     }
 
-    fn score(&self, tenant: &str, id: &str, as_of: Option<&str>) -> ApiResult<ScoreReport> {
-        let as_of = match as_of {
-            Some(d) => parse_date("as_of", d)?,
-            None => today(),
-        };
-        self.score_account(tenant, id, as_of)
+    fn score(&self, tenant: &str, id: &str, as_of: Option<i32>) -> ApiResult<ScoreReport> {
+        self.score_account(tenant, id, as_of.unwrap_or_else(today))
     }
 
     fn shadow(&self, tenant: &str, req: &ShadowRequest) -> ApiResult<ShadowReport> {

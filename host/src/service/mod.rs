@@ -117,7 +117,7 @@ pub trait Api {
     /// Discards a run: kept, marked, and read by no summary or dashboard.
     fn discard_run(&self, tenant: &str, id: u64, req: &DiscardRun) -> ApiResult<RunRecord>;
     /// The forecast for `days` days from `from` (default the run's as-of).
-    fn forecast(&self, tenant: &str, from: Option<&str>, days: i32) -> ApiResult<ForecastView>;
+    fn forecast(&self, tenant: &str, from: Option<i32>, days: i32) -> ApiResult<ForecastView>;
     /// One account, traced to its runs.
     fn account(&self, tenant: &str, id: &str) -> ApiResult<AccountDetail>;
     /// Erases an account: attributes, snapshots, outcomes, results and
@@ -126,7 +126,7 @@ pub trait Api {
     /// The tenant's audit log, oldest first.
     fn audit(&self, tenant: &str) -> ApiResult<Vec<crate::store::AuditRecord>>;
     /// Scores one account now with the active plugins (nothing stored).
-    fn score(&self, tenant: &str, id: &str, as_of: Option<&str>) -> ApiResult<ScoreReport>;
+    fn score(&self, tenant: &str, id: &str, as_of: Option<i32>) -> ApiResult<ScoreReport>;
     /// Runs a candidate version beside the active one; stores the report.
     fn shadow(&self, tenant: &str, req: &ShadowRequest) -> ApiResult<ShadowReport>;
     /// Shadow-run reports, newest first.
@@ -175,13 +175,6 @@ impl Service {
             lifecycle: Default::default(),
         }
     }
-}
-
-/// Parses a `YYYY-MM-DD` field, naming it in the error.
-pub fn parse_date(field: &str, text: &str) -> ApiResult<i32> {
-    vitals_plugin_sdk::date::parse(text).ok_or_else(|| {
-        ApiError::bad_request(format!("{field}: {text:?} is not a date (YYYY-MM-DD)"))
-    })
 }
 
 /// Today as days since 1970-01-01.

@@ -339,8 +339,8 @@ impl Service {
             Some(c) => serde_json::to_string(c).expect("json"),
             None => active_config.clone(),
         };
-        let as_of = match &req.as_of {
-            Some(d) => super::parse_date("as_of", d)?,
+        let as_of = match req.as_of {
+            Some(d) => d,
             None => store
                 .runs(tenant)?
                 .into_iter()

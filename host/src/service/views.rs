@@ -197,9 +197,9 @@ pub struct RunRequest {
     #[serde(default)]
     pub plugin: Option<String>,
     /// Score as of this date, `YYYY-MM-DD` (default: today).
-    #[serde(default)]
-    #[schema(format = Date)]
-    pub as_of: Option<String>,
+    #[serde(default, with = "crate::contract::date::option")]
+    #[schema(value_type = Option<String>, format = Date)]
+    pub as_of: Option<i32>,
     /// Days of earlier snapshots passed with each account (default 400).
     #[serde(default)]
     #[schema(minimum = 0, maximum = 3660)]
@@ -364,9 +364,9 @@ pub struct ScoreReport {
 #[into_params(parameter_in = Query)]
 pub struct ScoreQuery {
     /// `YYYY-MM-DD` (default today): its latest snapshot at or before it.
-    #[serde(default)]
-    #[param(format = Date)]
-    pub as_of: Option<String>,
+    #[serde(default, with = "crate::contract::date::option")]
+    #[param(value_type = Option<String>, format = Date)]
+    pub as_of: Option<i32>,
 }
 
 /// Runs a candidate version beside the active one.
@@ -381,9 +381,9 @@ pub struct ShadowRequest {
     #[serde(default)]
     pub config: Option<serde_json::Value>,
     /// `YYYY-MM-DD` (default: the latest complete run of the plugin, else today).
-    #[serde(default)]
-    #[schema(format = Date)]
-    pub as_of: Option<String>,
+    #[serde(default, with = "crate::contract::date::option")]
+    #[schema(value_type = Option<String>, format = Date)]
+    pub as_of: Option<i32>,
 }
 
 /// What a summary reads: the latest runs by default.
@@ -400,9 +400,13 @@ pub struct SummaryQuery {
     #[param(maximum = 10000)]
     pub top: usize,
     /// Read the latest runs at or before this day, `YYYY-MM-DD`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[param(format = Date)]
-    pub as_of: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::contract::date::option"
+    )]
+    #[param(value_type = Option<String>, format = Date)]
+    pub as_of: Option<i32>,
     /// Read these runs (comma-separated ids, one per kind) for their kinds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub runs: Option<String>,

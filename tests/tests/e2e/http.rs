@@ -101,7 +101,7 @@ fn the_whole_flow_over_http_and_the_cli_on_the_server() {
     assert_eq!((bands.green, bands.yellow, bands.red), (1, 1, 1));
     // Scoring on demand gives what the run stored, for the same instant.
     let scored = viewer_api
-        .score("acme", "struggling", Some("2026-01-01"))
+        .score("acme", "struggling", Some(day("2026-01-01")))
         .unwrap();
     assert_eq!(scored.results.len(), 4);
     let account = viewer_api.account("acme", "struggling").unwrap();
@@ -342,10 +342,7 @@ fn a_shadow_run_reports_the_known_changes_and_leaves_active_results_alone() {
             },
         )
         .unwrap();
-    assert_eq!(
-        vitals::service::parse_date("as_of", &report.as_of).unwrap(),
-        latest.as_of
-    );
+    assert_eq!(day(&report.as_of), latest.as_of);
     assert_eq!(report.accounts, active.total);
     assert_eq!(report.changed, expected.len());
     assert_eq!(report.band_changes.len(), 1, "{:?}", report.band_changes);
@@ -482,7 +479,7 @@ fn bodies_are_limited_ndjson_is_streamed_and_a_restart_serves_the_same_store() {
         .run(
             "acme",
             &vitals::service::RunRequest {
-                as_of: Some("2026-01-01".into()),
+                as_of: Some(day("2026-01-01")),
                 ..Default::default()
             },
             &mut |_| {},
@@ -512,4 +509,9 @@ fn q(days: i32, top: usize) -> vitals::service::SummaryQuery {
         top,
         ..Default::default()
     }
+}
+
+/// A `YYYY-MM-DD` date as the API's day number.
+fn day(text: &str) -> i32 {
+    vitals::contract::date::parse(text).expect("a date")
 }

@@ -568,7 +568,7 @@ fn a_summary_of_chosen_runs_agrees_with_the_one_built_from_the_runs() {
         (
             "--as-of",
             crate::service::SummaryQuery {
-                as_of: Some(vitals_plugin_sdk::date::format(first_health.as_of)),
+                as_of: Some(first_health.as_of),
                 ..q(90, 2)
             },
             Selection {
