@@ -12,7 +12,11 @@ const POLYGLOT: [&str; 5] = [
 ];
 
 fn main() {
-    for (name, path) in vitals_guest_build::build(&["hostile-health", "weighted-health-v2"]) {
+    for (name, path) in vitals_guest_build::build(&[
+        "hostile-health",
+        "weighted-health-v2",
+        "weighted-health-v01",
+    ]) {
         let var = name.replace('-', "_").to_uppercase();
         println!("cargo:rustc-env=GUEST_{var}={}", path.display());
     }

@@ -6,7 +6,8 @@
 //! The nested cargo gets a target dir of its own under `OUT_DIR` (sharing the
 //! outer one deadlocks on its lock), the host's `RUSTFLAGS` are removed (they
 //! are for the host target), and `rerun-if-changed` covers `wit/`,
-//! `plugin-sdk/` and each guest, so an edit to any of them rebuilds.
+//! `plugin-sdk/`, `plugin-sdk-0.1/` and each guest, so an edit to any of
+//! them rebuilds.
 //!
 //! ```no_run
 //! // build.rs
@@ -28,10 +29,9 @@ pub fn build(packages: &[&str]) -> Vec<(String, PathBuf)> {
         PathBuf::from(std::env::var("OUT_DIR").expect("OUT_DIR: run from a build script"));
     let workspace = workspace_root();
     println!("cargo:rerun-if-changed={}", workspace.join("wit").display());
-    println!(
-        "cargo:rerun-if-changed={}",
-        workspace.join("plugin-sdk").display()
-    );
+    for sdk in ["plugin-sdk", "plugin-sdk-0.1"] {
+        println!("cargo:rerun-if-changed={}", workspace.join(sdk).display());
+    }
     println!(
         "cargo:rerun-if-changed={}",
         workspace.join("Cargo.lock").display()

@@ -1,0 +1,277 @@
+//! A native test harness: build fixture accounts and call a plugin through
+//! the same dispatch code its component exports, with plain `cargo test`.
+
+use crate::dispatch::{self, Batch};
+use crate::kinds::{Forecaster, HealthModel, PropensityModel, Segmenter};
+use crate::log::Level;
+use crate::{
+    Account, Attributes, Band, Confidence, Date, Forecast, Health, HealthPoint, Label, Metric,
+    Propensity, Segment, Snapshot,
+};
+use std::cell::RefCell;
+
+thread_local! {
+    static LOGS: RefCell<Vec<(Level, String)>> = const { RefCell::new(Vec::new()) };
+}
+
+#[cfg_attr(target_arch = "wasm32", allow(dead_code))]
+pub(crate) fn capture_log(level: Level, message: &str) {
+    LOGS.with(|l| l.borrow_mut().push((level, message.to_string())));
+}
+
+/// Takes the lines logged on this thread since the last call (native only).
+pub fn take_logs() -> Vec<(Level, String)> {
+    LOGS.with(|l| std::mem::take(&mut *l.borrow_mut()))
+}
+
+/// An empty snapshot at `as_of`.
+pub fn empty_snapshot(as_of: Date) -> Snapshot {
+    Snapshot {
+        as_of,
+        seats_purchased: None,
+        seats_active: None,
+        logins: None,
+        features_used: None,
+        features_available: None,
+        tickets_open: None,
+        tickets_high_severity: None,
+        nps: None,
+        csat: None,
+        arr: None,
+        champion_left: None,
+        late_payments: None,
+        metrics: Vec::new(),
+    }
+}
+
+/// Builds a snapshot fluently (used by [`AccountBuilder::history`]).
+#[derive(Debug, Clone)]
+pub struct SnapshotBuilder(Snapshot);
+
+impl SnapshotBuilder {
+    /// Seats purchased and active.
+    pub fn seats(mut self, purchased: u32, active: u32) -> Self {
+        self.0.seats_purchased = Some(purchased);
+        self.0.seats_active = Some(active);
+        self
+    }
+    /// Logins in the trailing 30 days.
+    pub fn logins(mut self, n: u32) -> Self {
+        self.0.logins = Some(n);
+        self
+    }
+    /// Features available and used.
+    pub fn features(mut self, available: u32, used: u32) -> Self {
+        self.0.features_available = Some(available);
+        self.0.features_used = Some(used);
+        self
+    }
+    /// Open and high-severity tickets.
+    pub fn tickets(mut self, open: u32, high: u32) -> Self {
+        self.0.tickets_open = Some(open);
+        self.0.tickets_high_severity = Some(high);
+        self
+    }
+    /// NPS answer 0-10.
+    pub fn nps(mut self, nps: u8) -> Self {
+        self.0.nps = Some(nps);
+        self
+    }
+    /// CSAT 0-100.
+    pub fn csat(mut self, csat: f64) -> Self {
+        self.0.csat = Some(csat);
+        self
+    }
+    /// ARR at this instant.
+    pub fn arr(mut self, arr: f64) -> Self {
+        self.0.arr = Some(arr);
+        self
+    }
+    /// Whether the champion left.
+    pub fn champion_left(mut self, left: bool) -> Self {
+        self.0.champion_left = Some(left);
+        self
+    }
+    /// Late payments in the trailing 12 months.
+    pub fn late_payments(mut self, n: u32) -> Self {
+        self.0.late_payments = Some(n);
+        self
+    }
+    /// A free-form metric.
+    pub fn metric(mut self, name: &str, value: f64) -> Self {
+        self.0.metrics.push(Metric {
+            name: name.into(),
+            value,
+        });
+        self
+    }
+}
+
+/// Builds a fixture account fluently. Setters without a prefix act on the
+/// current snapshot; [`AccountBuilder::history`] adds earlier ones.
+#[derive(Debug, Clone)]
+pub struct AccountBuilder {
+    account: Account,
+}
+
+impl AccountBuilder {
+    /// A blank account with the given id, current snapshot as of 2026-01-01.
+    pub fn new(id: &str) -> Self {
+        AccountBuilder {
+            account: Account {
+                id: id.to_string(),
+                attributes: Attributes {
+                    name: None,
+                    owner: None,
+                    tier: None,
+                    plan: None,
+                    start_date: None,
+                    renewal_date: None,
+                    contract_arr: None,
+                    renewal_confidence: None,
+                    labels: Vec::new(),
+                },
+                current: empty_snapshot(crate::date::ymd(2026, 1, 1)),
+                history: Vec::new(),
+                health: Vec::new(),
+            },
+        }
+    }
+    fn current(mut self, f: impl FnOnce(SnapshotBuilder) -> SnapshotBuilder) -> Self {
+        let snap = std::mem::replace(&mut self.account.current, empty_snapshot(0));
+        self.account.current = f(SnapshotBuilder(snap)).0;
+        self
+    }
+    /// The instant of the current snapshot.
+    pub fn as_of(mut self, d: Date) -> Self {
+        self.account.current.as_of = d;
+        self
+    }
+    /// Start date (tenure).
+    pub fn start(mut self, d: Date) -> Self {
+        self.account.attributes.start_date = Some(d);
+        self
+    }
+    /// Renewal date.
+    pub fn renewal(mut self, d: Date) -> Self {
+        self.account.attributes.renewal_date = Some(d);
+        self
+    }
+    /// Contract ARR.
+    pub fn contract_arr(mut self, arr: f64) -> Self {
+        self.account.attributes.contract_arr = Some(arr);
+        self
+    }
+    /// Renewal confidence tier.
+    pub fn confidence(mut self, c: Confidence) -> Self {
+        self.account.attributes.renewal_confidence = Some(c);
+        self
+    }
+    /// Tier (smb, enterprise, ...).
+    pub fn tier(mut self, tier: &str) -> Self {
+        self.account.attributes.tier = Some(tier.into());
+        self
+    }
+    /// A free-form text attribute.
+    pub fn label(mut self, name: &str, value: &str) -> Self {
+        self.account.attributes.labels.push(Label {
+            name: name.into(),
+            value: value.into(),
+        });
+        self
+    }
+    /// Seats purchased and active now.
+    pub fn seats(self, purchased: u32, active: u32) -> Self {
+        self.current(|s| s.seats(purchased, active))
+    }
+    /// Logins now.
+    pub fn logins(self, n: u32) -> Self {
+        self.current(|s| s.logins(n))
+    }
+    /// Features available and used now.
+    pub fn features(self, available: u32, used: u32) -> Self {
+        self.current(|s| s.features(available, used))
+    }
+    /// Open and high-severity tickets now.
+    pub fn tickets(self, open: u32, high: u32) -> Self {
+        self.current(|s| s.tickets(open, high))
+    }
+    /// NPS now.
+    pub fn nps(self, nps: u8) -> Self {
+        self.current(|s| s.nps(nps))
+    }
+    /// CSAT now.
+    pub fn csat(self, csat: f64) -> Self {
+        self.current(|s| s.csat(csat))
+    }
+    /// ARR now.
+    pub fn arr(self, arr: f64) -> Self {
+        self.current(|s| s.arr(arr))
+    }
+    /// Champion left now.
+    pub fn champion_left(self, left: bool) -> Self {
+        self.current(|s| s.champion_left(left))
+    }
+    /// Late payments now.
+    pub fn late_payments(self, n: u32) -> Self {
+        self.current(|s| s.late_payments(n))
+    }
+    /// A free-form metric now.
+    pub fn metric(self, name: &str, value: f64) -> Self {
+        self.current(|s| s.metric(name, value))
+    }
+    /// Adds an earlier snapshot at `as_of`, built by `f`; history stays sorted.
+    pub fn history(
+        mut self,
+        as_of: Date,
+        f: impl FnOnce(SnapshotBuilder) -> SnapshotBuilder,
+    ) -> Self {
+        self.account
+            .history
+            .push(f(SnapshotBuilder(empty_snapshot(as_of))).0);
+        self.account.history.sort_by_key(|s| s.as_of);
+        self
+    }
+    /// Adds a health score from the tenant's health model; kept sorted.
+    pub fn health_point(mut self, as_of: Date, score: f64, band: Band) -> Self {
+        self.account.health.push(HealthPoint { as_of, score, band });
+        self.account.health.sort_by_key(|h| h.as_of);
+        self
+    }
+    /// The account.
+    pub fn build(self) -> Account {
+        self.account
+    }
+}
+
+/// Calls a health model on a batch, exactly as its component export does.
+pub fn score_health<M: HealthModel>(
+    config: &str,
+    as_of: Date,
+    accounts: &[Account],
+) -> Batch<Health> {
+    dispatch::health_score::<M>(config, as_of, accounts)
+}
+
+/// Calls a segmenter on a batch, exactly as its component export does.
+pub fn assign_segments<M: Segmenter>(
+    config: &str,
+    as_of: Date,
+    accounts: &[Account],
+) -> Batch<Vec<Segment>> {
+    dispatch::segmenter_assign::<M>(config, as_of, accounts)
+}
+
+/// Calls a propensity model on a batch, exactly as its component export does.
+pub fn score_propensity<M: PropensityModel>(
+    config: &str,
+    as_of: Date,
+    accounts: &[Account],
+) -> Batch<Propensity> {
+    dispatch::propensity_score::<M>(config, as_of, accounts)
+}
+
+/// Calls a forecaster on a batch, exactly as its component export does.
+pub fn forecast<M: Forecaster>(config: &str, as_of: Date, accounts: &[Account]) -> Batch<Forecast> {
+    dispatch::forecaster_forecast::<M>(config, as_of, accounts)
+}
