@@ -1,13 +1,14 @@
-//! The generated bindings: one `generate!` per world over the one WIT package.
+//! The generated bindings of `vitals:plugin@0.2.0`: one `generate!` per world.
 //! The health-model world generates the shared types; the other three reuse
-//! them through `with`, so an [`crate::Account`] is one type for every kind.
+//! them through `with`, so a batch is one type for every kind. Authors never
+//! see these: [`crate::decode`] and [`crate::results`] translate.
 #![allow(missing_docs, unsafe_code, clippy::all)]
 
 /// Bindings of the `health-model` world (and the shared types).
 pub mod health_model {
     wit_bindgen::generate!({
-        path: "../wit",
-        world: "vitals:plugin/health-model@0.1.0",
+        path: "../wit/0.2",
+        world: "vitals:plugin/health-model@0.2.0",
         pub_export_macro: true,
         export_macro_name: "__export_health_model_world",
         default_bindings_module: "vitals_plugin_sdk::bindings::health_model",
@@ -18,14 +19,14 @@ pub mod health_model {
 /// Bindings of the `segmenter` world.
 pub mod segmenter {
     wit_bindgen::generate!({
-        path: "../wit",
-        world: "vitals:plugin/segmenter@0.1.0",
+        path: "../wit/0.2",
+        world: "vitals:plugin/segmenter@0.2.0",
         pub_export_macro: true,
         export_macro_name: "__export_segmenter_world",
         default_bindings_module: "vitals_plugin_sdk::bindings::segmenter",
         with: {
-            "vitals:plugin/types@0.1.0": crate::bindings::health_model::vitals::plugin::types,
-            "vitals:plugin/log@0.1.0": crate::bindings::health_model::vitals::plugin::log,
+            "vitals:plugin/types@0.2.0": crate::bindings::health_model::vitals::plugin::types,
+            "vitals:plugin/log@0.2.0": crate::bindings::health_model::vitals::plugin::log,
         },
     });
 }
@@ -33,14 +34,14 @@ pub mod segmenter {
 /// Bindings of the `propensity-model` world.
 pub mod propensity_model {
     wit_bindgen::generate!({
-        path: "../wit",
-        world: "vitals:plugin/propensity-model@0.1.0",
+        path: "../wit/0.2",
+        world: "vitals:plugin/propensity-model@0.2.0",
         pub_export_macro: true,
         export_macro_name: "__export_propensity_model_world",
         default_bindings_module: "vitals_plugin_sdk::bindings::propensity_model",
         with: {
-            "vitals:plugin/types@0.1.0": crate::bindings::health_model::vitals::plugin::types,
-            "vitals:plugin/log@0.1.0": crate::bindings::health_model::vitals::plugin::log,
+            "vitals:plugin/types@0.2.0": crate::bindings::health_model::vitals::plugin::types,
+            "vitals:plugin/log@0.2.0": crate::bindings::health_model::vitals::plugin::log,
         },
     });
 }
@@ -48,14 +49,14 @@ pub mod propensity_model {
 /// Bindings of the `forecaster` world.
 pub mod forecaster {
     wit_bindgen::generate!({
-        path: "../wit",
-        world: "vitals:plugin/forecaster@0.1.0",
+        path: "../wit/0.2",
+        world: "vitals:plugin/forecaster@0.2.0",
         pub_export_macro: true,
         export_macro_name: "__export_forecaster_world",
         default_bindings_module: "vitals_plugin_sdk::bindings::forecaster",
         with: {
-            "vitals:plugin/types@0.1.0": crate::bindings::health_model::vitals::plugin::types,
-            "vitals:plugin/log@0.1.0": crate::bindings::health_model::vitals::plugin::log,
+            "vitals:plugin/types@0.2.0": crate::bindings::health_model::vitals::plugin::types,
+            "vitals:plugin/log@0.2.0": crate::bindings::health_model::vitals::plugin::log,
         },
     });
 }

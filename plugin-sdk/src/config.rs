@@ -38,8 +38,9 @@
 //! ```
 //!
 //! What a schema cannot say (thresholds in order, a group that exists) goes
-//! in [`crate::Plugin::check_config`]: the host calls the plugin on an empty
-//! batch when a tenant sets a configuration and refuses it with that message.
+//! in [`crate::Plugin::check_config`]: when a tenant sets a configuration the
+//! host asks the plugin's `project` (and calls it on an empty batch), both of
+//! which check it, and refuses it with that message.
 
 use crate::PluginError;
 use serde::de::DeserializeOwned;

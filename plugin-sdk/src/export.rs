@@ -10,14 +10,19 @@ macro_rules! export_health_model {
             use $crate::bindings::health_model::exports::vitals::plugin::health as __w;
             struct __VitalsExport;
             impl __w::Guest for __VitalsExport {
-                fn metadata() -> $crate::Metadata {
-                    $crate::dispatch::health_metadata::<$model>()
+                fn metadata() -> $crate::wire::PluginMetadata {
+                    $crate::dispatch::health_metadata::<$model>().into()
+                }
+                fn project(
+                    config: String,
+                ) -> $crate::dispatch::Outcome<$crate::wire::Projection> {
+                    $crate::dispatch::wire_project::<$model>(&config)
                 }
                 fn score(
                     config: String,
                     as_of: $crate::Date,
-                    accounts: Vec<$crate::Account>,
-                ) -> $crate::dispatch::Batch<$crate::Health> {
+                    accounts: $crate::wire::Batch,
+                ) -> $crate::dispatch::Outcome<$crate::wire::HealthResults> {
                     $crate::dispatch::health_score::<$model>(&config, as_of, &accounts)
                 }
             }
@@ -40,14 +45,19 @@ macro_rules! export_segmenter {
             use $crate::bindings::segmenter::exports::vitals::plugin::segments as __w;
             struct __VitalsExport;
             impl __w::Guest for __VitalsExport {
-                fn metadata() -> $crate::Metadata {
-                    $crate::dispatch::segmenter_metadata::<$model>()
+                fn metadata() -> $crate::wire::PluginMetadata {
+                    $crate::dispatch::segmenter_metadata::<$model>().into()
+                }
+                fn project(
+                    config: String,
+                ) -> $crate::dispatch::Outcome<$crate::wire::Projection> {
+                    $crate::dispatch::wire_project::<$model>(&config)
                 }
                 fn assign(
                     config: String,
                     as_of: $crate::Date,
-                    accounts: Vec<$crate::Account>,
-                ) -> $crate::dispatch::Batch<Vec<$crate::Segment>> {
+                    accounts: $crate::wire::Batch,
+                ) -> $crate::dispatch::Outcome<$crate::wire::SegmentResults> {
                     $crate::dispatch::segmenter_assign::<$model>(&config, as_of, &accounts)
                 }
             }
@@ -70,14 +80,19 @@ macro_rules! export_propensity_model {
             use $crate::bindings::propensity_model::exports::vitals::plugin::propensity as __w;
             struct __VitalsExport;
             impl __w::Guest for __VitalsExport {
-                fn metadata() -> $crate::Metadata {
-                    $crate::dispatch::propensity_metadata::<$model>()
+                fn metadata() -> $crate::wire::PluginMetadata {
+                    $crate::dispatch::propensity_metadata::<$model>().into()
+                }
+                fn project(
+                    config: String,
+                ) -> $crate::dispatch::Outcome<$crate::wire::Projection> {
+                    $crate::dispatch::wire_project::<$model>(&config)
                 }
                 fn score(
                     config: String,
                     as_of: $crate::Date,
-                    accounts: Vec<$crate::Account>,
-                ) -> $crate::dispatch::Batch<$crate::Propensity> {
+                    accounts: $crate::wire::Batch,
+                ) -> $crate::dispatch::Outcome<$crate::wire::PropensityResults> {
                     $crate::dispatch::propensity_score::<$model>(&config, as_of, &accounts)
                 }
             }
@@ -100,14 +115,19 @@ macro_rules! export_forecaster {
             use $crate::bindings::forecaster::exports::vitals::plugin::forecast as __w;
             struct __VitalsExport;
             impl __w::Guest for __VitalsExport {
-                fn metadata() -> $crate::Metadata {
-                    $crate::dispatch::forecaster_metadata::<$model>()
+                fn metadata() -> $crate::wire::PluginMetadata {
+                    $crate::dispatch::forecaster_metadata::<$model>().into()
+                }
+                fn project(
+                    config: String,
+                ) -> $crate::dispatch::Outcome<$crate::wire::Projection> {
+                    $crate::dispatch::wire_project::<$model>(&config)
                 }
                 fn predict(
                     config: String,
                     as_of: $crate::Date,
-                    accounts: Vec<$crate::Account>,
-                ) -> $crate::dispatch::Batch<$crate::Forecast> {
+                    accounts: $crate::wire::Batch,
+                ) -> $crate::dispatch::Outcome<$crate::wire::ForecastResults> {
                     $crate::dispatch::forecaster_forecast::<$model>(&config, as_of, &accounts)
                 }
             }

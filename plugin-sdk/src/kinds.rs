@@ -1,5 +1,6 @@
 //! The four plugin kinds as traits. Implement one per account; the SDK batches.
 
+use crate::projection::Projection;
 use crate::{Account, Date, Forecast, Health, PluginError, Propensity, Segment};
 use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
@@ -24,15 +25,27 @@ pub trait Plugin {
     const VERSION: &'static str;
     /// One paragraph for people.
     const DESCRIPTION: &'static str;
-    /// The snapshot fields and metrics read.
-    const READS: &'static [&'static str];
+    /// What the plugin reads under its default configuration (the
+    /// metadata's `reads`): the host sends only that. Build it in const
+    /// context: `Projection::current(&[Field::Nps]).with_metrics(&["x"])`.
+    const READS: Projection;
+
+    /// What the plugin reads under a tenant's configuration; the host asks
+    /// (the component's `project` export) when a configuration is set and
+    /// before a run. Override it when the configuration decides what is read
+    /// (measures named in the configuration, a trend over N days). Called
+    /// after [`Plugin::check_config`] accepted the configuration.
+    fn project(config: &Self::Config) -> Projection {
+        let _ = config;
+        Self::READS
+    }
 
     /// Checks a parsed configuration for what its schema cannot say
     /// (thresholds in order, a reference to a group that exists, ...).
-    /// Called once per batch before any account, empty batches included:
-    /// the host calls a plugin on an empty batch when a tenant sets its
-    /// configuration, so an `Err` here refuses the configuration with its
-    /// message (name the field). The default accepts every configuration.
+    /// Called once per batch before any account, empty batches included,
+    /// and by `project`: the host asks when a tenant sets a configuration,
+    /// so an `Err` here refuses the configuration with its message (name
+    /// the field). The default accepts every configuration.
     fn check_config(config: &Self::Config) -> Result<(), String> {
         let _ = config;
         Ok(())

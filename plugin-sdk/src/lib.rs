@@ -8,8 +8,13 @@
 //! the common measures, and ships a native test harness ([`testing`]) so you
 //! unit-test a plugin with plain `cargo test`.
 //!
-//! You implement one function per account; the SDK handles batching, the
-//! configuration schema (derived from your config type) and the exports.
+//! It targets contract `vitals:plugin@0.2.0` ([`CONTRACT_VERSION`]). You
+//! implement one function per account over an [`Account`]; the SDK handles
+//! batching, the configuration schema (derived from your config type) and
+//! the exports. You declare what you read as a [`Projection`] (`READS`, or
+//! [`Plugin::project`] when the configuration decides): the host sends only
+//! that, as a columnar batch the SDK decodes into accounts, and whatever was
+//! not asked for reads as blank (`None`, no labels, no history).
 //!
 //! The sandbox is deterministic: the wall clock reads the run's as-of, the
 //! monotonic clock never moves (sleeping returns at once), and randomness is
@@ -41,7 +46,7 @@
 //!     const NAME: &'static str = "utilisation-health";
 //!     const VERSION: &'static str = "1.0.0";
 //!     const DESCRIPTION: &'static str = "Health from licence utilisation.";
-//!     const READS: &'static [&'static str] = &["seats-purchased", "seats-active"];
+//!     const READS: Projection = Projection::current(&[Field::SeatsPurchased, Field::SeatsActive]);
 //! }
 //! impl HealthModel for Utilisation {
 //!     fn score(config: &Config, _ctx: &Context, account: &Account) -> Result<Health, PluginError> {
@@ -67,27 +72,33 @@ pub mod alloc;
 pub mod bindings;
 pub mod config;
 pub mod date;
+pub mod decode;
 #[doc(hidden)]
 pub mod dispatch;
 mod export;
 pub mod kinds;
 pub mod log;
 pub mod measures;
+pub mod projection;
+pub mod results;
 pub mod testing;
+mod types;
+#[doc(hidden)]
+pub mod wire;
 
-pub use bindings::health_model::vitals::plugin::types::PluginMetadata as Metadata;
-pub use bindings::health_model::vitals::plugin::types::{
-    Account, Attributes, Band, Confidence, Driver, Factor, Forecast, Health, HealthPoint, Label,
-    Metric, PluginError, PluginKind, Propensity, Segment, Snapshot,
-};
 pub use date::Date;
 pub use kinds::{Context, Forecaster, HealthModel, Plugin, PropensityModel, Segmenter};
+pub use projection::{Attribute, AttributeSet, Field, FieldSet, Names, Projection, Reads, Window};
+pub use types::{
+    Account, Attributes, Band, Confidence, Driver, Factor, Forecast, Health, HealthPoint, Label,
+    Metadata, Metric, PluginError, PluginKind, Propensity, Segment, Snapshot,
+};
 
 #[doc(hidden)]
 pub use schemars as __schemars;
 
 /// The version of the WIT contract (`vitals:plugin`) this SDK targets.
-pub const CONTRACT_VERSION: &str = "0.1.0";
+pub const CONTRACT_VERSION: &str = "0.2.0";
 
 /// Band for a 0-100 score: red below `red_below`, yellow below `yellow_below`, else green.
 pub fn band_for(score: f64, red_below: f64, yellow_below: f64) -> Band {
@@ -103,25 +114,14 @@ pub fn band_for(score: f64, red_below: f64, yellow_below: f64) -> Band {
 /// Everything a plugin usually needs, in one import.
 pub mod prelude {
     pub use crate::{
-        Account, Attributes, Band, Confidence, Context, Date, Driver, Factor, Forecast, Forecaster,
-        Health, HealthModel, HealthPoint, Label, Metric, Plugin, PluginError, PluginKind,
-        Propensity, PropensityModel, Segment, Segmenter, Snapshot, band_for, date, log, measures,
-        testing,
+        Account, Attribute, Attributes, Band, Confidence, Context, Date, Driver, Factor, Field,
+        Forecast, Forecaster, Health, HealthModel, HealthPoint, Label, Metric, Names, Plugin,
+        PluginError, PluginKind, Projection, Propensity, PropensityModel, Reads, Segment,
+        Segmenter, Snapshot, Window, band_for, date, log, measures, testing,
     };
     pub use crate::{
         export_forecaster, export_health_model, export_propensity_model, export_segmenter,
     };
-}
-
-impl std::fmt::Display for Band {
-    /// `green`, `yellow` or `red`.
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Band::Green => "green",
-            Band::Yellow => "yellow",
-            Band::Red => "red",
-        })
-    }
 }
 
 #[cfg(test)]

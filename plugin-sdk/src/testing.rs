@@ -1,14 +1,29 @@
 //! A native test harness: build fixture accounts and call a plugin through
-//! the same dispatch code its component exports, with plain `cargo test`.
+//! the same code its component exports, with plain `cargo test`.
+//!
+//! Each call does what the host and the component do: the accounts are
+//! encoded into a contract 0.2 batch holding only what the plugin's
+//! projection reads for the configuration ([`projected`] shows what that
+//! leaves of an account), the component's decode and dispatch run on it, and
+//! its result tables are read back into the author's types. A test that
+//! passes here therefore also proves the plugin asks for what it reads.
 
-use crate::dispatch::{self, Batch};
-use crate::kinds::{Forecaster, HealthModel, PropensityModel, Segmenter};
+mod encode;
+mod lift;
+
+pub use encode::projected;
+
+use crate::dispatch;
+use crate::kinds::{Forecaster, HealthModel, Plugin, PropensityModel, Segmenter};
 use crate::log::Level;
 use crate::{
     Account, Attributes, Band, Confidence, Date, Forecast, Health, HealthPoint, Label, Metric,
-    Propensity, Segment, Snapshot,
+    PluginError, Propensity, Segment, Snapshot, wire,
 };
 use std::cell::RefCell;
+
+/// Results of one batch: the outer error is a configuration error.
+pub type Batch<T> = Result<Vec<Result<T, PluginError>>, PluginError>;
 
 thread_local! {
     static LOGS: RefCell<Vec<(Level, String)>> = const { RefCell::new(Vec::new()) };
@@ -26,22 +41,7 @@ pub fn take_logs() -> Vec<(Level, String)> {
 
 /// An empty snapshot at `as_of`.
 pub fn empty_snapshot(as_of: Date) -> Snapshot {
-    Snapshot {
-        as_of,
-        seats_purchased: None,
-        seats_active: None,
-        logins: None,
-        features_used: None,
-        features_available: None,
-        tickets_open: None,
-        tickets_high_severity: None,
-        nps: None,
-        csat: None,
-        arr: None,
-        champion_left: None,
-        late_payments: None,
-        metrics: Vec::new(),
-    }
+    Snapshot::empty(as_of)
 }
 
 /// Builds a snapshot fluently (used by [`AccountBuilder::history`]).
@@ -120,17 +120,7 @@ impl AccountBuilder {
         AccountBuilder {
             account: Account {
                 id: id.to_string(),
-                attributes: Attributes {
-                    name: None,
-                    owner: None,
-                    tier: None,
-                    plan: None,
-                    start_date: None,
-                    renewal_date: None,
-                    contract_arr: None,
-                    renewal_confidence: None,
-                    labels: Vec::new(),
-                },
+                attributes: Attributes::default(),
                 current: empty_snapshot(crate::date::ymd(2026, 1, 1)),
                 history: Vec::new(),
                 health: Vec::new(),
@@ -244,34 +234,124 @@ impl AccountBuilder {
     }
 }
 
-/// Calls a health model on a batch, exactly as its component export does.
+/// The batch the host sends plugin `M` under `config`: the configuration's
+/// error (as the component's `project` answers), else the accounts encoded
+/// with its projection.
+pub fn batch_for<M: Plugin>(
+    config: &str,
+    accounts: &[Account],
+) -> Result<wire::Batch, PluginError> {
+    let projection = dispatch::project::<M>(config)?;
+    Ok(encode::batch(accounts, &projection))
+}
+
+/// Calls a health model on a batch, exactly as the host calls its component.
 pub fn score_health<M: HealthModel>(
     config: &str,
     as_of: Date,
     accounts: &[Account],
 ) -> Batch<Health> {
-    dispatch::health_score::<M>(config, as_of, accounts)
+    let batch = batch_for::<M>(config, accounts)?;
+    let out = dispatch::health_score::<M>(config, as_of, &batch)?;
+    Ok(lift::health(out))
 }
 
-/// Calls a segmenter on a batch, exactly as its component export does.
+/// Calls a segmenter on a batch, exactly as the host calls its component.
 pub fn assign_segments<M: Segmenter>(
     config: &str,
     as_of: Date,
     accounts: &[Account],
 ) -> Batch<Vec<Segment>> {
-    dispatch::segmenter_assign::<M>(config, as_of, accounts)
+    let batch = batch_for::<M>(config, accounts)?;
+    let out = dispatch::segmenter_assign::<M>(config, as_of, &batch)?;
+    Ok(lift::segments(out))
 }
 
-/// Calls a propensity model on a batch, exactly as its component export does.
+/// Calls a propensity model on a batch, exactly as the host calls its component.
 pub fn score_propensity<M: PropensityModel>(
     config: &str,
     as_of: Date,
     accounts: &[Account],
 ) -> Batch<Propensity> {
-    dispatch::propensity_score::<M>(config, as_of, accounts)
+    let batch = batch_for::<M>(config, accounts)?;
+    let out = dispatch::propensity_score::<M>(config, as_of, &batch)?;
+    Ok(lift::propensities(out))
 }
 
-/// Calls a forecaster on a batch, exactly as its component export does.
+/// Calls a forecaster on a batch, exactly as the host calls its component.
 pub fn forecast<M: Forecaster>(config: &str, as_of: Date, accounts: &[Account]) -> Batch<Forecast> {
-    dispatch::forecaster_forecast::<M>(config, as_of, accounts)
+    let batch = batch_for::<M>(config, accounts)?;
+    let out = dispatch::forecaster_forecast::<M>(config, as_of, &batch)?;
+    Ok(lift::forecasts(out))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::prelude::*;
+
+    /// Reports what it sees: nps and logins as factors.
+    struct Sees;
+
+    #[derive(serde::Deserialize, schemars::JsonSchema, Default)]
+    #[serde(default, deny_unknown_fields)]
+    struct Config {
+        logins_too: bool,
+    }
+
+    impl Plugin for Sees {
+        type Config = Config;
+        const NAME: &'static str = "sees";
+        const VERSION: &'static str = "1.0.0";
+        const DESCRIPTION: &'static str = "Reports what it sees.";
+        const READS: Projection = Projection::current(&[Field::Nps]);
+
+        fn project(config: &Config) -> Projection {
+            let mut p = Self::READS;
+            if config.logins_too {
+                p.current.fields.insert(Field::Logins);
+            }
+            p
+        }
+    }
+
+    impl HealthModel for Sees {
+        fn score(_: &Config, _: &Context, account: &Account) -> Result<Health, PluginError> {
+            let seen = |name: &str, value: Option<f64>| Factor {
+                name: name.into(),
+                group: "seen".into(),
+                value,
+                weight: 0.0,
+                points: 0.0,
+            };
+            let c = &account.current;
+            Ok(Health {
+                score: 0.0,
+                band: Band::Red,
+                factors: vec![
+                    seen("nps", c.nps.map(f64::from)),
+                    seen("logins", c.logins.map(f64::from)),
+                ],
+            })
+        }
+    }
+
+    fn seen(config: &str) -> Vec<Option<f64>> {
+        let a = AccountBuilder::new("a").nps(9).logins(40).build();
+        let out = score_health::<Sees>(config, crate::date::ymd(2026, 1, 1), &[a]).unwrap();
+        let h = out[0].as_ref().unwrap();
+        h.factors.iter().map(|f| f.value).collect()
+    }
+
+    #[test]
+    fn a_plugin_sees_only_what_its_projection_reads() {
+        assert_eq!(seen("{}"), [Some(9.0), None]);
+        assert_eq!(seen(r#"{"logins_too": true}"#), [Some(9.0), Some(40.0)]);
+    }
+
+    #[test]
+    fn a_bad_configuration_fails_the_batch() {
+        let err = score_health::<Sees>(r#"{"logins": 1}"#, 0, &[]).unwrap_err();
+        assert!(matches!(err, PluginError::InvalidConfig(_)), "{err:?}");
+    }
 }

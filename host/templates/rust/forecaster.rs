@@ -28,7 +28,11 @@ impl Plugin for Model {
     const NAME: &'static str = "{{name}}";
     const VERSION: &'static str = env!("CARGO_PKG_VERSION");
     const DESCRIPTION: &'static str = "Renewal probability from the latest health band.";
-    const READS: &'static [&'static str] = &["health"];
+    /// What the host sends: these attributes and the latest health score
+    /// (everything else reads as blank).
+    const READS: Projection = Projection::current(&[])
+        .with_attributes(&[Attribute::ContractArr, Attribute::RenewalDate])
+        .with_health(Window::Latest(1));
 }
 
 impl Forecaster for Model {

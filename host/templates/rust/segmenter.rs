@@ -25,7 +25,8 @@ impl Plugin for Model {
     const NAME: &'static str = "{{name}}";
     const VERSION: &'static str = env!("CARGO_PKG_VERSION");
     const DESCRIPTION: &'static str = "Expansion-ready accounts: licence utilisation at or above a threshold.";
-    const READS: &'static [&'static str] = &["seats-purchased", "seats-active"];
+    /// What the host sends: only these fields (everything else reads as blank).
+    const READS: Projection = Projection::current(&[Field::SeatsPurchased, Field::SeatsActive]);
 }
 
 impl Segmenter for Model {

@@ -58,14 +58,15 @@ impl Plugin for LifecycleSegments {
     const VERSION: &'static str = env!("CARGO_PKG_VERSION");
     const DESCRIPTION: &'static str = "Lifecycle segments: onboarding, adoption, expansion-ready, \
         at-risk, advocate and churned, each with its reason.";
-    const READS: &'static [&'static str] = &[
-        "seats-purchased",
-        "seats-active",
-        "nps",
-        "arr",
-        "health",
-        "start-date",
-    ];
+    const READS: Projection = Projection::current(&[
+        Field::SeatsPurchased,
+        Field::SeatsActive,
+        Field::Nps,
+        Field::Arr,
+    ])
+    .with_attributes(&[Attribute::StartDate, Attribute::ContractArr])
+    .with_labels(&["status"])
+    .with_health(Window::Latest(1));
 }
 
 impl Segmenter for LifecycleSegments {

@@ -76,15 +76,14 @@ impl Plugin for RenewalForecast {
     const VERSION: &'static str = env!("CARGO_PKG_VERSION");
     const DESCRIPTION: &'static str = "Renewal probability from confidence tier and health band, \
         times contract value; expansion and contraction kept apart.";
-    const READS: &'static [&'static str] = &[
-        "contract-arr",
-        "arr",
-        "renewal-date",
-        "renewal-confidence",
-        "seats-purchased",
-        "seats-active",
-        "health",
-    ];
+    const READS: Projection =
+        Projection::current(&[Field::Arr, Field::SeatsPurchased, Field::SeatsActive])
+            .with_attributes(&[
+                Attribute::ContractArr,
+                Attribute::RenewalDate,
+                Attribute::RenewalConfidence,
+            ])
+            .with_health(Window::Latest(1));
 }
 
 impl Forecaster for RenewalForecast {

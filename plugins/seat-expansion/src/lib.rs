@@ -73,14 +73,17 @@ impl Plugin for SeatExpansion {
     const VERSION: &'static str = env!("CARGO_PKG_VERSION");
     const DESCRIPTION: &'static str = "Seat-expansion propensity from licence utilisation, its \
         growth, feature breadth, health trend and the renewal window.";
-    const READS: &'static [&'static str] = &[
-        "seats-purchased",
-        "seats-active",
-        "features-used",
-        "features-available",
-        "health",
-        "renewal-date",
-    ];
+    /// Utilisation growth is a slope over every earlier snapshot sent;
+    /// "Green twice running" needs the latest two health scores.
+    const READS: Projection = Projection::current(&[
+        Field::SeatsPurchased,
+        Field::SeatsActive,
+        Field::FeaturesUsed,
+        Field::FeaturesAvailable,
+    ])
+    .with_attributes(&[Attribute::RenewalDate])
+    .with_history(Window::All, &[Field::SeatsPurchased, Field::SeatsActive])
+    .with_health(Window::Latest(2));
 }
 
 impl PropensityModel for SeatExpansion {

@@ -29,6 +29,12 @@
 //! `onboarding_days` (90), `onboarding_metric` (`onboarding-progress`, 0-100),
 //! `tiers` (`{tier: {groups?, red_below?, yellow_below?}}`).
 //!
+//! What it reads follows the configuration ([`project`]): the fields,
+//! metrics and attributes of the measures that can carry weight, the start
+//! date and onboarding metric, the tier when `tiers` is set, and 90 days of
+//! history (with the snapshot before them) for `arr-change-90d` and
+//! `logins-change-90d`. `READS` is that of the default configuration.
+//!
 //! A configuration is checked before any account is scored, and refused
 //! with the field named (the host asks when a tenant sets one): weights are
 //! 0 or more and not all 0 (the schema says `minimum: 0` too); `red_below`
@@ -43,6 +49,7 @@ mod config;
 mod measure;
 
 pub use config::{Config, MeasureRule, TierOverride, check as check_config};
+pub use measure::project;
 use vitals_plugin_sdk::prelude::*;
 
 /// The weighted health model.
@@ -55,21 +62,32 @@ impl Plugin for WeightedHealth {
     const DESCRIPTION: &'static str = "Weighted composite of usage, engagement, support, feedback \
         and account-change measures with per-measure thresholds, renormalised over the measures \
         present; onboarding accounts scored on onboarding progress.";
-    const READS: &'static [&'static str] = &[
-        "seats-purchased",
-        "seats-active",
-        "logins",
-        "features-used",
-        "features-available",
-        "tickets-open",
-        "tickets-high-severity",
-        "nps",
-        "csat",
-        "arr",
-        "champion-left",
-        "late-payments",
-        "metrics",
-    ];
+    /// What the default configuration reads ([`project`] derives it).
+    const READS: Projection = Projection::current(&[
+        Field::SeatsPurchased,
+        Field::SeatsActive,
+        Field::Logins,
+        Field::FeaturesUsed,
+        Field::FeaturesAvailable,
+        Field::TicketsOpen,
+        Field::TicketsHighSeverity,
+        Field::Nps,
+        Field::Csat,
+        Field::Arr,
+        Field::ChampionLeft,
+        Field::LatePayments,
+    ])
+    .with_metrics(&[
+        "webinars-attended",
+        "community-posts",
+        "onboarding-progress",
+    ])
+    .with_attributes(&[Attribute::StartDate])
+    .with_history(Window::Days(90), &[Field::Arr]);
+
+    fn project(config: &Config) -> Projection {
+        project(config)
+    }
 
     fn check_config(config: &Config) -> Result<(), String> {
         config::check(config)

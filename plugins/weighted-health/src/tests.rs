@@ -208,7 +208,8 @@ fn metadata_describes_the_plugin_and_its_schema() {
     assert_eq!(m.name, "weighted-health");
     assert_eq!(m.kind, PluginKind::HealthModel);
     assert!(m.config_schema.contains("red_below"));
-    assert!(m.reads.contains(&"nps".to_string()));
+    assert!(m.reads.current.fields.contains(Field::Nps));
+    assert_eq!(m.reads, WeightedHealth::READS);
 }
 
 /// The configuration error of an empty batch (what the host asks when a
@@ -286,4 +287,61 @@ fn the_schema_refuses_negative_weights_and_marks_the_measure_names() {
         schema["properties"]["onboarding_metric"]["x-vitals-measure"],
         "number"
     );
+}
+
+#[test]
+fn the_default_configuration_reads_what_reads_declares() {
+    assert_eq!(project(&Config::default()), WeightedHealth::READS);
+}
+
+#[test]
+fn the_projection_follows_the_configured_measures() {
+    let config: Config = vitals_plugin_sdk::config::parse(
+        r#"{"groups": {"a": 1, "off": 0},
+            "measures": [
+                {"measure": "logins-change-90d", "group": "a", "worst": -1, "best": 0},
+                {"measure": "qbr-attended", "group": "a", "worst": 0, "best": 4},
+                {"measure": "csat", "group": "off", "worst": 0, "best": 100},
+                {"measure": "tenure-days", "group": "a", "worst": 0, "best": 700}],
+            "tiers": {"smb": {"yellow_below": 60}}}"#,
+    )
+    .unwrap();
+    let p = project(&config);
+    assert_eq!(p.current.fields.iter().collect::<Vec<_>>(), [Field::Logins]);
+    assert_eq!(p.history, Window::Days(90));
+    assert_eq!(
+        p.history_reads.fields.iter().collect::<Vec<_>>(),
+        [Field::Logins]
+    );
+    assert_eq!(
+        p.current.metrics,
+        Names::Only(&["qbr-attended", "onboarding-progress"])
+    );
+    assert!(p.attributes.contains(Attribute::Tier) && p.attributes.contains(Attribute::StartDate));
+    // A bad configuration is refused by `project` as by `score`.
+    let err = vitals_plugin_sdk::dispatch::project::<WeightedHealth>(
+        r#"{"red_below": 90, "yellow_below": 10}"#,
+    )
+    .unwrap_err();
+    assert!(matches!(err, PluginError::InvalidConfig(_)), "{err:?}");
+}
+
+#[test]
+fn a_change_over_90_days_finds_its_base_through_the_projection() {
+    // The 2025-09-01 snapshot is 122 days back: the base of the 90-day change,
+    // sent as the latest snapshot before the window.
+    let a = AccountBuilder::new("c")
+        .start(ymd(2020, 1, 1))
+        .nps(10)
+        .arr(70_000.0)
+        .history(ymd(2025, 9, 1), |s| s.arr(100_000.0).nps(3))
+        .history(ymd(2025, 12, 1), |s| s.arr(70_000.0))
+        .build();
+    let h = one("{}", a).unwrap();
+    let change = h
+        .factors
+        .iter()
+        .find(|f| f.name == "arr-change-90d")
+        .unwrap();
+    assert_eq!(change.value, Some(-0.3));
 }

@@ -1,6 +1,6 @@
 //! Decoders from each candidate layout to the author-facing account: a
 //! borrowed view (what a 0.2 SDK would hand the author) and, for
-//! comparison, today's owned `vitals_plugin_sdk::Account` (what the SDK
+//! comparison, today's owned `vitals_plugin_sdk_v01::Account` (what the SDK
 //! would do if it kept the 0.1 types unchanged).
 
 use crate::bindings::exports::vitals::layout_probe::{flat_records as b, names_once as a};
@@ -11,6 +11,7 @@ use crate::view::{
     confidence,
 };
 use vitals_plugin_sdk as sdk;
+use vitals_plugin_sdk_v01 as v01;
 
 /// Layout A: the 0.1 records with names by index.
 pub fn names_once<'a>(
@@ -231,7 +232,12 @@ pub fn owned(v: &Account) -> sdk::Account {
             start_date: at.start_date,
             renewal_date: at.renewal_date,
             contract_arr: at.contract_arr,
-            renewal_confidence: at.renewal_confidence,
+            renewal_confidence: at.renewal_confidence.map(|c| match c {
+                v01::Confidence::Commit => sdk::Confidence::Commit,
+                v01::Confidence::BestCase => sdk::Confidence::BestCase,
+                v01::Confidence::Pipeline => sdk::Confidence::Pipeline,
+                v01::Confidence::Omitted => sdk::Confidence::Omitted,
+            }),
             labels: at
                 .labels
                 .iter()
@@ -243,6 +249,55 @@ pub fn owned(v: &Account) -> sdk::Account {
         },
         current: snap(&v.current),
         history: v.history.iter().map(snap).collect(),
-        health: v.health.clone(),
+        health: v
+            .health
+            .iter()
+            .map(|h| sdk::HealthPoint {
+                as_of: h.as_of,
+                score: h.score,
+                band: sdk_band(h.band),
+            })
+            .collect(),
+    }
+}
+
+fn sdk_band(b: v01::Band) -> sdk::Band {
+    match b {
+        v01::Band::Green => sdk::Band::Green,
+        v01::Band::Yellow => sdk::Band::Yellow,
+        v01::Band::Red => sdk::Band::Red,
+    }
+}
+
+/// The SDK's health result as the probe's (0.1) type.
+pub fn v01_health(h: sdk::Health) -> v01::Health {
+    v01::Health {
+        score: h.score,
+        band: match h.band {
+            sdk::Band::Green => v01::Band::Green,
+            sdk::Band::Yellow => v01::Band::Yellow,
+            sdk::Band::Red => v01::Band::Red,
+        },
+        factors: h
+            .factors
+            .into_iter()
+            .map(|f| v01::Factor {
+                name: f.name,
+                group: f.group,
+                value: f.value,
+                weight: f.weight,
+                points: f.points,
+            })
+            .collect(),
+    }
+}
+
+/// The SDK's error as the probe's (0.1) type.
+pub fn v01_error(e: sdk::PluginError) -> v01::PluginError {
+    match e {
+        sdk::PluginError::InvalidConfig(m) => v01::PluginError::InvalidConfig(m),
+        sdk::PluginError::MissingData(m) => v01::PluginError::MissingData(m),
+        sdk::PluginError::InvalidInput(m) => v01::PluginError::InvalidInput(m),
+        sdk::PluginError::Internal(m) => v01::PluginError::Internal(m),
     }
 }

@@ -17,8 +17,8 @@ mod bindings {
         path: "wit",
         world: "vitals:layout-probe/probe@0.0.1",
         with: {
-            "vitals:plugin/types@0.1.0": vitals_plugin_sdk::bindings::health_model::vitals::plugin::types,
-            "vitals:plugin/log@0.1.0": vitals_plugin_sdk::bindings::health_model::vitals::plugin::log,
+            "vitals:plugin/types@0.1.0": vitals_plugin_sdk_v01::bindings::health_model::vitals::plugin::types,
+            "vitals:plugin/log@0.1.0": vitals_plugin_sdk_v01::bindings::health_model::vitals::plugin::log,
         },
     });
 }
@@ -28,14 +28,14 @@ use bindings::exports::vitals::layout_probe::{
 };
 use decode::Columnar;
 use view::{Account, Names, Strings};
-use vitals_plugin_sdk::{Date, Health, PluginError};
+use vitals_plugin_sdk_v01::{Date, Health, PluginError};
 use weighted_health::Config;
 
 type Batch<T> = Result<Vec<Result<T, PluginError>>, PluginError>;
 
 /// The configuration, parsed and checked once per call as the SDK does.
 fn config(text: &str) -> Result<Config, PluginError> {
-    let config: Config = vitals_plugin_sdk::config::parse(text)?;
+    let config: Config = vitals_plugin_sdk_v01::config::parse(text)?;
     weighted_health::check_config(&config).map_err(PluginError::InvalidConfig)?;
     Ok(config)
 }
@@ -60,7 +60,11 @@ fn by_owned<'a>(
 ) -> Batch<Health> {
     let config = self::config(config)?;
     Ok(accounts
-        .map(|a| weighted_health::score_account(&config, as_of, &decode::owned(&a)))
+        .map(|a| {
+            weighted_health::score_account(&config, as_of, &decode::owned(&a))
+                .map(decode::v01_health)
+                .map_err(decode::v01_error)
+        })
         .collect())
 }
 
@@ -187,7 +191,7 @@ impl o::Guest for Probe {
 
 #[cfg(target_arch = "wasm32")]
 #[global_allocator]
-static ALLOCATOR: vitals_plugin_sdk::alloc::Bump = vitals_plugin_sdk::alloc::Bump::new();
+static ALLOCATOR: vitals_plugin_sdk_v01::alloc::Bump = vitals_plugin_sdk_v01::alloc::Bump::new();
 
 /// The exports (wit-bindgen's glue is `unsafe`, as in the SDK's own macros).
 #[cfg(target_arch = "wasm32")]

@@ -6,7 +6,7 @@ use crate::bindings::exports::vitals::layout_probe::outputs::{
     Factor as IndexedFactor, FactorName, HealthColumns, IndexedBatch, IndexedHealth,
 };
 use crate::score::{FactorRef, HealthRef};
-use vitals_plugin_sdk::{Band, Health, PluginError};
+use vitals_plugin_sdk_v01::{Band, Health, PluginError};
 
 /// A call's table of (name, group) pairs.
 #[derive(Default)]

@@ -4,7 +4,7 @@
 //! the SDK can send them as strings (0.1) or intern them (names once per call).
 
 use crate::view::{Account, measures as m};
-use vitals_plugin_sdk::{Band, Date, Factor, Health, PluginError, band_for, measures::scale};
+use vitals_plugin_sdk_v01::{Band, Date, Factor, Health, PluginError, band_for, measures::scale};
 use weighted_health::Config;
 
 /// A factor whose name and group borrow the configuration.

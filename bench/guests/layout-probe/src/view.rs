@@ -6,7 +6,7 @@
 //! batch's name table.
 
 use crate::bindings::exports::vitals::layout_probe::flat_records as b;
-use vitals_plugin_sdk::{Band, Confidence, Date};
+use vitals_plugin_sdk_v01::{Band, Confidence, Date};
 
 /// A string index meaning "blank".
 pub const NONE: u32 = u32::MAX;
@@ -239,7 +239,7 @@ pub fn band(v: u8) -> Band {
 }
 
 /// A health point; the same as today's.
-pub use vitals_plugin_sdk::HealthPoint;
+pub use vitals_plugin_sdk_v01::HealthPoint;
 
 /// One account as the author sees it.
 pub struct Account<'a> {
@@ -254,7 +254,7 @@ pub struct Account<'a> {
 /// The SDK's helpers over the view (today's `measures`, same rules).
 pub mod measures {
     use super::{Account, Snapshot};
-    use vitals_plugin_sdk::Date;
+    use vitals_plugin_sdk_v01::Date;
 
     pub fn licence_utilisation(s: &Snapshot) -> Option<f64> {
         match (s.seats_purchased?, s.seats_active?) {

@@ -1,10 +1,11 @@
 //! # vitals-peer-extism-plugin
 //!
 //! `weighted-health` as an Extism plugin, for the `peers` benchmark. The
-//! scoring is the reference plugin's own code, reached through the SDK's
-//! batch dispatch (`vitals_plugin_sdk::dispatch::health_score`), the very
-//! function the Vitals component export calls: configuration parsed once per
-//! call, then `score_account` for each account. Only the boundary differs:
+//! scoring is the reference plugin's own code, called as the SDK's batch
+//! dispatch calls it for the Vitals component: configuration parsed and
+//! checked once per call, then `score_account` for each account (the
+//! component's dispatch decodes a contract 0.2 batch instead, which is the
+//! boundary this plugin replaces). Only the boundary differs:
 //! Extism hands the plugin bytes, which it decodes with serde (JSON, or
 //! MessagePack), and it encodes the results the same way.
 //!
@@ -32,14 +33,14 @@ pub fn score_msgpack(Msgpack(request): Msgpack<Request>) -> FnResult<Msgpack<Sco
 
 fn score(request: Request) -> ScoreResponse {
     let accounts: Vec<sdk::Account> = request.accounts.into_iter().map(account).collect();
-    let batch = sdk::dispatch::health_score::<weighted_health::WeightedHealth>(
-        &request.config,
-        request.as_of,
-        &accounts,
-    );
-    match batch {
-        Ok(results) => Ok(results
-            .into_iter()
+    let config = sdk::config::parse::<weighted_health::Config>(&request.config).and_then(|c| {
+        weighted_health::check_config(&c).map_err(sdk::PluginError::InvalidConfig)?;
+        Ok(c)
+    });
+    match config {
+        Ok(config) => Ok(accounts
+            .iter()
+            .map(|a| weighted_health::score_account(&config, request.as_of, a))
             .map(|r| r.map(health).map_err(error))
             .collect()),
         Err(e) => Err(error(e)),

@@ -36,12 +36,17 @@
 //! - `inf-value`: a factor value of infinity: bad output;
 //! - `aliased-output`: 200 factor names aliasing one 1 MiB buffer (200 MiB
 //!   for the host to copy from 1 MiB of guest memory): output too large.
+//!
+//! It stays a `vitals:plugin@0.1.0` component (built with the frozen 0.1
+//! SDK): its misbehaviours target the host's limits, which both contract
+//! versions share, and some rely on 0.1's shapes (`aliased-output` aliases
+//! factor names that 0.2 would intern into one).
 #![allow(unsafe_code)]
 // Natively only the export is missing: everything is reached from it in the component.
 #![cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
 
-use vitals_plugin_sdk::bindings::health_model::exports::vitals::plugin::health::Guest;
-use vitals_plugin_sdk::{Account, Band, Factor, Health, Metadata, PluginError, PluginKind};
+use vitals_plugin_sdk_v01::bindings::health_model::exports::vitals::plugin::health::Guest;
+use vitals_plugin_sdk_v01::{Account, Band, Factor, Health, Metadata, PluginError, PluginKind};
 
 struct Hostile;
 
@@ -154,7 +159,7 @@ fn misbehave(mode: &str, a: &Account) -> Result<Health, PluginError> {
         }
         "log-flood" => {
             for i in 0..1_000_000 {
-                vitals_plugin_sdk::log::info(&format!("flood line {i}"));
+                vitals_plugin_sdk_v01::log::info(&format!("flood line {i}"));
                 if i % 10 == 0 {
                     println!("stdout flood {i}");
                 }
@@ -166,7 +171,7 @@ fn misbehave(mode: &str, a: &Account) -> Result<Health, PluginError> {
         "log-huge" => {
             let line = "x".repeat(32 << 20);
             for _ in 0..100_000 {
-                vitals_plugin_sdk::log::info(&line);
+                vitals_plugin_sdk_v01::log::info(&line);
             }
             Ok(good(a))
         }
@@ -287,4 +292,4 @@ impl Guest for Hostile {
 }
 
 #[cfg(target_arch = "wasm32")]
-vitals_plugin_sdk::bindings::health_model::__export_health_model_world!(Hostile with_types_in vitals_plugin_sdk::bindings::health_model);
+vitals_plugin_sdk_v01::bindings::health_model::__export_health_model_world!(Hostile with_types_in vitals_plugin_sdk_v01::bindings::health_model);

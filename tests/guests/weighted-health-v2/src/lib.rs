@@ -3,7 +3,7 @@
 //! Same name, same configuration schema: a new version of the same plugin.
 
 use vitals_plugin_sdk::prelude::*;
-use weighted_health::Config;
+use weighted_health::{Config, WeightedHealth};
 
 /// The 0.2.0 variant.
 pub struct WeightedHealthV2;
@@ -13,7 +13,11 @@ impl Plugin for WeightedHealthV2 {
     const NAME: &'static str = "weighted-health";
     const VERSION: &'static str = "0.2.0";
     const DESCRIPTION: &'static str = "weighted-health with Yellow below 80 (test variant).";
-    const READS: &'static [&'static str] = &["seats-purchased", "seats-active", "nps", "metrics"];
+    const READS: Projection = WeightedHealth::READS;
+
+    fn project(config: &Config) -> Projection {
+        weighted_health::project(config)
+    }
 
     fn check_config(config: &Config) -> Result<(), String> {
         weighted_health::check_config(config)
