@@ -13,11 +13,11 @@ use super::output::outln;
 use std::path::{Path, PathBuf};
 use vitals_polyglot_build::{KINDS, Lang, MANIFEST};
 
-/// The WIT contract, written into every scaffold.
+/// The WIT contract (vitals:plugin@0.2.0), written into every scaffold.
 const WIT: [(&str, &str); 3] = [
-    ("types.wit", include_str!("../../../wit/types.wit")),
-    ("host.wit", include_str!("../../../wit/host.wit")),
-    ("worlds.wit", include_str!("../../../wit/worlds.wit")),
+    ("types.wit", include_str!("../../../wit/0.2/types.wit")),
+    ("host.wit", include_str!("../../../wit/0.2/host.wit")),
+    ("worlds.wit", include_str!("../../../wit/0.2/worlds.wit")),
 ];
 
 /// (path in the plugin folder, template) for every language and kind.
@@ -50,6 +50,10 @@ fn templates(lang: Lang, kind: &str) -> Vec<(&'static str, &'static str)> {
                 "src/common.py",
                 include_str!("../../templates/python/common.py"),
             ),
+            (
+                "src/vitals_sdk.py",
+                include_str!("../../templates/python/vitals_sdk.py"),
+            ),
             ("src/rules.py", per_kind!("python", "rules.py")),
             ("tests/__init__.py", ""),
             (
@@ -70,6 +74,10 @@ fn templates(lang: Lang, kind: &str) -> Vec<(&'static str, &'static str)> {
             (
                 "src/common.js",
                 include_str!("../../templates/js/common.js"),
+            ),
+            (
+                "src/vitals.js",
+                include_str!("../../templates/js/vitals.js"),
             ),
             ("src/rules.js", per_kind!("js", "rules.js")),
             (
@@ -260,16 +268,19 @@ fn readme(lang: Lang, name: &str, kind: &str) -> String {
         Lang::Python => (
             "Python",
             "The rules are in `src/rules.py`, their tests in `tests/test_rules.py`; `src/app.py` \
-             connects them to the contract. Only the standard library is available. Python's \
+             connects them to the contract through `src/vitals_sdk.py`, which presents each \
+             account as an object (`account.current.seats_active`, None when blank) and sends \
+             only what `READS` declares. Only the standard library is available. Python's \
              string hashes are seeded when the component is built: do not let results depend \
              on the order of a `set` or on `hash()`.",
         ),
         Lang::Js => (
             "JavaScript",
             "The rules are in `src/rules.js`, their tests in `test/rules.test.js`; `src/plugin.js` \
-             connects them to the contract. Records arrive with camelCase fields, a blank value \
-             as `undefined` (or `null`), enums as strings. There is no `console` under QuickJS: \
-             use the `log` import as `src/plugin.js` does.",
+             connects them to the contract through `src/vitals.js`, which presents each account \
+             as an object with camelCase fields (`account.current.seatsActive`, undefined when \
+             blank), enums as strings, and sends only what `READS` declares. There is no \
+             `console` under QuickJS: use the `log` import as `src/plugin.js` does.",
         ),
     };
     let file = name.replace('-', "_");

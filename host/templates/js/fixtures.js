@@ -1,11 +1,11 @@
-// Test accounts shaped as the component sees them: camelCase fields, blank
-// options undefined.
-export function account(current = {}, attributes = {}, health = []) {
+// Test accounts shaped as ../src/vitals.js presents a batch's accounts:
+// camelCase fields, blanks undefined, metrics an object name -> value.
+export function account(current = {}, attributes = {}, health = [], history = []) {
   return {
     id: 'acme',
     attributes: { labels: [], ...attributes },
-    current: { asOf: 20454, metrics: [], ...current },
-    history: [],
+    current: { asOf: 20454, metrics: {}, ...current },
+    history,
     health,
   };
 }

@@ -7,7 +7,9 @@ export { AccountError, ConfigError };
 export const NAME = '{{name}}';
 export const VERSION = '0.1.0';
 export const DESCRIPTION = 'Renewal probability from the latest health band.';
-export const READS = ['health'];
+// What the rules read (vitals.js `projection`): the contract's value and
+// renewal date, and the latest earlier health score.
+export const READS = { attributes: ['contract-arr', 'renewal-date'], health: { latest: 1 } };
 const DEFAULTS = { healthy: 0.9, at_risk: 0.4 };
 export const CONFIG_SCHEMA = {
   type: 'object',

@@ -7,7 +7,10 @@ export { AccountError, ConfigError };
 export const NAME = '{{name}}';
 export const VERSION = '0.1.0';
 export const DESCRIPTION = 'Health from licence utilisation (seats active / purchased).';
-export const READS = ['seats-purchased', 'seats-active'];
+// What the rules read (vitals.js `projection`): only these fields of the
+// current snapshot are sent. Export a `project(config)` returning such an
+// object when what you read depends on the configuration.
+export const READS = { current: { fields: ['seats-purchased', 'seats-active'] } };
 const DEFAULTS = { red_below: 50, yellow_below: 75 };
 export const CONFIG_SCHEMA = {
   type: 'object',

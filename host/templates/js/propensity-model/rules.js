@@ -6,7 +6,9 @@ export { AccountError, ConfigError };
 export const NAME = '{{name}}';
 export const VERSION = '0.1.0';
 export const DESCRIPTION = 'Expansion propensity from licence utilisation above a floor.';
-export const READS = ['seats-purchased', 'seats-active'];
+// What the rules read (vitals.js `projection`): only these fields of the
+// current snapshot are sent.
+export const READS = { current: { fields: ['seats-purchased', 'seats-active'] } };
 const DEFAULTS = { floor: 0.5 };
 export const CONFIG_SCHEMA = {
   type: 'object',

@@ -6,7 +6,9 @@ export { AccountError, ConfigError };
 export const NAME = '{{name}}';
 export const VERSION = '0.1.0';
 export const DESCRIPTION = 'Expansion-ready accounts: licence utilisation at or above a threshold.';
-export const READS = ['seats-purchased', 'seats-active'];
+// What the rules read (vitals.js `projection`): only these fields of the
+// current snapshot are sent.
+export const READS = { current: { fields: ['seats-purchased', 'seats-active'] } };
 const DEFAULTS = { expansion_utilisation: 0.8 };
 export const CONFIG_SCHEMA = {
   type: 'object',

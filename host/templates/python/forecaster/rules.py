@@ -2,13 +2,16 @@
 its confidence tier and the basis in words; expected renewal ARR is the
 probability times the contract value."""
 
-from common import AccountError, ConfigError, invalid_config, parse_config as _parse
-from wit_world.imports.types import Band, Confidence, Forecast, PluginError_MissingData
+from common import AccountError, parse_config as _parse
+from vitals_sdk import Band, Confidence, Forecast
+from wit_world.imports.types import PluginError_MissingData
 
 NAME = "{{name}}"
 VERSION = "0.1.0"
 DESCRIPTION = "Renewal probability from the latest health band."
-READS = ["health"]
+# What the rules read (vitals_sdk.projection): the contract's value and
+# renewal date, and the latest earlier health score.
+READS = {"attributes": ["contract-arr", "renewal-date"], "health": {"latest": 1}}
 DEFAULTS = {"healthy": 0.9, "at_risk": 0.4}
 CONFIG_SCHEMA = {
     "type": "object",
@@ -18,9 +21,6 @@ CONFIG_SCHEMA = {
     },
     "additionalProperties": False,
 }
-
-__all__ = ["AccountError", "ConfigError", "invalid_config"]
-
 
 def parse_config(text):
     return _parse(text, DEFAULTS)

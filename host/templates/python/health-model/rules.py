@@ -2,13 +2,17 @@
 utilisation and maps the score to Green / Yellow / Red. Add measures by
 adding factors: their points must add up to the score."""
 
-from common import AccountError, ConfigError, invalid_config, parse_config as _parse, ratio
-from wit_world.imports.types import Band, Factor, Health, PluginError_MissingData
+from common import AccountError, ConfigError, parse_config as _parse, ratio
+from vitals_sdk import Band, Factor, Health
+from wit_world.imports.types import PluginError_MissingData
 
 NAME = "{{name}}"
 VERSION = "0.1.0"
 DESCRIPTION = "Health from licence utilisation (seats active / purchased)."
-READS = ["seats-purchased", "seats-active"]
+# What the rules read (vitals_sdk.projection): only these fields of the
+# current snapshot are sent. Add a `project(config)` returning such a dict when
+# what you read depends on the configuration.
+READS = {"current": {"fields": ["seats-purchased", "seats-active"]}}
 DEFAULTS = {"red_below": 50.0, "yellow_below": 75.0}
 CONFIG_SCHEMA = {
     "type": "object",
@@ -18,9 +22,6 @@ CONFIG_SCHEMA = {
     },
     "additionalProperties": False,
 }
-
-__all__ = ["AccountError", "ConfigError", "invalid_config"]
-
 
 def parse_config(text):
     config = _parse(text, DEFAULTS)

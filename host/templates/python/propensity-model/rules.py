@@ -1,13 +1,16 @@
 """{{name}}: an expansion-propensity model. Scores each account 0-1; its
 drivers' contributions add up to the score."""
 
-from common import AccountError, ConfigError, invalid_config, parse_config as _parse, ratio
-from wit_world.imports.types import Driver, PluginError_MissingData, Propensity
+from common import AccountError, parse_config as _parse, ratio
+from vitals_sdk import Driver, Propensity
+from wit_world.imports.types import PluginError_MissingData
 
 NAME = "{{name}}"
 VERSION = "0.1.0"
 DESCRIPTION = "Expansion propensity from licence utilisation above a floor."
-READS = ["seats-purchased", "seats-active"]
+# What the rules read (vitals_sdk.projection): only these fields of the
+# current snapshot are sent.
+READS = {"current": {"fields": ["seats-purchased", "seats-active"]}}
 DEFAULTS = {"floor": 0.5}
 CONFIG_SCHEMA = {
     "type": "object",
@@ -16,9 +19,6 @@ CONFIG_SCHEMA = {
     },
     "additionalProperties": False,
 }
-
-__all__ = ["AccountError", "ConfigError", "invalid_config"]
-
 
 def parse_config(text):
     return _parse(text, DEFAULTS)

@@ -1,13 +1,15 @@
 """{{name}}: a segmenter. Places each account in zero or more segments, each
 with the reason and the figures used."""
 
-from common import AccountError, ConfigError, invalid_config, parse_config as _parse, ratio
-from wit_world.imports.types import Segment
+from common import parse_config as _parse, ratio
+from vitals_sdk import Segment
 
 NAME = "{{name}}"
 VERSION = "0.1.0"
 DESCRIPTION = "Expansion-ready accounts: licence utilisation at or above a threshold."
-READS = ["seats-purchased", "seats-active"]
+# What the rules read (vitals_sdk.projection): only these fields of the
+# current snapshot are sent.
+READS = {"current": {"fields": ["seats-purchased", "seats-active"]}}
 DEFAULTS = {"expansion_utilisation": 0.8}
 CONFIG_SCHEMA = {
     "type": "object",
@@ -21,9 +23,6 @@ CONFIG_SCHEMA = {
     },
     "additionalProperties": False,
 }
-
-__all__ = ["AccountError", "ConfigError", "invalid_config"]
-
 
 def parse_config(text):
     return _parse(text, DEFAULTS)

@@ -1,40 +1,16 @@
 // The component's entry point: the `segments` export of the segmenter world.
-// The rules live in ./rules.js, which Node's test runner imports directly.
-import { log } from 'vitals:plugin/log@0.1.0';
+// The rules live in ./rules.js, which Node's test runner imports directly;
+// ./vitals.js turns the contract's columnar batch into account objects and
+// the rules' segments back.
+import { log } from 'vitals:plugin/log@0.2.0';
 import * as rules from './rules.js';
+import * as vitals from './vitals.js';
+
+const KIND = 'segmenter';
+const plugin = { ...rules, evaluate: rules.assign };
 
 export const segments = {
-  metadata() {
-    return {
-      name: rules.NAME,
-      version: rules.VERSION,
-      kind: 'segmenter',
-      description: rules.DESCRIPTION,
-      configSchema: JSON.stringify(rules.CONFIG_SCHEMA),
-      reads: rules.READS,
-    };
-  },
-
-  assign(configText, asOf, accounts) {
-    let config;
-    try {
-      config = rules.parseConfig(configText);
-    } catch (e) {
-      // A thrown plugin-error fails the whole call: the configuration is
-      // wrong for every account.
-      throw { tag: 'invalid-config', val: e.message };
-    }
-    let failed = 0;
-    const results = accounts.map((account) => {
-      try {
-        return { tag: 'ok', val: rules.assign(config, asOf, account) };
-      } catch (e) {
-        if (!(e instanceof rules.AccountError)) throw e;
-        failed += 1;
-        return { tag: 'err', val: { tag: e.code, val: e.message } };
-      }
-    });
-    if (failed > 0) log('info', `${failed} of ${accounts.length} accounts not segmented`);
-    return results;
-  },
+  metadata: () => vitals.metadata(plugin, KIND),
+  project: (configText) => vitals.project(plugin, configText),
+  assign: (configText, asOf, accounts) => vitals.run(plugin, KIND, configText, asOf, accounts, (message) => log('info', message)),
 };

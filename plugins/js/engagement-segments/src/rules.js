@@ -14,27 +14,36 @@
 // | `renewal-at-risk` | renewal due and the latest health band is Red or Yellow, or, with |
 // |                   | no health score, the account is dormant or lost its champion     |
 //
-// Plain JavaScript over the WIT types as the component sees them (records
-// with camelCase fields, a blank `option` as undefined or null, enums as
-// strings), with no host calls, so Node's test runner runs it as it is.
+// Plain JavaScript over the accounts ./vitals.js presents (camelCase fields,
+// a blank value as undefined or null, enums as strings), with no host calls,
+// so Node's test runner runs it as it is.
+import { AccountError, ConfigError } from './vitals.js';
+export { AccountError, ConfigError };
 
 export const NAME = 'engagement-segments';
 export const VERSION = '0.1.0';
 export const DESCRIPTION =
   'Engagement and renewal segments: power users, dormant, champion lost, support-heavy, ' +
   'detractor, renewal due and renewal at risk, each with its reason and figures.';
-export const READS = [
-  'seats-purchased',
-  'seats-active',
-  'logins',
-  'features-used',
-  'features-available',
-  'tickets-open',
-  'tickets-high-severity',
-  'nps',
-  'champion-left',
-];
-
+// What the rules read (vitals.js `projection`): the current snapshot's
+// measures, the renewal date and the latest health score.
+export const READS = {
+  attributes: ['renewal-date'],
+  current: {
+    fields: [
+      'seats-purchased',
+      'seats-active',
+      'logins',
+      'features-used',
+      'features-available',
+      'tickets-open',
+      'tickets-high-severity',
+      'nps',
+      'champion-left',
+    ],
+  },
+  health: { latest: 1 },
+};
 export const SEGMENTS = [
   'power-users',
   'dormant',
@@ -95,9 +104,6 @@ export const CONFIG_SCHEMA = {
   },
   additionalProperties: false,
 };
-
-/** The tenant's configuration is unusable; the message names the field. */
-export class ConfigError extends Error {}
 
 const isBlank = (v) => v === undefined || v === null;
 const isNumber = (v) => typeof v === 'number' && Number.isFinite(v);
@@ -203,12 +209,4 @@ export function assign(config, asOf, account) {
     }
   }
   return found;
-}
-
-/** This account cannot be segmented: `code` is the WIT plugin-error case. */
-export class AccountError extends Error {
-  constructor(code, message) {
-    super(message);
-    this.code = code;
-  }
 }

@@ -1,8 +1,12 @@
 // Unit tests of the rules, run natively with Node's test runner
-// (`vitals plugin test`, `npm test`, or the e2e suite).
+// (`vitals plugin test`, `npm test`, or the e2e suite). Accounts are plain
+// objects shaped as ../src/vitals.js presents a batch's accounts.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import * as rules from '../src/rules.js';
 import { assign, parseConfig, AccountError, ConfigError, CONFIG_SCHEMA, DEFAULTS } from '../src/rules.js';
+import { batchOf, project, run } from '../src/vitals.js';
 
 const AS_OF = 20454; // 2026-01-01
 const DEFAULT = parseConfig('{}');
@@ -11,7 +15,7 @@ function account(current, { renewalDate, health = [] } = {}) {
   return {
     id: 'acme',
     attributes: { renewalDate, labels: [] },
-    current: { asOf: AS_OF, metrics: [], ...current },
+    current: { asOf: AS_OF, metrics: {}, ...current },
     history: [],
     health,
   };
@@ -77,4 +81,33 @@ test('bad configuration names the field', () => {
 
 test('the schema describes exactly the configuration fields', () => {
   assert.deepEqual(Object.keys(CONFIG_SCHEMA.properties).sort(), Object.keys(DEFAULTS).sort());
+});
+
+test('a batch is segmented account by account through the SDK, segment names in the call\'s table', () => {
+  const batch = batchOf([
+    account({ seatsPurchased: 100, seatsActive: 10, logins: 300 }, { renewalDate: AS_OF + 30 }),
+    account({ seatsPurchased: 5, seatsActive: 9 }),
+    account({ nps: 4 }, { renewalDate: AS_OF + 5, health: [{ asOf: AS_OF, score: 31.5, band: 'red' }] }),
+  ]);
+  const out = run({ ...rules, evaluate: assign }, 'segmenter', '{}', AS_OF, batch);
+  const named = (result) => result.val.map((s) => out.names[s.name]);
+  assert.deepEqual(named(out.results[0]), ['dormant', 'renewal-due', 'renewal-at-risk']);
+  assert.equal(out.results[1].tag, 'err');
+  assert.equal(out.results[1].val.tag, 'invalid-input');
+  assert.deepEqual(named(out.results[2]), ['detractor', 'renewal-due', 'renewal-at-risk']);
+  assert.match(out.results[2].val[2].reason, /health red \(31.5\)/);
+  assert.equal(new Set(out.names).size, out.names.length, 'each name once');
+});
+
+test('the projection reads the renewal date and the latest health score', () => {
+  const reads = project(rules, '{}');
+  assert.deepEqual(reads.attributes, ['renewal-date']);
+  assert.deepEqual(reads.health, { tag: 'latest', val: 1 });
+  assert.deepEqual(reads.history, { tag: 'none' });
+});
+
+test('the SDK is the templates\' copy', (t) => {
+  const template = new URL('../../../../host/templates/js/vitals.js', import.meta.url);
+  if (!existsSync(template)) return t.skip('not inside a Vitals checkout');
+  assert.equal(readFileSync(new URL('../src/vitals.js', import.meta.url), 'utf8'), readFileSync(template, 'utf8'));
 });

@@ -16,21 +16,15 @@ group's measures; measures blank for an account are dropped and the rest
 renormalised, so the factors' points always add up to the score. Bands come
 from `red_below` / `yellow_below`, overridable per account tier.
 
-This module is plain Python over the WIT types (no host calls), so it runs
-in the component and under `python -m unittest` alike.
+This module is plain Python over the accounts `vitals_sdk` presents (no host
+calls), so it runs in the component and under `python -m unittest` alike.
 """
 
 import json
 import math
 
-from wit_world.imports.types import (
-    Band,
-    Factor,
-    Health,
-    PluginError_InvalidConfig,
-    PluginError_InvalidInput,
-    PluginError_MissingData,
-)
+from vitals_sdk import AccountError, Band, ConfigError, Factor, Health
+from wit_world.imports.types import PluginError_InvalidInput, PluginError_MissingData
 
 NAME = "adoption-health"
 VERSION = "0.1.0"
@@ -38,19 +32,6 @@ DESCRIPTION = (
     "Health from product adoption and its momentum (usage, change of active seats "
     "and logins over time, support, feedback, account changes), with per-tier bands."
 )
-READS = [
-    "seats-purchased",
-    "seats-active",
-    "logins",
-    "features-used",
-    "features-available",
-    "tickets-open",
-    "tickets-high-severity",
-    "nps",
-    "csat",
-    "champion-left",
-    "late-payments",
-]
 
 GROUPS = ["usage", "momentum", "support", "feedback", "account-changes"]
 
@@ -83,6 +64,37 @@ DEFAULTS = {
     "min_measures": 3,
     "tiers": {},
 }
+
+# The current snapshot's fields the measures read.
+CURRENT_FIELDS = [
+    "seats-purchased",
+    "seats-active",
+    "logins",
+    "features-used",
+    "features-available",
+    "tickets-open",
+    "tickets-high-severity",
+    "nps",
+    "csat",
+    "champion-left",
+    "late-payments",
+]
+
+
+def project(config):
+    """What the rules read: the current snapshot's measures, the account's
+    tier, and active seats and logins back to `trend_days` (the window also
+    holds the snapshot before it, which `_trend` leaves out)."""
+    return {
+        "attributes": ["tier"],
+        "current": {"fields": CURRENT_FIELDS},
+        "history": {"days": config["trend_days"], "fields": ["seats-active", "logins"]},
+    }
+
+
+# What the rules read under the default configuration (the metadata's reads).
+READS = project(DEFAULTS)
+
 
 _BANDS = {
     "type": "object",
@@ -134,10 +146,6 @@ CONFIG_SCHEMA = {
     },
     "additionalProperties": False,
 }
-
-
-class ConfigError(Exception):
-    """The tenant's configuration is unusable; the message names the field."""
 
 
 def parse_config(text):
@@ -246,12 +254,9 @@ def band_for(score, bands):
     return Band.GREEN
 
 
-class AccountError(Exception):
-    """This account cannot be scored; `error` is the WIT plugin-error."""
-
-    def __init__(self, error):
-        super().__init__(error.value)
-        self.error = error
+def evaluate(config, as_of, account):
+    """What vitals_sdk.run calls for each account of a batch."""
+    return score(config, account)
 
 
 def score(config, account):
@@ -296,7 +301,3 @@ def score(config, account):
     total_points = min(100.0, max(0.0, sum(f.points for f in factors)))
     bands = {**_bands(config), **config["tiers"].get(account.attributes.tier or "", {})}
     return Health(score=total_points, band=band_for(total_points, bands), factors=factors)
-
-
-def invalid_config(message):
-    return PluginError_InvalidConfig(message)

@@ -1,48 +1,32 @@
 """Unit tests of the scoring rules, run natively: `vitals plugin test`
 (or the e2e suite) generates the WIT types with componentize-py and runs
-`python -m unittest` with them on the path."""
+`python -m unittest` with them on the path. Accounts are vitals_sdk's plain
+objects, shaped as the SDK presents a batch's accounts to the rules."""
 
 import json
+import pathlib
 import unittest
 
 import adoption
+import vitals_sdk
+from componentize_py_types import Err, Ok
+from vitals_sdk import Account, Attributes, Band, Snapshot
 from wit_world.imports.types import (
-    Account,
-    Attributes,
-    Band,
     PluginError_InvalidInput,
     PluginError_MissingData,
-    Snapshot,
+    PluginKind,
+    Window_Days,
 )
 
 AS_OF = 20454  # 2026-01-01
 
 
 def snapshot(as_of=AS_OF, **measures):
-    fields = dict(
-        seats_purchased=None,
-        seats_active=None,
-        logins=None,
-        features_used=None,
-        features_available=None,
-        tickets_open=None,
-        tickets_high_severity=None,
-        nps=None,
-        csat=None,
-        arr=None,
-        champion_left=None,
-        late_payments=None,
-    )
-    fields.update(measures)
-    return Snapshot(as_of=as_of, metrics=[], **fields)
+    return Snapshot(as_of=as_of, **measures)
 
 
 def account(current, history=(), tier=None):
-    attributes = Attributes(
-        name=None, owner=None, tier=tier, plan=None, start_date=None,
-        renewal_date=None, contract_arr=None, renewal_confidence=None, labels=[],
-    )
-    return Account(id="acme", attributes=attributes, current=current, history=list(history), health=[])
+    return Account(id="acme", attributes=Attributes(tier=tier), current=current, history=list(history))
 
 
 THRIVING = snapshot(
@@ -127,6 +111,45 @@ class ConfigTest(unittest.TestCase):
 
     def test_the_schema_accepts_the_defaults_fields(self):
         self.assertEqual(set(adoption.CONFIG_SCHEMA["properties"]), set(adoption.DEFAULTS))
+
+
+class ThroughTheSdkTest(unittest.TestCase):
+    """The rules as the component runs them: a columnar batch in, one result
+    or error per account out, factor names in the call's table."""
+
+    def test_a_batch_scores_each_account_in_order(self):
+        earlier = snapshot(AS_OF - 170, seats_active=95, logins=1900)
+        shrinking = snapshot(seats_purchased=100, seats_active=60, logins=950, nps=8)
+        batch = vitals_sdk.batch_of(
+            [account(THRIVING), account(snapshot(nps=9)), account(shrinking, [earlier])]
+        )
+        out = vitals_sdk.run(adoption, PluginKind.HEALTH_MODEL, "{}", AS_OF, batch)
+        thriving, sparse, trending = out.results
+        self.assertIsInstance(thriving, Ok)
+        direct = adoption.score(DEFAULTS, account(THRIVING))
+        self.assertAlmostEqual(thriving.value.score, direct.score, places=9)
+        self.assertEqual(
+            [(out.names[f.name], out.names[f.group]) for f in thriving.value.factors],
+            [(f.name, f.group) for f in direct.factors],
+        )
+        self.assertIsInstance(sparse, Err)
+        self.assertIsInstance(sparse.value, PluginError_MissingData)
+        factors = {out.names[f.name]: f.value for f in trending.value.factors}
+        self.assertAlmostEqual(factors["active-seats-trend"], -35 / 95)
+        self.assertEqual(len(out.names), len(set(out.names)), "each name once")
+
+    def test_the_history_window_follows_trend_days(self):
+        self.assertEqual(vitals_sdk.project(adoption, '{"trend_days": 90}').history, Window_Days(90))
+        reads = vitals_sdk.metadata(adoption, PluginKind.HEALTH_MODEL).reads
+        self.assertEqual(reads.history, Window_Days(DEFAULTS["trend_days"]))
+        self.assertEqual(len(reads.current.fields), len(adoption.CURRENT_FIELDS))
+
+    def test_the_sdk_is_the_templates_copy(self):
+        here = pathlib.Path(__file__).resolve().parent
+        template = here.parents[3] / "host" / "templates" / "python" / "vitals_sdk.py"
+        if not template.exists():
+            self.skipTest("not inside a Vitals checkout")
+        self.assertEqual((here.parent / "src" / "vitals_sdk.py").read_text(), template.read_text())
 
 
 if __name__ == "__main__":
