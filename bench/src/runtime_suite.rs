@@ -67,19 +67,27 @@ pub fn run(json: bool) {
     let config = weighted_health::Config::default();
     let rt = runtime_with(RuntimeConfig::default());
     let plugin = load(&rt);
+    // The same rules built with the frozen 0.1 SDK: contract 0.1's figure
+    // in the same run.
+    let v01 = rt
+        .load(vitals_e2e::WEIGHTED_HEALTH_V01)
+        .expect("the 0.1 build");
 
-    // Native and wasm passes alternate within each round.
+    // Native and wasm passes (0.2, then 0.1) alternate within each round.
     let batches = [1usize, 100, 1000];
     let mut native_ns = Vec::new();
     let mut wasm_ns: Vec<Vec<f64>> = vec![Vec::new(); batches.len()];
+    let mut v01_ns: Vec<Vec<f64>> = vec![Vec::new(); batches.len()];
     for _ in 0..ROUNDS {
         native_ns.push(native_pass(&config, &accounts));
         for (i, b) in batches.iter().enumerate() {
             wasm_ns[i].push(wasm_pass(&rt, &plugin, &accounts, *b));
+            v01_ns[i].push(wasm_pass(&rt, &v01, &accounts, *b));
         }
     }
     let native = median(native_ns);
     let wasm: Vec<f64> = wasm_ns.into_iter().map(median).collect();
+    let v01_wasm: Vec<f64> = v01_ns.into_iter().map(median).collect();
 
     // The same accounts without their history window: how much of the cost
     // is copying eight quarters of snapshots across the boundary.
@@ -206,6 +214,12 @@ pub fn run(json: bool) {
         "native_ns_per_account": native,
         "wasm_ns_per_account": {"batch_1": wasm[0], "batch_100": wasm[1], "batch_1000": wasm[2]},
         "wasm_over_native": {"batch_1": wasm[0] / native, "batch_100": wasm[1] / native, "batch_1000": wasm[2] / native},
+        "contract": "0.2",
+        "contract_0_1": {
+            "wasm_ns_per_account": {"batch_1": v01_wasm[0], "batch_100": v01_wasm[1], "batch_1000": v01_wasm[2]},
+            "wasm_over_native": {"batch_1": v01_wasm[0] / native, "batch_100": v01_wasm[1] / native, "batch_1000": v01_wasm[2] / native},
+        },
+        "target_batch_1000_at_most_2x": wasm[2] / native <= 2.0,
         "boundary_only_batch_1000": {"full_ns": boundary_full, "current_snapshot_only_ns": boundary_short},
         "no_history_batch_1000": {"native_ns": native_short, "wasm_ns": wasm_short, "wasm_over_native": wasm_short / native_short},
         "instantiate_us": {"pooled": pooled_inst, "on_demand": on_demand_inst, "on_demand_over_pooled": on_demand_inst / pooled_inst, "store_setup": store_setup},
@@ -237,7 +251,15 @@ pub fn run(json: bool) {
     for (b, w) in batches.iter().zip(&wasm) {
         println!(
             "{:<34}{:>12.0}{:>14.2}",
-            format!("component, batch {b}"),
+            format!("component 0.2, batch {b}"),
+            w,
+            w / native
+        );
+    }
+    for (b, w) in batches.iter().zip(&v01_wasm) {
+        println!(
+            "{:<34}{:>12.0}{:>14.2}",
+            format!("component 0.1, batch {b}"),
             w,
             w / native
         );

@@ -14,6 +14,11 @@ pub static HOSTILE_HEALTH: &[u8] = include_bytes!(env!("GUEST_HOSTILE_HEALTH"));
 /// weighted-health 0.2.0 (see `tests/guests/weighted-health-v2`).
 pub static WEIGHTED_HEALTH_V2: &[u8] = include_bytes!(env!("GUEST_WEIGHTED_HEALTH_V2"));
 
+/// weighted-health built with the frozen 0.1 SDK (`plugin-sdk-0.1`, see
+/// `tests/guests/weighted-health-v01`): a contract-0.1 component kept to
+/// show 0.1 plugins still load, run and score as before.
+pub static WEIGHTED_HEALTH_V01: &[u8] = include_bytes!(env!("GUEST_WEIGHTED_HEALTH_V01"));
+
 /// The Python health model `adoption-health` (componentize-py).
 pub static ADOPTION_HEALTH_PY: &[u8] = include_bytes!(env!("POLYGLOT_ADOPTION_HEALTH"));
 

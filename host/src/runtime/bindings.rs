@@ -86,3 +86,53 @@ pub mod types_interface {
         Ok(())
     }
 }
+
+/// Contract 0.2 (`wit/0.2`): one `bindgen!` per world; the health-model
+/// world generates the batch and result types and the `log` interface, the
+/// other three reuse them through `with`, so a batch is one Rust type for
+/// every kind. The host encodes batches from the contract's accounts
+/// (`runtime::batch`) and decodes results into the same outputs as 0.1
+/// (`runtime::results`).
+pub mod v02 {
+    pub mod health_model {
+        wasmtime::component::bindgen!({
+            path: "../wit/0.2",
+            world: "vitals:plugin/health-model@0.2.0",
+        });
+    }
+
+    pub mod segmenter {
+        wasmtime::component::bindgen!({
+            path: "../wit/0.2",
+            world: "vitals:plugin/segmenter@0.2.0",
+            with: {
+                "vitals:plugin/types@0.2.0": crate::runtime::bindings::v02::health_model::vitals::plugin::types,
+                "vitals:plugin/log@0.2.0": crate::runtime::bindings::v02::health_model::vitals::plugin::log,
+            },
+        });
+    }
+
+    pub mod propensity_model {
+        wasmtime::component::bindgen!({
+            path: "../wit/0.2",
+            world: "vitals:plugin/propensity-model@0.2.0",
+            with: {
+                "vitals:plugin/types@0.2.0": crate::runtime::bindings::v02::health_model::vitals::plugin::types,
+                "vitals:plugin/log@0.2.0": crate::runtime::bindings::v02::health_model::vitals::plugin::log,
+            },
+        });
+    }
+
+    pub mod forecaster {
+        wasmtime::component::bindgen!({
+            path: "../wit/0.2",
+            world: "vitals:plugin/forecaster@0.2.0",
+            with: {
+                "vitals:plugin/types@0.2.0": crate::runtime::bindings::v02::health_model::vitals::plugin::types,
+                "vitals:plugin/log@0.2.0": crate::runtime::bindings::v02::health_model::vitals::plugin::log,
+            },
+        });
+    }
+
+    pub use health_model::vitals::plugin::types;
+}

@@ -4,13 +4,16 @@
 //! and its output is checked against the contract. An instance that failed a
 //! call is never called again.
 
+use super::bindings::v02;
 use super::bindings::{forecaster, health_model, propensity_model, segmenter};
 use super::output::{check_output, output_size};
+use super::{batch, results};
 use super::sandbox::{CallLog, CallState, RunClock};
 use super::sched::{Member, Turn};
 use super::types::{Account, PluginMetadata};
 use crate::contract::Limits;
-use crate::contract::{Output, PluginError};
+use crate::contract::{ContractVersion, Output, PluginError, Projection};
+use std::sync::Arc;
 use wasmtime::component::InstancePre;
 use wasmtime::{Engine, Store, StoreContextMut, Trap, UpdateDeadline};
 
@@ -53,22 +56,57 @@ pub enum KindPre {
     Propensity(propensity_model::PropensityModelPre<CallState>),
     /// A forecaster.
     Forecaster(forecaster::ForecasterPre<CallState>),
+    /// A contract-0.2 health model.
+    Health02(v02::health_model::HealthModelPre<CallState>),
+    /// A contract-0.2 segmenter.
+    Segmenter02(v02::segmenter::SegmenterPre<CallState>),
+    /// A contract-0.2 propensity model.
+    Propensity02(v02::propensity_model::PropensityModelPre<CallState>),
+    /// A contract-0.2 forecaster.
+    Forecaster02(v02::forecaster::ForecasterPre<CallState>),
 }
 
 impl KindPre {
-    /// Wraps a linked component as its kind's typed pre-instance.
+    /// Wraps a linked component as its kind's typed pre-instance for its
+    /// contract version.
     pub fn new(
         kind: super::types::PluginKind,
+        contract: ContractVersion,
         pre: InstancePre<CallState>,
     ) -> wasmtime::Result<Self> {
         use super::types::PluginKind as K;
-        Ok(match kind {
-            K::HealthModel => KindPre::Health(health_model::HealthModelPre::new(pre)?),
-            K::Segmenter => KindPre::Segmenter(segmenter::SegmenterPre::new(pre)?),
-            K::PropensityModel => {
+        use ContractVersion::{V0_1, V0_2};
+        Ok(match (contract, kind) {
+            (V0_1, K::HealthModel) => KindPre::Health(health_model::HealthModelPre::new(pre)?),
+            (V0_1, K::Segmenter) => KindPre::Segmenter(segmenter::SegmenterPre::new(pre)?),
+            (V0_1, K::PropensityModel) => {
                 KindPre::Propensity(propensity_model::PropensityModelPre::new(pre)?)
             }
-            K::Forecaster => KindPre::Forecaster(forecaster::ForecasterPre::new(pre)?),
+            (V0_1, K::Forecaster) => KindPre::Forecaster(forecaster::ForecasterPre::new(pre)?),
+            (V0_2, K::HealthModel) => {
+                KindPre::Health02(v02::health_model::HealthModelPre::new(pre)?)
+            }
+            (V0_2, K::Segmenter) => KindPre::Segmenter02(v02::segmenter::SegmenterPre::new(pre)?),
+            (V0_2, K::PropensityModel) => {
+                KindPre::Propensity02(v02::propensity_model::PropensityModelPre::new(pre)?)
+            }
+            (V0_2, K::Forecaster) => {
+                KindPre::Forecaster02(v02::forecaster::ForecasterPre::new(pre)?)
+            }
+        })
+    }
+
+    /// Instantiates the component in `store`.
+    fn instantiate(&self, store: &mut Store<CallState>) -> wasmtime::Result<Bound> {
+        Ok(match self {
+            KindPre::Health(p) => Bound::Health(p.instantiate(store)?),
+            KindPre::Segmenter(p) => Bound::Segmenter(p.instantiate(store)?),
+            KindPre::Propensity(p) => Bound::Propensity(p.instantiate(store)?),
+            KindPre::Forecaster(p) => Bound::Forecaster(p.instantiate(store)?),
+            KindPre::Health02(p) => Bound::Health02(p.instantiate(store)?),
+            KindPre::Segmenter02(p) => Bound::Segmenter02(p.instantiate(store)?),
+            KindPre::Propensity02(p) => Bound::Propensity02(p.instantiate(store)?),
+            KindPre::Forecaster02(p) => Bound::Forecaster02(p.instantiate(store)?),
         })
     }
 }
@@ -79,6 +117,10 @@ enum Bound {
     Segmenter(segmenter::Segmenter),
     Propensity(propensity_model::PropensityModel),
     Forecaster(forecaster::Forecaster),
+    Health02(v02::health_model::HealthModel),
+    Segmenter02(v02::segmenter::Segmenter),
+    Propensity02(v02::propensity_model::PropensityModel),
+    Forecaster02(v02::forecaster::Forecaster),
 }
 
 /// What one call returned.
@@ -128,6 +170,10 @@ fn new_store(
 
 type Batch<T> = Result<Vec<Result<T, super::types::PluginError>>, super::types::PluginError>;
 
+/// What `metadata` said: as the host stores it, and, for a 0.2 component,
+/// the projection of its default configuration.
+pub type Described = (PluginMetadata, Option<Projection>);
+
 /// A live instance of a plugin in its own locked-down store. A run makes one
 /// per call: an instance's state after a call (a random generator's
 /// position, a hash map's keys, any global) would make the next call's
@@ -137,6 +183,9 @@ pub struct Instance {
     bound: Bound,
     fuel: bool,
     as_of: i32,
+    /// What a 0.2 component is sent (its projection for the call's
+    /// configuration); a 0.1 component gets whole accounts.
+    projection: Option<Arc<Projection>>,
     /// Calls made on this instance.
     pub calls: u32,
 }
@@ -155,20 +204,23 @@ impl Instance {
         seed: u64,
     ) -> Result<Self, PluginError> {
         let mut store = new_store(engine, limits, fuel, as_of, seed)?;
-        let bound = match pre {
-            KindPre::Health(p) => p.instantiate(&mut store).map(Bound::Health),
-            KindPre::Segmenter(p) => p.instantiate(&mut store).map(Bound::Segmenter),
-            KindPre::Propensity(p) => p.instantiate(&mut store).map(Bound::Propensity),
-            KindPre::Forecaster(p) => p.instantiate(&mut store).map(Bound::Forecaster),
-        };
-        let bound = bound.map_err(|e| classify(e, &store, limits))?;
+        let bound = pre
+            .instantiate(&mut store)
+            .map_err(|e| classify(e, &store, limits))?;
         Ok(Instance {
             store,
             bound,
             fuel,
             as_of,
+            projection: None,
             calls: 0,
         })
+    }
+
+    /// Sends a 0.2 component only what `projection` reads.
+    pub fn with_projection(mut self, projection: Option<Arc<Projection>>) -> Self {
+        self.projection = projection;
+        self
     }
 
     fn start_call(&mut self, limits: &Limits) -> Result<(), PluginError> {
@@ -195,16 +247,27 @@ impl Instance {
     }
 
     /// Calls `metadata` under the limits.
-    pub fn metadata(&mut self, limits: &Limits) -> Result<PluginMetadata, PluginError> {
+    pub fn metadata(&mut self, limits: &Limits) -> Result<Described, PluginError> {
         self.start_call(limits)?;
         let s = &mut self.store;
+        let v01 = |m: wasmtime::Result<PluginMetadata>| m.map(|m| Ok((m, None)));
         let result = match &self.bound {
-            Bound::Health(b) => b.vitals_plugin_health().call_metadata(s),
-            Bound::Segmenter(b) => b.vitals_plugin_segments().call_metadata(s),
-            Bound::Propensity(b) => b.vitals_plugin_propensity().call_metadata(s),
-            Bound::Forecaster(b) => b.vitals_plugin_forecast().call_metadata(s),
+            Bound::Health(b) => v01(b.vitals_plugin_health().call_metadata(s)),
+            Bound::Segmenter(b) => v01(b.vitals_plugin_segments().call_metadata(s)),
+            Bound::Propensity(b) => v01(b.vitals_plugin_propensity().call_metadata(s)),
+            Bound::Forecaster(b) => v01(b.vitals_plugin_forecast().call_metadata(s)),
+            Bound::Health02(b) => b.vitals_plugin_health().call_metadata(s).map(Err),
+            Bound::Segmenter02(b) => b.vitals_plugin_segments().call_metadata(s).map(Err),
+            Bound::Propensity02(b) => b.vitals_plugin_propensity().call_metadata(s).map(Err),
+            Bound::Forecaster02(b) => b.vitals_plugin_forecast().call_metadata(s).map(Err),
         };
-        let meta = result.map_err(|e| classify(e, &self.store, limits))?;
+        let (meta, projection) = match result.map_err(|e| classify(e, &self.store, limits))? {
+            Ok(described) => described,
+            Err(v02) => {
+                let (meta, projection) = results::metadata(v02)?;
+                (meta, Some(projection))
+            }
+        };
         let size = meta.name.len()
             + meta.version.len()
             + meta.description.len()
@@ -216,7 +279,30 @@ impl Instance {
                 limit_bytes: limits.output_bytes.min(1 << 20),
             });
         }
-        Ok(meta)
+        Ok((meta, projection))
+    }
+
+    /// Calls a 0.2 component's `project` under the limits: what it reads
+    /// under `config` (a 0.1 component reads everything). An error from the
+    /// plugin refuses the configuration.
+    pub fn project(&mut self, limits: &Limits, config: &str) -> Result<Projection, PluginError> {
+        self.start_call(limits)?;
+        let s = &mut self.store;
+        let result = match &self.bound {
+            Bound::Health(_) | Bound::Segmenter(_) | Bound::Propensity(_) | Bound::Forecaster(_) => {
+                return Ok(Projection::everything());
+            }
+            Bound::Health02(b) => b.vitals_plugin_health().call_project(s, config),
+            Bound::Segmenter02(b) => b.vitals_plugin_segments().call_project(s, config),
+            Bound::Propensity02(b) => b.vitals_plugin_propensity().call_project(s, config),
+            Bound::Forecaster02(b) => b.vitals_plugin_forecast().call_project(s, config),
+        };
+        let answer = result.map_err(|e| classify(e, &self.store, limits))?;
+        let projection = answer.map_err(results::guest_error)?;
+        results::projection(projection).map_err(|e| match e {
+            PluginError::BadMetadata(m) => PluginError::BadOutput(m),
+            other => other,
+        })
     }
 
     /// Calls the kind's batch function on `accounts`, on a core of
@@ -271,27 +357,70 @@ impl Instance {
         config: &str,
         accounts: &[Account],
     ) -> Result<CallOutcome, PluginError> {
-        fn wrap<T>(b: Batch<T>, f: impl Fn(T) -> Output) -> Batch<Output> {
-            b.map(|v| v.into_iter().map(|r| r.map(&f)).collect())
+        fn v01<T>(b: Batch<T>, f: impl Fn(T) -> Output) -> Result<Vec<results::Decoded>, PluginError> {
+            let list = b.map_err(PluginError::from)?;
+            Ok(list
+                .into_iter()
+                .map(|r| r.map(&f).map_err(PluginError::from))
+                .collect())
         }
+        fn v02<T>(
+            b: Result<T, v02::types::PluginError>,
+            limit: u64,
+            decode: fn(T, u64) -> Result<Vec<results::Decoded>, PluginError>,
+        ) -> Result<Vec<results::Decoded>, PluginError> {
+            b.map_err(results::guest_error).and_then(|r| decode(r, limit))
+        }
+        let limit = limits.output_bytes;
         let (s, as_of) = (&mut self.store, self.as_of);
+        let encoded = match &self.bound {
+            Bound::Health02(_) | Bound::Segmenter02(_) | Bound::Propensity02(_) | Bound::Forecaster02(_) => {
+                let everything;
+                let projection = match &self.projection {
+                    Some(p) => p.as_ref(),
+                    None => {
+                        everything = Projection::everything();
+                        &everything
+                    }
+                };
+                Some(batch::encode(accounts, projection))
+            }
+            _ => None,
+        };
+        let encoded = || encoded.as_ref().expect("a 0.2 batch");
         let raw = match &self.bound {
             Bound::Health(b) => b
                 .vitals_plugin_health()
                 .call_score(s, config, as_of, accounts)
-                .map(|r| wrap(r, Output::Health)),
+                .map(|r| v01(r, Output::Health)),
             Bound::Segmenter(b) => b
                 .vitals_plugin_segments()
                 .call_assign(s, config, as_of, accounts)
-                .map(|r| wrap(r, |segments| Output::Segments { segments })),
+                .map(|r| v01(r, |segments| Output::Segments { segments })),
             Bound::Propensity(b) => b
                 .vitals_plugin_propensity()
                 .call_score(s, config, as_of, accounts)
-                .map(|r| wrap(r, Output::Propensity)),
+                .map(|r| v01(r, Output::Propensity)),
             Bound::Forecaster(b) => b
                 .vitals_plugin_forecast()
                 .call_predict(s, config, as_of, accounts)
-                .map(|r| wrap(r, Output::Forecast)),
+                .map(|r| v01(r, Output::Forecast)),
+            Bound::Health02(b) => b
+                .vitals_plugin_health()
+                .call_score(s, config, as_of, encoded())
+                .map(|r| v02(r, limit, results::health)),
+            Bound::Segmenter02(b) => b
+                .vitals_plugin_segments()
+                .call_assign(s, config, as_of, encoded())
+                .map(|r| v02(r, limit, results::segments)),
+            Bound::Propensity02(b) => b
+                .vitals_plugin_propensity()
+                .call_score(s, config, as_of, encoded())
+                .map(|r| v02(r, limit, results::propensities)),
+            Bound::Forecaster02(b) => b
+                .vitals_plugin_forecast()
+                .call_predict(s, config, as_of, encoded())
+                .map(|r| v02(r, limit, results::forecasts)),
         };
         let fuel_used = self.fuel_used(limits);
         let batch = raw.map_err(|e| classify(e, &self.store, limits))?;
@@ -302,7 +431,7 @@ impl Instance {
             .lock()
             .expect("log lock")
             .finish_call();
-        let results = batch.map_err(PluginError::from)?;
+        let results = batch?;
         if results.len() != accounts.len() {
             return Err(PluginError::BadOutput(format!(
                 "returned {} results for {} accounts",
@@ -319,7 +448,7 @@ impl Instance {
         }
         let results = results
             .into_iter()
-            .map(|r| r.map_err(PluginError::from).and_then(check_output))
+            .map(|r| r.and_then(check_output))
             .collect();
         Ok(CallOutcome {
             results,
@@ -353,12 +482,7 @@ pub fn setup_timing(
         let mut store = new_store(engine, limits, fuel, 0, 0)?;
         store_t += t.elapsed();
         let t = std::time::Instant::now();
-        let ok = match pre {
-            KindPre::Health(p) => p.instantiate(&mut store).map(drop),
-            KindPre::Segmenter(p) => p.instantiate(&mut store).map(drop),
-            KindPre::Propensity(p) => p.instantiate(&mut store).map(drop),
-            KindPre::Forecaster(p) => p.instantiate(&mut store).map(drop),
-        };
+        let ok = pre.instantiate(&mut store).map(drop);
         inst_t += t.elapsed();
         ok.map_err(|e| PluginError::Host(format!("{e:#}")))?;
     }

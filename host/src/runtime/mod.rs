@@ -7,11 +7,13 @@
 //! from the call's inputs (`seed`), so that results never depend on
 //! scheduling.
 
+mod batch;
 mod bindings;
 mod cache;
 mod invoke;
 mod output;
 mod pool;
+mod results;
 mod run;
 mod sandbox;
 pub mod sched;
@@ -20,7 +22,7 @@ mod sniff;
 mod validate;
 mod wasi;
 
-pub use crate::contract::{Limits, LogLine, Output, PluginError};
+pub use crate::contract::{ContractVersion, Limits, LogLine, Output, PluginError, Projection};
 pub use bindings::types;
 pub use cache::Loaded;
 pub use invoke::{Instance, SetupTiming};
@@ -93,6 +95,11 @@ pub struct Plugin {
     pub hash: String,
     /// The world it implements.
     pub kind: PluginKind,
+    /// The contract version of that world.
+    pub contract: ContractVersion,
+    /// What a 0.2 plugin reads under its default configuration (its
+    /// metadata's `reads`); `None` for 0.1, which is sent everything.
+    pub reads: Option<Projection>,
     /// What it says about itself.
     pub metadata: PluginMetadata,
     /// How it was obtained (compiled now or from the disk cache).
@@ -101,6 +108,9 @@ pub struct Plugin {
     pub footprint: Option<Footprint>,
     schema: jsonschema::Validator,
     pre: KindPre,
+    /// A 0.2 plugin's projection for each configuration seen, by the
+    /// configuration's sha-256: asked once, in an instance of its own.
+    projections: Mutex<HashMap<String, Arc<Projection>>>,
 }
 
 impl std::fmt::Debug for Plugin {
@@ -258,14 +268,14 @@ impl Runtime {
             ),
         };
         validate::check_imports(&self.engine, &component)?;
-        let kind = validate::world_of(&self.engine, &component)?;
+        let (kind, contract) = validate::world_of(&self.engine, &component)?;
         let footprint = Footprint::of(&component);
         pool::check_fits(footprint, &self.limits)?;
         let pre = wasi::linker_for(&self.linker, &self.engine, &component)?
             .instantiate_pre(&component)
-            .and_then(|pre| KindPre::new(kind, pre))
+            .and_then(|pre| KindPre::new(kind, contract, pre))
             .map_err(|e| PluginError::UnknownWorld(format!("does not match its world: {e:#}")))?;
-        let metadata = Instance::new(&self.engine, &pre, &self.limits, self.fuel, 0, 0)?
+        let (metadata, reads) = Instance::new(&self.engine, &pre, &self.limits, self.fuel, 0, 0)?
             .metadata(&self.limits)?;
         validate::check_metadata(kind, &metadata)?;
         let schema = validate::compile_schema(&metadata.config_schema)
@@ -273,11 +283,14 @@ impl Runtime {
         let plugin = Arc::new(Plugin {
             hash: hash.clone(),
             kind,
+            contract,
+            reads,
             metadata,
             loaded,
             footprint,
             schema,
             pre,
+            projections: Mutex::default(),
         });
         self.plugins
             .lock()
@@ -357,8 +370,43 @@ impl Runtime {
         accounts: &[Account],
     ) -> Result<Instance, PluginError> {
         let limits = limits.capped_by(&self.limits);
+        let projection = self.projection(plugin, &limits, config)?;
         let seed = seed::call_seed(&plugin.hash, config, as_of, accounts);
-        Instance::new(&self.engine, &plugin.pre, &limits, self.fuel, as_of, seed)
+        Ok(
+            Instance::new(&self.engine, &plugin.pre, &limits, self.fuel, as_of, seed)?
+                .with_projection(projection),
+        )
+    }
+
+    /// What a 0.2 plugin reads under `config` (its `project`, asked once per
+    /// configuration in an instance of its own, so that no call's instance
+    /// differs by whether the answer was cached); `None` for a 0.1 plugin,
+    /// which is sent everything. A plugin's error refuses the configuration.
+    pub fn projection(
+        &self,
+        plugin: &Plugin,
+        limits: &Limits,
+        config: &str,
+    ) -> Result<Option<Arc<Projection>>, PluginError> {
+        if plugin.contract == ContractVersion::V0_1 {
+            return Ok(None);
+        }
+        let key = hex::encode(Sha256::digest(config.as_bytes()));
+        if let Some(p) = plugin.projections.lock().expect("projections lock").get(&key) {
+            return Ok(Some(p.clone()));
+        }
+        let limits = limits.capped_by(&self.limits);
+        let projection = Arc::new(
+            Instance::new(&self.engine, &plugin.pre, &limits, self.fuel, 0, 0)?
+                .project(&limits, config)?,
+        );
+        let mut cached = plugin.projections.lock().expect("projections lock");
+        // A plugin asked with ever new configurations keeps a bounded cache.
+        if cached.len() >= 256 {
+            cached.clear();
+        }
+        cached.insert(key, projection.clone());
+        Ok(Some(projection))
     }
 }
 

@@ -5,8 +5,7 @@ use crate::contract::Output;
 use crate::contract::PluginError;
 
 /// Approximate bytes of strings and records in one account's result.
-pub fn output_size(r: &Result<Output, super::types::PluginError>) -> u64 {
-    use super::types::PluginError as G;
+pub fn output_size(r: &Result<Output, PluginError>) -> u64 {
     let n = match r {
         Ok(Output::Health(h)) => {
             16 + h
@@ -21,9 +20,9 @@ pub fn output_size(r: &Result<Output, super::types::PluginError>) -> u64 {
             .sum(),
         Ok(Output::Propensity(p)) => 8 + p.drivers.iter().map(|d| 24 + d.name.len()).sum::<usize>(),
         Ok(Output::Forecast(f)) => 48 + f.basis.len(),
-        Err(G::InvalidConfig(m) | G::MissingData(m) | G::InvalidInput(m) | G::Internal(m)) => {
-            8 + m.len()
-        }
+        Err(PluginError::InvalidConfig(m) | PluginError::Returned { message: m, .. }) => 8 + m.len(),
+        // The host's own errors (a bad name index): the guest wrote no text.
+        Err(_) => 8,
     };
     n as u64
 }

@@ -278,7 +278,15 @@ impl WasiView for CallState {
 /// the line is read in place; it costs fuel by its length whether kept or
 /// not, and only a line the log has room for is copied.
 pub fn add_log_to_linker(linker: &mut Linker<CallState>) -> wasmtime::Result<()> {
-    linker.instance("vitals:plugin/log@0.1.0")?.func_wrap(
+    // The interface is the same in both contract versions.
+    for version in ["vitals:plugin/log@0.1.0", "vitals:plugin/log@0.2.0"] {
+        add_log_version(linker, version)?;
+    }
+    Ok(())
+}
+
+fn add_log_version(linker: &mut Linker<CallState>, interface: &str) -> wasmtime::Result<()> {
+    linker.instance(interface)?.func_wrap(
         "log",
         |mut store: StoreContextMut<'_, CallState>, (level, message): (log::Level, WasmStr)| {
             store.data().check_deadline()?;

@@ -2,12 +2,12 @@
 //! which world it implements, what it imports, what its metadata says.
 
 use super::types::{PluginKind, PluginMetadata};
-use crate::contract::PluginError;
+use crate::contract::{ContractVersion, PluginError};
 use wasmtime::Engine;
 use wasmtime::component::Component;
 
-/// The contract versions this host binds.
-pub const SUPPORTED_CONTRACT: &str = "0.1";
+/// The contract versions this host binds, as people read them.
+pub const SUPPORTED_CONTRACT: &str = "0.1 and 0.2";
 
 /// The export interface of each world, without its version.
 const WORLD_EXPORTS: [(&str, PluginKind); 4] = [
@@ -53,7 +53,10 @@ const STUBBED_PACKAGES: [&str; 2] = ["wasi:sockets/", "wasi:http/"];
 
 /// The world a component implements, from its exports: exactly one known
 /// world of a supported contract version.
-pub fn world_of(engine: &Engine, component: &Component) -> Result<PluginKind, PluginError> {
+pub fn world_of(
+    engine: &Engine,
+    component: &Component,
+) -> Result<(PluginKind, ContractVersion), PluginError> {
     let ty = component.component_type();
     let mut found = Vec::new();
     let mut names = Vec::new();
@@ -61,16 +64,16 @@ pub fn world_of(engine: &Engine, component: &Component) -> Result<PluginKind, Pl
         names.push(name.to_string());
         let (iface, version) = name.split_once('@').unwrap_or((name, ""));
         if let Some((_, kind)) = WORLD_EXPORTS.iter().find(|(n, _)| *n == iface) {
-            if !is_supported(version) {
+            let Some(contract) = contract_of(version) else {
                 return Err(PluginError::UnknownWorld(format!(
-                    "{name} is contract version {version}; this host supports {SUPPORTED_CONTRACT}.x"
+                    "{name} is contract version {version}; this host supports {SUPPORTED_CONTRACT} (0.1.x, 0.2.x)"
                 )));
-            }
-            found.push(*kind);
+            };
+            found.push((*kind, contract));
         }
     }
     match found.as_slice() {
-        [kind] => Ok(*kind),
+        [found] => Ok(*found),
         [] => Err(PluginError::UnknownWorld(format!(
             "exports no Vitals plugin interface (exports: {})",
             if names.is_empty() {
@@ -86,10 +89,20 @@ pub fn world_of(engine: &Engine, component: &Component) -> Result<PluginKind, Pl
     }
 }
 
-fn is_supported(version: &str) -> bool {
-    version
-        .strip_prefix(SUPPORTED_CONTRACT)
-        .is_some_and(|rest| rest.starts_with('.'))
+/// The contract version of an export's `@version`, when this host binds it.
+fn contract_of(version: &str) -> Option<ContractVersion> {
+    let minor = |prefix: &str| {
+        version
+            .strip_prefix(prefix)
+            .is_some_and(|rest| rest.starts_with('.'))
+    };
+    if minor("0.1") {
+        Some(ContractVersion::V0_1)
+    } else if minor("0.2") {
+        Some(ContractVersion::V0_2)
+    } else {
+        None
+    }
 }
 
 /// Refuses any import outside the allow-list, naming it.
@@ -209,11 +222,13 @@ mod tests {
 
     #[test]
     fn contract_versions() {
-        assert!(is_supported("0.1.0"));
-        assert!(is_supported("0.1.7"));
-        assert!(!is_supported("0.2.0"));
-        assert!(!is_supported("0.10.0"));
-        assert!(!is_supported(""));
+        assert_eq!(contract_of("0.1.0"), Some(ContractVersion::V0_1));
+        assert_eq!(contract_of("0.1.7"), Some(ContractVersion::V0_1));
+        assert_eq!(contract_of("0.2.0"), Some(ContractVersion::V0_2));
+        assert_eq!(contract_of("0.3.0"), None);
+        assert_eq!(contract_of("0.10.0"), None);
+        assert_eq!(contract_of("0.20.0"), None);
+        assert_eq!(contract_of(""), None);
     }
 
     #[test]

@@ -10,6 +10,7 @@ mod cli;
 mod common;
 mod config_checks;
 mod contract;
+mod contract_v02;
 mod crash;
 mod dashboard;
 mod erase;
