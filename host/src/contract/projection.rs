@@ -224,9 +224,7 @@ impl Window {
             Window::Latest(n) => len.saturating_sub(n as usize),
             Window::Days(d) => {
                 let from = i64::from(reference) - i64::from(d);
-                let first_inside = (0..len)
-                    .find(|&i| i64::from(date(i)) > from)
-                    .unwrap_or(len);
+                let first_inside = (0..len).find(|&i| i64::from(date(i)) > from).unwrap_or(len);
                 first_inside.saturating_sub(1)
             }
         }
@@ -392,12 +390,16 @@ impl Projection {
         let has = |a: Attribute| self.attributes.contains(&a);
         let text = |a: Attribute, v: &Option<String>| if has(a) { v.clone() } else { None };
         let current_day = account.current.as_of;
-        let from = self
-            .history
-            .start(account.history.len(), |i| account.history[i].as_of, current_day);
-        let health_from = self
-            .health
-            .start(account.health.len(), |i| account.health[i].as_of, current_day);
+        let from = self.history.start(
+            account.history.len(),
+            |i| account.history[i].as_of,
+            current_day,
+        );
+        let health_from = self.health.start(
+            account.health.len(),
+            |i| account.health[i].as_of,
+            current_day,
+        );
         Account {
             id: account.id.clone(),
             attributes: super::types::Attributes {

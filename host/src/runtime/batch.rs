@@ -112,7 +112,10 @@ impl RowsBuilder {
         let column = |on: bool| if on { vec![f64::NAN; rows] } else { Vec::new() };
         RowsBuilder {
             as_of: Vec::with_capacity(rows),
-            fields: batch_fields.iter().map(|f| column(read.contains(*f))).collect(),
+            fields: batch_fields
+                .iter()
+                .map(|f| column(read.contains(*f)))
+                .collect(),
             metrics: metric_read.iter().map(|on| column(*on)).collect(),
         }
     }
@@ -185,11 +188,12 @@ pub fn encode(accounts: &[Account], p: &Projection) -> w::Batch {
             }
         }
     }
-    let read_in = |names: &Names| -> Vec<bool> {
-        metrics.names.iter().map(|m| names.contains(m)).collect()
-    };
-    let (current_metrics, history_metrics) =
-        (read_in(&p.current.metrics), read_in(&p.history_reads.metrics));
+    let read_in =
+        |names: &Names| -> Vec<bool> { metrics.names.iter().map(|m| names.contains(m)).collect() };
+    let (current_metrics, history_metrics) = (
+        read_in(&p.current.metrics),
+        read_in(&p.history_reads.metrics),
+    );
 
     let mut current = RowsBuilder::new(n, &batch_fields, current_read, &current_metrics);
     let history_rows: usize = accounts
@@ -254,7 +258,11 @@ fn encode_accounts(
     let has = |a: Attribute| p.attributes.contains(&a);
     let n = accounts.len();
     fn column<T>(on: bool, n: usize) -> Vec<T> {
-        if on { Vec::with_capacity(n) } else { Vec::new() }
+        if on {
+            Vec::with_capacity(n)
+        } else {
+            Vec::new()
+        }
     }
     let mut out = w::Accounts {
         id: Vec::with_capacity(n),
@@ -369,17 +377,23 @@ mod tests {
         let accounts = [account("a", Some("smb")), account("b", Some("smb"))];
         let b = encode(&accounts, &Projection::everything());
         assert_eq!(b.fields.len(), 12);
-        let ids: Vec<&str> = b.accounts.id.iter().map(|&i| b.strings[i as usize].as_str()).collect();
+        let ids: Vec<&str> = b
+            .accounts
+            .id
+            .iter()
+            .map(|&i| b.strings[i as usize].as_str())
+            .collect();
         assert_eq!(ids, ["a", "b"]);
         // "smb" once, shared by both tiers.
         assert_eq!(b.accounts.tier[0], b.accounts.tier[1]);
-        assert_eq!(
-            b.strings.iter().filter(|s| s.as_str() == "smb").count(),
-            1
-        );
+        assert_eq!(b.strings.iter().filter(|s| s.as_str() == "smb").count(), 1);
         assert_eq!(b.history.account_start, [0, 3, 6]);
         assert_eq!(b.history.rows.as_of, [100, 200, 250, 100, 200, 250]);
-        let logins = b.fields.iter().position(|f| *f == w::Field::Logins).unwrap();
+        let logins = b
+            .fields
+            .iter()
+            .position(|f| *f == w::Field::Logins)
+            .unwrap();
         assert_eq!(b.current.fields[logins], [9.0, 9.0]);
         let champion = b
             .fields

@@ -7,10 +7,10 @@
 use super::bindings::v02;
 use super::bindings::{forecaster, health_model, propensity_model, segmenter};
 use super::output::{check_output, output_size};
-use super::{batch, results};
 use super::sandbox::{CallLog, CallState, RunClock};
 use super::sched::{Member, Turn};
 use super::types::{Account, PluginMetadata};
+use super::{batch, results};
 use crate::contract::Limits;
 use crate::contract::{ContractVersion, Output, PluginError, Projection};
 use std::sync::Arc;
@@ -289,7 +289,10 @@ impl Instance {
         self.start_call(limits)?;
         let s = &mut self.store;
         let result = match &self.bound {
-            Bound::Health(_) | Bound::Segmenter(_) | Bound::Propensity(_) | Bound::Forecaster(_) => {
+            Bound::Health(_)
+            | Bound::Segmenter(_)
+            | Bound::Propensity(_)
+            | Bound::Forecaster(_) => {
                 return Ok(Projection::everything());
             }
             Bound::Health02(b) => b.vitals_plugin_health().call_project(s, config),
@@ -357,7 +360,10 @@ impl Instance {
         config: &str,
         accounts: &[Account],
     ) -> Result<CallOutcome, PluginError> {
-        fn v01<T>(b: Batch<T>, f: impl Fn(T) -> Output) -> Result<Vec<results::Decoded>, PluginError> {
+        fn v01<T>(
+            b: Batch<T>,
+            f: impl Fn(T) -> Output,
+        ) -> Result<Vec<results::Decoded>, PluginError> {
             let list = b.map_err(PluginError::from)?;
             Ok(list
                 .into_iter()
@@ -369,12 +375,16 @@ impl Instance {
             limit: u64,
             decode: fn(T, u64) -> Result<Vec<results::Decoded>, PluginError>,
         ) -> Result<Vec<results::Decoded>, PluginError> {
-            b.map_err(results::guest_error).and_then(|r| decode(r, limit))
+            b.map_err(results::guest_error)
+                .and_then(|r| decode(r, limit))
         }
         let limit = limits.output_bytes;
         let (s, as_of) = (&mut self.store, self.as_of);
         let encoded = match &self.bound {
-            Bound::Health02(_) | Bound::Segmenter02(_) | Bound::Propensity02(_) | Bound::Forecaster02(_) => {
+            Bound::Health02(_)
+            | Bound::Segmenter02(_)
+            | Bound::Propensity02(_)
+            | Bound::Forecaster02(_) => {
                 let everything;
                 let projection = match &self.projection {
                     Some(p) => p.as_ref(),

@@ -392,7 +392,12 @@ impl Runtime {
             return Ok(None);
         }
         let key = hex::encode(Sha256::digest(config.as_bytes()));
-        if let Some(p) = plugin.projections.lock().expect("projections lock").get(&key) {
+        if let Some(p) = plugin
+            .projections
+            .lock()
+            .expect("projections lock")
+            .get(&key)
+        {
             return Ok(Some(p.clone()));
         }
         let limits = limits.capped_by(&self.limits);

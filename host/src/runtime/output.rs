@@ -20,7 +20,9 @@ pub fn output_size(r: &Result<Output, PluginError>) -> u64 {
             .sum(),
         Ok(Output::Propensity(p)) => 8 + p.drivers.iter().map(|d| 24 + d.name.len()).sum::<usize>(),
         Ok(Output::Forecast(f)) => 48 + f.basis.len(),
-        Err(PluginError::InvalidConfig(m) | PluginError::Returned { message: m, .. }) => 8 + m.len(),
+        Err(PluginError::InvalidConfig(m) | PluginError::Returned { message: m, .. }) => {
+            8 + m.len()
+        }
         // The host's own errors (a bad name index): the guest wrote no text.
         Err(_) => 8,
     };

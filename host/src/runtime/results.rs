@@ -336,10 +336,16 @@ mod tests {
         let Ok(Output::Health(h)) = &out[0] else {
             panic!("{:?}", out[0])
         };
-        assert_eq!((h.factors[0].name.as_str(), h.factors[0].group.as_str()), ("logins", "usage"));
+        assert_eq!(
+            (h.factors[0].name.as_str(), h.factors[0].group.as_str()),
+            ("logins", "usage")
+        );
         let err = out[1].as_ref().unwrap_err();
         assert_eq!(err.kind(), "bad-output");
-        assert!(err.to_string().contains("factors[0].group is name 7"), "{err}");
+        assert!(
+            err.to_string().contains("factors[0].group is name 7"),
+            "{err}"
+        );
         assert_eq!(out[2].as_ref().unwrap_err().kind(), "returned");
     }
 
@@ -375,6 +381,9 @@ mod tests {
         };
         let err = projection(p).unwrap_err();
         assert_eq!(err.kind(), "bad-metadata");
-        assert!(err.to_string().contains("history: latest(1000000)"), "{err}");
+        assert!(
+            err.to_string().contains("history: latest(1000000)"),
+            "{err}"
+        );
     }
 }

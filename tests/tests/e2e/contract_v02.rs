@@ -68,11 +68,19 @@ fn a_projection_follows_the_configuration() {
     // Only the configured measures' fields, metrics and history.
     let custom = rt.projection(&new, &limits, CONFIGS[1]).unwrap().unwrap();
     let reads = custom.describe();
-    assert!(reads.contains(&"metric:webinars-attended".to_string()), "{reads:?}");
-    assert!(!reads.contains(&"nps".to_string()), "{reads:?}");
-    assert!(!reads.iter().any(|r| r.contains("community-posts")), "{reads:?}");
     assert!(
-        reads.iter().any(|r| r.starts_with("history:") && r.ends_with(":logins")),
+        reads.contains(&"metric:webinars-attended".to_string()),
+        "{reads:?}"
+    );
+    assert!(!reads.contains(&"nps".to_string()), "{reads:?}");
+    assert!(
+        !reads.iter().any(|r| r.contains("community-posts")),
+        "{reads:?}"
+    );
+    assert!(
+        reads
+            .iter()
+            .any(|r| r.starts_with("history:") && r.ends_with(":logins")),
         "{reads:?}"
     );
     // A configuration the plugin refuses refuses its projection too.
