@@ -22,7 +22,7 @@ mod toolchain;
 
 pub use compile::{RUST_TARGET, build, test};
 pub use manifest::{JsEngine, KINDS, Lang, MANIFEST, Manifest};
-pub use toolchain::{Js, Python, Toolchains};
+pub use toolchain::{Js, Python, Toolchains, node};
 
 use std::path::{Path, PathBuf};
 

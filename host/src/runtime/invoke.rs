@@ -250,21 +250,26 @@ impl Instance {
     pub fn metadata(&mut self, limits: &Limits) -> Result<Described, PluginError> {
         self.start_call(limits)?;
         let s = &mut self.store;
-        let v01 = |m: wasmtime::Result<PluginMetadata>| m.map(|m| Ok((m, None)));
+        /// What either version's `metadata` returned.
+        enum Said {
+            V01(PluginMetadata),
+            V02(Box<v02::types::PluginMetadata>),
+        }
+        let v02 = |m: v02::types::PluginMetadata| Said::V02(Box::new(m));
         let result = match &self.bound {
-            Bound::Health(b) => v01(b.vitals_plugin_health().call_metadata(s)),
-            Bound::Segmenter(b) => v01(b.vitals_plugin_segments().call_metadata(s)),
-            Bound::Propensity(b) => v01(b.vitals_plugin_propensity().call_metadata(s)),
-            Bound::Forecaster(b) => v01(b.vitals_plugin_forecast().call_metadata(s)),
-            Bound::Health02(b) => b.vitals_plugin_health().call_metadata(s).map(Err),
-            Bound::Segmenter02(b) => b.vitals_plugin_segments().call_metadata(s).map(Err),
-            Bound::Propensity02(b) => b.vitals_plugin_propensity().call_metadata(s).map(Err),
-            Bound::Forecaster02(b) => b.vitals_plugin_forecast().call_metadata(s).map(Err),
+            Bound::Health(b) => b.vitals_plugin_health().call_metadata(s).map(Said::V01),
+            Bound::Segmenter(b) => b.vitals_plugin_segments().call_metadata(s).map(Said::V01),
+            Bound::Propensity(b) => b.vitals_plugin_propensity().call_metadata(s).map(Said::V01),
+            Bound::Forecaster(b) => b.vitals_plugin_forecast().call_metadata(s).map(Said::V01),
+            Bound::Health02(b) => b.vitals_plugin_health().call_metadata(s).map(v02),
+            Bound::Segmenter02(b) => b.vitals_plugin_segments().call_metadata(s).map(v02),
+            Bound::Propensity02(b) => b.vitals_plugin_propensity().call_metadata(s).map(v02),
+            Bound::Forecaster02(b) => b.vitals_plugin_forecast().call_metadata(s).map(v02),
         };
         let (meta, projection) = match result.map_err(|e| classify(e, &self.store, limits))? {
-            Ok(described) => described,
-            Err(v02) => {
-                let (meta, projection) = results::metadata(v02)?;
+            Said::V01(meta) => (meta, None),
+            Said::V02(said) => {
+                let (meta, projection) = results::metadata(*said)?;
                 (meta, Some(projection))
             }
         };

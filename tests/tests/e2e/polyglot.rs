@@ -185,7 +185,7 @@ fn an_account_the_plugin_cannot_score_gets_its_own_error() {
     assert!(
         out.log
             .iter()
-            .any(|l| l.message == "1 of 4 accounts not scored"),
+            .any(|l| l.message == "1 of 4 accounts had no result"),
         "{:?}",
         out.log
     );
@@ -398,4 +398,54 @@ fn the_plugins_own_unit_tests_pass_in_their_languages() {
             "{dir}: {report}"
         );
     }
+}
+
+/// The Python and JavaScript SDKs shipped with the templates
+/// (`host/templates/python/vitals_sdk.py`, `host/templates/js/vitals.js`)
+/// pass their own tests: decoding a hand-built 0.2 batch, the names table,
+/// the per-account errors, the projection.
+#[test]
+fn the_sdks_shipped_with_the_templates_pass_their_own_tests() {
+    use std::process::Command;
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let tools = vitals_polyglot_build::Toolchains::at(vitals_e2e::TOOLCHAINS);
+    let said = |out: std::process::Output| {
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (out.status.success(), text)
+    };
+
+    let js = Command::new(vitals_polyglot_build::node())
+        .args(["--test", "vitals.test.js"])
+        .current_dir(root.join("host/templates/js"))
+        .output()
+        .expect("node");
+    let (ok, text) = said(js);
+    assert!(ok && text.contains("# fail 0"), "{text}");
+
+    let py = tools.python().unwrap_or_else(|e| panic!("{e}"));
+    let bindings = tempfile::tempdir().unwrap();
+    let generated = Command::new(&py.componentize_py)
+        .arg("-d")
+        .arg(root.join("wit/0.2"))
+        .args(["-w", "health-model", "bindings"])
+        .arg(bindings.path())
+        .output()
+        .expect("componentize-py");
+    let (ok, text) = said(generated);
+    assert!(ok, "{text}");
+    let templates = root.join("host/templates/python");
+    let path = std::env::join_paths([templates.clone(), bindings.path().to_path_buf()]).unwrap();
+    let tests = Command::new(&py.python)
+        .env("PYTHONPATH", path)
+        .env("PYTHONDONTWRITEBYTECODE", "1")
+        .args(["-m", "unittest", "test_vitals_sdk"])
+        .current_dir(&templates)
+        .output()
+        .expect("python");
+    let (ok, text) = said(tests);
+    assert!(ok && text.contains("OK"), "{text}");
 }
