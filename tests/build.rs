@@ -14,6 +14,7 @@ const POLYGLOT: [&str; 5] = [
 fn main() {
     for (name, path) in vitals_guest_build::build(&[
         "hostile-health",
+        "hostile-v02",
         "weighted-health-v2",
         "weighted-health-v01",
     ]) {

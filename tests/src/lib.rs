@@ -11,6 +11,9 @@
 /// The hostile health model (see `tests/guests/hostile-health`).
 pub static HOSTILE_HEALTH: &[u8] = include_bytes!(env!("GUEST_HOSTILE_HEALTH"));
 
+/// The hostile contract-0.2 health model (see `tests/guests/hostile-v02`).
+pub static HOSTILE_V02: &[u8] = include_bytes!(env!("GUEST_HOSTILE_V02"));
+
 /// weighted-health 0.2.0 (see `tests/guests/weighted-health-v2`).
 pub static WEIGHTED_HEALTH_V2: &[u8] = include_bytes!(env!("GUEST_WEIGHTED_HEALTH_V2"));
 

@@ -107,3 +107,104 @@ fn every_kind_runs_as_0_2_with_explained_results() {
         assert!(explained, "{name}");
     }
 }
+
+fn hostile_v02() -> std::sync::Arc<vitals::runtime::Plugin> {
+    runtime()
+        .load(vitals_e2e::HOSTILE_V02)
+        .expect("the hostile 0.2 guest loads")
+}
+
+/// The value of the factor `name` in an echo result.
+fn echoed(out: &Result<Output, vitals::runtime::PluginError>, name: &str) -> Option<f64> {
+    let Ok(Output::Health(h)) = out else {
+        panic!("{out:?}")
+    };
+    h.factors.iter().find(|f| f.name == name).expect(name).value
+}
+
+#[test]
+fn a_0_2_plugin_receives_only_what_its_projection_reads() {
+    let plugin = hostile_v02();
+    let accounts = vitals::demo::generate(50, AS_OF, 3);
+    let limits = vitals::runtime::Limits::default();
+    let narrow = r#"{"reads":"narrow"}"#;
+    let projection = runtime()
+        .projection(&plugin, &limits, narrow)
+        .unwrap()
+        .unwrap();
+    let out = run_default(&plugin, narrow, &accounts);
+    for (a, r) in accounts.iter().zip(&out.results) {
+        // logins now, arr in history: two field columns, no metric.
+        assert_eq!(echoed(r, "fields"), Some(2.0));
+        assert_eq!(echoed(r, "metrics"), Some(0.0));
+        assert_eq!(echoed(r, "logins"), a.current.logins.map(f64::from));
+        let rows = projection.apply(a).history.len();
+        assert!(
+            rows < a.history.len().max(1),
+            "{} of {}",
+            rows,
+            a.history.len()
+        );
+        assert_eq!(echoed(r, "rows"), Some(rows as f64), "{}", a.id);
+    }
+    // Everything: every field and the demo's three metrics, all history.
+    let out = run_default(&plugin, "{}", &accounts);
+    for (a, r) in accounts.iter().zip(&out.results) {
+        assert_eq!(echoed(r, "fields"), Some(12.0));
+        assert_eq!(echoed(r, "metrics"), Some(3.0));
+        assert_eq!(echoed(r, "rows"), Some(a.history.len() as f64));
+    }
+}
+
+#[test]
+fn a_broken_0_2_wire_is_a_typed_error_for_that_plugin() {
+    let plugin = hostile_v02();
+    let accounts = vitals::demo::generate(5, AS_OF, 3);
+    // A name outside the call's table: that account alone.
+    let out = run_default(&plugin, r#"{"mode":"bad-index"}"#, &accounts);
+    let err = out.results[0].as_ref().unwrap_err();
+    assert_eq!(err.kind(), "bad-output", "{err}");
+    assert!(
+        err.to_string().contains("factors[0].name is name 99"),
+        "{err}"
+    );
+    assert!(out.results[1..].iter().all(Result::is_ok));
+    // A thousand factors per account naming one 1 MiB name.
+    // The run retries the first accounts alone, then gives the rest up as
+    // `not-run`, saying why.
+    let failed_as = |config: &str, kind: &str, why: &str| {
+        let out = run_default(&plugin, config, &accounts);
+        let errors: Vec<_> = out
+            .results
+            .iter()
+            .map(|r| r.as_ref().unwrap_err())
+            .collect();
+        assert_eq!(errors[0].kind(), kind, "{config}: {:?}", errors[0]);
+        for e in &errors {
+            assert!(
+                e.kind() == kind || (e.kind() == "not-run" && e.to_string().contains(why)),
+                "{config}: {e}"
+            );
+        }
+    };
+    failed_as(
+        r#"{"mode":"name-bomb"}"#,
+        "output-too-large",
+        "output too large",
+    );
+    // One result short.
+    failed_as(r#"{"mode":"wrong-count"}"#, "bad-output", "results for");
+    // A projection over the host's bounds.
+    let err = runtime()
+        .projection(
+            &plugin,
+            &vitals::runtime::Limits::default(),
+            r#"{"reads":"huge-window"}"#,
+        )
+        .unwrap_err();
+    assert_eq!(err.kind(), "bad-output", "{err}");
+    assert!(err.to_string().contains("history: latest("), "{err}");
+    // And the host carries on: the reference pack still scores.
+    let out = run_default(&reference("weighted-health"), "{}", &accounts);
+    assert!(out.results.iter().any(Result::is_ok));
+}
