@@ -160,7 +160,7 @@ fn answer(worker: &Worker, as_of: i32, line: &str) -> Result<Value, String> {
             store
                 .for_each_chunk_at(TENANT, as_of, settings.history_days, settings.chunk, |c| {
                     std::hint::black_box(c);
-                    Ok(())
+                    Ok::<_, vitals::store::StoreError>(())
                 })
                 .map_err(|e| e.to_string())?;
             Ok(json!({ "ns_per_account": per_account_ns(started, *accounts) }))

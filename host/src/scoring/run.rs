@@ -129,7 +129,7 @@ pub fn run_active(
     // decoding snapshots overlaps with scoring (the scoring itself uses
     // every core; reading and writing the store are single-threaded).
     let (send, receive) = std::sync::mpsc::sync_channel::<Vec<Account>>(1);
-    let outcome = std::thread::scope(|scope| -> Result<(), StoreError> {
+    let outcome = std::thread::scope(|scope| -> Result<(), RunError> {
         let reader = scope.spawn(move || {
             store.for_each_chunk_at(
                 tenant,
@@ -144,7 +144,7 @@ pub fn run_active(
                 },
             )
         });
-        let scored = (|| -> Result<(), StoreError> {
+        let scored = (|| -> Result<(), RunError> {
             for mut chunk in receive.iter() {
                 for a in &mut chunk {
                     if let Some(points) = health.remove(&a.id) {
@@ -164,9 +164,9 @@ pub fn run_active(
                             &chunk,
                             settings.options,
                         )
-                        .map_err(|e| StoreError::Plugin {
+                        .map_err(|error| RunError::Plugin {
                             plugin: p.plugin.name.clone(),
-                            error: e,
+                            error,
                         })?;
                     if p.plugin.kind == PluginKind::HealthModel {
                         for (a, r) in chunk.iter_mut().zip(&out.results) {
@@ -194,7 +194,7 @@ pub fn run_active(
         })();
         drop(receive);
         let read = reader.join().expect("store reader thread");
-        scored.and(read)
+        scored.and(read.map_err(RunError::from))
     });
     match outcome {
         Ok(()) => {
@@ -209,10 +209,7 @@ pub fn run_active(
             for run in &mut runs {
                 let _ = store.fail_run(run, &e.to_string());
             }
-            Err(match e {
-                StoreError::Plugin { plugin, error } => RunError::Plugin { plugin, error },
-                other => other.into(),
-            })
+            Err(e)
         }
     }
 }

@@ -141,9 +141,6 @@ impl From<StoreError> for ApiError {
                     format!("{what}, nothing was loaded:\n{}", lines.join("\n")),
                 )
             }
-            StoreError::Plugin { error, .. } => {
-                ApiError::new(422, "invalid-plugin", e.to_string()).about(error.kind())
-            }
             StoreError::Busy(_) | StoreError::Retry(_) => ApiError::new(429, "busy", e.to_string()),
             StoreError::SeveralHealthModels(_) => {
                 ApiError::new(409, "several-health-models", e.to_string())

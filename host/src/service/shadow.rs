@@ -6,7 +6,6 @@ use super::{ApiError, Service};
 use crate::runtime::types::{Account, Band};
 use crate::runtime::{Output, PluginError, PluginKind};
 use crate::scoring::health_history;
-use crate::store::StoreError;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use utoipa::ToSchema;
@@ -389,7 +388,7 @@ impl Service {
             as_of,
             settings.history_days,
             settings.chunk,
-            |mut chunk| {
+            |mut chunk| -> Result<(), ApiError> {
                 for a in &mut chunk {
                     if let Some(points) = health.remove(&a.id) {
                         a.health = points;
@@ -406,9 +405,13 @@ impl Service {
                             &chunk,
                             settings.options,
                         )
-                        .map_err(|error| StoreError::Plugin {
-                            plugin: format!("{} {version}", req.plugin),
-                            error,
+                        .map_err(|error| {
+                            ApiError::new(
+                                422,
+                                "invalid-plugin",
+                                format!("{} {version}: {error}", req.plugin),
+                            )
+                            .about(error.kind())
                         })
                 };
                 let a = call(&active_job, &active_plugin, &active_config, &active.version)?;

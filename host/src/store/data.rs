@@ -164,14 +164,14 @@ impl Store {
     }
 
     /// [`DataView::for_each_chunk_at`] on a view of its own.
-    pub fn for_each_chunk_at(
+    pub fn for_each_chunk_at<E: From<StoreError>>(
         &self,
         tenant: &str,
         as_of: i32,
         window_days: i32,
         chunk: usize,
-        f: impl FnMut(Vec<AccountView>) -> Result<(), StoreError>,
-    ) -> Result<(), StoreError> {
+        f: impl FnMut(Vec<AccountView>) -> Result<(), E>,
+    ) -> Result<(), E> {
         self.view(tenant)?
             .for_each_chunk_at(as_of, window_days, chunk, f)
     }
@@ -243,14 +243,16 @@ impl DataView<'_> {
     /// time: each with its latest snapshot at or before `as_of` and the
     /// earlier snapshots of the last `window_days` days. Accounts with no
     /// snapshot yet are skipped. One pass over the snapshots (a merge with
-    /// the accounts), so memory stays at one chunk.
-    pub fn for_each_chunk_at(
+    /// the accounts), so memory stays at one chunk. `f`'s own errors (a
+    /// plugin's, a backtest's) come back as they are: the store's error
+    /// type never carries another module's.
+    pub fn for_each_chunk_at<E: From<StoreError>>(
         &self,
         as_of: i32,
         window_days: i32,
         chunk: usize,
-        mut f: impl FnMut(Vec<AccountView>) -> Result<(), StoreError>,
-    ) -> Result<(), StoreError> {
+        mut f: impl FnMut(Vec<AccountView>) -> Result<(), E>,
+    ) -> Result<(), E> {
         let snap_prefix = keys::kind_prefix(&self.tenant, Kind::Snapshot);
         let acct_prefix = keys::kind_prefix(&self.tenant, Kind::Account);
         let mut accounts = self.scan(&acct_prefix);
@@ -311,7 +313,7 @@ impl DataView<'_> {
                 }
                 current = Some((id.to_string(), Vec::new()));
             }
-            let snap: Snapshot = codec::decode("snapshot", &v)?;
+            let snap: Snapshot = codec::decode("snapshot", &v).map_err(StoreError::from)?;
             current.as_mut().expect("set above").1.push(snap);
         }
         if let Some((cid, snaps)) = current.take() {

@@ -84,15 +84,6 @@ pub enum StoreError {
     /// The request is invalid; the message says which field and why.
     #[error("{0}")]
     Invalid(String),
-    /// A plugin failed a whole run (invalid configuration, host failure)
-    /// while the store was streaming accounts to it.
-    #[error("{plugin}: {error}")]
-    Plugin {
-        /// The plugin name.
-        plugin: String,
-        /// What went wrong.
-        error: crate::contract::PluginError,
-    },
     /// Stored data is damaged (a key or value this version cannot read).
     #[error("the store is damaged: {0}")]
     Corrupt(String),

@@ -140,7 +140,7 @@ fn accounts_at_an_instant_use_the_latest_snapshot_and_the_window() {
     s.ingest("t", &rows, vec![], IngestMode::AllOrNothing)
         .unwrap();
     let mut seen = vec![];
-    s.for_each_chunk_at("t", 350, 120, 2, |chunk| {
+    s.for_each_chunk_at("t", 350, 120, 2, |chunk| -> Result<(), StoreError> {
         assert!(chunk.len() <= 2);
         seen.extend(chunk);
         Ok(())
@@ -394,7 +394,7 @@ fn an_account_without_attributes_does_not_take_the_next_ones() {
         .insert(keys::snapshot("t", "b", 10), codec::encode(&snap(10, 2)))
         .unwrap();
     let mut seen = vec![];
-    s.for_each_chunk_at("t", 10, 0, 10, |c| {
+    s.for_each_chunk_at("t", 10, 0, 10, |c| -> Result<(), StoreError> {
         seen.extend(c);
         Ok(())
     })
