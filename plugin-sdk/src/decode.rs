@@ -9,7 +9,11 @@
 //! `None` for whatever its projection did not ask for.
 //!
 //! Per batch the field columns are looked up once and the metric and label
-//! names resolved once; per snapshot, only the values are read.
+//! names resolved once; per snapshot, only the values are read. Accounts
+//! are decoded one at a time into one reused account ([`for_each`]): the
+//! SDK's allocator never frees within a call, so decoding a whole batch up
+//! front touched fresh memory for every account (and every fresh page of a
+//! pooled instance is a page fault, and a page to reset after the call).
 
 use crate::projection::Field;
 use crate::types::{Account, Attributes, Band, Confidence, HealthPoint, Label, Metric, Snapshot};
@@ -20,9 +24,76 @@ const NO_STRING: u32 = u32::MAX;
 /// A date meaning "blank".
 const NO_DATE: i32 = i32::MIN;
 
-/// Every account of the batch, in order.
+/// Every account of the batch, in order (owned copies; the test harness).
 pub fn accounts(batch: &wire::Batch) -> Vec<Account> {
-    Decoder::new(batch).accounts()
+    let mut out = Vec::with_capacity(batch.accounts.id.len());
+    for_each(batch, |a| out.push(a.clone()));
+    out
+}
+
+/// Calls `f` with each account of the batch, in order, decoded into one
+/// account reused from one to the next (its strings and lists keep their
+/// memory).
+pub fn for_each(batch: &wire::Batch, mut f: impl FnMut(&Account)) {
+    let decoder = Decoder::new(batch);
+    let mut account = Account {
+        id: String::new(),
+        attributes: Attributes {
+            name: None,
+            owner: None,
+            tier: None,
+            plan: None,
+            start_date: None,
+            renewal_date: None,
+            contract_arr: None,
+            renewal_confidence: None,
+            labels: Vec::new(),
+        },
+        current: blank_snapshot(),
+        history: Vec::new(),
+        health: Vec::new(),
+    };
+    for i in 0..batch.accounts.id.len() {
+        decoder.fill(i, &mut account);
+        f(&account);
+    }
+}
+
+fn blank_snapshot() -> Snapshot {
+    Snapshot {
+        as_of: NO_DATE,
+        seats_purchased: None,
+        seats_active: None,
+        logins: None,
+        features_used: None,
+        features_available: None,
+        tickets_open: None,
+        tickets_high_severity: None,
+        nps: None,
+        csat: None,
+        arr: None,
+        champion_left: None,
+        late_payments: None,
+        metrics: Vec::new(),
+    }
+}
+
+/// Sets a string slot to `value`, reusing the string already there.
+fn set_text(slot: &mut Option<String>, value: Option<&str>) {
+    match (slot.as_mut(), value) {
+        (Some(s), Some(v)) => {
+            s.clear();
+            s.push_str(v);
+        }
+        (None, Some(v)) => *slot = Some(v.to_owned()),
+        (_, None) => *slot = None,
+    }
+}
+
+/// Sets `s` to `v`, reusing its memory.
+fn set_string(s: &mut String, v: &str) {
+    s.clear();
+    s.push_str(v);
 }
 
 struct Decoder<'a> {
@@ -88,94 +159,109 @@ impl<'a> Decoder<'a> {
         self.batch.strings.get(index as usize).map(String::as_str)
     }
 
-    fn text(&self, column: &[u32], i: usize) -> Option<String> {
-        column
-            .get(i)
-            .and_then(|s| self.string(*s))
-            .map(String::from)
+    fn text(&self, column: &[u32], i: usize) -> Option<&'a str> {
+        column.get(i).and_then(|s| self.string(*s))
     }
 
-    fn accounts(&self) -> Vec<Account> {
-        (0..self.batch.accounts.id.len())
-            .map(|i| self.account(i))
-            .collect()
-    }
-
-    fn account(&self, i: usize) -> Account {
+    /// Decodes account `i` into `out`, reusing its memory.
+    fn fill(&self, i: usize, out: &mut Account) {
         let b = self.batch;
+        set_string(
+            &mut out.id,
+            self.text(&b.accounts.id, i).unwrap_or_default(),
+        );
+        self.fill_attributes(i, &mut out.attributes);
+        self.fill_snapshot(&b.current, i, &mut out.current);
         let history = entries(&b.history.account_start, i, b.history.rows.as_of.len());
-        let health = entries(&b.health.account_start, i, b.health.as_of.len());
-        Account {
-            id: self.text(&b.accounts.id, i).unwrap_or_default(),
-            attributes: self.attributes(i),
-            current: self.snapshot(&b.current, i),
-            history: history.map(|r| self.snapshot(&b.history.rows, r)).collect(),
-            health: health.filter_map(|h| self.health_point(h)).collect(),
+        let rows = history.len();
+        for (k, r) in history.enumerate() {
+            if k == out.history.len() {
+                out.history.push(blank_snapshot());
+            }
+            self.fill_snapshot(&b.history.rows, r, &mut out.history[k]);
         }
+        out.history.truncate(rows);
+        out.health.clear();
+        let health = entries(&b.health.account_start, i, b.health.as_of.len());
+        out.health
+            .extend(health.filter_map(|h| self.health_point(h)));
     }
 
-    fn attributes(&self, i: usize) -> Attributes {
+    fn fill_attributes(&self, i: usize, out: &mut Attributes) {
         let a = &self.batch.accounts;
         let date = |column: &[i32]| column.get(i).copied().filter(|d| *d != NO_DATE);
+        set_text(&mut out.name, self.text(&a.name, i));
+        set_text(&mut out.owner, self.text(&a.owner, i));
+        set_text(&mut out.tier, self.text(&a.tier, i));
+        set_text(&mut out.plan, self.text(&a.plan, i));
+        out.start_date = date(&a.start_date);
+        out.renewal_date = date(&a.renewal_date);
+        out.contract_arr = number(&a.contract_arr, i);
+        out.renewal_confidence = a.renewal_confidence.get(i).copied().and_then(confidence);
         let labels = entries(
             &a.label_start,
             i,
             a.label_name.len().min(a.label_value.len()),
         );
-        Attributes {
-            name: self.text(&a.name, i),
-            owner: self.text(&a.owner, i),
-            tier: self.text(&a.tier, i),
-            plan: self.text(&a.plan, i),
-            start_date: date(&a.start_date),
-            renewal_date: date(&a.renewal_date),
-            contract_arr: number(&a.contract_arr, i),
-            renewal_confidence: a.renewal_confidence.get(i).copied().and_then(confidence),
-            labels: labels
-                .filter_map(|l| {
-                    let name = self.label_names.get(a.label_name[l] as usize)?;
-                    Some(Label {
-                        name: (*name).into(),
-                        value: self.string(a.label_value[l])?.into(),
-                    })
-                })
-                .collect(),
+        let mut kept = 0;
+        for l in labels {
+            let name = self.label_names.get(a.label_name[l] as usize);
+            let (Some(name), Some(value)) = (name, self.string(a.label_value[l])) else {
+                continue;
+            };
+            match out.labels.get_mut(kept) {
+                Some(label) => {
+                    set_string(&mut label.name, name);
+                    set_string(&mut label.value, value);
+                }
+                None => out.labels.push(Label {
+                    name: (*name).into(),
+                    value: value.into(),
+                }),
+            }
+            kept += 1;
         }
+        out.labels.truncate(kept);
     }
 
-    fn snapshot(&self, rows: &wire::Rows, r: usize) -> Snapshot {
+    fn fill_snapshot(&self, rows: &wire::Rows, r: usize, out: &mut Snapshot) {
         let value = |field: Field| {
             let column = self.field_columns[field as usize]?;
             number(rows.fields.get(column)?, r)
         };
         // Counts cross as f64; `as` saturates anything out of range.
         let count = |field: Field| value(field).map(|v| v as u32);
-        Snapshot {
-            as_of: rows.as_of.get(r).copied().unwrap_or(NO_DATE),
-            seats_purchased: count(Field::SeatsPurchased),
-            seats_active: count(Field::SeatsActive),
-            logins: count(Field::Logins),
-            features_used: count(Field::FeaturesUsed),
-            features_available: count(Field::FeaturesAvailable),
-            tickets_open: count(Field::TicketsOpen),
-            tickets_high_severity: count(Field::TicketsHighSeverity),
-            nps: value(Field::Nps).map(|v| v as u8),
-            csat: value(Field::Csat),
-            arr: value(Field::Arr),
-            champion_left: value(Field::ChampionLeft).map(|v| v != 0.0),
-            late_payments: count(Field::LatePayments),
-            metrics: rows
-                .metrics
-                .iter()
-                .zip(&self.metric_names)
-                .filter_map(|(column, name)| {
-                    number(column, r).map(|value| Metric {
-                        name: name.clone(),
-                        value,
-                    })
-                })
-                .collect(),
+        out.as_of = rows.as_of.get(r).copied().unwrap_or(NO_DATE);
+        out.seats_purchased = count(Field::SeatsPurchased);
+        out.seats_active = count(Field::SeatsActive);
+        out.logins = count(Field::Logins);
+        out.features_used = count(Field::FeaturesUsed);
+        out.features_available = count(Field::FeaturesAvailable);
+        out.tickets_open = count(Field::TicketsOpen);
+        out.tickets_high_severity = count(Field::TicketsHighSeverity);
+        out.nps = value(Field::Nps).map(|v| v as u8);
+        out.csat = value(Field::Csat);
+        out.arr = value(Field::Arr);
+        out.champion_left = value(Field::ChampionLeft).map(|v| v != 0.0);
+        out.late_payments = count(Field::LatePayments);
+        let mut kept = 0;
+        for (column, name) in rows.metrics.iter().zip(&self.metric_names) {
+            let Some(value) = number(column, r) else {
+                continue;
+            };
+            match out.metrics.get_mut(kept) {
+                Some(m) => {
+                    set_string(&mut m.name, name);
+                    m.value = value;
+                }
+                None => out.metrics.push(Metric {
+                    name: name.clone(),
+                    value,
+                }),
+            }
+            kept += 1;
         }
+        out.metrics.truncate(kept);
     }
 
     fn health_point(&self, h: usize) -> Option<HealthPoint> {
@@ -293,6 +379,19 @@ mod tests {
                 band: Band::Red
             }]
         );
+    }
+
+    #[test]
+    fn a_reused_account_keeps_nothing_of_the_one_before() {
+        let batch = batch();
+        let decoder = Decoder::new(&batch);
+        let fresh = accounts(&batch);
+        let mut reused = fresh[1].clone();
+        // b has a label, a history row and a health point; a has none.
+        decoder.fill(0, &mut reused);
+        assert_eq!(reused, fresh[0]);
+        decoder.fill(1, &mut reused);
+        assert_eq!(reused, fresh[1]);
     }
 
     #[test]

@@ -51,10 +51,8 @@ fn run<M: Plugin, T, W>(
 ) -> Outcome<W> {
     let config = configured::<M>(config)?;
     let ctx = Context { as_of };
-    let results = decode::accounts(batch)
-        .iter()
-        .map(|a| each(&config, &ctx, a))
-        .collect();
+    let mut results = Vec::with_capacity(batch.accounts.id.len());
+    decode::for_each(batch, |a| results.push(each(&config, &ctx, a)));
     Ok(encode(results))
 }
 
