@@ -3,12 +3,14 @@
 //! the target folder by vitals-polyglot-build).
 
 /// Polyglot plugin folders; `@ENGINE` builds a JavaScript one with another engine.
-const POLYGLOT: [&str; 5] = [
+const POLYGLOT: [&str; 7] = [
     "plugins/python/adoption-health",
     "plugins/js/engagement-segments",
     "plugins/js/engagement-segments@starlingmonkey",
     "tests/guests/python/hostile-py",
     "tests/guests/js/hostile-js",
+    "tests/guests/python/floor-py",
+    "tests/guests/js/floor-js",
 ];
 
 fn main() {

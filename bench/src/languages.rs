@@ -4,7 +4,9 @@
 //! compile and cached load, pooled instantiation, fuel per account, and the
 //! cost per account at the runs' batch size with the instance reused (what a
 //! run does) and with a fresh instance per batch. The hostile test guests in their well-behaved modes do
-//! almost nothing per account: their rows are each language's floor.
+//! almost nothing per account: their rows are each language's floor under
+//! contract 0.1; `floor-py` and `floor-js` are the floors under 0.2 (every
+//! field, metric, label and snapshot sent; nothing read).
 
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -77,6 +79,20 @@ fn subjects() -> Vec<Subject> {
             name: "floor: hostile-js",
             lang: "JS QuickJS",
             bytes: vitals_e2e::HOSTILE_JS,
+            config: "{}",
+        },
+        // Contract 0.2's floors: the SDKs shipped with the templates,
+        // reading everything and doing nothing.
+        Subject {
+            name: "floor 0.2: floor-py",
+            lang: "Python",
+            bytes: vitals_e2e::FLOOR_PY,
+            config: "{}",
+        },
+        Subject {
+            name: "floor 0.2: floor-js",
+            lang: "JS QuickJS",
+            bytes: vitals_e2e::FLOOR_JS,
             config: "{}",
         },
     ]

@@ -91,6 +91,9 @@ pub fn build_for_cargo(folders: &[&str]) -> Vec<(String, PathBuf)> {
                 let dir = workspace.join(folder);
                 println!("cargo:rerun-if-changed={}", dir.display());
                 let m = Manifest::read(&dir).unwrap_or_else(|e| panic!("{e}"));
+                for modules in &m.modules {
+                    println!("cargo:rerun-if-changed={}", dir.join(modules).display());
+                }
                 let stem = m.name.replace('-', "_");
                 let file = match engine {
                     Some(e) => format!("{stem}-{}.wasm", e.name()),

@@ -97,6 +97,13 @@ pub struct Manifest {
     /// The WIT folder, relative to the plugin (`wit`).
     #[serde(default = "default_wit")]
     pub wit: String,
+    /// More folders of modules outside the plugin, relative to it (a test
+    /// guest using the SDK shipped with the templates instead of a copy of
+    /// it). Python: searched after `source`. JavaScript: a link in the
+    /// source reaches into them, and the root its modules must lie under
+    /// widens to hold them.
+    #[serde(default)]
+    pub modules: Vec<String>,
     /// JS: the engine (`quickjs`, the default, or `starlingmonkey`).
     #[serde(default)]
     pub engine: JsEngine,

@@ -38,6 +38,13 @@ pub static HOSTILE_PY: &[u8] = include_bytes!(env!("POLYGLOT_HOSTILE_PY"));
 /// The hostile JavaScript segmenter (see `tests/guests/js/hostile-js`).
 pub static HOSTILE_JS: &[u8] = include_bytes!(env!("POLYGLOT_HOSTILE_JS"));
 
+/// The Python floor of contract 0.2: reads everything, does nothing (see
+/// `tests/guests/python/floor-py`; `vitals-bench languages`).
+pub static FLOOR_PY: &[u8] = include_bytes!(env!("POLYGLOT_FLOOR_PY"));
+
+/// The QuickJS floor of contract 0.2 (see `tests/guests/js/floor-js`).
+pub static FLOOR_JS: &[u8] = include_bytes!(env!("POLYGLOT_FLOOR_JS"));
+
 /// The toolchain cache the build script used (`vitals plugin build` in the
 /// tests reuses it instead of installing again).
 pub const TOOLCHAINS: &str = env!("VITALS_TEST_TOOLCHAINS");

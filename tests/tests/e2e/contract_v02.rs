@@ -208,3 +208,24 @@ fn a_broken_0_2_wire_is_a_typed_error_for_that_plugin() {
     let out = run_default(&reference("weighted-health"), "{}", &accounts);
     assert!(out.results.iter().any(Result::is_ok));
 }
+
+#[test]
+fn the_0_2_floor_guests_read_everything_and_answer_every_account() {
+    let accounts = vitals::demo::generate(30, AS_OF, 9);
+    for bytes in [vitals_e2e::FLOOR_PY, vitals_e2e::FLOOR_JS] {
+        let plugin = runtime().load(bytes).unwrap();
+        let name = &plugin.metadata.name;
+        assert_eq!(plugin.contract, ContractVersion::V0_2, "{name}");
+        let reads = plugin.reads.as_ref().unwrap().describe();
+        for everything in ["metric:*", "history:all:metric:*", "label:*", "health:all"] {
+            assert!(reads.contains(&everything.to_string()), "{name}: {reads:?}");
+        }
+        let out = run_default(&plugin, "{}", &accounts);
+        assert_eq!(out.results.len(), accounts.len());
+        assert!(
+            out.results.iter().all(Result::is_ok),
+            "{name}: {:?}",
+            out.results[0]
+        );
+    }
+}
