@@ -10,14 +10,34 @@ use std::collections::HashMap;
 pub type Results<T> = Vec<Result<T, PluginError>>;
 
 /// A call's table of names; a name's index is its place in the table.
+///
+/// Accounts mostly name the same factors in the same order, so the n-th
+/// name of an account is first compared with the n-th name of the account
+/// before (a short string comparison) and hashed only when it differs:
+/// hashing two dozen names an account cost more than the rest of the
+/// way back.
 #[derive(Default)]
 struct NameTable {
     names: Vec<String>,
     index: HashMap<String, u32>,
+    /// The indices the previous account's names got, in order.
+    previous: Vec<u32>,
+    /// Those of this account so far.
+    current: Vec<u32>,
 }
 
 impl NameTable {
     fn intern(&mut self, name: String) -> u32 {
+        let guess = self.previous.get(self.current.len()).copied();
+        let i = match guess {
+            Some(g) if self.names[g as usize] == name => g,
+            _ => self.lookup(name),
+        };
+        self.current.push(i);
+        i
+    }
+
+    fn lookup(&mut self, name: String) -> u32 {
         if let Some(&i) = self.index.get(&name) {
             return i;
         }
@@ -25,6 +45,12 @@ impl NameTable {
         self.names.push(name.clone());
         self.index.insert(name, i);
         i
+    }
+
+    /// The next names are the next account's.
+    fn next_account(&mut self) {
+        std::mem::swap(&mut self.previous, &mut self.current);
+        self.current.clear();
     }
 }
 
@@ -39,20 +65,23 @@ fn each<T, W>(results: Results<T>, mut f: impl FnMut(T) -> W) -> Vec<Result<W, w
 /// Health scores with their factors' names and groups in one table.
 pub fn health(results: Results<Health>) -> wire::HealthResults {
     let mut table = NameTable::default();
-    let results = each(results, |h| wire::Health {
-        score: h.score,
-        band: h.band.into(),
-        factors: h
-            .factors
-            .into_iter()
-            .map(|f| wire::Factor {
-                name: table.intern(f.name),
-                group: table.intern(f.group),
-                value: f.value,
-                weight: f.weight,
-                points: f.points,
-            })
-            .collect(),
+    let results = each(results, |h| {
+        table.next_account();
+        wire::Health {
+            score: h.score,
+            band: h.band.into(),
+            factors: h
+                .factors
+                .into_iter()
+                .map(|f| wire::Factor {
+                    name: table.intern(f.name),
+                    group: table.intern(f.group),
+                    value: f.value,
+                    weight: f.weight,
+                    points: f.points,
+                })
+                .collect(),
+        }
     });
     wire::HealthResults {
         names: table.names,
@@ -64,6 +93,7 @@ pub fn health(results: Results<Health>) -> wire::HealthResults {
 pub fn segments(results: Results<Vec<Segment>>) -> wire::SegmentResults {
     let mut table = NameTable::default();
     let results = each(results, |segments| {
+        table.next_account();
         segments
             .into_iter()
             .map(|s| wire::Segment {
@@ -81,17 +111,20 @@ pub fn segments(results: Results<Vec<Segment>>) -> wire::SegmentResults {
 /// Propensities with their drivers' names in one table.
 pub fn propensities(results: Results<Propensity>) -> wire::PropensityResults {
     let mut table = NameTable::default();
-    let results = each(results, |p| wire::Propensity {
-        score: p.score,
-        drivers: p
-            .drivers
-            .into_iter()
-            .map(|d| wire::Driver {
-                name: table.intern(d.name),
-                value: d.value,
-                contribution: d.contribution,
-            })
-            .collect(),
+    let results = each(results, |p| {
+        table.next_account();
+        wire::Propensity {
+            score: p.score,
+            drivers: p
+                .drivers
+                .into_iter()
+                .map(|d| wire::Driver {
+                    name: table.intern(d.name),
+                    value: d.value,
+                    contribution: d.contribution,
+                })
+                .collect(),
+        }
     });
     wire::PropensityResults {
         names: table.names,
@@ -152,6 +185,32 @@ mod tests {
             out.results[1],
             Err(wire::PluginError::MissingData("no data".into()))
         );
+    }
+
+    #[test]
+    fn a_name_in_another_place_than_before_still_finds_its_index() {
+        let h = |names: &[(&str, &str)]| Health {
+            score: 0.0,
+            band: Band::Red,
+            factors: names.iter().map(|(n, g)| factor(n, g)).collect(),
+        };
+        let out = health(vec![
+            Ok(h(&[("a", "usage"), ("b", "support")])),
+            Ok(h(&[("b", "support"), ("a", "usage"), ("c", "usage")])),
+            Ok(h(&[("a", "usage")])),
+        ]);
+        assert_eq!(out.names, ["a", "usage", "b", "support", "c"]);
+        let ids = |r: &Result<wire::Health, wire::PluginError>| -> Vec<(u32, u32)> {
+            r.as_ref()
+                .unwrap()
+                .factors
+                .iter()
+                .map(|f| (f.name, f.group))
+                .collect()
+        };
+        assert_eq!(ids(&out.results[0]), [(0, 1), (2, 3)]);
+        assert_eq!(ids(&out.results[1]), [(2, 3), (0, 1), (4, 1)]);
+        assert_eq!(ids(&out.results[2]), [(0, 1)]);
     }
 
     #[test]
