@@ -99,9 +99,10 @@ pub struct Manifest {
     pub wit: String,
     /// More folders of modules outside the plugin, relative to it (a test
     /// guest using the SDK shipped with the templates instead of a copy of
-    /// it). Python: searched after `source`. JavaScript: a link in the
-    /// source reaches into them, and the root its modules must lie under
-    /// widens to hold them.
+    /// it). Python: searched after `source`. JavaScript on QuickJS: a link
+    /// in the source reaches into them, and the root its modules must lie
+    /// under widens to hold them (StarlingMonkey's bundler refuses a link
+    /// out of the plugin, so a plugin built with both engines keeps a copy).
     #[serde(default)]
     pub modules: Vec<String>,
     /// JS: the engine (`quickjs`, the default, or `starlingmonkey`).
