@@ -4,8 +4,11 @@
 //! need not be reused: bumping a pointer (and rewinding it when the newest
 //! block is freed) replaces dlmalloc's bookkeeping on the hot path, where the
 //! host asks the guest to allocate every string and list of every account it
-//! passes in. Memory grows in 1 MiB steps; the host's memory limit still
-//! applies (a refused growth is an allocation failure, reported as the
+//! passes in. Memory grows in steps that double from one page (64 KiB) up to
+//! 1 MiB: a call on a few accounts grows memory by a page or two, and every
+//! page grown costs the host a change of protection when the instance is made
+//! and again when its slot is reset (`vitals-bench runtime`, batch 1). The
+//! host's memory limit still applies (a refused growth is an allocation failure, reported as the
 //! memory limit).
 //!
 //! The export macros install it on `wasm32` only; native tests use the
@@ -17,14 +20,18 @@ use core::cell::Cell;
 
 #[cfg(target_arch = "wasm32")]
 const PAGE: usize = 65_536;
-/// Pages added per growth (1 MiB).
+/// The most pages added per growth (1 MiB); the first growth adds one page
+/// and each later one as many as were added before, up to this.
 #[cfg(target_arch = "wasm32")]
-const STEP_PAGES: usize = 16;
+const MAX_STEP_PAGES: usize = 16;
 
 /// The allocator. Components are single-threaded, so plain cells suffice.
 pub struct Bump {
     next: Cell<usize>,
     end: Cell<usize>,
+    // Read by `grow`, which only wasm32 has.
+    #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+    grown_pages: Cell<usize>,
 }
 
 // SAFETY: wasm32 components run one thread; the allocator is never shared
@@ -37,6 +44,7 @@ impl Bump {
         Bump {
             next: Cell::new(0),
             end: Cell::new(0),
+            grown_pages: Cell::new(0),
         }
     }
 
@@ -51,12 +59,14 @@ impl Bump {
             return true;
         }
         let exact = (needed_end - self.end.get()).div_ceil(PAGE);
-        // A 1 MiB step when the limit allows it, else exactly what is needed.
-        for pages in [exact.max(STEP_PAGES), exact] {
+        // A doubling step when the limit allows it, else exactly what is needed.
+        let step = self.grown_pages.get().clamp(1, MAX_STEP_PAGES);
+        for pages in [exact.max(step), exact] {
             let previous = core::arch::wasm32::memory_grow(0, pages);
             if previous == usize::MAX {
                 continue;
             }
+            self.grown_pages.set(self.grown_pages.get() + pages);
             if previous * PAGE != self.end.get() {
                 // Someone else (wasi-libc's own malloc) grew memory since our
                 // last step: what lies between is theirs; start after it.
