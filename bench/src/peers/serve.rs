@@ -20,6 +20,7 @@ use serde_json::{Value, json};
 use std::io::{BufRead, Write};
 use std::sync::Arc;
 use std::time::Instant;
+use vitals::contract::projection::Windows;
 use vitals::ingest::{Format, parse};
 use vitals::runtime::{
     Account, Limits, Output, Plugin, Runtime, RuntimeConfig, Share, content_hash,
@@ -158,10 +159,18 @@ fn answer(worker: &Worker, as_of: i32, line: &str) -> Result<Value, String> {
             let settings = RunSettings::default();
             let started = Instant::now();
             store
-                .for_each_chunk_at(TENANT, as_of, settings.history_days, settings.chunk, |c| {
-                    std::hint::black_box(c);
-                    Ok::<_, vitals::store::StoreError>(())
-                })
+                .for_each_chunk_at(
+                    TENANT,
+                    as_of,
+                    settings.history_days,
+                    // Every snapshot of the window, as a 0.1 plugin reads.
+                    &Windows::all(),
+                    settings.chunk,
+                    |c| {
+                        std::hint::black_box(c);
+                        Ok::<_, vitals::store::StoreError>(())
+                    },
+                )
                 .map_err(|e| e.to_string())?;
             Ok(json!({ "ns_per_account": per_account_ns(started, *accounts) }))
         }

@@ -7,6 +7,7 @@
 use super::BacktestError;
 use super::filter::Condition;
 use super::spec::AccountFilter;
+use crate::contract::projection::Windows;
 use crate::model::OutcomeKind;
 use crate::runtime::types::{Account, HealthPoint};
 use crate::runtime::{Limits, Output, Plugin, PluginKind, RunOptions, Runtime};
@@ -181,7 +182,12 @@ pub(super) fn scan(
     };
     // `for_each_chunk_at` speaks `StoreError`; our own errors wait here.
     let mut failure: Option<BacktestError> = None;
-    let streamed = data.for_each_chunk_at(window.cutoff, window.history_days, CHUNK, |chunk| {
+    let streamed = data.for_each_chunk_at(
+        window.cutoff,
+        window.history_days,
+        &Windows::all(),
+        CHUNK,
+        |chunk| {
         let step = (|| {
             counts.read += chunk.len();
             let mut kept = Vec::with_capacity(chunk.len());

@@ -231,6 +231,46 @@ impl Window {
     }
 }
 
+/// The union of several plugins' windows over the same entries: what a run
+/// must read of each account's past so that every plugin gets its own
+/// window (each window is a suffix of the entries, so the union is the
+/// longest of them). No window reads nothing.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Windows(Vec<Window>);
+
+impl Windows {
+    /// Every entry: what a reader that knows no projection must read.
+    pub fn all() -> Self {
+        Windows(vec![Window::All])
+    }
+
+    /// The union of `windows`.
+    pub fn of(windows: impl IntoIterator<Item = Window>) -> Self {
+        let mut union: Vec<Window> = Vec::new();
+        for w in windows {
+            if w != Window::None && !union.contains(&w) {
+                union.push(w);
+            }
+        }
+        Windows(union)
+    }
+
+    /// Whether no window reads anything.
+    pub fn reads_nothing(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The first of `len` entries (oldest first) that some window reads:
+    /// the smallest of their starts ([`Window::start`]).
+    pub fn start(&self, len: usize, date: impl Fn(usize) -> i32, reference: i32) -> usize {
+        self.0
+            .iter()
+            .map(|w| w.start(len, &date, reference))
+            .min()
+            .unwrap_or(len)
+    }
+}
+
 /// Longest history window a plugin may ask for, in days (about 100 years).
 pub const MAX_WINDOW_DAYS: u32 = 36_600;
 /// Most snapshots or scores a `latest` window may ask for.
@@ -449,6 +489,39 @@ mod tests {
         assert_eq!(Window::Latest(9).start(5, at, 0), 0);
         assert_eq!(Window::None.start(5, at, 0), 5);
         assert_eq!(Window::All.start(5, at, 0), 0);
+    }
+
+    #[test]
+    fn a_union_of_windows_reads_what_each_window_reads_and_no_more() {
+        let dates = [100, 130, 160, 190, 220, 250];
+        let windows = [
+            Window::Days(60),
+            Window::Latest(4),
+            Window::Latest(1),
+            Window::None,
+        ];
+        let union = Windows::of(windows);
+        // Days(60) from 250 starts at its base 190 (index 3), Latest(4) at
+        // index 2: the union reads from the earlier of them.
+        assert_eq!(union.start(6, |i| dates[i], 250), 2);
+        assert_eq!(
+            Windows::of([Window::Latest(5), Window::Days(30)]).start(6, |i| dates[i], 250),
+            1
+        );
+        // Each window, taken over the union's suffix alone, sends the very
+        // entries it sends over the whole list.
+        for w in windows {
+            let whole = &dates[w.start(6, |i| dates[i], 250)..];
+            let from = union.start(6, |i| dates[i], 250);
+            let suffix = &dates[from..];
+            let over_suffix = &suffix[w.start(suffix.len(), |i| suffix[i], 250)..];
+            assert_eq!(whole, over_suffix, "{w:?}");
+        }
+        let nothing = Windows::of([Window::None, Window::None]);
+        assert!(nothing.reads_nothing());
+        assert_eq!(nothing.start(6, |i| dates[i], 250), 6);
+        assert!(!Windows::all().reads_nothing());
+        assert_eq!(Windows::all().start(6, |i| dates[i], 250), 0);
     }
 
     #[test]

@@ -9,7 +9,7 @@ mod summary;
 
 pub use pick::{RunPassedOver, RunRead, Selection};
 pub(crate) use run::health_history;
-pub use run::{RunError, RunSettings, run_active, tenant_limits};
+pub use run::{PastReads, PastWindows, RunError, RunSettings, run_active, tenant_limits};
 pub(crate) use summary::KINDS;
 pub use summary::{
     BandCounts, BandSummary, ForecastSummary, SegmentChange, Summary, forecast_summary,

@@ -1,9 +1,10 @@
 //! A run of a tenant's active plugins at an instant, streamed chunk by chunk
 //! from the store so memory stays flat however many accounts there are.
 
+use crate::contract::projection::{Window, Windows};
 use crate::contract::{Account, HealthPoint};
 use crate::contract::{Limits, Output, PluginError, PluginKind};
-use crate::runtime::{RunOptions, Runtime, Share};
+use crate::runtime::{Plugin, RunOptions, Runtime, Share};
 use crate::store::{ActivePlugin, RunRecord, Store, StoreError};
 use std::collections::HashMap;
 
@@ -89,6 +90,7 @@ pub fn run_active(
     active.sort_by_key(|p| kind_order(p.plugin.kind));
     let limits = tenant_limits(store, rt, tenant)?;
     let mut loaded = Vec::new();
+    let mut reads = PastReads::default();
     for p in &active {
         let fail = |error| RunError::Plugin {
             plugin: p.plugin.name.clone(),
@@ -97,8 +99,10 @@ pub fn run_active(
         let component = store.component(&p.plugin.hash)?;
         let plugin = rt.load(&component).map_err(fail)?;
         plugin.check_config(&p.config).map_err(fail)?;
+        reads.add(rt, &plugin, &limits, &p.config).map_err(fail)?;
         loaded.push(plugin);
     }
+    let reads = reads.union();
     // One job per plugin for the whole run: its fuel budget and failed
     // batches span the chunks, and the tenant keeps its place in the
     // scheduler from the first chunk to the last.
@@ -112,14 +116,18 @@ pub fn run_active(
     let scoring_health = active
         .iter()
         .any(|p| p.plugin.kind == PluginKind::HealthModel);
-    let mut health = health_history(
-        store,
-        tenant,
-        health_model.as_deref(),
-        as_of,
-        !scoring_health,
-        settings.history_days,
-    )?;
+    let mut health = if reads.health.reads_nothing() {
+        HashMap::new()
+    } else {
+        health_history(
+            store,
+            tenant,
+            health_model.as_deref(),
+            as_of,
+            !scoring_health,
+            settings.history_days,
+        )?
+    };
     let mut runs: Vec<RunRecord> = active
         .iter()
         .map(|p| store.start_run(tenant, &p.plugin, &p.config, as_of))
@@ -135,6 +143,7 @@ pub fn run_active(
                 tenant,
                 as_of,
                 settings.history_days,
+                &reads.history,
                 settings.chunk,
                 |chunk| {
                     // A closed channel: the scorer stopped on an error, which is
@@ -210,6 +219,57 @@ pub fn run_active(
                 let _ = store.fail_run(run, &e.to_string());
             }
             Err(e)
+        }
+    }
+}
+
+/// What some plugins read of each account's past, gathered plugin by
+/// plugin from their projections under their configurations (a 0.1 plugin
+/// reads everything): the store then decodes only those snapshots, and
+/// earlier health is read only when some plugin reads it.
+#[derive(Debug, Default)]
+pub struct PastReads {
+    history: Vec<Window>,
+    health: Vec<Window>,
+}
+
+/// The union of [`PastReads`]: what to read of each account's earlier
+/// snapshots and of its earlier health.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PastWindows {
+    /// Earlier snapshots.
+    pub history: Windows,
+    /// Earlier health scores.
+    pub health: Windows,
+}
+
+impl PastReads {
+    /// Adds what `plugin` reads under `config`.
+    pub fn add(
+        &mut self,
+        rt: &Runtime,
+        plugin: &Plugin,
+        limits: &Limits,
+        config: &str,
+    ) -> Result<(), PluginError> {
+        match rt.projection(plugin, limits, config)? {
+            Some(p) => {
+                self.history.push(p.history);
+                self.health.push(p.health);
+            }
+            None => {
+                self.history.push(Window::All);
+                self.health.push(Window::All);
+            }
+        }
+        Ok(())
+    }
+
+    /// The union of what was added.
+    pub fn union(self) -> PastWindows {
+        PastWindows {
+            history: Windows::of(self.history),
+            health: Windows::of(self.health),
         }
     }
 }

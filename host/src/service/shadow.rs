@@ -369,14 +369,22 @@ impl Service {
             .find(|p| p.plugin.kind == PluginKind::HealthModel)
             .map(|p| p.plugin.name);
         let settings = self.settings;
-        let mut health = health_history(
-            store,
-            tenant,
-            health_model.as_deref(),
-            as_of,
-            active.kind != PluginKind::HealthModel,
-            settings.history_days,
-        )?;
+        let mut reads = crate::scoring::PastReads::default();
+        reads.add(&self.runtime, &active_plugin, &limits, &active_config)?;
+        reads.add(&self.runtime, &candidate_plugin, &limits, &candidate_config)?;
+        let reads = reads.union();
+        let mut health = if reads.health.reads_nothing() {
+            std::collections::HashMap::new()
+        } else {
+            health_history(
+                store,
+                tenant,
+                health_model.as_deref(),
+                as_of,
+                active.kind != PluginKind::HealthModel,
+                settings.history_days,
+            )?
+        };
         let mut tally = Tally::default();
         let share = crate::runtime::Share::of(tenant);
         let (active_job, candidate_job) = (
@@ -387,6 +395,7 @@ impl Service {
             tenant,
             as_of,
             settings.history_days,
+            &reads.history,
             settings.chunk,
             |mut chunk| -> Result<(), ApiError> {
                 for a in &mut chunk {

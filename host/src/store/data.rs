@@ -5,6 +5,7 @@
 
 use super::keys::{self, Kind};
 use super::{DataView, Store, StoreError, codec};
+use crate::contract::projection::Windows;
 use crate::contract::{Account, Attributes, Snapshot};
 use crate::model::{Outcome, OutcomeKind, RowError};
 
@@ -169,11 +170,12 @@ impl Store {
         tenant: &str,
         as_of: i32,
         window_days: i32,
+        history: &Windows,
         chunk: usize,
         f: impl FnMut(Vec<AccountView>) -> Result<(), E>,
     ) -> Result<(), E> {
         self.view(tenant)?
-            .for_each_chunk_at(as_of, window_days, chunk, f)
+            .for_each_chunk_at(as_of, window_days, history, chunk, f)
     }
 }
 
@@ -240,16 +242,19 @@ impl DataView<'_> {
     }
 
     /// Streams the tenant's accounts as of `as_of` in id order, `chunk` at a
-    /// time: each with its latest snapshot at or before `as_of` and the
-    /// earlier snapshots of the last `window_days` days. Accounts with no
-    /// snapshot yet are skipped. One pass over the snapshots (a merge with
-    /// the accounts), so memory stays at one chunk. `f`'s own errors (a
-    /// plugin's, a backtest's) come back as they are: the store's error
-    /// type never carries another module's.
+    /// time: each with its latest snapshot at or before `as_of` and, of the
+    /// earlier snapshots of the last `window_days` days, those that one of
+    /// the `history` windows reads (the union of the plugins' projections;
+    /// [`Windows::all`] for every one). Snapshots outside are never decoded.
+    /// Accounts with no snapshot yet are skipped. One pass over the
+    /// snapshots (a merge with the accounts), so memory stays at one chunk.
+    /// `f`'s own errors (a plugin's, a backtest's) come back as they are: the
+    /// store's error type never carries another module's.
     pub fn for_each_chunk_at<E: From<StoreError>>(
         &self,
         as_of: i32,
         window_days: i32,
+        history: &Windows,
         chunk: usize,
         mut f: impl FnMut(Vec<AccountView>) -> Result<(), E>,
     ) -> Result<(), E> {
@@ -258,15 +263,25 @@ impl DataView<'_> {
         let mut accounts = self.scan(&acct_prefix);
         let mut pending: Option<(sled::IVec, sled::IVec)> = None;
         let mut buffer: Vec<AccountView> = Vec::with_capacity(chunk);
-        let mut current: Option<(String, Vec<Snapshot>)> = None;
+        // An account's snapshots as stored (day, encoded), oldest first:
+        // which to decode is known once its latest is.
+        let mut current: Option<(String, Vec<(i32, sled::IVec)>)> = None;
         let mut finish = |id: String,
-                          snaps: Vec<Snapshot>,
+                          mut stored: Vec<(i32, sled::IVec)>,
                           buffer: &mut Vec<AccountView>|
          -> Result<(), StoreError> {
-            let mut snaps = snaps;
-            let Some(latest) = snaps.pop() else {
+            let Some((latest_day, latest)) = stored.pop() else {
                 return Ok(());
             };
+            let latest: Snapshot = codec::decode("snapshot", &latest)?;
+            let from = latest_day - window_days;
+            let in_window = stored.partition_point(|(day, _)| *day < from);
+            let stored = &stored[in_window..];
+            let first = history.start(stored.len(), |i| stored[i].0, latest_day);
+            let snaps = stored[first..]
+                .iter()
+                .map(|(_, v)| codec::decode("snapshot", v))
+                .collect::<Result<Vec<Snapshot>, _>>()?;
             // Both scans run in id order; an attribute record past this id
             // belongs to a later account and is kept for it.
             let attributes = loop {
@@ -286,8 +301,6 @@ impl DataView<'_> {
                     }
                 }
             };
-            let from = latest.as_of - window_days;
-            snaps.retain(|s| s.as_of >= from);
             buffer.push(Account {
                 id,
                 attributes,
@@ -313,8 +326,7 @@ impl DataView<'_> {
                 }
                 current = Some((id.to_string(), Vec::new()));
             }
-            let snap: Snapshot = codec::decode("snapshot", &v).map_err(StoreError::from)?;
-            current.as_mut().expect("set above").1.push(snap);
+            current.as_mut().expect("set above").1.push((day, v));
         }
         if let Some((cid, snaps)) = current.take() {
             finish(cid, snaps, &mut buffer)?;

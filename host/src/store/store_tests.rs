@@ -3,6 +3,7 @@
 
 use super::runs::{Encoded, encoded};
 use super::*;
+use crate::contract::projection::Windows;
 use super::{codec, keys};
 use crate::contract::{Attributes, PluginKind, PluginMetadata, Snapshot};
 use crate::contract::{Output, PluginError};
@@ -140,7 +141,7 @@ fn accounts_at_an_instant_use_the_latest_snapshot_and_the_window() {
     s.ingest("t", &rows, vec![], IngestMode::AllOrNothing)
         .unwrap();
     let mut seen = vec![];
-    s.for_each_chunk_at("t", 350, 120, 2, |chunk| -> Result<(), StoreError> {
+    s.for_each_chunk_at("t", 350, 120, &Windows::all(), 2, |chunk| -> Result<(), StoreError> {
         assert!(chunk.len() <= 2);
         seen.extend(chunk);
         Ok(())
@@ -157,6 +158,44 @@ fn accounts_at_an_instant_use_the_latest_snapshot_and_the_window() {
             Some(format!("{} Inc", a.id).as_str())
         );
     }
+}
+
+#[test]
+fn only_the_snapshots_some_window_reads_are_read() {
+    let (_d, s) = store();
+    let days = [100, 160, 220, 280, 340, 400];
+    let rows: Vec<_> = days
+        .iter()
+        .enumerate()
+        .map(|(i, d)| row(i + 1, "acme", Some(snap(*d, *d as u32))))
+        .collect();
+    s.ingest("t", &rows, vec![], IngestMode::AllOrNothing)
+        .unwrap();
+    let history_at = |windows: Windows, cap: i32| {
+        let mut seen = vec![];
+        s.for_each_chunk_at("t", 400, cap, &windows, 10, |c| -> Result<(), StoreError> {
+            seen.extend(c);
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(seen.len(), 1);
+        assert_eq!(seen[0].current.as_of, 400);
+        seen[0].history.iter().map(|h| h.as_of).collect::<Vec<i32>>()
+    };
+    use crate::contract::projection::Window;
+    assert_eq!(history_at(Windows::all(), 1000), [100, 160, 220, 280, 340]);
+    assert_eq!(history_at(Windows::of([]), 1000), Vec::<i32>::new());
+    assert_eq!(history_at(Windows::of([Window::None]), 1000), Vec::<i32>::new());
+    assert_eq!(history_at(Windows::of([Window::Latest(2)]), 1000), [280, 340]);
+    // 90 days before 400 is 310: 340 is inside, 280 is its base.
+    assert_eq!(history_at(Windows::of([Window::Days(90)]), 1000), [280, 340]);
+    assert_eq!(
+        history_at(Windows::of([Window::Days(90), Window::Latest(4)]), 1000),
+        [160, 220, 280, 340]
+    );
+    // The run's own window still bounds every plugin's.
+    assert_eq!(history_at(Windows::of([Window::All]), 130), [280, 340]);
+    assert_eq!(history_at(Windows::of([Window::Latest(9)]), 130), [280, 340]);
 }
 
 #[test]
@@ -394,7 +433,7 @@ fn an_account_without_attributes_does_not_take_the_next_ones() {
         .insert(keys::snapshot("t", "b", 10), codec::encode(&snap(10, 2)))
         .unwrap();
     let mut seen = vec![];
-    s.for_each_chunk_at("t", 10, 0, 10, |c| -> Result<(), StoreError> {
+    s.for_each_chunk_at("t", 10, 0, &Windows::all(), 10, |c| -> Result<(), StoreError> {
         seen.extend(c);
         Ok(())
     })
