@@ -188,82 +188,83 @@ pub(super) fn scan(
         &Windows::all(),
         CHUNK,
         |chunk| {
-        let step = (|| {
-            counts.read += chunk.len();
-            let mut kept = Vec::with_capacity(chunk.len());
-            let mut labels = Vec::with_capacity(chunk.len());
-            for mut a in chunk {
-                let known = outcomes.get(&a.id);
-                // A churn at or after the latest snapshot: the account
-                // had left by the cut-off (a later snapshot: it came back).
-                if known
-                    .and_then(|o| o.last_churn_by_cutoff)
-                    .is_some_and(|d| d >= a.current.as_of)
-                {
-                    counts.churned_before += 1;
-                    continue;
+            let step = (|| {
+                counts.read += chunk.len();
+                let mut kept = Vec::with_capacity(chunk.len());
+                let mut labels = Vec::with_capacity(chunk.len());
+                for mut a in chunk {
+                    let known = outcomes.get(&a.id);
+                    // A churn at or after the latest snapshot: the account
+                    // had left by the cut-off (a later snapshot: it came back).
+                    if known
+                        .and_then(|o| o.last_churn_by_cutoff)
+                        .is_some_and(|d| d >= a.current.as_of)
+                    {
+                        counts.churned_before += 1;
+                        continue;
+                    }
+                    if !window.conditions.iter().all(|c| c.holds(&a.attributes)) {
+                        counts.failed_where += 1;
+                        continue;
+                    }
+                    if !window.filter.includes(&a.id) {
+                        counts.outside_split += 1;
+                        continue;
+                    }
+                    labels.push(Label {
+                        positive: known.is_some_and(|o| o.positive),
+                        churned: known.is_some_and(|o| o.churned),
+                        arr: a
+                            .current
+                            .arr
+                            .or(a.attributes.contract_arr)
+                            .filter(|v| v.is_finite())
+                            .unwrap_or(0.0),
+                    });
+                    if let Some(points) = health.remove(&a.id) {
+                        a.health = points;
+                    }
+                    kept.push(a);
                 }
-                if !window.conditions.iter().all(|c| c.holds(&a.attributes)) {
-                    counts.failed_where += 1;
-                    continue;
+                if kept.is_empty() {
+                    return Ok(());
                 }
-                if !window.filter.includes(&a.id) {
-                    counts.outside_split += 1;
-                    continue;
-                }
-                labels.push(Label {
-                    positive: known.is_some_and(|o| o.positive),
-                    churned: known.is_some_and(|o| o.churned),
-                    arr: a
-                        .current
-                        .arr
-                        .or(a.attributes.contract_arr)
-                        .filter(|v| v.is_finite())
-                        .unwrap_or(0.0),
-                });
-                if let Some(points) = health.remove(&a.id) {
-                    a.health = points;
-                }
-                kept.push(a);
-            }
-            if kept.is_empty() {
-                return Ok(());
-            }
-            if let Some(feed) = feed.filter(|f| f.score_at_cutoff) {
-                check_point_in_time(&kept, window.cutoff)?;
-                let out = rt
-                    .run(
-                        crate::runtime::Share::of(tenant),
-                        &feed.plugin,
-                        limits,
-                        &feed.config,
-                        window.cutoff,
-                        &kept,
-                        RunOptions::default(),
-                    )
-                    .map_err(|error| BacktestError::Plugin {
-                        plugin: feed.name.clone(),
-                        error,
-                    })?;
-                for (a, r) in kept.iter_mut().zip(out.results) {
-                    if let Ok(Output::Health(h)) = r {
-                        a.health.push(HealthPoint {
-                            as_of: window.cutoff,
-                            score: h.score,
-                            band: h.band,
-                        });
+                if let Some(feed) = feed.filter(|f| f.score_at_cutoff) {
+                    check_point_in_time(&kept, window.cutoff)?;
+                    let out = rt
+                        .run(
+                            crate::runtime::Share::of(tenant),
+                            &feed.plugin,
+                            limits,
+                            &feed.config,
+                            window.cutoff,
+                            &kept,
+                            RunOptions::default(),
+                        )
+                        .map_err(|error| BacktestError::Plugin {
+                            plugin: feed.name.clone(),
+                            error,
+                        })?;
+                    for (a, r) in kept.iter_mut().zip(out.results) {
+                        if let Ok(Output::Health(h)) = r {
+                            a.health.push(HealthPoint {
+                                as_of: window.cutoff,
+                                score: h.score,
+                                band: h.band,
+                            });
+                        }
                     }
                 }
-            }
-            check_point_in_time(&kept, window.cutoff)?;
-            counts.eligible += kept.len();
-            f(&kept, &labels)
-        })();
-        step.map_err(|e| {
-            failure = Some(e);
-            StoreError::Invalid("backtest stopped".into())
-        })
-    });
+                check_point_in_time(&kept, window.cutoff)?;
+                counts.eligible += kept.len();
+                f(&kept, &labels)
+            })();
+            step.map_err(|e| {
+                failure = Some(e);
+                StoreError::Invalid("backtest stopped".into())
+            })
+        },
+    );
     match (streamed, failure) {
         (_, Some(e)) => Err(e),
         (Err(e), None) => Err(e.into()),

@@ -99,7 +99,7 @@ pub fn run_active(
         let component = store.component(&p.plugin.hash)?;
         let plugin = rt.load(&component).map_err(fail)?;
         plugin.check_config(&p.config).map_err(fail)?;
-        reads.add(rt, &plugin, &limits, &p.config).map_err(fail)?;
+        reads.add(rt, &plugin, &limits, &p.config);
         loaded.push(plugin);
     }
     let reads = reads.union();
@@ -244,25 +244,22 @@ pub struct PastWindows {
 }
 
 impl PastReads {
-    /// Adds what `plugin` reads under `config`.
-    pub fn add(
-        &mut self,
-        rt: &Runtime,
-        plugin: &Plugin,
-        limits: &Limits,
-        config: &str,
-    ) -> Result<(), PluginError> {
-        match rt.projection(plugin, limits, config)? {
-            Some(p) => {
+    /// Adds what `plugin` reads under `config`. A plugin that fails to say
+    /// (out of fuel under the tenant's limits, say) counts as reading
+    /// everything: its calls then fail with that error account by account,
+    /// recorded in its run, as they would have had the store read nothing
+    /// less.
+    pub fn add(&mut self, rt: &Runtime, plugin: &Plugin, limits: &Limits, config: &str) {
+        match rt.projection(plugin, limits, config) {
+            Ok(Some(p)) => {
                 self.history.push(p.history);
                 self.health.push(p.health);
             }
-            None => {
+            Ok(None) | Err(_) => {
                 self.history.push(Window::All);
                 self.health.push(Window::All);
             }
         }
-        Ok(())
     }
 
     /// The union of what was added.
@@ -300,13 +297,17 @@ pub(crate) fn health_history(
     instants.sort();
     let mut out: HashMap<String, Vec<HealthPoint>> = HashMap::new();
     for (instant, id) in instants {
-        store.for_each_result(tenant, id, |account, result| {
-            if let Ok(Output::Health(h)) = result {
-                out.entry(account).or_default().push(HealthPoint {
-                    as_of: instant,
-                    score: h.score,
-                    band: h.band,
-                });
+        store.for_each_health_score(tenant, id, |account, score, band| {
+            let point = HealthPoint {
+                as_of: instant,
+                score,
+                band,
+            };
+            match out.get_mut(account) {
+                Some(points) => points.push(point),
+                None => {
+                    out.insert(account.to_string(), vec![point]);
+                }
             }
         })?;
     }

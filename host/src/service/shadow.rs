@@ -370,8 +370,8 @@ impl Service {
             .map(|p| p.plugin.name);
         let settings = self.settings;
         let mut reads = crate::scoring::PastReads::default();
-        reads.add(&self.runtime, &active_plugin, &limits, &active_config)?;
-        reads.add(&self.runtime, &candidate_plugin, &limits, &candidate_config)?;
+        reads.add(&self.runtime, &active_plugin, &limits, &active_config);
+        reads.add(&self.runtime, &candidate_plugin, &limits, &candidate_config);
         let reads = reads.union();
         let mut health = if reads.health.reads_nothing() {
             std::collections::HashMap::new()

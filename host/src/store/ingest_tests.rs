@@ -41,12 +41,18 @@ fn store() -> (tempfile::TempDir, Store) {
 fn contents(s: &Store, tenant: &str, as_of: i32) -> Vec<(String, String, Option<f64>)> {
     let view = s.view(tenant).unwrap();
     let mut out = Vec::new();
-    view.for_each_chunk_at(as_of, 0, &Windows::all(), 100, |chunk| -> Result<(), StoreError> {
-        for a in chunk {
-            out.push((a.id, a.attributes.name.unwrap_or_default(), a.current.arr));
-        }
-        Ok(())
-    })
+    view.for_each_chunk_at(
+        as_of,
+        0,
+        &Windows::all(),
+        100,
+        |chunk| -> Result<(), StoreError> {
+            for a in chunk {
+                out.push((a.id, a.attributes.name.unwrap_or_default(), a.current.arr));
+            }
+            Ok(())
+        },
+    )
     .unwrap();
     out
 }

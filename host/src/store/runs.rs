@@ -14,7 +14,7 @@ use super::audit::{AuditAction, AuditRecord};
 use super::keys::tenant_key;
 use super::plugins::InstalledPlugin;
 use super::{Store, StoreError, codec, now_ms};
-use crate::contract::{Forecast, Health, Propensity, Segment};
+use crate::contract::{Band, Forecast, Health, Propensity, Segment};
 use crate::contract::{LogLine, Output, PluginError, PluginKind};
 use serde::{Deserialize, Serialize};
 use sled::Transactional;
@@ -131,6 +131,9 @@ pub(super) enum Encoded {
     Error(String),
 }
 
+/// The index postcard gives [`Encoded::Health`] (its first variant).
+const HEALTH_VARIANT: u32 = 0;
+
 /// Accounts per stored result block.
 pub const RESULT_BLOCK: usize = 1000;
 
@@ -206,6 +209,19 @@ impl<'a> Block<'a> {
             postcard::from_bytes(bytes)
                 .map_err(|e| StoreError::Corrupt(format!("a stored result: {e}")))?,
         )
+    }
+
+    /// A stored health result's score and band, read from the head of its
+    /// encoding (the `Health` variant's first two fields) without decoding
+    /// its factors; `None` for an error or another kind's output.
+    pub(super) fn health_head(bytes: &[u8]) -> Result<Option<(f64, Band)>, StoreError> {
+        let corrupt = |e: postcard::Error| StoreError::Corrupt(format!("a stored result: {e}"));
+        let (variant, rest) = postcard::take_from_bytes::<u32>(bytes).map_err(corrupt)?;
+        if variant != HEALTH_VARIANT {
+            return Ok(None);
+        }
+        let (head, _factors) = postcard::take_from_bytes::<(f64, Band)>(rest).map_err(corrupt)?;
+        Ok(Some(head))
     }
 
     fn find(self, account: &str) -> Result<Option<Result<Output, PluginError>>, StoreError> {
@@ -579,6 +595,45 @@ impl Store {
         Ok(())
     }
 
+    /// Streams a complete health run's scores and bands, one block at a time,
+    /// without decoding the factors (what later runs read as history; see
+    /// [`Block::health_head`]). Accounts whose result was an error are
+    /// passed over; a run of another kind has no scores.
+    pub fn for_each_health_score(
+        &self,
+        tenant: &str,
+        id: u64,
+        mut f: impl FnMut(&str, f64, Band),
+    ) -> Result<(), StoreError> {
+        let run = self.run(tenant, id)?;
+        if run.status != RunStatus::Complete {
+            return Err(StoreError::Invalid(format!(
+                "run {id} is not complete ({:?}): it has no results",
+                run.status
+            )));
+        }
+        for kv in self.results.scan_prefix(result_prefix(tenant, id)) {
+            let (_, bytes) = kv?;
+            match Block::parse(&bytes)? {
+                Block::Indexed(entries) => {
+                    for (account, entry) in entries {
+                        if let Some((score, band)) = Block::health_head(entry)? {
+                            f(account, score, band);
+                        }
+                    }
+                }
+                Block::Whole(entries) => {
+                    for (account, entry) in entries {
+                        if let Encoded::Health(h) = entry {
+                            f(&account, h.score, h.band);
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// One account's result in a complete run.
     pub fn result(
         &self,
@@ -676,8 +731,42 @@ impl Store {
 
 #[cfg(test)]
 mod tests {
-    use super::insert_with_tenant_id;
+    use super::{Block, encoded, insert_with_tenant_id};
+    use crate::contract::{Band, Factor, Health, Output, PluginError, Segment};
     use crate::store::keys::tenant_key;
+
+    #[test]
+    fn a_health_results_head_is_its_score_and_band_and_nothing_else_has_one() {
+        let health = Ok(Output::Health(Health {
+            score: 61.25,
+            band: Band::Yellow,
+            factors: vec![Factor {
+                name: "logins".into(),
+                group: "usage".into(),
+                value: Some(3.0),
+                weight: 0.5,
+                points: 20.0,
+            }],
+        }));
+        let bytes = |r| postcard::to_allocvec(&encoded(&r)).unwrap();
+        assert_eq!(
+            Block::health_head(&bytes(health)).unwrap(),
+            Some((61.25, Band::Yellow))
+        );
+        let segments = Ok(Output::Segments {
+            segments: vec![Segment {
+                name: "new".into(),
+                reason: "joined".into(),
+            }],
+        });
+        assert_eq!(Block::health_head(&bytes(segments)).unwrap(), None);
+        let failed = Err(PluginError::BadOutput("score is NaN".into()));
+        assert_eq!(Block::health_head(&bytes(failed)).unwrap(), None);
+        assert!(
+            Block::health_head(&[0, 1, 2]).is_err(),
+            "cut short: corrupt"
+        );
+    }
 
     #[test]
     fn ids_count_per_tenant_continue_past_old_ones_and_never_collide() {

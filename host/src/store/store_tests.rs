@@ -3,8 +3,8 @@
 
 use super::runs::{Encoded, encoded};
 use super::*;
-use crate::contract::projection::Windows;
 use super::{codec, keys};
+use crate::contract::projection::Windows;
 use crate::contract::{Attributes, PluginKind, PluginMetadata, Snapshot};
 use crate::contract::{Output, PluginError};
 use crate::model::{IngestRow, Outcome, OutcomeKind};
@@ -141,11 +141,18 @@ fn accounts_at_an_instant_use_the_latest_snapshot_and_the_window() {
     s.ingest("t", &rows, vec![], IngestMode::AllOrNothing)
         .unwrap();
     let mut seen = vec![];
-    s.for_each_chunk_at("t", 350, 120, &Windows::all(), 2, |chunk| -> Result<(), StoreError> {
-        assert!(chunk.len() <= 2);
-        seen.extend(chunk);
-        Ok(())
-    })
+    s.for_each_chunk_at(
+        "t",
+        350,
+        120,
+        &Windows::all(),
+        2,
+        |chunk| -> Result<(), StoreError> {
+            assert!(chunk.len() <= 2);
+            seen.extend(chunk);
+            Ok(())
+        },
+    )
     .unwrap();
     let ids: Vec<&str> = seen.iter().map(|a| a.id.as_str()).collect();
     assert_eq!(ids, ["acme", "acme-2", "zed"]);
@@ -180,22 +187,38 @@ fn only_the_snapshots_some_window_reads_are_read() {
         .unwrap();
         assert_eq!(seen.len(), 1);
         assert_eq!(seen[0].current.as_of, 400);
-        seen[0].history.iter().map(|h| h.as_of).collect::<Vec<i32>>()
+        seen[0]
+            .history
+            .iter()
+            .map(|h| h.as_of)
+            .collect::<Vec<i32>>()
     };
     use crate::contract::projection::Window;
     assert_eq!(history_at(Windows::all(), 1000), [100, 160, 220, 280, 340]);
     assert_eq!(history_at(Windows::of([]), 1000), Vec::<i32>::new());
-    assert_eq!(history_at(Windows::of([Window::None]), 1000), Vec::<i32>::new());
-    assert_eq!(history_at(Windows::of([Window::Latest(2)]), 1000), [280, 340]);
+    assert_eq!(
+        history_at(Windows::of([Window::None]), 1000),
+        Vec::<i32>::new()
+    );
+    assert_eq!(
+        history_at(Windows::of([Window::Latest(2)]), 1000),
+        [280, 340]
+    );
     // 90 days before 400 is 310: 340 is inside, 280 is its base.
-    assert_eq!(history_at(Windows::of([Window::Days(90)]), 1000), [280, 340]);
+    assert_eq!(
+        history_at(Windows::of([Window::Days(90)]), 1000),
+        [280, 340]
+    );
     assert_eq!(
         history_at(Windows::of([Window::Days(90), Window::Latest(4)]), 1000),
         [160, 220, 280, 340]
     );
     // The run's own window still bounds every plugin's.
     assert_eq!(history_at(Windows::of([Window::All]), 130), [280, 340]);
-    assert_eq!(history_at(Windows::of([Window::Latest(9)]), 130), [280, 340]);
+    assert_eq!(
+        history_at(Windows::of([Window::Latest(9)]), 130),
+        [280, 340]
+    );
 }
 
 #[test]
@@ -433,10 +456,17 @@ fn an_account_without_attributes_does_not_take_the_next_ones() {
         .insert(keys::snapshot("t", "b", 10), codec::encode(&snap(10, 2)))
         .unwrap();
     let mut seen = vec![];
-    s.for_each_chunk_at("t", 10, 0, &Windows::all(), 10, |c| -> Result<(), StoreError> {
-        seen.extend(c);
-        Ok(())
-    })
+    s.for_each_chunk_at(
+        "t",
+        10,
+        0,
+        &Windows::all(),
+        10,
+        |c| -> Result<(), StoreError> {
+            seen.extend(c);
+            Ok(())
+        },
+    )
     .unwrap();
     let names: Vec<Option<String>> = seen.iter().map(|a| a.attributes.name.clone()).collect();
     assert_eq!(
