@@ -9,7 +9,7 @@ use crate::runtime::types::{
 };
 use crate::runtime::{Output, PluginError, Runtime, RuntimeConfig};
 use crate::scoring::Summary;
-use crate::service::Api;
+use crate::service::{Api, RunIds};
 use crate::store::{IngestMode, Store};
 
 const T: &str = "t";
@@ -557,7 +557,7 @@ fn a_summary_of_chosen_runs_agrees_with_the_one_built_from_the_runs() {
         (
             "--run",
             crate::service::SummaryQuery {
-                runs: Some(first_health.id.to_string()),
+                runs: RunIds::new(vec![first_health.id]).unwrap(),
                 ..q(90, 2)
             },
             Selection {
@@ -598,7 +598,7 @@ fn a_summary_of_chosen_runs_agrees_with_the_one_built_from_the_runs() {
     let refused = s.summary(
         T,
         &crate::service::SummaryQuery {
-            runs: Some("999".into()),
+            runs: "999".parse().unwrap(),
             ..q(90, 2)
         },
     );
