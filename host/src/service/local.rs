@@ -249,6 +249,7 @@ impl Api for Service {
             &crate::runtime::content_hash(&bytes),
             &bytes,
             &plugin.metadata,
+            plugin.contract,
         )?;
         if !activate {
             return Ok(Activation {

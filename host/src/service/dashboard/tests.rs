@@ -7,7 +7,7 @@ use crate::model::IngestRow;
 use crate::runtime::types::{
     Attributes, Confidence, Driver, Forecast, Health, PluginMetadata, Propensity, Segment, Snapshot,
 };
-use crate::runtime::{Output, PluginError, Runtime, RuntimeConfig};
+use crate::runtime::{ContractVersion, Output, PluginError, Runtime, RuntimeConfig};
 use crate::scoring::Summary;
 use crate::service::{Api, RunIds};
 use crate::store::{IngestMode, Store};
@@ -82,7 +82,9 @@ fn plugin(s: &Service, kind: PluginKind, name: &str) -> crate::store::InstalledP
         config_schema: "{}".into(),
         reads: vec![],
     };
-    s.store.add_plugin(T, name, name.as_bytes(), &meta).unwrap()
+    s.store
+        .add_plugin(T, name, name.as_bytes(), &meta, ContractVersion::V0_2)
+        .unwrap()
 }
 
 fn run(
