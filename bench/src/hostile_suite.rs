@@ -142,7 +142,13 @@ fn scores_together(s: &Served, good: &[Tenant], hostile: &[Tenant]) -> (Vec<f64>
 fn install_plugin(store: &Store, rt: &Runtime, tenant: &str, bytes: &[u8], config: &str) {
     let plugin = rt.load(bytes).expect("plugin loads");
     let p = store
-        .add_plugin(tenant, &plugin.hash, bytes, &plugin.metadata)
+        .add_plugin(
+            tenant,
+            &plugin.hash,
+            bytes,
+            &plugin.metadata,
+            plugin.contract,
+        )
         .expect("add plugin");
     store
         .set_plugin_config(tenant, &p.name, config)

@@ -202,7 +202,13 @@ pub fn run(json_out: bool, accounts: usize) {
     for (_, bytes) in vitals_reference_pack::COMPONENTS {
         let p = rt.load(bytes).expect("load");
         let installed = store
-            .add_plugin("bench", &content_hash(bytes), bytes, &p.metadata)
+            .add_plugin(
+                "bench",
+                &content_hash(bytes),
+                bytes,
+                &p.metadata,
+                p.contract,
+            )
             .expect("add");
         store
             .activate("bench", &installed.name, &installed.version)

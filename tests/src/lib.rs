@@ -72,7 +72,13 @@ pub fn install_hostile_tenant(
             vec![],
             vitals::store::IngestMode::AllOrNothing,
         )?;
-        let p = store.add_plugin(tenant, &plugin.hash, HOSTILE_HEALTH, &plugin.metadata)?;
+        let p = store.add_plugin(
+            tenant,
+            &plugin.hash,
+            HOSTILE_HEALTH,
+            &plugin.metadata,
+            plugin.contract,
+        )?;
         store.set_plugin_config(tenant, &p.name, &format!(r#"{{"mode": "{mode}"}}"#))?;
         store.activate(tenant, &p.name, &p.version)
     })();

@@ -126,7 +126,13 @@ fn open_store(csv: &[u8]) -> Result<Worker, String> {
     let bytes = weighted_health_component()?;
     let plugin = rt.load(bytes).map_err(|e| e.to_string())?;
     let installed = store
-        .add_plugin(TENANT, &content_hash(bytes), bytes, &plugin.metadata)
+        .add_plugin(
+            TENANT,
+            &content_hash(bytes),
+            bytes,
+            &plugin.metadata,
+            plugin.contract,
+        )
         .map_err(|e| e.to_string())?;
     store
         .activate(TENANT, &installed.name, &installed.version)

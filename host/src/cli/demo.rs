@@ -63,12 +63,7 @@ pub fn run(ctx: &Ctx, args: DemoArgs) -> Result<(), CliError> {
     let (report, ingest_time, run_time, scored) =
         (&done.ingest, done.ingest_time, done.run_time, done.scored);
     // The summary every caller gets (`vitals summary`, `/summary`).
-    let query = crate::service::SummaryQuery {
-        days: 90,
-        top: 10,
-        as_of: None,
-        runs: None,
-    };
+    let query = crate::service::SummaryQuery::default();
     let summary = crate::service::Service::new(store, rt).summary(tenant, &query)?;
     if ctx.format == Format::Json {
         print_json(&summary);

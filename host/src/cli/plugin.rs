@@ -133,10 +133,11 @@ fn manage(ctx: &Ctx, cmd: ManageCommand) -> Result<(), CliError> {
             } else {
                 let p = &added.plugin;
                 outln!(
-                    "added {} {} ({}, sha-256 {}){}",
+                    "added {} {} ({}, contract {}, sha-256 {}){}",
                     p.name,
                     p.version,
                     p.kind,
+                    p.contract,
                     &p.hash[..12],
                     if p.active { ", active" } else { "" }
                 );
@@ -149,12 +150,15 @@ fn manage(ctx: &Ctx, cmd: ManageCommand) -> Result<(), CliError> {
                 print_json(&plugins);
                 return Ok(());
             }
-            let mut t = Table::new(vec!["name", "version", "kind", "active", "sha-256"]);
+            let mut t = Table::new(vec![
+                "name", "version", "kind", "contract", "active", "sha-256",
+            ]);
             for p in plugins {
                 t.row(vec![
                     p.name,
                     p.version,
                     p.kind.to_string(),
+                    p.contract.to_string(),
                     if p.active { "yes" } else { "" }.into(),
                     p.hash[..12].into(),
                 ]);
@@ -175,6 +179,7 @@ fn manage(ctx: &Ctx, cmd: ManageCommand) -> Result<(), CliError> {
                 p.kind,
                 if p.active { ", active" } else { "" }
             );
+            outln!("contract     vitals:plugin@{}", p.contract);
             outln!("sha-256      {}", p.hash);
             outln!("description  {}", p.metadata.description);
             outln!("reads        {}", p.metadata.reads.join(", "));

@@ -5,6 +5,7 @@ use super::context::{CliError, Ctx, date_arg};
 use super::output::{Format, Table, money, outln, print_json};
 use super::results::kind_label;
 use crate::scoring::Summary;
+use crate::service::RunIds;
 
 /// Options of `vitals summary`.
 #[derive(Debug, clap::Args)]
@@ -46,13 +47,9 @@ pub fn summary(ctx: &Ctx, args: SummaryArgs) -> Result<(), CliError> {
         days: args.days,
         top: args.top,
         as_of,
-        runs: (!args.runs.is_empty()).then(|| {
-            args.runs
-                .iter()
-                .map(u64::to_string)
-                .collect::<Vec<_>>()
-                .join(",")
-        }),
+        runs: RunIds::new(args.runs).map_err(|e| {
+            CliError::bad(format!("--run: {e}")).hint("name each run once, one per kind")
+        })?,
     };
     let api = ctx.api()?;
     let s = api.summary(&ctx.tenant, &query).map_err(|e| {

@@ -10,6 +10,7 @@ mod limits;
 mod output;
 pub mod projection;
 pub mod types;
+mod version;
 
 pub use types::*;
 // The host's typed error, not the guest's `types::PluginError` variant.
@@ -17,28 +18,7 @@ pub use error::PluginError;
 pub use limits::Limits;
 pub use output::{LogLine, Output};
 pub use projection::Projection;
-
-/// The versions of the contract (`vitals:plugin`) a component may
-/// implement; the host binds both and shows their results alike.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-pub enum ContractVersion {
-    /// `vitals:plugin@0.1.0` (`wit/`): whole accounts as records.
-    #[serde(rename = "0.1")]
-    V0_1,
-    /// `vitals:plugin@0.2.0` (`wit/0.2`): columnar batches, projections,
-    /// names once per call.
-    #[serde(rename = "0.2")]
-    V0_2,
-}
-
-impl std::fmt::Display for ContractVersion {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            ContractVersion::V0_1 => "0.1",
-            ContractVersion::V0_2 => "0.2",
-        })
-    }
-}
+pub use version::{ContractVersion, WorldExport, world_export};
 
 impl std::fmt::Display for Band {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

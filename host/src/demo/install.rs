@@ -103,7 +103,13 @@ pub fn install(
         })?;
         // One health model at a time: the pack's replaces any other the
         // demo tenant had, so its runs below run.
-        let installed = store.add_plugin(tenant, &content_hash(bytes), bytes, &plugin.metadata)?;
+        let installed = store.add_plugin(
+            tenant,
+            &content_hash(bytes),
+            bytes,
+            &plugin.metadata,
+            plugin.contract,
+        )?;
         store.activate(tenant, &installed.name, &installed.version)?;
     }
     let t = Instant::now();

@@ -2,20 +2,12 @@
 //! which world it implements, what it imports, what its metadata says.
 
 use super::types::{PluginKind, PluginMetadata};
-use crate::contract::{ContractVersion, PluginError};
+use crate::contract::{ContractVersion, PluginError, WorldExport, world_export};
 use wasmtime::Engine;
 use wasmtime::component::Component;
 
 /// The contract versions this host binds, as people read them.
 pub const SUPPORTED_CONTRACT: &str = "0.1 and 0.2";
-
-/// The export interface of each world, without its version.
-const WORLD_EXPORTS: [(&str, PluginKind); 4] = [
-    ("vitals:plugin/health", PluginKind::HealthModel),
-    ("vitals:plugin/segments", PluginKind::Segmenter),
-    ("vitals:plugin/propensity", PluginKind::PropensityModel),
-    ("vitals:plugin/forecast", PluginKind::Forecaster),
-];
 
 /// Interfaces a plugin may import (without version): our log, the WASI 0.2
 /// interfaces language runtimes need to start, each one the linker serves
@@ -62,14 +54,14 @@ pub fn world_of(
     let mut names = Vec::new();
     for (name, _) in ty.exports(engine) {
         names.push(name.to_string());
-        let (iface, version) = name.split_once('@').unwrap_or((name, ""));
-        if let Some((_, kind)) = WORLD_EXPORTS.iter().find(|(n, _)| *n == iface) {
-            let Some(contract) = contract_of(version) else {
+        match world_export(name) {
+            WorldExport::Known(kind, contract) => found.push((kind, contract)),
+            WorldExport::UnknownVersion(version) => {
                 return Err(PluginError::UnknownWorld(format!(
                     "{name} is contract version {version}; this host supports {SUPPORTED_CONTRACT} (0.1.x, 0.2.x)"
                 )));
-            };
-            found.push((*kind, contract));
+            }
+            WorldExport::Other => {}
         }
     }
     match found.as_slice() {
@@ -86,22 +78,6 @@ pub fn world_of(
             "exports several plugin worlds ({}); a component implements exactly one",
             names.join(", ")
         ))),
-    }
-}
-
-/// The contract version of an export's `@version`, when this host binds it.
-fn contract_of(version: &str) -> Option<ContractVersion> {
-    let minor = |prefix: &str| {
-        version
-            .strip_prefix(prefix)
-            .is_some_and(|rest| rest.starts_with('.'))
-    };
-    if minor("0.1") {
-        Some(ContractVersion::V0_1)
-    } else if minor("0.2") {
-        Some(ContractVersion::V0_2)
-    } else {
-        None
     }
 }
 
@@ -219,17 +195,6 @@ pub fn check_config(schema: &jsonschema::Validator, config: &str) -> Result<(), 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn contract_versions() {
-        assert_eq!(contract_of("0.1.0"), Some(ContractVersion::V0_1));
-        assert_eq!(contract_of("0.1.7"), Some(ContractVersion::V0_1));
-        assert_eq!(contract_of("0.2.0"), Some(ContractVersion::V0_2));
-        assert_eq!(contract_of("0.3.0"), None);
-        assert_eq!(contract_of("0.10.0"), None);
-        assert_eq!(contract_of("0.20.0"), None);
-        assert_eq!(contract_of(""), None);
-    }
 
     #[test]
     fn config_errors_name_the_field() {

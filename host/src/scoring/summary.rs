@@ -377,6 +377,7 @@ impl Summary {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::contract::ContractVersion::V0_2;
     use crate::contract::{Health, PluginMetadata, Segment};
     use crate::contract::{Output, PluginError};
 
@@ -419,7 +420,7 @@ mod tests {
         results: Vec<(&str, Result<Output, PluginError>)>,
     ) {
         let plugin = store
-            .add_plugin("t", name, name.as_bytes(), &meta(name, kind))
+            .add_plugin("t", name, name.as_bytes(), &meta(name, kind), V0_2)
             .unwrap();
         let mut run = store.start_run("t", &plugin, "{}", as_of).unwrap();
         let results: Vec<(String, Result<Output, PluginError>)> = results

@@ -329,3 +329,57 @@ pub async fn suggest(
 ) -> Result<Json<crate::backtest::Suggestion>, ApiError> {
     blocking(&s, move |svc| svc.suggest(&tenant, &spec)).await
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A summary's query string as the server reads it (axum's `Query`).
+    fn summary_query(query: &str) -> Result<SummaryQuery, String> {
+        let uri: axum::http::Uri = format!("/v1/tenants/t/summary?{query}").parse().unwrap();
+        Query::<SummaryQuery>::try_from_uri(&uri)
+            .map(|q| q.0)
+            .map_err(|e| {
+                assert_eq!(e.status(), StatusCode::BAD_REQUEST);
+                e.body_text()
+            })
+    }
+
+    #[test]
+    fn a_summary_query_reads_its_runs_as_run_ids_and_names_a_bad_item() {
+        assert_eq!(summary_query("runs=3,5").unwrap().runs.ids(), &[3, 5]);
+        assert_eq!(summary_query("runs=3%2C5").unwrap().runs.ids(), &[3, 5]);
+        assert!(summary_query("days=30").unwrap().runs.is_empty());
+        let bad = summary_query("runs=3,abc").unwrap_err();
+        assert!(
+            bad.ends_with(r#"runs: "abc" is not a run id (runs are numbered 1, 2, 3...; `vitals results` lists them)"#),
+            "{bad}"
+        );
+        let twice = summary_query("runs=3,3").unwrap_err();
+        assert!(twice.ends_with("runs: run 3 is named twice"), "{twice}");
+    }
+
+    #[test]
+    fn a_summary_query_round_trips_from_the_client_to_the_server() {
+        let sent = SummaryQuery {
+            as_of: Some(20_454),
+            runs: "3,5".parse().unwrap(),
+            ..SummaryQuery::default()
+        };
+        // As `client::Client::summary` writes it.
+        let request = reqwest::Client::new()
+            .get("http://vitals.test/v1/tenants/t/summary")
+            .query(&sent)
+            .build()
+            .unwrap();
+        let query = request.url().query().unwrap().to_string();
+        assert!(query.contains("runs=3%2C5"), "{query}");
+        assert_eq!(summary_query(&query).unwrap(), sent);
+        let none = reqwest::Client::new()
+            .get("http://vitals.test/")
+            .query(&SummaryQuery::default())
+            .build()
+            .unwrap();
+        assert!(!none.url().query().unwrap().contains("runs"));
+    }
+}

@@ -249,6 +249,7 @@ impl Api for Service {
             &crate::runtime::content_hash(&bytes),
             &bytes,
             &plugin.metadata,
+            plugin.contract,
         )?;
         if !activate {
             return Ok(Activation {
@@ -477,19 +478,7 @@ impl Api for Service {
         }
         let selection = crate::scoring::Selection {
             as_of: query.as_of,
-            runs: query
-                .runs
-                .as_deref()
-                .unwrap_or("")
-                .split(',')
-                .map(str::trim)
-                .filter(|id| !id.is_empty())
-                .map(|id| {
-                    id.parse::<u64>().map_err(|_| {
-                        ApiError::bad_request(format!("runs: {id:?} is not a run id")).about("runs")
-                    })
-                })
-                .collect::<ApiResult<Vec<u64>>>()?,
+            runs: query.runs.ids().to_vec(),
         };
         let top = query.top.min(MAX_PAGE);
         self.indexed_summary(tenant, days, top, &selection)

@@ -14,6 +14,7 @@ pub mod keys;
 mod local;
 pub use local::MAX_PAGE;
 mod metrics;
+mod run_ids;
 mod score;
 pub mod shadow;
 mod views;
@@ -22,6 +23,7 @@ pub use error::{ApiError, ErrorBody};
 pub use ingest::{BodyTooLarge, MAX_INGESTS, preview_ingest};
 pub use ingest_request::{IngestMapping, IngestRequest};
 pub use metrics::Metrics;
+pub use run_ids::{RunIds, RunIdsError};
 pub use shadow::ShadowReport;
 pub use views::*;
 

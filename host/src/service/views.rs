@@ -2,6 +2,7 @@
 //! the server, the HTTP client and the local CLI (so a command prints the
 //! same thing whichever it talks to), each with its OpenAPI schema.
 
+use super::RunIds;
 use crate::model::Outcome;
 use crate::runtime::types::{Attributes, Snapshot};
 use crate::runtime::{Limits, Output, PluginError, PluginKind};
@@ -407,9 +408,11 @@ pub struct SummaryQuery {
     )]
     #[param(value_type = Option<String>, format = Date)]
     pub as_of: Option<i32>,
-    /// Read these runs (comma-separated ids, one per kind) for their kinds.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub runs: Option<String>,
+    /// Read these runs for their kinds: the tenant's run ids, one per
+    /// kind, comma-separated (`3,5`).
+    #[serde(default, skip_serializing_if = "RunIds::is_empty")]
+    #[param(value_type = Option<String>, example = "3,5")]
+    pub runs: RunIds,
 }
 
 impl Default for SummaryQuery {
@@ -418,7 +421,7 @@ impl Default for SummaryQuery {
             days: 90,
             top: 10,
             as_of: None,
-            runs: None,
+            runs: RunIds::default(),
         }
     }
 }

@@ -2,6 +2,7 @@
 //! health model at a time (atomically), and stores holding two.
 
 use super::*;
+use crate::contract::ContractVersion::V0_2;
 use crate::contract::{PluginKind, PluginMetadata};
 
 fn store() -> (tempfile::TempDir, Store) {
@@ -21,7 +22,8 @@ fn add(s: &Store, name: &str, version: &str, kind: PluginKind) {
         config_schema: "{}".into(),
         reads: vec![],
     };
-    s.add_plugin("t", &hash, hash.as_bytes(), &meta).unwrap();
+    s.add_plugin("t", &hash, hash.as_bytes(), &meta, V0_2)
+        .unwrap();
 }
 
 fn active(s: &Store) -> Vec<String> {

@@ -6,6 +6,7 @@
 
 use super::keys::{self, Kind};
 use super::*;
+use crate::contract::ContractVersion::V0_2;
 use crate::contract::{Attributes, PluginKind, PluginMetadata, Snapshot};
 use crate::contract::{Output, PluginError};
 use crate::model::{IngestRow, Outcome, OutcomeKind};
@@ -69,7 +70,7 @@ fn health(score: f64) -> Result<Output, PluginError> {
 /// every account of `ids`.
 fn run_over(s: &Store, tenant: &str, hash: &str, ids: &[&str], failing: &str) -> u64 {
     let p = s
-        .add_plugin(tenant, hash, b"component", &meta("p"))
+        .add_plugin(tenant, hash, b"component", &meta("p"), V0_2)
         .unwrap();
     let mut run = s.start_run(tenant, &p, "{}", 300).unwrap();
     let results: Vec<_> = ids
@@ -358,7 +359,8 @@ fn deleting_a_tenant_removes_every_record_of_it_and_only_its_own_components() {
     )
     .unwrap();
     run_over(&s, "t-2", "h1", &["a"], "");
-    s.add_plugin("t", "h2", b"only t's", &meta("q")).unwrap();
+    s.add_plugin("t", "h2", b"only t's", &meta("q"), V0_2)
+        .unwrap();
     s.insert_key(&key("k1", "t")).unwrap();
     s.insert_key(&key("k2", "t-2")).unwrap();
     s.set_tenant_limits("t", Some(crate::contract::Limits::default()))

@@ -4,6 +4,7 @@
 use super::runs::{Encoded, encoded};
 use super::*;
 use super::{codec, keys};
+use crate::contract::ContractVersion::V0_2;
 use crate::contract::projection::Windows;
 use crate::contract::{Attributes, PluginKind, PluginMetadata, Snapshot};
 use crate::contract::{Output, PluginError};
@@ -258,15 +259,15 @@ fn meta(name: &str, version: &str) -> PluginMetadata {
 #[test]
 fn plugin_versions_are_immutable_and_can_be_rolled_back() {
     let (_d, s) = store();
-    s.add_plugin("t", "h1", b"one", &meta("p", "1.0.0"))
+    s.add_plugin("t", "h1", b"one", &meta("p", "1.0.0"), V0_2)
         .unwrap();
-    s.add_plugin("t", "h1", b"one", &meta("p", "1.0.0"))
+    s.add_plugin("t", "h1", b"one", &meta("p", "1.0.0"), V0_2)
         .unwrap();
     assert!(matches!(
-        s.add_plugin("t", "h9", b"other", &meta("p", "1.0.0")),
+        s.add_plugin("t", "h9", b"other", &meta("p", "1.0.0"), V0_2),
         Err(StoreError::Conflict(_))
     ));
-    s.add_plugin("t", "h2", b"two", &meta("p", "1.1.0"))
+    s.add_plugin("t", "h2", b"two", &meta("p", "1.1.0"), V0_2)
         .unwrap();
     assert!(s.plugin("t", "p", None).is_err(), "nothing active yet");
     s.activate("t", "p", "1.0.0").unwrap();
@@ -296,7 +297,7 @@ fn health(score: f64) -> Result<Output, PluginError> {
 fn results_are_visible_only_once_the_run_completes() {
     let (_d, s) = store();
     let p = s
-        .add_plugin("t", "h1", b"one", &meta("p", "1.0.0"))
+        .add_plugin("t", "h1", b"one", &meta("p", "1.0.0"), V0_2)
         .unwrap();
     let mut run = s.start_run("t", &p, "{}", 300).unwrap();
     s.write_results(
@@ -344,7 +345,7 @@ fn a_run_interrupted_by_a_crash_is_failed_at_the_next_open() {
         let s = Store::open(dir.path()).unwrap();
         s.create_tenant("t", "T").unwrap();
         let p = s
-            .add_plugin("t", "h1", b"one", &meta("p", "1.0.0"))
+            .add_plugin("t", "h1", b"one", &meta("p", "1.0.0"), V0_2)
             .unwrap();
         let mut run = s.start_run("t", &p, "{}", 300).unwrap();
         s.write_results(&mut run, &[("a".into(), health(80.0))], 1, vec![], 0)
@@ -372,7 +373,7 @@ fn a_run_interrupted_by_a_crash_is_failed_at_the_next_open() {
 fn results_in_blocks_are_found_one_by_one_and_all_together() {
     let (_d, s) = store();
     let p = s
-        .add_plugin("t", "h1", b"one", &meta("p", "1.0.0"))
+        .add_plugin("t", "h1", b"one", &meta("p", "1.0.0"), V0_2)
         .unwrap();
     let mut run = s.start_run("t", &p, "{}", 300).unwrap();
     let ids: Vec<String> = (0..2500).map(|i| format!("acct-{i:05}")).collect();
@@ -417,7 +418,7 @@ fn results_in_blocks_are_found_one_by_one_and_all_together() {
 fn result_blocks_written_before_indexed_blocks_are_still_read() {
     let (_d, s) = store();
     let p = s
-        .add_plugin("t", "h1", b"one", &meta("p", "1.0.0"))
+        .add_plugin("t", "h1", b"one", &meta("p", "1.0.0"), V0_2)
         .unwrap();
     let mut run = s.start_run("t", &p, "{}", 300).unwrap();
     s.write_results(&mut run, &[("b".into(), health(0.5))], 0, vec![], 0)
@@ -517,6 +518,7 @@ fn concurrent_activations_each_take_effect_one_after_the_other() {
                 &hash,
                 hash.as_bytes(),
                 &meta(&name, &format!("1.{v}.0")),
+                V0_2,
             )
             .unwrap();
         }

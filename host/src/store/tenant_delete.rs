@@ -15,7 +15,7 @@
 use super::audit::{AuditAction, AuditRecord};
 use super::keys::tenant_key;
 use super::undo::{committed_key, undo_logs_of};
-use super::{ApiKeyRecord, InstalledPlugin, Store, StoreError, abort, codec};
+use super::{ApiKeyRecord, Store, StoreError, abort, codec};
 use serde::{Deserialize, Serialize};
 use sled::Transactional;
 use std::collections::BTreeSet;
@@ -77,6 +77,12 @@ impl TenantDeleted {
             self.keys
         )
     }
+}
+
+/// The component an installed version's record names.
+#[derive(Deserialize)]
+struct ComponentOf {
+    hash: String,
 }
 
 /// Whether a plugin-state key (`tenant 0 kind 0 ...`) is an installed
@@ -204,11 +210,12 @@ impl Store {
             if !is_installed_key(&key) {
                 continue;
             }
-            let plugin: InstalledPlugin = codec::decode("plugin", &value)?;
+            // Only the hash: a record of any age has it.
+            let ComponentOf { hash } = codec::decode("plugin", &value)?;
             if key.starts_with(&prefix) {
-                mine.insert(plugin.hash);
+                mine.insert(hash);
             } else {
-                others.insert(plugin.hash);
+                others.insert(hash);
             }
         }
         let mut removed = 0;

@@ -354,6 +354,13 @@ fn the_dashboard_in_a_real_browser_shows_the_apis_figures() {
             p["active"],
             "{name}"
         );
+        // Each version says the contract it implements: the pack's are 0.2.
+        for v in p["versions"].as_array().unwrap() {
+            assert_eq!(v["contract"], "0.2.0", "{name}: {v}");
+            let shown =
+                &figs[&format!("plugin.{name}.{}.contract", v["version"].as_str().unwrap())];
+            assert_eq!(shown, &v["contract"], "{name}");
+        }
     }
     same(
         &figs,

@@ -155,6 +155,11 @@ fn a_summary_reads_the_runs_asked_for_by_date_or_id() {
             "both health-model runs",
         ),
         (vec!["summary", "--as-of", "2026-13-01"], "--as-of"),
+        (
+            vec!["summary", "--run", "5", "--run", "5"],
+            "--run: run 5 is named twice",
+        ),
+        (vec!["summary", "--run", "x5"], "'x5' for '--run <RUNS>'"),
     ] {
         let out = cli.run(&args);
         assert_eq!(out.code, 2, "{args:?}: {}", out.stderr);
@@ -358,6 +363,74 @@ fn over_http_a_run_is_discarded_in_the_keys_name_and_a_summary_reads_the_runs_as
     let (code, _, err) = cli(&viewer, &["summary", "--run", "5"]);
     assert_eq!(code, 2);
     assert!(err.contains("run 5 was discarded"), "{err}");
+
+    // The query form stays `runs=1,6`, read into typed run ids at the edge;
+    // a bad item is a 400 naming the parameter and the item.
+    let summary = |query: &str, tenant: &str, key: &str| {
+        crate::served::json_of(
+            s.call(
+                reqwest::Method::GET,
+                &format!("/v1/tenants/{tenant}/summary?{query}"),
+                Some(key),
+            )
+            .send()
+            .unwrap(),
+        )
+    };
+    let (status, both) = summary("runs=1,6", "acme", &viewer);
+    assert_eq!(status, 200, "{both}");
+    let read: Vec<(&str, u64)> = both["runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["kind"].as_str().unwrap(), r["run"].as_u64().unwrap()))
+        .collect();
+    assert!(read.contains(&("health-model", 1)), "{read:?}");
+    assert!(read.contains(&("segmenter", 6)), "{read:?}");
+    for (query, says) in [
+        ("runs=1,x6", r#"runs: "x6" is not a run id"#),
+        ("runs=1,-6", r#"runs: "-6" is not a run id"#),
+        ("runs=6,6", "runs: run 6 is named twice"),
+    ] {
+        let (status, body) = summary(query, "acme", &viewer);
+        assert_eq!(status, 400, "{query}: {body}");
+        assert_eq!(body["code"], "bad-request", "{query}: {body}");
+        let message = body["message"].as_str().unwrap();
+        assert!(message.contains(says), "{query}: {message}");
+    }
+    // The OpenAPI description says the query form.
+    let (_, doc) = crate::served::json_of(
+        s.call(reqwest::Method::GET, "/openapi.json", None)
+            .send()
+            .unwrap(),
+    );
+    let params = doc["paths"]["/v1/tenants/{tenant}/summary"]["get"]["parameters"]
+        .as_array()
+        .unwrap();
+    let runs = params.iter().find(|p| p["name"] == "runs").unwrap();
+    assert_eq!(runs["in"], "query", "{runs}");
+    assert_eq!(runs["required"], false, "{runs}");
+    assert_eq!(runs["example"], "3,5", "{runs}");
+    assert!(
+        runs["description"]
+            .as_str()
+            .unwrap()
+            .contains("comma-separated"),
+        "{runs}"
+    );
+    // Run ids are each tenant's own: acme's run 6 is no run of a tenant
+    // that has run nothing.
+    let (other_admin, _) = tenant_with_keys(&s, &op, "globex");
+    let (status, body) = summary("runs=6", "globex", &other_admin);
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["about"], "runs", "{body}");
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("run 6 does not exist"),
+        "{body}"
+    );
 }
 
 #[test]

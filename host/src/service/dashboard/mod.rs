@@ -482,6 +482,7 @@ impl Service {
             panel.versions.push(VersionBrief {
                 version: p.version,
                 hash: p.hash,
+                contract: p.contract,
                 installed_ms: p.installed_ms,
                 active: p.active,
             });

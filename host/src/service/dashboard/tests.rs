@@ -7,9 +7,9 @@ use crate::model::IngestRow;
 use crate::runtime::types::{
     Attributes, Confidence, Driver, Forecast, Health, PluginMetadata, Propensity, Segment, Snapshot,
 };
-use crate::runtime::{Output, PluginError, Runtime, RuntimeConfig};
+use crate::runtime::{ContractVersion, Output, PluginError, Runtime, RuntimeConfig};
 use crate::scoring::Summary;
-use crate::service::Api;
+use crate::service::{Api, RunIds};
 use crate::store::{IngestMode, Store};
 
 const T: &str = "t";
@@ -82,7 +82,9 @@ fn plugin(s: &Service, kind: PluginKind, name: &str) -> crate::store::InstalledP
         config_schema: "{}".into(),
         reads: vec![],
     };
-    s.store.add_plugin(T, name, name.as_bytes(), &meta).unwrap()
+    s.store
+        .add_plugin(T, name, name.as_bytes(), &meta, ContractVersion::V0_2)
+        .unwrap()
 }
 
 fn run(
@@ -557,7 +559,7 @@ fn a_summary_of_chosen_runs_agrees_with_the_one_built_from_the_runs() {
         (
             "--run",
             crate::service::SummaryQuery {
-                runs: Some(first_health.id.to_string()),
+                runs: RunIds::new(vec![first_health.id]).unwrap(),
                 ..q(90, 2)
             },
             Selection {
@@ -598,7 +600,7 @@ fn a_summary_of_chosen_runs_agrees_with_the_one_built_from_the_runs() {
     let refused = s.summary(
         T,
         &crate::service::SummaryQuery {
-            runs: Some("999".into()),
+            runs: "999".parse().unwrap(),
             ..q(90, 2)
         },
     );

@@ -280,6 +280,8 @@ pub struct VersionBrief {
     pub version: String,
     /// sha-256 of its component.
     pub hash: String,
+    /// The contract version it implements, `0.1.0` or `0.2.0`.
+    pub contract: crate::contract::ContractVersion,
     /// Installed (unix ms).
     pub installed_ms: u64,
     /// Whether it is the active one.

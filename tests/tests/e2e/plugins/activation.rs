@@ -224,6 +224,7 @@ fn a_store_holding_two_active_health_models_refuses_runs_and_says_why() {
                 &hostile.hash,
                 vitals_e2e::HOSTILE_HEALTH,
                 &hostile.metadata,
+                hostile.contract,
             )
             .unwrap();
         store

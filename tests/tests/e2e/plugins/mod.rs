@@ -6,6 +6,7 @@
 //! real binary, over a local store and over a real server.
 
 mod activation;
+mod contract_version;
 mod demo;
 mod messages;
 mod reference;
