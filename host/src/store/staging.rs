@@ -62,14 +62,15 @@ pub(super) struct Target<'a> {
     pub(super) report: &'a mut IngestReport,
 }
 
-/// Builds a checked batch's sled batch: every new record stamped with the
-/// generation and listed in the batch's list of added keys, every replaced
-/// value kept in the undo log, all in the one atomic batch, so that a crash
-/// leaves each batch either absent or undoable. `None`: nothing to write.
+/// Builds a checked batch's sled batch: every new record (`records` come
+/// stamped with the generation) listed in the batch's list of added keys,
+/// every replaced value kept in the undo log, all in the one atomic batch,
+/// so that a crash leaves each batch either absent or undoable. `None`:
+/// nothing to write.
 pub(super) fn stage(
     to: Target<'_>,
     accounts: HashMap<&str, AccountState>,
-    records: HashMap<Vec<u8>, (Vec<u8>, Record)>,
+    records: HashMap<IVec, (IVec, Record)>,
 ) -> Option<Staged> {
     let g = to.generation;
     let mut batch = sled::Batch::default();
@@ -119,12 +120,7 @@ pub(super) fn stage(
             Record::Outcome => to.report.outcomes_added += 1,
             Record::Name => {}
         }
-        let key = IVec::from(key);
-        put(
-            &mut batch,
-            key.clone(),
-            codec::stamp(stamp_of(g, false), &value).into(),
-        );
+        put(&mut batch, key.clone(), value);
         added.push(key);
     }
     if added.is_empty() && !replaced {

@@ -13,6 +13,7 @@ use super::codec;
 use super::data::{encode_snapshot, merge_attributes, outcome_byte};
 use super::keys;
 use super::staging::{AccountState, Record, Staged, Target, stage};
+use super::undo::stamp_of;
 use super::versions::{Refused, WriteTurn};
 use super::{IngestMode, IngestReport, Store, StoreError};
 use crate::contract::Attributes;
@@ -57,8 +58,9 @@ const WRITE_ROWS: usize = 8192;
 
 /// A record a batch writes that was not stored before.
 struct Fresh {
-    key: Vec<u8>,
-    value: Vec<u8>,
+    key: IVec,
+    /// Stamped with the ingest's generation, as it is written.
+    value: IVec,
     record: Record,
 }
 
@@ -274,7 +276,9 @@ impl Ingest<'_> {
             mut accounts,
             records: stored,
         } = found;
-        let mut staged: HashMap<Vec<u8>, (Vec<u8>, Record)> = HashMap::new();
+        // Key -> stamped value, record: what the batch adds.
+        let mut staged: HashMap<IVec, (IVec, Record)> = HashMap::new();
+        let fresh_stamp = stamp_of(self.generation, false);
         let (mut snapshots_unchanged, mut outcomes_unchanged) = (0, 0);
         for row in rows {
             if !keys::valid_id(&row.account_id) {
@@ -286,12 +290,14 @@ impl Ingest<'_> {
                 continue;
             }
             let [snapshot_key, outcome_key] = record_keys(&tenant, row);
-            let mut writes: Vec<(Vec<u8>, Vec<u8>, Record)> = Vec::with_capacity(2);
+            let mut writes: Vec<(IVec, Vec<u8>, Record)> = Vec::with_capacity(2);
             if let (Some(key), Some(s)) = (snapshot_key, &row.snapshot) {
-                writes.push((key, encode_snapshot(s), Record::Snapshot));
+                let value = encode_snapshot(fresh_stamp, s);
+                writes.push((key.into(), value, Record::Snapshot));
             }
             if let (Some(key), Some(o)) = (outcome_key, &row.outcome) {
-                writes.push((key, codec::encode(o), Record::Outcome));
+                let value = codec::encode_stamped(fresh_stamp, o);
+                writes.push((key.into(), value, Record::Outcome));
             }
             let mut conflict = None;
             let mut fresh = Vec::with_capacity(writes.len());
@@ -299,14 +305,14 @@ impl Ingest<'_> {
                 let snapshot = record == Record::Snapshot;
                 // (stored value, whether this ingest wrote it)
                 let existing: Option<(&[u8], bool)> = match staged.get(&key) {
-                    Some((v, _)) => Some((v, true)),
-                    None => stored.get(&key).map(|raw| {
+                    Some((v, _)) => Some((codec::unstamp(v).1, true)),
+                    None => stored.get(&key[..]).map(|raw| {
                         let (stamp, inner) = codec::unstamp(raw);
                         (inner, stamp.generation == self.generation)
                     }),
                 };
                 match existing {
-                    Some((old, _)) if old == value.as_slice() => {
+                    Some((old, _)) if old == codec::unstamp(&value).1 => {
                         if snapshot {
                             snapshots_unchanged += 1;
                         } else {
@@ -335,7 +341,11 @@ impl Ingest<'_> {
                         ));
                         break;
                     }
-                    None => fresh.push(Fresh { key, value, record }),
+                    None => fresh.push(Fresh {
+                        key,
+                        value: value.into(),
+                        record,
+                    }),
                 }
             }
             if let Some(c) = conflict {
@@ -347,7 +357,8 @@ impl Ingest<'_> {
                 staged.insert(f.key, (f.value, f.record));
             }
             for (key, value) in self.seen.new_names(store, &tenant, row)? {
-                staged.insert(key, (value, Record::Name));
+                let value = codec::stamp(fresh_stamp, &value).into();
+                staged.insert(key.into(), (value, Record::Name));
             }
             let entry = accounts
                 .get_mut(row.account_id.as_str())
