@@ -1,7 +1,7 @@
 //! An ingest, written batch by batch: at most one per tenant at a time
 //! (a second is refused as busy, so two can never both check and then both
-//! write), each record stamped with the ingest's generation and each batch
-//! written with its undo entries in one atomic sled batch. Readers see none
+//! write), each record stamped with the ingest's generation and written
+//! with its undo entries in one atomic sled batch. Readers see none
 //! of it until [`Ingest::finish`] commits it; a failure, an all-or-nothing
 //! reject or a drop rolls it back (and a crash is rolled back at the next
 //! open). A checked batch is written while the next one is checked
@@ -39,8 +39,8 @@ pub struct Ingest<'s> {
     unlisted: usize,
     /// Good records seen in all batches.
     good_rows: usize,
-    /// Batches written (each has its own list of added keys in the undo log).
-    batches: u32,
+    /// Lists of added keys written to the undo log (`store::staging`).
+    added_lists: u32,
     /// Nothing more is written: an all-or-nothing ingest found a bad record.
     doomed: bool,
     /// Whether any batch wrote anything (else there is nothing to commit).
@@ -115,7 +115,7 @@ impl Store {
             report: IngestReport::default(),
             unlisted: 0,
             good_rows: 0,
-            batches: 0,
+            added_lists: 0,
             doomed: false,
             wrote: false,
             seen: Seen::default(),
@@ -256,9 +256,9 @@ impl Ingest<'_> {
         let found = self.look_up(rows)?;
         // The previous batch is written while this one is checked.
         let data = self.store.data.clone();
-        let writing = self.staged.take().map(|s| s.batch);
+        let writing = self.staged.take();
         std::thread::scope(|scope| {
-            let written = writing.map(|batch| scope.spawn(move || data.apply_batch(batch)));
+            let written = writing.map(|staged| scope.spawn(move || staged.write(&data)));
             let checked = self.check(rows, found);
             if let Some(w) = written {
                 w.join().expect("an ingest writer thread")?;
@@ -383,7 +383,7 @@ impl Ingest<'_> {
         let target = Target {
             tenant: &self.tenant,
             generation: self.generation,
-            lists: &mut self.batches,
+            lists: &mut self.added_lists,
             report: &mut self.report,
         };
         self.staged = stage(target, accounts, staged);
@@ -414,9 +414,9 @@ impl Ingest<'_> {
         }
         let turn = self.turn.take().expect("finished once");
         if self.wrote {
-            let last = self.staged.take().map(|s| s.batch);
+            let last = self.staged.take();
             let committed = last
-                .map_or(Ok(()), |batch| Ok(self.store.data.apply_batch(batch)?))
+                .map_or(Ok(()), |staged| Ok(staged.write(&self.store.data)?))
                 .and_then(|()| self.store.flush())
                 .and_then(|()| self.store.commit_generation(&self.tenant, self.generation));
             if let Err(e) = committed {
