@@ -86,11 +86,14 @@ impl Service {
         // at most PARSED_AHEAD batches ahead of the writer.
         let (failed, read) = std::thread::scope(|scope| {
             let (batches, parsed) = std::sync::mpsc::sync_channel(PARSED_AHEAD);
-            let parser = scope.spawn(move || {
-                parse_stream(body, format, mapping, BATCH_RECORDS, &mut |batch| {
-                    batches.send(batch).is_ok()
+            let parser = std::thread::Builder::new()
+                .name("ingest-parser".into())
+                .spawn_scoped(scope, move || {
+                    parse_stream(body, format, mapping, BATCH_RECORDS, &mut |batch| {
+                        batches.send(batch).is_ok()
+                    })
                 })
-            });
+                .expect("the ingest's parser thread");
             let mut failed = None;
             // A write that fails drops `parsed`, which stops the parser.
             for batch in parsed {

@@ -3,8 +3,9 @@
 //! through a [`DataView`] (`store::view`) and written by an ingest
 //! (`store::writer`).
 
+use super::codec::{self, Stamp};
 use super::keys::{self, Kind};
-use super::{DataView, Store, StoreError, codec};
+use super::{DataView, Store, StoreError};
 use crate::contract::projection::Windows;
 use crate::contract::{Account, Attributes, Snapshot};
 use crate::model::{Outcome, OutcomeKind, RowError};
@@ -84,23 +85,23 @@ pub(super) fn merge_attributes(into: &mut Attributes, from: &Attributes) -> bool
     changed
 }
 
-/// A snapshot in its canonical stored form: metrics sorted by name and -0.0
-/// as 0.0, so the same snapshot from a CSV and from JSON with its fields in
-/// another order is recognised as identical on re-ingest.
-pub(super) fn encode_snapshot(s: &Snapshot) -> Vec<u8> {
+/// A snapshot in its canonical stored form behind a stamp: metrics sorted
+/// by name and -0.0 as 0.0, so the same snapshot from a CSV and from JSON
+/// with its fields in another order is recognised as identical on re-ingest.
+pub(super) fn encode_snapshot(stamp: Stamp, s: &Snapshot) -> Vec<u8> {
     let canonical = s.metrics.is_sorted_by(|a, b| a.name <= b.name)
         && s.metrics
             .iter()
             .all(|m| !(m.value == 0.0 && m.value.is_sign_negative()));
     if canonical {
-        return codec::encode(s);
+        return codec::encode_stamped(stamp, s);
     }
     let mut s = s.clone();
     s.metrics.sort_by(|a, b| a.name.cmp(&b.name));
     for m in &mut s.metrics {
         m.value += 0.0;
     }
-    codec::encode(&s)
+    codec::encode_stamped(stamp, &s)
 }
 
 pub(super) fn outcome_byte(kind: OutcomeKind) -> u8 {

@@ -170,6 +170,51 @@ fn a_rejected_ingest_leaves_what_was_there_and_frees_the_turn() {
 }
 
 #[test]
+fn each_batch_is_checked_against_the_one_before_it_before_that_one_is_written() {
+    let (_d, s) = store();
+    s.ingest(
+        "t",
+        &rows(0..3, 100, 1.0, "old"),
+        vec![],
+        IngestMode::AllOrNothing,
+    )
+    .unwrap();
+    // A batch is written while the next is checked: the second batch reads
+    // the first from what it staged, the third and fourth read it stored.
+    let mut ingest = s.begin_ingest("t", IngestMode::ValidRows).unwrap();
+    ingest.write(&rows(0..3, 200, 2.0, "a"), vec![]).unwrap();
+    ingest.write(&rows(0..3, 300, 3.0, "b"), vec![]).unwrap();
+    ingest.write(&rows(0..3, 200, 2.0, "b"), vec![]).unwrap();
+    ingest.write(&rows(0..1, 200, 9.0, "b"), vec![]).unwrap();
+    let report = ingest.finish().unwrap();
+    assert_eq!(
+        (
+            report.accounts_updated,
+            report.snapshots_added,
+            report.snapshots_unchanged
+        ),
+        (3, 6, 3),
+        "each account replaced once (its value before the ingest kept for undo)"
+    );
+    assert_eq!(report.rejected.len(), 1);
+    assert!(
+        report.rejected[0]
+            .reason
+            .contains("is earlier in this input"),
+        "{}",
+        report.rejected[0].reason
+    );
+    let at = |day| {
+        contents(&s, "t", day)
+            .into_iter()
+            .map(|(_, name, arr)| (name, arr))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(at(200), vec![("b".to_string(), Some(2.0)); 3]);
+    assert_eq!(at(300), vec![("b".to_string(), Some(3.0)); 3]);
+}
+
+#[test]
 fn a_conflict_with_an_earlier_batch_of_the_same_ingest_says_so() {
     let (_d, s) = store();
     let mut ingest = s.begin_ingest("t", IngestMode::ValidRows).unwrap();
@@ -270,9 +315,14 @@ fn a_crash_mid_ingest_is_rolled_back_at_open_and_keeps_committed_ingests() {
         )
         .unwrap();
         let mut ingest = s.begin_ingest("t", IngestMode::AllOrNothing).unwrap();
-        // Large enough to be written in parts, one per core.
+        // More than one batch: each is written while the next is checked.
         ingest
             .write(&rows(0..10_000, 200, 2.0, "new"), vec![])
+            .unwrap();
+        // The crash comes while this last batch is checked and staged:
+        // everything before it is written, it is not.
+        ingest
+            .write(&rows(10_000..10_001, 200, 2.0, "new"), vec![])
             .unwrap();
         s.flush().unwrap();
         // A crash: the process ends with the ingest neither finished nor

@@ -22,6 +22,7 @@ mod perms;
 mod plugins;
 mod runs;
 mod shadows;
+mod staging;
 mod tenant_delete;
 mod text;
 mod undo;

@@ -4,8 +4,8 @@
 //! does, so no tenant scan ever meets them:
 //!
 //! - `FF 'g' 0 tenant`: the tenant's last committed ingest generation;
-//! - `FF 'u' 0 tenant 0 generation 'a' seq`: keys a batch of that ingest
-//!   added (a list);
+//! - `FF 'u' 0 tenant 0 generation 'a' seq`: keys that ingest added (a
+//!   list of a few KiB; a batch writes as many as its keys need);
 //! - `FF 'u' 0 tenant 0 generation 'r' key`: the value the ingest replaced;
 //! - `FF 'u' 0 tenant 0 generation 'e'`: the generation is an erasure
 //!   (`store::erase`): the records it replaced hold tombstones, removed

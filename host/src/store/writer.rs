@@ -1,16 +1,19 @@
 //! An ingest, written batch by batch: at most one per tenant at a time
 //! (a second is refused as busy, so two can never both check and then both
-//! write), each record stamped with the ingest's generation and each batch
-//! written with its undo entries in one atomic sled batch. Readers see none
+//! write), each record stamped with the ingest's generation and written
+//! with its undo entries in one atomic sled batch. Readers see none
 //! of it until [`Ingest::finish`] commits it; a failure, an all-or-nothing
 //! reject or a drop rolls it back (and a crash is rolled back at the next
-//! open). Memory holds one batch, whatever the size of the whole input.
+//! open). A checked batch is written while the next one is checked
+//! (`store::staging`), so memory holds two batches, whatever the size of
+//! the whole input.
 
 use super::catalog::Seen;
-use super::codec::{self, Stamp};
+use super::codec;
 use super::data::{encode_snapshot, merge_attributes, outcome_byte};
 use super::keys;
-use super::undo::{added_key, replaced_key, stamp_of};
+use super::staging::{AccountState, Record, Staged, Target, stage};
+use super::undo::stamp_of;
 use super::versions::{Refused, WriteTurn};
 use super::{IngestMode, IngestReport, Store, StoreError};
 use crate::contract::Attributes;
@@ -36,57 +39,49 @@ pub struct Ingest<'s> {
     unlisted: usize,
     /// Good records seen in all batches.
     good_rows: usize,
-    /// Batches written (each has its own list of added keys in the undo log).
-    batches: u32,
+    /// Lists of added keys written to the undo log (`store::staging`).
+    added_lists: u32,
     /// Nothing more is written: an all-or-nothing ingest found a bad record.
     doomed: bool,
     /// Whether any batch wrote anything (else there is nothing to commit).
     wrote: bool,
     /// Catalog names met so far (`store::catalog`).
     seen: Seen,
+    /// The last checked batch, written while the next one is checked (or
+    /// by [`Ingest::finish`]).
+    staged: Option<Staged>,
 }
-
-/// Records below which a batch is written as one part, on one thread.
-const PART_RECORDS: usize = 2048;
 
 /// Rows a call of [`Ingest::write`] checks and writes at a time: a caller
 /// may hand it a whole file, memory holds this many.
 const WRITE_ROWS: usize = 8192;
 
-fn parallelism() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| n.get())
-}
-
-/// One atomic part of a batch: its records and undo entries.
-#[derive(Default)]
-struct Part {
-    batch: sled::Batch,
-    added: Vec<Vec<u8>>,
-    replaced: bool,
-}
-
-/// An account as a batch found it, and what the batch makes of it.
-struct AccountState {
-    /// Its stored value before this batch (stamped or not), if any.
-    stored: Option<IVec>,
-    attributes: Attributes,
-    changed: bool,
-}
-
-/// What kind of record a batch adds (for the report's counts).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Record {
-    Snapshot,
-    Outcome,
-    /// A catalog name (`store::catalog`): counted nowhere.
-    Name,
-}
-
 /// A record a batch writes that was not stored before.
 struct Fresh {
-    key: Vec<u8>,
-    value: Vec<u8>,
+    key: IVec,
+    /// Stamped with the ingest's generation, as it is written.
+    value: IVec,
     record: Record,
+}
+
+/// What the rows of a batch find stored, read before the batch's checks.
+struct Found<'r> {
+    accounts: HashMap<&'r str, AccountState>,
+    /// Stamped stored values of the snapshots and outcomes of accounts
+    /// stored before (an account never stored has none).
+    records: HashMap<Vec<u8>, IVec>,
+}
+
+/// The snapshot and outcome keys of a row.
+fn record_keys(tenant: &str, row: &IngestRow) -> [Option<Vec<u8>>; 2] {
+    [
+        row.snapshot
+            .as_ref()
+            .map(|s| keys::snapshot(tenant, &row.account_id, s.as_of)),
+        row.outcome
+            .as_ref()
+            .map(|o| keys::outcome(tenant, &row.account_id, o.date, outcome_byte(o.kind))),
+    ]
 }
 
 impl Store {
@@ -120,10 +115,11 @@ impl Store {
             report: IngestReport::default(),
             unlisted: 0,
             good_rows: 0,
-            batches: 0,
+            added_lists: 0,
             doomed: false,
             wrote: false,
             seen: Seen::default(),
+            staged: None,
         })
     }
 
@@ -196,6 +192,50 @@ impl Ingest<'_> {
         }
     }
 
+    /// Reads what the rows of a batch need from the store: each account
+    /// once, and the stored snapshots and outcomes of accounts stored
+    /// before. Done before the previous batch is written (and read through
+    /// it), since sled's reads wait while it writes a batch.
+    fn look_up<'r>(&self, rows: &'r [IngestRow]) -> Result<Found<'r>, StoreError> {
+        let data = &self.store.data;
+        let staged = self.staged.as_ref();
+        let mut found = Found {
+            accounts: HashMap::new(),
+            records: HashMap::new(),
+        };
+        for row in rows {
+            if !keys::valid_id(&row.account_id) {
+                continue;
+            }
+            let id = row.account_id.as_str();
+            if !found.accounts.contains_key(id) {
+                let stored = Staged::get(staged, data, &keys::account(&self.tenant, id))?;
+                let attributes = match &stored {
+                    Some(bytes) => codec::decode("account", bytes)?,
+                    None => Attributes::empty(),
+                };
+                let state = AccountState {
+                    stored,
+                    attributes,
+                    changed: false,
+                };
+                found.accounts.insert(id, state);
+            }
+            // An account with no stored attributes has nothing stored at all
+            // (every ingest writes the account with its snapshots): its
+            // snapshots need no lookup, which is what makes bulk loads fast.
+            if found.accounts[id].stored.is_none() {
+                continue;
+            }
+            for key in record_keys(&self.tenant, row).into_iter().flatten() {
+                if let Some(value) = Staged::get(staged, data, &key)? {
+                    found.records.insert(key, value);
+                }
+            }
+        }
+        Ok(found)
+    }
+
     fn write_chunk(
         &mut self,
         rows: &[IngestRow],
@@ -213,10 +253,32 @@ impl Ingest<'_> {
         for e in parse_errors {
             self.reject(e);
         }
+        let found = self.look_up(rows)?;
+        // The previous batch is written while this one is checked.
+        let data = self.store.data.clone();
+        let writing = self.staged.take();
+        std::thread::scope(|scope| {
+            let written = writing.map(|staged| scope.spawn(move || staged.write(&data)));
+            let checked = self.check(rows, found);
+            if let Some(w) = written {
+                w.join().expect("an ingest writer thread")?;
+            }
+            checked
+        })
+    }
+
+    /// Checks a batch's rows against what is stored (this ingest's earlier
+    /// batches included) and stages its good records (`store::staging`).
+    fn check(&mut self, rows: &[IngestRow], found: Found<'_>) -> Result<(), StoreError> {
         let store = self.store;
         let tenant = self.tenant.clone();
-        let mut accounts: HashMap<&str, AccountState> = HashMap::new();
-        let mut staged: HashMap<Vec<u8>, (Vec<u8>, Record)> = HashMap::new();
+        let Found {
+            mut accounts,
+            records: stored,
+        } = found;
+        // Key -> stamped value, record: what the batch adds.
+        let mut staged: HashMap<IVec, (IVec, Record)> = HashMap::new();
+        let fresh_stamp = stamp_of(self.generation, false);
         let (mut snapshots_unchanged, mut outcomes_unchanged) = (0, 0);
         for row in rows {
             if !keys::valid_id(&row.account_id) {
@@ -227,59 +289,30 @@ impl Ingest<'_> {
                 ));
                 continue;
             }
-            // An account with no stored attributes has nothing stored at all
-            // (every ingest writes the account with its snapshots): its
-            // snapshots need no lookup, which is what makes bulk loads fast.
-            let stored_before = match accounts.get(row.account_id.as_str()) {
-                Some(a) => a.stored.is_some(),
-                None => {
-                    let stored = store.data.get(keys::account(&tenant, &row.account_id))?;
-                    let attributes = match &stored {
-                        Some(bytes) => codec::decode("account", bytes)?,
-                        None => Attributes::empty(),
-                    };
-                    let before = stored.is_some();
-                    accounts.insert(
-                        row.account_id.as_str(),
-                        AccountState {
-                            stored,
-                            attributes,
-                            changed: false,
-                        },
-                    );
-                    before
-                }
-            };
-            let mut writes: Vec<(Vec<u8>, Vec<u8>, Record)> = Vec::new();
-            if let Some(s) = &row.snapshot {
-                writes.push((
-                    keys::snapshot(&tenant, &row.account_id, s.as_of),
-                    encode_snapshot(s),
-                    Record::Snapshot,
-                ));
+            let [snapshot_key, outcome_key] = record_keys(&tenant, row);
+            let mut writes: Vec<(IVec, Vec<u8>, Record)> = Vec::with_capacity(2);
+            if let (Some(key), Some(s)) = (snapshot_key, &row.snapshot) {
+                let value = encode_snapshot(fresh_stamp, s);
+                writes.push((key.into(), value, Record::Snapshot));
             }
-            if let Some(o) = &row.outcome {
-                writes.push((
-                    keys::outcome(&tenant, &row.account_id, o.date, outcome_byte(o.kind)),
-                    codec::encode(o),
-                    Record::Outcome,
-                ));
+            if let (Some(key), Some(o)) = (outcome_key, &row.outcome) {
+                let value = codec::encode_stamped(fresh_stamp, o);
+                writes.push((key.into(), value, Record::Outcome));
             }
             let mut conflict = None;
-            let mut fresh = Vec::new();
+            let mut fresh = Vec::with_capacity(writes.len());
             for (key, value, record) in writes {
                 let snapshot = record == Record::Snapshot;
                 // (stored value, whether this ingest wrote it)
-                let existing: Option<(Vec<u8>, bool)> = match staged.get(&key) {
-                    Some((v, _)) => Some((v.clone(), true)),
-                    None if stored_before => store.data.get(&key)?.map(|raw| {
-                        let (stamp, inner) = codec::unstamp(&raw);
-                        (inner.to_vec(), stamp.generation == self.generation)
+                let existing: Option<(&[u8], bool)> = match staged.get(&key) {
+                    Some((v, _)) => Some((codec::unstamp(v).1, true)),
+                    None => stored.get(&key[..]).map(|raw| {
+                        let (stamp, inner) = codec::unstamp(raw);
+                        (inner, stamp.generation == self.generation)
                     }),
-                    None => None,
                 };
                 match existing {
-                    Some((old, _)) if old == value => {
+                    Some((old, _)) if old == codec::unstamp(&value).1 => {
                         if snapshot {
                             snapshots_unchanged += 1;
                         } else {
@@ -308,7 +341,11 @@ impl Ingest<'_> {
                         ));
                         break;
                     }
-                    None => fresh.push(Fresh { key, value, record }),
+                    None => fresh.push(Fresh {
+                        key,
+                        value: value.into(),
+                        record,
+                    }),
                 }
             }
             if let Some(c) = conflict {
@@ -320,11 +357,12 @@ impl Ingest<'_> {
                 staged.insert(f.key, (f.value, f.record));
             }
             for (key, value) in self.seen.new_names(store, &tenant, row)? {
-                staged.insert(key, (value, Record::Name));
+                let value = codec::stamp(fresh_stamp, &value).into();
+                staged.insert(key.into(), (value, Record::Name));
             }
             let entry = accounts
                 .get_mut(row.account_id.as_str())
-                .expect("resolved above");
+                .expect("looked up before the checks");
             if merge_attributes(&mut entry.attributes, &row.attributes) {
                 entry.changed = true;
             }
@@ -342,97 +380,14 @@ impl Ingest<'_> {
         if self.doomed {
             return Ok(());
         }
-        self.apply(accounts, staged)
-    }
-
-    /// Writes one checked batch with its undo entries: in parts, one per
-    /// core for a large batch, each part one atomic sled batch holding its
-    /// records and their undo entries (the keys it adds, the values it
-    /// replaces), so a crash between parts leaves each part undoable.
-    fn apply(
-        &mut self,
-        accounts: HashMap<&str, AccountState>,
-        staged: HashMap<Vec<u8>, (Vec<u8>, Record)>,
-    ) -> Result<(), StoreError> {
-        let g = self.generation;
-        let records = accounts.len() + staged.len();
-        let parts_wanted = (records / PART_RECORDS).clamp(1, parallelism());
-        let mut parts: Vec<Part> = (0..parts_wanted).map(|_| Part::default()).collect();
-        let mut next = 0usize;
-        let mut part = || {
-            next += 1;
-            next % parts_wanted
+        let target = Target {
+            tenant: &self.tenant,
+            generation: self.generation,
+            lists: &mut self.added_lists,
+            report: &mut self.report,
         };
-        for (id, a) in accounts {
-            let key = keys::account(&self.tenant, id);
-            let value = codec::encode(&a.attributes);
-            match &a.stored {
-                None => {
-                    self.report.accounts_created += 1;
-                    let p = &mut parts[part()];
-                    p.batch
-                        .insert(key.as_slice(), codec::stamp(stamp_of(g, false), &value));
-                    p.added.push(key);
-                }
-                Some(_) if !a.changed => {}
-                Some(stored) => {
-                    let p = &mut parts[part()];
-                    p.replaced = true;
-                    let was: Stamp = codec::unstamp(stored).0;
-                    if was.generation == g {
-                        // Written by an earlier batch of this ingest, whose
-                        // undo entry already holds the value before it.
-                        p.batch.insert(key, codec::stamp(was, &value));
-                    } else {
-                        self.report.accounts_updated += 1;
-                        p.batch
-                            .insert(replaced_key(&self.tenant, g, &key), stored.clone());
-                        p.batch.insert(key, codec::stamp(stamp_of(g, true), &value));
-                    }
-                }
-            }
-        }
-        for (key, (value, record)) in staged {
-            match record {
-                Record::Snapshot => self.report.snapshots_added += 1,
-                Record::Outcome => self.report.outcomes_added += 1,
-                Record::Name => {}
-            }
-            let p = &mut parts[part()];
-            p.batch
-                .insert(key.as_slice(), codec::stamp(stamp_of(g, false), &value));
-            p.added.push(key);
-        }
-        let mut ready = Vec::with_capacity(parts.len());
-        for mut p in parts {
-            if p.added.is_empty() && !p.replaced {
-                continue;
-            }
-            if !p.added.is_empty() {
-                let list = added_key(&self.tenant, g, self.batches);
-                p.batch.insert(list, codec::encode(&p.added));
-                self.batches += 1;
-            }
-            ready.push(p.batch);
-        }
-        if ready.is_empty() {
-            return Ok(());
-        }
-        self.wrote = true;
-        let data = &self.store.data;
-        if ready.len() == 1 {
-            return Ok(data.apply_batch(ready.pop().expect("one"))?);
-        }
-        // sled writes one batch on one thread; parts on every core.
-        std::thread::scope(|scope| {
-            let writers: Vec<_> = ready
-                .into_iter()
-                .map(|batch| scope.spawn(move || data.apply_batch(batch)))
-                .collect();
-            writers
-                .into_iter()
-                .try_for_each(|w| w.join().expect("an ingest writer thread"))
-        })?;
+        self.staged = stage(target, accounts, staged);
+        self.wrote |= self.staged.is_some();
         Ok(())
     }
 
@@ -459,9 +414,10 @@ impl Ingest<'_> {
         }
         let turn = self.turn.take().expect("finished once");
         if self.wrote {
-            let committed = self
-                .store
-                .flush()
+            let last = self.staged.take();
+            let committed = last
+                .map_or(Ok(()), |staged| Ok(staged.write(&self.store.data)?))
+                .and_then(|()| self.store.flush())
                 .and_then(|()| self.store.commit_generation(&self.tenant, self.generation));
             if let Err(e) = committed {
                 self.turn = Some(turn);
