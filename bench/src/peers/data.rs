@@ -1,5 +1,5 @@
 //! The files every peer reads: the generated accounts as JSON (for the Rust
-//! workers and the Extism host, in the host types' own serde form) and as a
+//! workers and the Extism host, in the Extism wire's form) and as a
 //! CSV of snapshots in Vitals' canonical ingest columns (for the store run,
 //! which ingests it, and for the Python script).
 
@@ -8,10 +8,58 @@ use std::path::Path;
 use vitals::runtime::types::{Account, Confidence, Snapshot};
 use vitals_plugin_sdk::date;
 
-/// Writes `accounts` as a JSON array.
+/// Writes `accounts` as a JSON array in the Extism wire's form
+/// (`bench/peers/extism-wire`: dates as days since 1970-01-01, enums by
+/// their Rust names, as the WIT contract's own types are), which the host's
+/// types read too (they take a date as a day number or as ISO text).
 pub fn write_json(path: &Path, accounts: &[Account]) -> Result<(), String> {
-    let bytes = serde_json::to_vec(accounts).map_err(|e| format!("accounts JSON: {e}"))?;
+    let wire: Vec<serde_json::Value> = accounts.iter().map(wire_account).collect();
+    let bytes = serde_json::to_vec(&wire).map_err(|e| format!("accounts JSON: {e}"))?;
     std::fs::write(path, bytes).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+fn wire_account(a: &Account) -> serde_json::Value {
+    let at = &a.attributes;
+    serde_json::json!({
+        "id": a.id,
+        "attributes": {
+            "name": at.name,
+            "owner": at.owner,
+            "tier": at.tier,
+            "plan": at.plan,
+            "start_date": at.start_date,
+            "renewal_date": at.renewal_date,
+            "contract_arr": at.contract_arr,
+            "renewal_confidence": at.renewal_confidence.map(|c| format!("{c:?}")),
+            "labels": at.labels.iter().map(|l| serde_json::json!({"name": l.name, "value": l.value})).collect::<Vec<_>>(),
+        },
+        "current": wire_snapshot(&a.current),
+        "history": a.history.iter().map(wire_snapshot).collect::<Vec<_>>(),
+        "health": a.health.iter().map(|h| serde_json::json!({
+            "as_of": h.as_of,
+            "score": h.score,
+            "band": format!("{:?}", h.band),
+        })).collect::<Vec<_>>(),
+    })
+}
+
+fn wire_snapshot(s: &Snapshot) -> serde_json::Value {
+    serde_json::json!({
+        "as_of": s.as_of,
+        "seats_purchased": s.seats_purchased,
+        "seats_active": s.seats_active,
+        "logins": s.logins,
+        "features_used": s.features_used,
+        "features_available": s.features_available,
+        "tickets_open": s.tickets_open,
+        "tickets_high_severity": s.tickets_high_severity,
+        "nps": s.nps,
+        "csat": s.csat,
+        "arr": s.arr,
+        "champion_left": s.champion_left,
+        "late_payments": s.late_payments,
+        "metrics": s.metrics.iter().map(|m| serde_json::json!({"name": m.name, "value": m.value})).collect::<Vec<_>>(),
+    })
 }
 
 const SNAPSHOT_COLUMNS: &str = "account_id,as_of,name,owner,tier,plan,start_date,renewal_date,contract_arr,renewal_confidence,seats_purchased,seats_active,logins,features_used,features_available,tickets_open,tickets_high_severity,nps,csat,arr,champion_left,late_payments";
