@@ -243,6 +243,9 @@ pub fn print(
         "vitals_faster_than_extism_json_batch_1000": rounds.ratio(ExtismJson1000, VitalsBatch1000) > 1.0,
         "vitals_faster_than_extism_msgpack_batch_1": rounds.ratio(ExtismMsgpack1, VitalsBatch1) > 1.0,
         "vitals_faster_than_extism_msgpack_batch_1000": rounds.ratio(ExtismMsgpack1000, VitalsBatch1000) > 1.0,
+        // pandas' vectorised scoring alone (no CSV read or write) against
+        // the component at batch 1000, per account (issue #17).
+        "vitals_faster_than_pandas_scoring_batch_1000": rounds.ratio(PythonCompute, VitalsBatch1000) > 1.0,
         "vitals_batch_1000_over_native": vitals_over_native,
         "vitals_within_2x_native_at_batch_1000": vitals_over_native <= 2.0,
     });
