@@ -177,6 +177,7 @@ pub(super) fn scan(
             window.cutoff,
             false,
             window.history_days,
+            &Windows::all(),
         )?,
         None => HashMap::new(),
     };

@@ -116,18 +116,15 @@ pub fn run_active(
     let scoring_health = active
         .iter()
         .any(|p| p.plugin.kind == PluginKind::HealthModel);
-    let mut health = if reads.health.reads_nothing() {
-        HashMap::new()
-    } else {
-        health_history(
-            store,
-            tenant,
-            health_model.as_deref(),
-            as_of,
-            !scoring_health,
-            settings.history_days,
-        )?
-    };
+    let mut health = health_history(
+        store,
+        tenant,
+        health_model.as_deref(),
+        as_of,
+        !scoring_health,
+        settings.history_days,
+        &reads.health,
+    )?;
     let mut runs: Vec<RunRecord> = active
         .iter()
         .map(|p| store.start_run(tenant, &p.plugin, &p.config, as_of))
@@ -273,7 +270,8 @@ impl PastReads {
 
 /// Health points per account from the complete runs of the health model
 /// `model` in the window before `as_of` (at it too if `including_as_of`);
-/// the latest run per instant wins.
+/// the latest run per instant wins. None when no plugin reads earlier
+/// health (`read` is the union of their health windows).
 pub(crate) fn health_history(
     store: &Store,
     tenant: &str,
@@ -281,8 +279,9 @@ pub(crate) fn health_history(
     as_of: i32,
     including_as_of: bool,
     days: i32,
+    read: &Windows,
 ) -> Result<HashMap<String, Vec<HealthPoint>>, StoreError> {
-    let Some(model) = model else {
+    let Some(model) = model.filter(|_| !read.reads_nothing()) else {
         return Ok(HashMap::new());
     };
     let mut by_instant: HashMap<i32, u64> = HashMap::new();

@@ -373,18 +373,15 @@ impl Service {
         reads.add(&self.runtime, &active_plugin, &limits, &active_config);
         reads.add(&self.runtime, &candidate_plugin, &limits, &candidate_config);
         let reads = reads.union();
-        let mut health = if reads.health.reads_nothing() {
-            std::collections::HashMap::new()
-        } else {
-            health_history(
-                store,
-                tenant,
-                health_model.as_deref(),
-                as_of,
-                active.kind != PluginKind::HealthModel,
-                settings.history_days,
-            )?
-        };
+        let mut health = health_history(
+            store,
+            tenant,
+            health_model.as_deref(),
+            as_of,
+            active.kind != PluginKind::HealthModel,
+            settings.history_days,
+            &reads.health,
+        )?;
         let mut tally = Tally::default();
         let share = crate::runtime::Share::of(tenant);
         let (active_job, candidate_job) = (

@@ -571,6 +571,25 @@ impl Store {
         Ok(out)
     }
 
+    /// The stored result blocks of run `id`, which must be complete.
+    fn complete_result_blocks(
+        &self,
+        tenant: &str,
+        id: u64,
+    ) -> Result<impl Iterator<Item = Result<sled::IVec, StoreError>>, StoreError> {
+        let run = self.run(tenant, id)?;
+        if run.status != RunStatus::Complete {
+            return Err(StoreError::Invalid(format!(
+                "run {id} is not complete ({:?}): it has no results",
+                run.status
+            )));
+        }
+        Ok(self
+            .results
+            .scan_prefix(result_prefix(tenant, id))
+            .map(|kv| Ok(kv?.1)))
+    }
+
     /// Streams a complete run's results one block at a time, so memory holds
     /// one block (1,000 accounts) whatever the size of the run.
     pub fn for_each_result(
@@ -579,15 +598,8 @@ impl Store {
         id: u64,
         mut f: impl FnMut(String, Result<Output, PluginError>),
     ) -> Result<(), StoreError> {
-        let run = self.run(tenant, id)?;
-        if run.status != RunStatus::Complete {
-            return Err(StoreError::Invalid(format!(
-                "run {id} is not complete ({:?}): it has no results",
-                run.status
-            )));
-        }
-        for kv in self.results.scan_prefix(result_prefix(tenant, id)) {
-            let (_, bytes) = kv?;
+        for bytes in self.complete_result_blocks(tenant, id)? {
+            let bytes = bytes?;
             for r in Block::parse(&bytes)?.decode_all()? {
                 f(r.account_id, r.result);
             }
@@ -605,15 +617,8 @@ impl Store {
         id: u64,
         mut f: impl FnMut(&str, f64, Band),
     ) -> Result<(), StoreError> {
-        let run = self.run(tenant, id)?;
-        if run.status != RunStatus::Complete {
-            return Err(StoreError::Invalid(format!(
-                "run {id} is not complete ({:?}): it has no results",
-                run.status
-            )));
-        }
-        for kv in self.results.scan_prefix(result_prefix(tenant, id)) {
-            let (_, bytes) = kv?;
+        for bytes in self.complete_result_blocks(tenant, id)? {
+            let bytes = bytes?;
             match Block::parse(&bytes)? {
                 Block::Indexed(entries) => {
                     for (account, entry) in entries {
