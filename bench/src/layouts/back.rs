@@ -25,8 +25,8 @@ pub fn indexed(batch: IndexedBatch) -> Results {
                     .map(|f| {
                         let n = &table[f.factor as usize];
                         Factor {
-                            name: n.name.clone(),
-                            group: n.group.clone(),
+                            name: n.name.as_str().into(),
+                            group: n.group.as_str().into(),
                             value: f.value,
                             weight: f.weight,
                             points: f.points,
@@ -60,8 +60,8 @@ pub fn columns(c: HealthColumns) -> Results {
                         let n = &c.factors[c.factor_id[k] as usize];
                         let v = c.factor_value[k];
                         Factor {
-                            name: n.name.clone(),
-                            group: n.group.clone(),
+                            name: n.name.as_str().into(),
+                            group: n.group.as_str().into(),
                             value: (!v.is_nan()).then_some(v),
                             weight: c.factor_weight[k],
                             points: c.factor_points[k],

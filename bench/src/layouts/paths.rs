@@ -175,8 +175,8 @@ fn same(got: &Health, want: &vitals_plugin_sdk::Health) -> Result<(), String> {
             (Some(a), Some(b)) => close(a, b),
             (a, b) => a == b,
         };
-        if g.name != w.name
-            || g.group != w.group
+        if *g.name != *w.name
+            || *g.group != *w.group
             || !value
             || !close(g.weight, w.weight)
             || !close(g.points, w.points)

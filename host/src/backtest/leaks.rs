@@ -67,12 +67,12 @@ pub(super) fn explained(output: &Output) -> Vec<(&str, &str, Option<f64>)> {
         Output::Health(h) => h
             .factors
             .iter()
-            .map(|f| (f.name.as_str(), f.group.as_str(), f.value))
+            .map(|f| (&*f.name, &*f.group, f.value))
             .collect(),
         Output::Propensity(p) => p
             .drivers
             .iter()
-            .map(|d| (d.name.as_str(), "", Some(d.value)))
+            .map(|d| (&*d.name, "", Some(d.value)))
             .collect(),
         _ => Vec::new(),
     }

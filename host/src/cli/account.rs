@@ -127,8 +127,8 @@ pub fn run(ctx: &Ctx, cmd: AccountCommand) -> Result<(), CliError> {
         let mut t = Table::new(vec!["factor", "group", "value", "weight", "points"]);
         for f in &h.factors {
             t.row(vec![
-                f.name.clone(),
-                f.group.clone(),
+                f.name.to_string(),
+                f.group.to_string(),
                 f.value.map_or("blank".into(), |v| format!("{v:.3}")),
                 format!("{:.3}", f.weight),
                 format!("{:.2}", f.points),

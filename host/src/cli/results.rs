@@ -53,7 +53,7 @@ pub fn describe(result: &Result<Output, crate::runtime::PluginError>) -> (String
             segments.len().to_string(),
             segments
                 .iter()
-                .map(|s| s.name.as_str())
+                .map(|s| &*s.name)
                 .collect::<Vec<_>>()
                 .join(" "),
         ),

@@ -6,8 +6,8 @@
 use super::bindings::v02::types as w;
 use crate::contract::projection::{Attribute, Field, Names, Projection, Reads, Window};
 use crate::contract::types::{
-    self as c, Band, Confidence, Driver, Factor, Forecast, Health, PluginKind, PluginMetadata,
-    Propensity, Segment,
+    self as c, Band, Confidence, Driver, Factor, Forecast, Health, Name, PluginKind,
+    PluginMetadata, Propensity, Segment,
 };
 use crate::contract::{Output, PluginError};
 
@@ -30,8 +30,14 @@ pub fn guest_error(e: w::PluginError) -> PluginError {
     PluginError::from(c::PluginError::from(e))
 }
 
+/// The call's name table, each name made once and shared by every result
+/// that points at it.
+fn table(names: Vec<String>) -> Vec<Name> {
+    names.into_iter().map(Name::from).collect()
+}
+
 /// The name at `index` in the call's table, or a `bad-output` naming the field.
-fn name(names: &[String], index: u32, what: impl Fn() -> String) -> Result<String, PluginError> {
+fn name(names: &[Name], index: u32, what: impl Fn() -> String) -> Result<Name, PluginError> {
     names.get(index as usize).cloned().ok_or_else(|| {
         PluginError::BadOutput(format!(
             "{} is name {index}, outside the call's {} names",
@@ -57,13 +63,13 @@ fn within_budget(bytes: usize, limit_bytes: u64) -> Result<(), PluginError> {
 
 /// The length of the name at `index` (0 outside the table: that account
 /// fails on its own).
-fn len_of(names: &[String], index: u32) -> usize {
-    names.get(index as usize).map_or(0, String::len)
+fn len_of(names: &[Name], index: u32) -> usize {
+    names.get(index as usize).map_or(0, |n| n.len())
 }
 
 /// Health scores, factors' names and groups resolved.
 pub fn health(r: w::HealthResults, limit_bytes: u64) -> Result<Vec<Decoded>, PluginError> {
-    let names = r.names;
+    let names = table(r.names);
     let bytes = r
         .results
         .iter()
@@ -110,7 +116,7 @@ pub fn health(r: w::HealthResults, limit_bytes: u64) -> Result<Vec<Decoded>, Plu
 
 /// Segments, names resolved.
 pub fn segments(r: w::SegmentResults, limit_bytes: u64) -> Result<Vec<Decoded>, PluginError> {
-    let names = r.names;
+    let names = table(r.names);
     let bytes = r
         .results
         .iter()
@@ -143,7 +149,7 @@ pub fn propensities(
     r: w::PropensityResults,
     limit_bytes: u64,
 ) -> Result<Vec<Decoded>, PluginError> {
-    let names = r.names;
+    let names = table(r.names);
     let bytes = r
         .results
         .iter()
@@ -337,7 +343,7 @@ mod tests {
             panic!("{:?}", out[0])
         };
         assert_eq!(
-            (h.factors[0].name.as_str(), h.factors[0].group.as_str()),
+            (&*h.factors[0].name, &*h.factors[0].group),
             ("logins", "usage")
         );
         let err = out[1].as_ref().unwrap_err();

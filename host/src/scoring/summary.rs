@@ -129,7 +129,7 @@ fn segment_sets(results: &[StoredResult]) -> HashMap<&str, Vec<&str>> {
         .filter_map(|r| match &r.result {
             Ok(Output::Segments { segments }) => Some((
                 r.account_id.as_str(),
-                segments.iter().map(|s| s.name.as_str()).collect(),
+                segments.iter().map(|s| &*s.name).collect(),
             )),
             _ => None,
         })

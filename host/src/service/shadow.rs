@@ -165,7 +165,7 @@ fn words(r: &Result<Output, PluginError>) -> String {
         Ok(Output::Health(h)) => format!("{:.1} {}", h.score, h.band),
         Ok(Output::Segments { segments }) => segments
             .iter()
-            .map(|s| s.name.as_str())
+            .map(|s| &*s.name)
             .collect::<Vec<_>>()
             .join(" "),
         Ok(Output::Propensity(p)) => format!("{:.3}", p.score),
@@ -227,16 +227,16 @@ impl Tally {
                 };
                 let (a, c) = (names(a), names(c));
                 for name in a.union(&c) {
-                    let shift = self
-                        .segments
-                        .entry(name.clone())
-                        .or_insert_with(|| SegmentShift {
-                            segment: name.clone(),
-                            active: 0,
-                            candidate: 0,
-                            entered: 0,
-                            left: 0,
-                        });
+                    let shift =
+                        self.segments
+                            .entry(name.to_string())
+                            .or_insert_with(|| SegmentShift {
+                                segment: name.to_string(),
+                                active: 0,
+                                candidate: 0,
+                                entered: 0,
+                                left: 0,
+                            });
                     let (in_a, in_c) = (a.contains(name), c.contains(name));
                     shift.active += usize::from(in_a);
                     shift.candidate += usize::from(in_c);

@@ -107,7 +107,7 @@ fn lifecycle_segments_give_reasons() {
     let Output::Segments { segments } = &out[0] else {
         panic!()
     };
-    let names: Vec<&str> = segments.iter().map(|s| s.name.as_str()).collect();
+    let names: Vec<&str> = segments.iter().map(|s| &*s.name).collect();
     assert_eq!(names, ["expansion-ready", "advocate"]);
     assert!(
         segments[0].reason.contains("96 %"),
@@ -117,7 +117,7 @@ fn lifecycle_segments_give_reasons() {
     let Output::Segments { segments } = &out[1] else {
         panic!()
     };
-    let names: Vec<&str> = segments.iter().map(|s| s.name.as_str()).collect();
+    let names: Vec<&str> = segments.iter().map(|s| &*s.name).collect();
     assert_eq!(names, ["adoption", "at-risk"]);
 }
 

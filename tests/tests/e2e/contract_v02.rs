@@ -119,7 +119,11 @@ fn echoed(out: &Result<Output, vitals::runtime::PluginError>, name: &str) -> Opt
     let Ok(Output::Health(h)) = out else {
         panic!("{out:?}")
     };
-    h.factors.iter().find(|f| f.name == name).expect(name).value
+    h.factors
+        .iter()
+        .find(|f| *f.name == *name)
+        .expect(name)
+        .value
 }
 
 #[test]

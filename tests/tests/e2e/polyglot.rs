@@ -53,7 +53,7 @@ fn health(r: &Result<Output, PluginError>) -> &vitals::runtime::types::Health {
 
 fn segment_names(r: &Result<Output, PluginError>) -> Vec<String> {
     match r {
-        Ok(Output::Segments { segments }) => segments.iter().map(|s| s.name.clone()).collect(),
+        Ok(Output::Segments { segments }) => segments.iter().map(|s| s.name.to_string()).collect(),
         other => panic!("not a segments result: {other:?}"),
     }
 }
@@ -99,7 +99,7 @@ fn python_and_javascript_plugins_run_beside_the_rust_pack_on_the_same_accounts()
     let trend = grown
         .factors
         .iter()
-        .find(|f| f.name == "active-seats-trend")
+        .find(|f| &*f.name == "active-seats-trend")
         .unwrap();
     assert!(
         (trend.value.unwrap() - 21.0 / 75.0).abs() < 1e-12,
@@ -247,7 +247,7 @@ fn calls_seen(r: &Result<Output, PluginError>) -> f64 {
         Ok(Output::Health(h)) => h
             .factors
             .iter()
-            .find(|f| f.name == "calls")
+            .find(|f| &*f.name == "calls")
             .and_then(|f| f.value)
             .unwrap(),
         Ok(Output::Segments { segments }) => segments[0]
@@ -342,7 +342,7 @@ fn python_and_javascript_see_a_frozen_clock_an_empty_environment_and_seeded_rand
         health(&out.results[0])
             .factors
             .iter()
-            .map(|f| (f.name.clone(), f.value.unwrap()))
+            .map(|f| (f.name.to_string(), f.value.unwrap()))
             .collect()
     };
     let first = ambient(AS_OF);

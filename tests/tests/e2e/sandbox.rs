@@ -617,7 +617,7 @@ fn a_plugin_drawing_random_numbers_gives_the_same_bytes_whatever_workers_or_batc
     let orders: std::collections::BTreeSet<Vec<String>> = results
         .iter()
         .map(|r| match r {
-            Ok(Output::Health(h)) => h.factors.iter().map(|f| f.name.clone()).collect(),
+            Ok(Output::Health(h)) => h.factors.iter().map(|f| f.name.to_string()).collect(),
             other => panic!("{other:?}"),
         })
         .collect();

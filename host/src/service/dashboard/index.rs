@@ -186,7 +186,7 @@ impl Scores {
                 a.band_before = Some(h.band);
             }
         })?;
-        let mut names: BTreeMap<String, u32> = BTreeMap::new();
+        let mut names: BTreeMap<crate::contract::types::Name, u32> = BTreeMap::new();
         let mut numbered = |segments: Vec<crate::runtime::types::Segment>| {
             segments
                 .into_iter()
@@ -245,7 +245,7 @@ impl Scores {
             completions,
             sources,
             accounts,
-            segment_names: names.into_keys().collect(),
+            segment_names: names.into_keys().map(|n| n.to_string()).collect(),
             errors,
         })
     }

@@ -326,7 +326,10 @@ fn the_overview_agrees_with_the_summary_and_the_forecast() {
         .collect();
     assert_eq!(ours, summary.expansion);
     assert_eq!((x.total, x.arr), (3, 800.0));
-    assert_eq!(x.candidates[0].drivers[0].name, "licence-utilisation");
+    assert_eq!(
+        x.candidates[0].drivers[0].name.as_ref(),
+        "licence-utilisation"
+    );
     let found = s
         .dashboard_expansion(
             T,
