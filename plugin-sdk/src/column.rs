@@ -18,7 +18,7 @@ impl<'a> Numbers<'a> {
     /// The column `bytes`, named `column` in the error when its length is
     /// not a multiple of 8.
     pub fn new(bytes: &'a [u8], column: impl FnOnce() -> String) -> Result<Self, ColumnError> {
-        if bytes.len() % WIDTH == 0 {
+        if bytes.len().is_multiple_of(WIDTH) {
             Ok(Numbers(bytes))
         } else {
             Err(ColumnError {
