@@ -1,20 +1,24 @@
 //! The contract's columnar batch into the author's accounts.
 //!
-//! Conventions (`wit/0.2/types.wit`): a number column holds NaN where a value
-//! is blank, a date column `i32::MIN`, a string column `u32::MAX`; renewal
+//! Conventions (`wit/0.2/types.wit`): a number column is little-endian
+//! binary64 bytes ([`crate::column`]) holding NaN where a value is blank, a
+//! date column holds `i32::MIN`, a string column `u32::MAX`; renewal
 //! confidence is 0-3 (255 blank); labels, history rows and health points of
 //! account `i` are the entries `start[i] .. start[i + 1]` of their columns
 //! (oldest first). A column the batch does not carry (a field not listed in
 //! `batch.fields`, or an empty column) decodes as blank, so a plugin sees
 //! `None` for whatever its projection did not ask for.
 //!
-//! Per batch the field columns are looked up once and the metric and label
-//! names resolved once; per snapshot, only the values are read. Accounts
-//! are decoded one at a time into one reused account ([`for_each`]): the
-//! SDK's allocator never frees within a call, so decoding a whole batch up
-//! front touched fresh memory for every account (and every fresh page of a
-//! pooled instance is a page fault, and a page to reset after the call).
+//! Per batch the number columns are checked once (a length that is not a
+//! multiple of 8 fails the call, naming the column), the field columns are
+//! looked up once and the metric and label names resolved once; per
+//! snapshot, only the values are read. Accounts are decoded one at a time
+//! into one reused account ([`for_each`]): the SDK's allocator never frees
+//! within a call, so decoding a whole batch up front touched fresh memory
+//! for every account (and every fresh page of a pooled instance is a page
+//! fault, and a page to reset after the call).
 
+use crate::column::{ColumnError, Numbers};
 use crate::projection::Field;
 use crate::types::{Account, Attributes, Band, Confidence, HealthPoint, Label, Metric, Snapshot};
 use crate::wire;
@@ -25,17 +29,17 @@ const NO_STRING: u32 = u32::MAX;
 const NO_DATE: i32 = i32::MIN;
 
 /// Every account of the batch, in order (owned copies; the test harness).
-pub fn accounts(batch: &wire::Batch) -> Vec<Account> {
+pub fn accounts(batch: &wire::Batch) -> Result<Vec<Account>, ColumnError> {
     let mut out = Vec::with_capacity(batch.accounts.id.len());
-    for_each(batch, |a| out.push(a.clone()));
-    out
+    for_each(batch, |a| out.push(a.clone()))?;
+    Ok(out)
 }
 
 /// Calls `f` with each account of the batch, in order, decoded into one
 /// account reused from one to the next (its strings and lists keep their
-/// memory).
-pub fn for_each(batch: &wire::Batch, mut f: impl FnMut(&Account)) {
-    let decoder = Decoder::new(batch);
+/// memory). A malformed number column fails before any account is decoded.
+pub fn for_each(batch: &wire::Batch, mut f: impl FnMut(&Account)) -> Result<(), ColumnError> {
+    let decoder = Decoder::new(batch)?;
     let mut account = Account {
         id: String::new(),
         attributes: Attributes {
@@ -57,6 +61,7 @@ pub fn for_each(batch: &wire::Batch, mut f: impl FnMut(&Account)) {
         decoder.fill(i, &mut account);
         f(&account);
     }
+    Ok(())
 }
 
 fn blank_snapshot() -> Snapshot {
@@ -96,16 +101,52 @@ fn set_string(s: &mut String, v: &str) {
     s.push_str(v);
 }
 
-struct Decoder<'a> {
-    batch: &'a wire::Batch,
-    /// Column of each built-in field (by [`Field`] order), if the batch has one.
-    field_columns: [Option<usize>; Field::ALL.len()],
-    metric_names: Vec<String>,
-    label_names: Vec<&'a str>,
+/// The number columns of one `rows` record, checked.
+struct Columns<'a> {
+    /// Each built-in field's column (by [`Field`] order); empty when not sent.
+    fields: [Numbers<'a>; Field::ALL.len()],
+    /// One per entry of the batch's metric names.
+    metrics: Vec<Numbers<'a>>,
 }
 
-fn number(column: &[f64], row: usize) -> Option<f64> {
-    column.get(row).copied().filter(|v| !v.is_nan())
+impl<'a> Columns<'a> {
+    /// `rows`' columns, named by the batch's fields and metric names in
+    /// order; `at` names the record in errors (`current`, `history.rows`).
+    fn new(
+        rows: &'a wire::Rows,
+        batch_fields: &[wire::Field],
+        metric_names: &[String],
+        at: &str,
+    ) -> Result<Self, ColumnError> {
+        let mut fields = [Numbers::default(); Field::ALL.len()];
+        for (k, (bytes, field)) in rows.fields.iter().zip(batch_fields).enumerate() {
+            let field = Field::from(*field);
+            fields[field as usize] =
+                Numbers::new(bytes, || format!("{at}.fields[{k}] ({})", field.name()))?;
+        }
+        let metrics = rows
+            .metrics
+            .iter()
+            .enumerate()
+            .map(|(k, bytes)| {
+                Numbers::new(bytes, || {
+                    let name = metric_names.get(k).map_or("", String::as_str);
+                    format!("{at}.metrics[{k}] ({name})")
+                })
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(Columns { fields, metrics })
+    }
+}
+
+struct Decoder<'a> {
+    batch: &'a wire::Batch,
+    current: Columns<'a>,
+    history: Columns<'a>,
+    contract_arr: Numbers<'a>,
+    health_score: Numbers<'a>,
+    metric_names: Vec<String>,
+    label_names: Vec<&'a str>,
 }
 
 /// Account `i`'s entries of a column split by `start` (n + 1 offsets; with
@@ -138,18 +179,21 @@ fn band(code: u8) -> Option<Band> {
 }
 
 impl<'a> Decoder<'a> {
-    fn new(batch: &'a wire::Batch) -> Self {
-        let mut field_columns = [None; Field::ALL.len()];
-        for (column, field) in batch.fields.iter().enumerate() {
-            field_columns[*field as usize] = Some(column);
-        }
+    fn new(batch: &'a wire::Batch) -> Result<Self, ColumnError> {
         let name = |i: &u32| batch.strings.get(*i as usize).map_or("", String::as_str);
-        Decoder {
+        let metric_names: Vec<String> = batch.metric_names.iter().map(|i| name(i).into()).collect();
+        let columns = |rows, at| Columns::new(rows, &batch.fields, &metric_names, at);
+        Ok(Decoder {
             batch,
-            field_columns,
-            metric_names: batch.metric_names.iter().map(|i| name(i).into()).collect(),
+            current: columns(&batch.current, "current")?,
+            history: columns(&batch.history.rows, "history.rows")?,
+            contract_arr: Numbers::new(&batch.accounts.contract_arr, || {
+                "accounts.contract-arr".into()
+            })?,
+            health_score: Numbers::new(&batch.health.score, || "health.score".into())?,
+            metric_names,
             label_names: batch.label_names.iter().map(name).collect(),
-        }
+        })
     }
 
     fn string(&self, index: u32) -> Option<&'a str> {
@@ -171,14 +215,14 @@ impl<'a> Decoder<'a> {
             self.text(&b.accounts.id, i).unwrap_or_default(),
         );
         self.fill_attributes(i, &mut out.attributes);
-        self.fill_snapshot(&b.current, i, &mut out.current);
+        self.fill_snapshot(&self.current, &b.current, i, &mut out.current);
         let history = entries(&b.history.account_start, i, b.history.rows.as_of.len());
         let rows = history.len();
         for (k, r) in history.enumerate() {
             if k == out.history.len() {
                 out.history.push(blank_snapshot());
             }
-            self.fill_snapshot(&b.history.rows, r, &mut out.history[k]);
+            self.fill_snapshot(&self.history, &b.history.rows, r, &mut out.history[k]);
         }
         out.history.truncate(rows);
         out.health.clear();
@@ -196,7 +240,7 @@ impl<'a> Decoder<'a> {
         set_text(&mut out.plan, self.text(&a.plan, i));
         out.start_date = date(&a.start_date);
         out.renewal_date = date(&a.renewal_date);
-        out.contract_arr = number(&a.contract_arr, i);
+        out.contract_arr = self.contract_arr.get(i);
         out.renewal_confidence = a.renewal_confidence.get(i).copied().and_then(confidence);
         let labels = entries(
             &a.label_start,
@@ -224,11 +268,8 @@ impl<'a> Decoder<'a> {
         out.labels.truncate(kept);
     }
 
-    fn fill_snapshot(&self, rows: &wire::Rows, r: usize, out: &mut Snapshot) {
-        let value = |field: Field| {
-            let column = self.field_columns[field as usize]?;
-            number(rows.fields.get(column)?, r)
-        };
+    fn fill_snapshot(&self, columns: &Columns, rows: &wire::Rows, r: usize, out: &mut Snapshot) {
+        let value = |field: Field| columns.fields[field as usize].get(r);
         // Counts cross as f64; `as` saturates anything out of range.
         let count = |field: Field| value(field).map(|v| v as u32);
         out.as_of = rows.as_of.get(r).copied().unwrap_or(NO_DATE);
@@ -245,8 +286,8 @@ impl<'a> Decoder<'a> {
         out.champion_left = value(Field::ChampionLeft).map(|v| v != 0.0);
         out.late_payments = count(Field::LatePayments);
         let mut kept = 0;
-        for (column, name) in rows.metrics.iter().zip(&self.metric_names) {
-            let Some(value) = number(column, r) else {
+        for (column, name) in columns.metrics.iter().zip(&self.metric_names) {
+            let Some(value) = column.get(r) else {
                 continue;
             };
             match out.metrics.get_mut(kept) {
@@ -268,7 +309,7 @@ impl<'a> Decoder<'a> {
         let points = &self.batch.health;
         Some(HealthPoint {
             as_of: *points.as_of.get(h)?,
-            score: *points.score.get(h)?,
+            score: self.health_score.get(h)?,
             band: band(*points.band.get(h)?)?,
         })
     }
@@ -277,6 +318,7 @@ impl<'a> Decoder<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::column::encode;
 
     fn empty_rows() -> wire::Rows {
         wire::Rows {
@@ -303,7 +345,7 @@ mod tests {
                 plan: vec![],
                 start_date: vec![20000, NO_DATE],
                 renewal_date: vec![],
-                contract_arr: vec![f64::NAN, 5.0],
+                contract_arr: encode([f64::NAN, 5.0]),
                 renewal_confidence: vec![255, 1],
                 label_start: vec![0, 0, 1],
                 label_name: vec![0],
@@ -311,22 +353,22 @@ mod tests {
             },
             current: wire::Rows {
                 as_of: vec![20454, 20454],
-                fields: vec![vec![9.0, f64::NAN], vec![1.0, 0.0]],
-                metrics: vec![vec![2.0, f64::NAN]],
+                fields: vec![encode([9.0, f64::NAN]), encode([1.0, 0.0])],
+                metrics: vec![encode([2.0, f64::NAN])],
             },
             history: wire::History {
                 account_start: vec![0, 0, 1],
                 rows: wire::Rows {
                     as_of: vec![20400],
                     // nps is not sent for history: its column is empty.
-                    fields: vec![vec![], vec![1.0]],
-                    metrics: vec![vec![7.0]],
+                    fields: vec![vec![], encode([1.0])],
+                    metrics: vec![encode([7.0])],
                 },
             },
             health: wire::HealthPoints {
                 account_start: vec![0, 0, 1],
                 as_of: vec![20300],
-                score: vec![40.0],
+                score: encode([40.0]),
                 band: vec![2],
             },
         }
@@ -334,7 +376,7 @@ mod tests {
 
     #[test]
     fn columns_become_accounts() {
-        let accounts = accounts(&batch());
+        let accounts = accounts(&batch()).unwrap();
         let (a, b) = (&accounts[0], &accounts[1]);
         assert_eq!((a.id.as_str(), b.id.as_str()), ("a", "b"));
         assert_eq!(a.attributes.tier.as_deref(), Some("smb"));
@@ -384,8 +426,8 @@ mod tests {
     #[test]
     fn a_reused_account_keeps_nothing_of_the_one_before() {
         let batch = batch();
-        let decoder = Decoder::new(&batch);
-        let fresh = accounts(&batch);
+        let decoder = Decoder::new(&batch).unwrap();
+        let fresh = accounts(&batch).unwrap();
         let mut reused = fresh[1].clone();
         // b has a label, a history row and a health point; a has none.
         decoder.fill(0, &mut reused);
@@ -427,7 +469,26 @@ mod tests {
                 band: vec![],
             },
         };
-        assert!(accounts(&empty).is_empty());
+        assert!(accounts(&empty).unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_column_of_partial_values_fails_naming_it() {
+        let mut bad = batch();
+        bad.history.rows.fields[1].pop();
+        let err = accounts(&bad).unwrap_err();
+        assert_eq!(err.column, "history.rows.fields[1] (champion-left)");
+        assert_eq!(err.bytes, 7);
+        let mut bad = batch();
+        bad.current.metrics[0].push(0);
+        let err = accounts(&bad).unwrap_err();
+        assert_eq!(err.column, "current.metrics[0] (webinars)");
+        let mut bad = batch();
+        bad.accounts.contract_arr.truncate(3);
+        assert_eq!(accounts(&bad).unwrap_err().column, "accounts.contract-arr");
+        let mut bad = batch();
+        bad.health.score.push(1);
+        assert_eq!(accounts(&bad).unwrap_err().column, "health.score");
     }
 
     #[test]

@@ -52,7 +52,9 @@ fn run<M: Plugin, T, W>(
     let config = configured::<M>(config)?;
     let ctx = Context { as_of };
     let mut results = Vec::with_capacity(batch.accounts.id.len());
-    decode::for_each(batch, |a| results.push(each(&config, &ctx, a)));
+    // A malformed batch is the host's fault, not an account's: the call fails.
+    decode::for_each(batch, |a| results.push(each(&config, &ctx, a)))
+        .map_err(|e| wire::PluginError::InvalidInput(e.to_string()))?;
     Ok(encode(results))
 }
 

@@ -70,6 +70,7 @@
 pub mod alloc;
 #[doc(hidden)]
 pub mod bindings;
+pub mod column;
 pub mod config;
 pub mod date;
 pub mod decode;

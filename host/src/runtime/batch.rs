@@ -1,7 +1,8 @@
 //! Contract 0.2's batch, built from the contract's accounts under a
 //! plugin's projection: only what it reads, one column per field and per
 //! metric over every row, each distinct string once (`wit/0.2/types.wit`
-//! says why: lists of numbers cross the boundary as one block each).
+//! says why: lists of numbers cross the boundary as one block each, number
+//! columns as little-endian bytes so that Python lifts each as one object).
 
 use super::bindings::v02::types as w;
 use crate::contract::projection::{Attribute, Field, FieldSet, Names, Projection};
@@ -14,6 +15,26 @@ pub const NO_STRING: u32 = u32::MAX;
 pub const NO_DATE: i32 = i32::MIN;
 /// A blank renewal confidence.
 pub const NO_CONFIDENCE: u8 = 255;
+/// Bytes per value of a number column (`f64-column`).
+const F64_WIDTH: usize = 8;
+
+/// A number column of `rows` blanks (NaN), to be set in place.
+fn blank_numbers(rows: usize) -> Vec<u8> {
+    f64::NAN.to_le_bytes().repeat(rows)
+}
+
+/// Sets row `row` of a number column; a column not sent (empty) is left so.
+fn set_number(column: &mut [u8], row: usize, value: f64) {
+    let at = row * F64_WIDTH;
+    if let Some(slot) = column.get_mut(at..at + F64_WIDTH) {
+        slot.copy_from_slice(&value.to_le_bytes());
+    }
+}
+
+/// Appends a value to a number column.
+fn push_number(column: &mut Vec<u8>, value: f64) {
+    column.extend_from_slice(&value.to_le_bytes());
+}
 
 /// Each distinct string once, by index.
 #[derive(Default)]
@@ -94,12 +115,12 @@ fn band_code(b: Band) -> u8 {
     }
 }
 
-/// Rows of snapshots being filled: one column per batch field read for
-/// these rows (empty otherwise), one per metric read for them.
+/// Rows of snapshots being filled: one number column per batch field read
+/// for these rows (empty otherwise), one per metric read for them.
 struct RowsBuilder {
     as_of: Vec<i32>,
-    fields: Vec<Vec<f64>>,
-    metrics: Vec<Vec<f64>>,
+    fields: Vec<Vec<u8>>,
+    metrics: Vec<Vec<u8>>,
 }
 
 impl RowsBuilder {
@@ -109,7 +130,7 @@ impl RowsBuilder {
         read: FieldSet,
         metric_read: &[bool],
     ) -> RowsBuilder {
-        let column = |on: bool| if on { vec![f64::NAN; rows] } else { Vec::new() };
+        let column = |on: bool| if on { blank_numbers(rows) } else { Vec::new() };
         RowsBuilder {
             as_of: Vec::with_capacity(rows),
             fields: batch_fields
@@ -124,16 +145,13 @@ impl RowsBuilder {
         let row = self.as_of.len();
         self.as_of.push(s.as_of);
         for (column, field) in self.fields.iter_mut().zip(batch_fields) {
-            if let (Some(slot), Some(v)) = (column.get_mut(row), field.value(s)) {
-                *slot = v;
+            if let Some(v) = field.value(s) {
+                set_number(column, row, v);
             }
         }
         for m in &s.metrics {
-            if let Some(slot) = metrics
-                .get(&m.name)
-                .and_then(|i| self.metrics[i].get_mut(row))
-            {
-                *slot = m.value;
+            if let Some(i) = metrics.get(&m.name) {
+                set_number(&mut self.metrics[i], row, m.value);
             }
         }
     }
@@ -225,7 +243,7 @@ pub fn encode(accounts: &[Account], p: &Projection) -> w::Batch {
             .start(a.health.len(), |i| a.health[i].as_of, a.current.as_of);
         for point in &a.health[from..] {
             health.as_of.push(point.as_of);
-            health.score.push(point.score);
+            push_number(&mut health.score, point.score);
             health.band.push(band_code(point.band));
         }
     }
@@ -272,7 +290,7 @@ fn encode_accounts(
         plan: column(has(Attribute::Plan), n),
         start_date: column(has(Attribute::StartDate), n),
         renewal_date: column(has(Attribute::RenewalDate), n),
-        contract_arr: column(has(Attribute::ContractArr), n),
+        contract_arr: column(has(Attribute::ContractArr), n * F64_WIDTH),
         renewal_confidence: column(has(Attribute::RenewalConfidence), n),
         label_start: column(!p.labels.is_none(), n),
         label_name: Vec::new(),
@@ -306,7 +324,7 @@ fn encode_accounts(
             out.renewal_date.push(at.renewal_date.unwrap_or(NO_DATE));
         }
         if has(Attribute::ContractArr) {
-            out.contract_arr.push(at.contract_arr.unwrap_or(f64::NAN));
+            push_number(&mut out.contract_arr, at.contract_arr.unwrap_or(f64::NAN));
         }
         if has(Attribute::RenewalConfidence) {
             out.renewal_confidence
@@ -331,6 +349,15 @@ mod tests {
     use super::*;
     use crate::contract::projection::{Reads, Window};
     use crate::contract::types::{Attributes, HealthPoint, Label, Metric};
+
+    /// A number column's values (NaN blank), as a guest reads them.
+    fn numbers(column: &[u8]) -> Vec<f64> {
+        assert_eq!(column.len() % F64_WIDTH, 0, "whole values");
+        column
+            .chunks_exact(F64_WIDTH)
+            .map(|b| f64::from_le_bytes(b.try_into().unwrap()))
+            .collect()
+    }
 
     fn snapshot(as_of: i32, logins: u32, arr: f64, webinars: Option<f64>) -> Snapshot {
         let mut s = Snapshot::empty(as_of);
@@ -394,23 +421,26 @@ mod tests {
             .iter()
             .position(|f| *f == w::Field::Logins)
             .unwrap();
-        assert_eq!(b.current.fields[logins], [9.0, 9.0]);
+        assert_eq!(numbers(&b.current.fields[logins]), [9.0, 9.0]);
         let champion = b
             .fields
             .iter()
             .position(|f| *f == w::Field::ChampionLeft)
             .unwrap();
-        assert_eq!(b.current.fields[champion], [1.0, 1.0]);
+        assert_eq!(numbers(&b.current.fields[champion]), [1.0, 1.0]);
         // A blank metric is NaN; names once, by index.
         assert_eq!(b.metric_names.len(), 1);
         assert_eq!(b.strings[b.metric_names[0] as usize], "webinars");
-        assert!(b.history.rows.metrics[0][0].is_nan());
-        assert_eq!(b.history.rows.metrics[0][1], 1.0);
+        let webinars = numbers(&b.history.rows.metrics[0]);
+        assert!(webinars[0].is_nan());
+        assert_eq!(webinars[1], 1.0);
         assert_eq!(b.accounts.renewal_confidence, [2, 2]);
         assert_eq!(b.accounts.label_start, [0, 1, 2]);
         assert_eq!(b.strings[b.label_names[0] as usize], "region");
         assert_eq!(b.health.account_start, [0, 1, 2]);
         assert_eq!(b.health.band, [1, 1]);
+        assert_eq!(numbers(&b.health.score), [70.0, 70.0]);
+        assert!(numbers(&b.accounts.contract_arr).iter().all(|v| v.is_nan()));
     }
 
     #[test]
@@ -431,13 +461,14 @@ mod tests {
         };
         let b = encode(&[account("a", None)], &p);
         assert_eq!(b.fields, [w::Field::Logins, w::Field::Arr]);
-        assert_eq!(b.current.fields[0], [9.0]);
+        assert_eq!(numbers(&b.current.fields[0]), [9.0]);
         assert!(b.current.fields[1].is_empty(), "arr is not read currently");
         // 60 days before 300 is 240: 250 inside, 200 the base; 100 not sent.
         assert_eq!(b.history.rows.as_of, [200, 250]);
         assert!(b.history.rows.fields[0].is_empty());
-        assert_eq!(b.history.rows.fields[1], [110.0, 115.0]);
-        assert_eq!(b.current.metrics, [vec![3.0]]);
+        assert_eq!(numbers(&b.history.rows.fields[1]), [110.0, 115.0]);
+        assert_eq!(b.current.metrics.len(), 1);
+        assert_eq!(numbers(&b.current.metrics[0]), [3.0]);
         assert!(b.history.rows.metrics[0].is_empty());
         assert_eq!(b.accounts.tier, [NO_STRING]);
         assert!(b.accounts.name.is_empty() && b.accounts.label_start.is_empty());

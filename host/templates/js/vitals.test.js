@@ -8,6 +8,9 @@ import {
 
 const AS_OF = 20454; // 2026-01-01
 
+// A number column as the engine lifts it: the values' little-endian bytes.
+const f64 = (...values) => new Uint8Array(new Float64Array(values).buffer);
+
 // Two accounts as the engine lifts a host's batch: acme with two earlier
 // snapshots, labels and health points; blank-co with blanks everywhere.
 function handBuiltBatch() {
@@ -25,7 +28,7 @@ function handBuiltBatch() {
       plan: [],
       startDate: [20000, NO_DATE],
       renewalDate: [20500, NO_DATE],
-      contractArr: [12000, NaN],
+      contractArr: f64(12000, NaN),
       renewalConfidence: new Uint8Array([1, NO_CONFIDENCE]),
       labelStart: [0, 1, 1],
       labelName: [0],
@@ -33,15 +36,15 @@ function handBuiltBatch() {
     },
     current: {
       asOf: [AS_OF, AS_OF - 3],
-      fields: [[9, NaN], [10, NaN], [1, NaN], [87.5, NaN]],
-      metrics: [[2, NaN], [NaN, 4]],
+      fields: [f64(9, NaN), f64(10, NaN), f64(1, NaN), f64(87.5, NaN)],
+      metrics: [f64(2, NaN), f64(NaN, 4)],
     },
     history: {
       accountStart: [0, 2, 2],
       // History reads fewer fields: an empty column was not sent.
-      rows: { asOf: [AS_OF - 180, AS_OF - 90], fields: [[5, 7], [], [], []], metrics: [[0, 1], []] },
+      rows: { asOf: [AS_OF - 180, AS_OF - 90], fields: [f64(5, 7), f64(), f64(), f64()], metrics: [f64(0, 1), f64()] },
     },
-    health: { accountStart: [0, 2, 2], asOf: [AS_OF - 90, AS_OF - 30], score: [80, 42.5], band: new Uint8Array([0, 2]) },
+    health: { accountStart: [0, 2, 2], asOf: [AS_OF - 90, AS_OF - 30], score: f64(80, 42.5), band: new Uint8Array([0, 2]) },
   };
 }
 
@@ -63,8 +66,22 @@ test('fields have their types, unsent fields read undefined, and are read when a
   const s = acme.current;
   assert.deepEqual([s.asOf, s.seatsActive, s.seatsPurchased, s.csat, s.championLeft], [AS_OF, 9, 10, 87.5, true]);
   assert.equal(s.logins, undefined);
-  batch.current.fields[0][0] = 3;
+  new Float64Array(batch.current.fields[0].buffer)[0] = 3;
   assert.equal(acme.current.seatsActive, 3, 'lazy: read from the column on access');
+});
+
+test('number columns are read at any offset, and a partial value fails the call naming the column', () => {
+  const batch = handBuiltBatch();
+  // The same bytes one past an 8-byte boundary.
+  const shifted = new Uint8Array(17);
+  shifted.set(f64(9, NaN), 1);
+  batch.current.fields[0] = shifted.subarray(1);
+  assert.equal(decode(batch)[0].current.seatsActive, 9);
+  batch.history.rows.metrics[0] = new Uint8Array(9);
+  assert.throws(() => decode(batch), {
+    tag: 'invalid-input',
+    val: 'batch column history.rows.metrics[0] (webinars): 9 bytes, not a whole number of 8-byte values',
+  });
 });
 
 test('history is the account\'s rows, oldest first', () => {

@@ -3,6 +3,7 @@ on the path (`componentize-py -d wit/0.2 -w health-model bindings DIR`,
 then `PYTHONPATH=.:DIR python -m unittest test_vitals_sdk`)."""
 
 import math
+import struct
 import unittest
 from types import SimpleNamespace
 
@@ -12,6 +13,11 @@ from wit_world.imports import types as wit
 
 NAN = math.nan
 AS_OF = 20454  # 2026-01-01
+
+
+def f64(*values):
+    """A number column as componentize-py lifts it: the values' little-endian bytes."""
+    return struct.pack(f"<{len(values)}d", *values)
 
 
 def hand_built_batch():
@@ -32,7 +38,7 @@ def hand_built_batch():
             plan=[],
             start_date=[20000, sdk.NO_DATE],
             renewal_date=[20500, sdk.NO_DATE],
-            contract_arr=[12000.0, NAN],
+            contract_arr=f64(12000.0, NAN),
             renewal_confidence=bytes([1, sdk.NO_CONFIDENCE]),
             label_start=[0, 1, 1],
             label_name=[0],
@@ -40,22 +46,22 @@ def hand_built_batch():
         ),
         current=wit.Rows(
             as_of=[AS_OF, AS_OF - 3],
-            fields=[[9.0, NAN], [10.0, NAN], [1.0, NAN], [87.5, NAN]],
-            metrics=[[2.0, NAN], [NAN, 4.0]],
+            fields=[f64(9.0, NAN), f64(10.0, NAN), f64(1.0, NAN), f64(87.5, NAN)],
+            metrics=[f64(2.0, NAN), f64(NAN, 4.0)],
         ),
         history=wit.History(
             account_start=[0, 2, 2],
             rows=wit.Rows(
                 as_of=[AS_OF - 180, AS_OF - 90],
                 # History reads fewer fields: an empty column was not sent.
-                fields=[[5.0, 7.0], [], [], []],
-                metrics=[[0.0, 1.0], []],
+                fields=[f64(5.0, 7.0), b"", b"", b""],
+                metrics=[f64(0.0, 1.0), b""],
             ),
         ),
         health=wit.HealthPoints(
             account_start=[0, 2, 2],
             as_of=[AS_OF - 90, AS_OF - 30],
-            score=[80.0, 42.5],
+            score=f64(80.0, 42.5),
             band=bytes([0, 2]),
         ),
     )
@@ -90,9 +96,22 @@ class DecodeTest(unittest.TestCase):
 
     def test_fields_are_read_from_the_columns_when_accessed(self):
         batch = hand_built_batch()
+        batch.current.fields[0] = bytearray(batch.current.fields[0])
         acme = sdk.decode(batch)[0]
-        batch.current.fields[0][0] = 3.0
+        batch.current.fields[0][0:8] = f64(3.0)
         self.assertEqual(acme.current.seats_active, 3)
+
+    def test_a_partial_value_fails_the_call_naming_the_column(self):
+        batch = hand_built_batch()
+        batch.history.rows.metrics[0] = bytes(9)
+        with self.assertRaises(Err) as raised:
+            sdk.decode(batch)
+        self.assertEqual(
+            raised.exception.value,
+            wit.PluginError_InvalidInput(
+                "batch column history.rows.metrics[0] (webinars): 9 bytes, not a whole number of 8-byte values"
+            ),
+        )
 
     def test_history_is_the_accounts_rows_oldest_first(self):
         self.assertEqual([s.as_of for s in self.acme.history], [AS_OF - 180, AS_OF - 90])
@@ -133,10 +152,10 @@ class DecodeTest(unittest.TestCase):
     def test_an_empty_batch_has_no_accounts(self):
         empty = wit.Batch(
             strings=[], fields=[], metric_names=[], label_names=[],
-            accounts=wit.Accounts(*([[]] * 8), b"", [], [], []),
+            accounts=wit.Accounts(*([[]] * 7), b"", b"", [], [], []),
             current=wit.Rows([], [], []),
             history=wit.History([], wit.Rows([], [], [])),
-            health=wit.HealthPoints([], [], [], b""),
+            health=wit.HealthPoints([], [], b"", b""),
         )
         self.assertEqual(sdk.decode(empty), [])
 

@@ -11,13 +11,18 @@ each account as a plain object with today's names:
     account.health                        # earlier health points, oldest first
 
 Snapshot fields are read from the columns when accessed, so a rule pays
-only for what it reads. Rules return plain results (`Health`, `Segment`,
-`Propensity` below, the contract's `Forecast`) with names as strings; the
-SDK turns them into the call's name table. A plugin declares what it reads
+only for what it reads: number columns arrive as `bytes` (little-endian
+binary64, one Python object per column rather than one per value) and are
+read in place through `memoryview(column).cast("d")`. Rules return plain
+results (`Health`, `Segment`, `Propensity` below, the contract's
+`Forecast`) with names as strings; the SDK turns them into the call's name
+table. A plugin declares what it reads
 as a plain dict (`READS`, see `projection`).
 """
 
 import json
+import struct
+import sys
 from dataclasses import dataclass, field
 
 from componentize_py_types import Err, Ok
@@ -35,6 +40,10 @@ __all__ = [
 NO_STRING = 0xFFFFFFFF
 NO_DATE = -(2**31)
 NO_CONFIDENCE = 255
+
+# Number columns are little-endian; memoryview.cast reads the machine's
+# order, which is little-endian in WebAssembly and on the usual test hosts.
+assert sys.byteorder == "little", "vitals_sdk reads little-endian number columns in place"
 
 
 def _count(v):
@@ -160,26 +169,51 @@ def label(attributes, name):
 # ------------------------------------------------------------------ decode
 
 
-def _number(column, i):
-    """Row i of an f64 column: None when the column was not sent or is NaN."""
+def _numbers(column, name):
+    """A number column (`f64-column`: little-endian binary64 bytes) as a
+    read-only sequence of floats over the same bytes, None when not sent.
+    A length that is not a multiple of 8 fails the call naming the column."""
     if not len(column):
+        return None
+    if len(column) % 8:
+        raise Err(
+            wit.PluginError_InvalidInput(
+                f"batch column {name}: {len(column)} bytes, not a whole number of 8-byte values"
+            )
+        )
+    return memoryview(column).cast("d")
+
+
+def _number(column, i):
+    """Row i of a number column read by `_numbers`: None when the column was
+    not sent or the value is blank (NaN)."""
+    if column is None:
         return None
     v = column[i]
     return None if v != v else v
 
 
+def _f64_column(values):
+    """The bytes of a number column holding `values` (None is blank)."""
+    return struct.pack(f"<{len(values)}d", *(float("nan") if v is None else float(v) for v in values))
+
+
 class _Rows:
-    """One `rows` record of a batch, its columns found by field once a call."""
+    """One `rows` record of a batch, its columns found by field once a call
+    (`at` names it in errors: `current`, `history.rows`)."""
 
     __slots__ = ("as_of", "by_field", "metrics")
 
-    def __init__(self, rows, fields, metric_names):
+    def __init__(self, rows, fields, metric_names, at):
         self.as_of = rows.as_of
         self.by_field = [None] * len(FIELDS)
-        for f, column in zip(fields, rows.fields):
-            if len(column):
-                self.by_field[f.value] = column
-        self.metrics = {n: c for n, c in zip(metric_names, rows.metrics) if len(c)}
+        for k, (f, column) in enumerate(zip(fields, rows.fields)):
+            self.by_field[f.value] = _numbers(column, f"{at}.fields[{k}] ({FIELDS[f.value][1]})")
+        self.metrics = {}
+        for k, (n, column) in enumerate(zip(metric_names, rows.metrics)):
+            numbers = _numbers(column, f"{at}.metrics[{k}] ({n})")
+            if numbers is not None:
+                self.metrics[n] = numbers
 
 
 class SnapshotView:
@@ -267,18 +301,23 @@ class MetricsView:
 class _Batch:
     """What every account view of one batch shares."""
 
-    __slots__ = ("strings", "accounts", "label_names", "current", "history", "history_start", "health")
+    __slots__ = (
+        "strings", "accounts", "contract_arr", "label_names", "current", "history", "history_start",
+        "health", "health_score",
+    )
 
     def __init__(self, batch):
         strings = batch.strings
         metric_names = [strings[i] for i in batch.metric_names]
         self.strings = strings
         self.accounts = batch.accounts
+        self.contract_arr = _numbers(batch.accounts.contract_arr, "accounts.contract-arr")
         self.label_names = [strings[i] for i in batch.label_names]
-        self.current = _Rows(batch.current, batch.fields, metric_names)
-        self.history = _Rows(batch.history.rows, batch.fields, metric_names)
+        self.current = _Rows(batch.current, batch.fields, metric_names, "current")
+        self.history = _Rows(batch.history.rows, batch.fields, metric_names, "history.rows")
         self.history_start = batch.history.account_start
         self.health = batch.health
+        self.health_score = _numbers(batch.health.score, "health.score")
 
 
 def _span(starts, i, total):
@@ -316,7 +355,7 @@ class AttributesView:
     plan = property(lambda self: self._text(self._b.accounts.plan))
     start_date = property(lambda self: self._date(self._b.accounts.start_date))
     renewal_date = property(lambda self: self._date(self._b.accounts.renewal_date))
-    contract_arr = property(lambda self: _number(self._b.accounts.contract_arr, self._i))
+    contract_arr = property(lambda self: _number(self._b.contract_arr, self._i))
 
     @property
     def renewal_confidence(self):
@@ -363,9 +402,9 @@ class AccountView:
     @property
     def health(self):
         if self._health is None:
-            h = self._b.health
+            h, score = self._b.health, self._b.health_score
             self._health = [
-                HealthPoint(h.as_of[k], h.score[k], Band(h.band[k]))
+                HealthPoint(h.as_of[k], score[k], Band(h.band[k]))
                 for k in _span(h.account_start, self._i, len(h.as_of))
             ]
         return self._health
@@ -647,8 +686,6 @@ def batch_of(accounts):
             strings.append(s)
         return index[s]
 
-    def value(v):
-        return float("nan") if v is None else float(v)
 
     snapshots = [a.current for a in accounts] + [s for a in accounts for s in a.history]
     metric_names = list(dict.fromkeys(n for s in snapshots for n, _ in s.metrics.items()))
@@ -658,8 +695,8 @@ def batch_of(accounts):
     def rows(of):
         return wit.Rows(
             as_of=[s.as_of for s in of],
-            fields=[[value(getattr(s, name)) for s in of] for name in FIELD_NAMES],
-            metrics=[[value(s.metrics.get(n)) for s in of] for n in metric_names],
+            fields=[_f64_column([getattr(s, name) for s in of]) for name in FIELD_NAMES],
+            metrics=[_f64_column([s.metrics.get(n) for s in of]) for n in metric_names],
         )
 
     def starts(lists):
@@ -684,7 +721,7 @@ def batch_of(accounts):
             plan=[text(t.plan) for t in attrs],
             start_date=[NO_DATE if t.start_date is None else t.start_date for t in attrs],
             renewal_date=[NO_DATE if t.renewal_date is None else t.renewal_date for t in attrs],
-            contract_arr=[value(t.contract_arr) for t in attrs],
+            contract_arr=_f64_column([t.contract_arr for t in attrs]),
             renewal_confidence=bytes(
                 NO_CONFIDENCE if t.renewal_confidence is None else t.renewal_confidence.value for t in attrs
             ),
@@ -700,7 +737,7 @@ def batch_of(accounts):
         health=wit.HealthPoints(
             account_start=starts(a.health for a in accounts),
             as_of=[p.as_of for p in health],
-            score=[float(p.score) for p in health],
+            score=_f64_column([p.score for p in health]),
             band=bytes(p.band.value for p in health),
         ),
     )

@@ -11,6 +11,7 @@
 //! empty; offsets (`label-start`, `account-start`) have one entry per account
 //! and a final one, or are empty when that part is not read.
 
+use crate::column;
 use crate::projection::{Attribute, Field, Names, Projection, Reads, Window};
 use crate::types::{Account, Attributes, Band, Confidence, HealthPoint, Snapshot};
 use crate::{Date, wire};
@@ -145,10 +146,10 @@ impl Table {
     }
 }
 
-/// A column of `rows` values when `read`, else empty.
-fn column<T>(read: bool, rows: &[T], value: impl Fn(&T) -> f64) -> Vec<f64> {
+/// A number column of `rows` values when `read`, else empty.
+fn column<T>(read: bool, rows: &[T], value: impl Fn(&T) -> f64) -> Vec<u8> {
     if read {
-        rows.iter().map(value).collect()
+        column::encode(rows.iter().map(value))
     } else {
         Vec::new()
     }
@@ -290,7 +291,7 @@ pub fn batch(accounts: &[Account], projection: &Projection) -> wire::Batch {
                 accounts.iter().map(|a| a.health.len()),
             ),
             as_of: health.iter().map(|h| h.as_of).collect(),
-            score: health.iter().map(|h| h.score).collect(),
+            score: column::encode(health.iter().map(|h| h.score)),
             band: health.iter().map(|h| band_code(h.band)).collect(),
         },
         strings: strings.list,
@@ -353,7 +354,7 @@ mod tests {
     }
 
     fn round_trip(accounts: &[Account], p: &Projection) -> Vec<Account> {
-        decode::accounts(&batch(accounts, p))
+        decode::accounts(&batch(accounts, p)).expect("whole number columns")
     }
 
     #[test]
@@ -409,7 +410,7 @@ mod tests {
         assert!(b.accounts.tier.is_empty() && b.accounts.label_start.is_empty());
         assert!(b.history.account_start.is_empty() && b.history.rows.as_of.is_empty());
         assert!(b.health.account_start.is_empty());
-        assert_eq!(b.current.fields, [vec![8.0]]);
+        assert_eq!(b.current.fields, [column::encode([8.0])]);
         assert_eq!(b.strings, ["acme"]);
     }
 

@@ -12,7 +12,9 @@
 //   account.health                         // earlier health points, oldest first
 //
 // Snapshot fields are read from the columns when accessed (getters), so a
-// rule pays only for what it reads. Rules return plain results with names as
+// rule pays only for what it reads. Number columns arrive as bytes
+// (little-endian binary64) and are read in place as Float64Arrays. Rules
+// return plain results with names as
 // strings ({ score, band, factors: [{ name, group, value, weight, points }] },
 // [{ name, reason }], { score, drivers: [...] }, a forecast); the SDK turns
 // them into the call's name table. A plugin declares what it reads as a plain
@@ -59,6 +61,28 @@ export class AccountError extends Error {
 
 const isBlank = (v) => v === undefined || v === null;
 
+/**
+ * A number column (`f64-column`: little-endian binary64 bytes, a Uint8Array)
+ * as a Float64Array over the same bytes, or undefined when not sent. A
+ * Float64Array needs its offset aligned to 8: an unaligned column is copied
+ * once. WebAssembly is little-endian, so the platform's order is the
+ * contract's. A length that is not a multiple of 8 fails the call naming
+ * the column.
+ */
+function numbers(column, name) {
+  if (column.length === 0) return undefined;
+  // componentize-qjs lifts a list<u8> as a Uint8Array; anything else is copied once.
+  const bytes = ArrayBuffer.isView(column) ? column : Uint8Array.from(column);
+  if (bytes.length % 8 !== 0) {
+    throw { tag: 'invalid-input', val: `batch column ${name}: ${bytes.length} bytes, not a whole number of 8-byte values` };
+  }
+  if (bytes.byteOffset % 8 === 0) return new Float64Array(bytes.buffer, bytes.byteOffset, bytes.length / 8);
+  return new Float64Array(Uint8Array.from(bytes).buffer);
+}
+
+/** The bytes of a number column holding `values` (undefined/null blank). */
+const f64Column = (values) => new Uint8Array(Float64Array.from(values, (v) => (isBlank(v) ? NaN : Number(v))).buffer);
+
 /** A metric's value by name, or undefined: reads decoded snapshots, plain
  * objects `{ name: value }` and 0.1's lists of `{ name, value }`. */
 export function metric(snapshot, name) {
@@ -80,17 +104,19 @@ export function label(attributes, name) {
 
 // ------------------------------------------------------------------ decode
 
-/** One `rows` record of a batch, its columns found by field once a call. */
+/** One `rows` record of a batch, its columns found by field once a call
+ * (`at` names it in errors: `current`, `history.rows`). */
 class Rows {
-  constructor(rows, fields, metricNames) {
+  constructor(rows, fields, metricNames, at) {
     this.asOf = rows.asOf;
     this.byField = new Array(FIELDS.length).fill(undefined);
     fields.forEach((f, k) => {
-      if (rows.fields[k].length > 0) this.byField[FIELD_INDEX.get(f)] = rows.fields[k];
+      this.byField[FIELD_INDEX.get(f)] = numbers(rows.fields[k], `${at}.fields[${k}] (${f})`);
     });
     this.metrics = new Map();
     metricNames.forEach((n, k) => {
-      if (rows.metrics[k].length > 0) this.metrics.set(n, rows.metrics[k]);
+      const column = numbers(rows.metrics[k], `${at}.metrics[${k}] (${n})`);
+      if (column !== undefined) this.metrics.set(n, column);
     });
   }
 }
@@ -155,8 +181,8 @@ class AttributesView {
   get startDate() { return this.date(this.shared.accounts.startDate); }
   get renewalDate() { return this.date(this.shared.accounts.renewalDate); }
   get contractArr() {
-    const c = this.shared.accounts.contractArr;
-    return c.length === 0 || Number.isNaN(c[this.i]) ? undefined : c[this.i];
+    const c = this.shared.contractArr;
+    return c === undefined || Number.isNaN(c[this.i]) ? undefined : c[this.i];
   }
   get renewalConfidence() {
     const c = this.shared.accounts.renewalConfidence;
@@ -200,10 +226,10 @@ class AccountView {
   }
   get health() {
     if (this.pastHealth === undefined) {
-      const h = this.shared.health;
+      const { health: h, healthScore: score } = this.shared;
       const [start, stop] = span(h.accountStart, this.i, h.asOf.length);
       this.pastHealth = [];
-      for (let k = start; k < stop; k++) this.pastHealth.push({ asOf: h.asOf[k], score: h.score[k], band: BANDS[h.band[k]] });
+      for (let k = start; k < stop; k++) this.pastHealth.push({ asOf: h.asOf[k], score: score[k], band: BANDS[h.band[k]] });
     }
     return this.pastHealth;
   }
@@ -219,11 +245,13 @@ export function decode(batch) {
   const shared = {
     strings,
     accounts: batch.accounts,
+    contractArr: numbers(batch.accounts.contractArr, 'accounts.contract-arr'),
     labelNames: Array.from(batch.labelNames, (k) => strings[k]),
-    current: new Rows(batch.current, batch.fields, metricNames),
-    history: new Rows(batch.history.rows, batch.fields, metricNames),
+    current: new Rows(batch.current, batch.fields, metricNames, 'current'),
+    history: new Rows(batch.history.rows, batch.fields, metricNames, 'history.rows'),
     historyStart: batch.history.accountStart,
     health: batch.health,
+    healthScore: numbers(batch.health.score, 'health.score'),
   };
   const out = [];
   for (let i = 0; i < batch.current.asOf.length; i++) out.push(new AccountView(shared, i));
@@ -443,7 +471,6 @@ export function batchOf(accounts) {
     }
     return index.get(s);
   };
-  const value = (v) => (isBlank(v) ? NaN : Number(v));
   const starts = (lists) => {
     const out = [0];
     for (const items of lists) out.push(out[out.length - 1] + items.length);
@@ -459,8 +486,8 @@ export function batchOf(accounts) {
   const labelIndex = new Map(labelNames.map((n, k) => [n, k]));
   const rows = (of) => ({
     asOf: of.map((s) => s.asOf),
-    fields: FIELDS.map(([name]) => Float64Array.from(of, (s) => value(s[name]))),
-    metrics: metricNames.map((n) => Float64Array.from(of, (s) => value((s.metrics ?? {})[n]))),
+    fields: FIELDS.map(([name]) => f64Column(of.map((s) => s[name]))),
+    metrics: metricNames.map((n) => f64Column(of.map((s) => (s.metrics ?? {})[n]))),
   });
   const health = accounts.flatMap(healthOf);
   return {
@@ -476,7 +503,7 @@ export function batchOf(accounts) {
       plan: attrs.map((t) => text(t.plan)),
       startDate: attrs.map((t) => (isBlank(t.startDate) ? NO_DATE : t.startDate)),
       renewalDate: attrs.map((t) => (isBlank(t.renewalDate) ? NO_DATE : t.renewalDate)),
-      contractArr: Float64Array.from(attrs, (t) => value(t.contractArr)),
+      contractArr: f64Column(attrs.map((t) => t.contractArr)),
       renewalConfidence: Uint8Array.from(attrs, (t) => (isBlank(t.renewalConfidence) ? NO_CONFIDENCE : CONFIDENCES.indexOf(t.renewalConfidence))),
       labelStart: starts(attrs.map((t) => t.labels)),
       labelName: labels.map((l) => labelIndex.get(l.name)),
@@ -487,7 +514,7 @@ export function batchOf(accounts) {
     health: {
       accountStart: starts(accounts.map(healthOf)),
       asOf: health.map((p) => p.asOf),
-      score: Float64Array.from(health, (p) => p.score),
+      score: f64Column(health.map((p) => p.score)),
       band: Uint8Array.from(health, (p) => BANDS.indexOf(p.band)),
     },
   };

@@ -18,6 +18,7 @@
 
 use serde::Deserialize;
 use vitals_plugin_sdk::bindings::health_model::exports::vitals::plugin::health::Guest;
+use vitals_plugin_sdk::column::Numbers;
 use vitals_plugin_sdk::wire::{
     Band, Batch, Factor, Field, Health, HealthResults, Names, PluginError, PluginKind,
     PluginMetadata, Projection, Reads, Window,
@@ -106,8 +107,11 @@ fn echo(batch: &Batch, i: usize) -> Health {
         .fields
         .iter()
         .position(|f| *f == Field::Logins)
-        .and_then(|c| batch.current.fields[c].get(i).copied())
-        .filter(|v| !v.is_nan());
+        .and_then(|c| {
+            Numbers::new(&batch.current.fields[c], String::new)
+                .ok()?
+                .get(i)
+        });
     Health {
         score: 0.0,
         band: Band::Red,
