@@ -600,12 +600,13 @@ impl Store {
         Ok(out)
     }
 
-    /// The stored result blocks of run `id`, which must be complete.
-    fn complete_result_blocks(
+    /// The stored result blocks of run `id`, which must be complete, in
+    /// account order.
+    pub(super) fn complete_results_scan(
         &self,
         tenant: &str,
         id: u64,
-    ) -> Result<impl Iterator<Item = Result<sled::IVec, StoreError>>, StoreError> {
+    ) -> Result<sled::Iter, StoreError> {
         let run = self.run(tenant, id)?;
         if run.status != RunStatus::Complete {
             return Err(StoreError::Invalid(format!(
@@ -613,10 +614,7 @@ impl Store {
                 run.status
             )));
         }
-        Ok(self
-            .results
-            .scan_prefix(result_prefix(tenant, id))
-            .map(|kv| Ok(kv?.1)))
+        Ok(self.results.scan_prefix(result_prefix(tenant, id)))
     }
 
     /// Streams a complete run's results one block at a time, so memory holds
@@ -627,42 +625,10 @@ impl Store {
         id: u64,
         mut f: impl FnMut(String, Result<Output, PluginError>),
     ) -> Result<(), StoreError> {
-        for bytes in self.complete_result_blocks(tenant, id)? {
-            let bytes = bytes?;
+        for kv in self.complete_results_scan(tenant, id)? {
+            let bytes = kv?.1;
             for r in Block::parse(&bytes)?.decode_all()? {
                 f(r.account_id, r.result);
-            }
-        }
-        Ok(())
-    }
-
-    /// Streams a complete health run's scores and bands, one block at a time,
-    /// without decoding the factors (what later runs read as history; see
-    /// [`Block::health_head`]). Accounts whose result was an error are
-    /// passed over; a run of another kind has no scores.
-    pub fn for_each_health_score(
-        &self,
-        tenant: &str,
-        id: u64,
-        mut f: impl FnMut(&str, f64, Band),
-    ) -> Result<(), StoreError> {
-        for bytes in self.complete_result_blocks(tenant, id)? {
-            let bytes = bytes?;
-            match Block::parse(&bytes)? {
-                Block::Indexed(entries) => {
-                    for (account, entry) in entries {
-                        if let Some((score, band)) = Block::health_head(entry)? {
-                            f(account, score, band);
-                        }
-                    }
-                }
-                Block::Whole(entries) => {
-                    for (account, entry) in entries {
-                        if let Encoded::Health(h) = entry {
-                            f(&account, h.score, h.band);
-                        }
-                    }
-                }
             }
         }
         Ok(())
