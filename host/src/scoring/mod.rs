@@ -8,8 +8,8 @@ pub mod pick;
 mod run;
 mod summary;
 
-pub use pick::{RunPassedOver, RunRead, Selection};
 pub(crate) use history::health_history;
+pub use pick::{RunPassedOver, RunRead, Selection};
 pub use run::{PastReads, PastWindows, RunError, RunSettings, run_active, tenant_limits};
 pub(crate) use summary::KINDS;
 pub use summary::{

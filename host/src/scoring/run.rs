@@ -1,11 +1,11 @@
 //! A run of a tenant's active plugins at an instant, streamed chunk by chunk
 //! from the store so memory stays flat however many accounts there are.
 
+use super::history::health_history;
 use crate::contract::projection::{Window, Windows};
 use crate::contract::{Account, HealthPoint};
 use crate::contract::{Limits, Output, PluginError, PluginKind};
 use crate::runtime::{Plugin, RunOptions, Runtime, Share};
-use super::history::health_history;
 use crate::store::{ActivePlugin, RunRecord, Store, StoreError};
 
 /// How a run reads the store and calls plugins.
