@@ -13,16 +13,63 @@ use vitals::store::{IngestMode, Store};
 
 const AS_OF: i32 = 20_454;
 
-/// Peak resident memory of this process so far, in MiB (Linux).
-fn peak_rss_mib() -> f64 {
+/// A line of this process's `/proc/self/status` in MiB (Linux): `VmHWM`
+/// (peak resident memory since start or the last [`reset_peak_rss`]),
+/// `VmRSS` (resident now).
+fn status_mib(field: &str) -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {
             s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
+                .find(|l| l.strip_prefix(field).is_some_and(|r| r.starts_with(':')))
                 .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
         })
         .map_or(f64::NAN, |kb| kb / 1024.0)
+}
+
+/// Peak resident memory of this process so far, in MiB (Linux).
+fn peak_rss_mib() -> f64 {
+    status_mib("VmHWM")
+}
+
+/// Starts a new peak: `VmHWM` becomes the resident memory now (Linux's
+/// `clear_refs` value 5), so each phase of a suite has a peak of its own.
+fn reset_peak_rss() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
+/// Peaks of a suite's phases: each phase's own (from the resident memory
+/// it started with) and the process's over all of them.
+#[derive(Default)]
+struct PhasePeaks {
+    phases: Vec<(&'static str, f64, f64)>,
+}
+
+impl PhasePeaks {
+    /// Closes the phase `name` (its peak is `VmHWM` now) and starts the next.
+    fn end(&mut self, name: &'static str, started_at_mib: f64) -> f64 {
+        self.phases.push((name, started_at_mib, peak_rss_mib()));
+        reset_peak_rss();
+        status_mib("VmRSS")
+    }
+
+    /// The process's peak over every phase.
+    fn overall(&self) -> f64 {
+        self.phases.iter().map(|p| p.2).fold(f64::NAN, f64::max)
+    }
+
+    fn json(&self) -> serde_json::Value {
+        self.phases
+            .iter()
+            .map(|(name, start, peak)| {
+                (
+                    (*name).to_string(),
+                    json!({ "rss_at_start_mib": start, "peak_rss_mib": peak }),
+                )
+            })
+            .collect::<serde_json::Map<_, _>>()
+            .into()
+    }
 }
 
 /// CSV of `accounts` accounts with `per_account` quarterly snapshots each,
@@ -207,6 +254,9 @@ pub fn run(json_out: bool, accounts: usize) {
     let store = Store::open(&dir.path().join("store")).expect("store");
     store.create_tenant("bench", "Bench").expect("tenant");
     let per = 2;
+    let mut peaks = PhasePeaks::default();
+    let start_rss = status_mib("VmRSS");
+    reset_peak_rss();
     let t = Instant::now();
     let file_accounts = 100_000;
     for first in (0..accounts).step_by(file_accounts) {
@@ -243,6 +293,7 @@ pub fn run(json_out: bool, accounts: usize) {
             .expect("activate");
     }
     let rss_before = peak_rss_mib();
+    let run_start_rss = peaks.end("ingest", start_rss);
     let t = Instant::now();
     let runs = run_active(
         &store,
@@ -258,6 +309,7 @@ pub fn run(json_out: bool, accounts: usize) {
     )
     .expect("run");
     let run_s = t.elapsed().as_secs_f64();
+    let second_start_rss = peaks.end("run", run_start_rss);
     // A quarter later, with the first run's health as history (read back
     // from the store for every account) and the CLI's default window.
     let t = Instant::now();
@@ -272,6 +324,7 @@ pub fn run(json_out: bool, accounts: usize) {
     )
     .expect("second run");
     let second_s = t.elapsed().as_secs_f64();
+    peaks.end("second_run", second_start_rss);
     let results: u64 = runs.iter().map(|r| r.accounts).sum();
     let errors: u64 = runs.iter().map(|r| r.errors.values().sum::<u64>()).sum();
     let report = json!({
@@ -283,8 +336,9 @@ pub fn run(json_out: bool, accounts: usize) {
         "accounts_per_s": accounts as f64 / run_s,
         "results": results,
         "errors": errors,
-        "peak_rss_mib": peak_rss_mib(),
+        "peak_rss_mib": peaks.overall(),
         "peak_rss_mib_before_run": rss_before,
+        "phases": peaks.json(),
         "workers": std::thread::available_parallelism().map_or(1, |n| n.get()),
     });
     if json_out {
@@ -305,7 +359,10 @@ pub fn run(json_out: bool, accounts: usize) {
     );
     println!(
         "  peak memory       {:>8.0} MiB ({:.0} MiB before the runs)",
-        peak_rss_mib(),
+        peaks.overall(),
         rss_before
     );
+    for (name, start, peak) in &peaks.phases {
+        println!("    {name:<12} peak {peak:>6.0} MiB (resident at its start {start:.0} MiB)");
+    }
 }

@@ -169,18 +169,15 @@ pub(super) fn scan(
             entry.churned |= o.kind == OutcomeKind::Churned;
         }
     }
-    let mut health = match feed {
-        Some(feed) => crate::scoring::health_history(
-            store,
-            tenant,
-            Some(&feed.name),
-            window.cutoff,
-            false,
-            window.history_days,
-            &Windows::all(),
-        )?,
-        None => HashMap::new(),
-    };
+    let mut health = crate::scoring::health_history(
+        store,
+        tenant,
+        feed.map(|f| f.name.as_str()),
+        window.cutoff,
+        false,
+        window.history_days,
+        &Windows::all(),
+    )?;
     // `for_each_chunk_at` speaks `StoreError`; our own errors wait here.
     let mut failure: Option<BacktestError> = None;
     let streamed = data.for_each_chunk_at(
@@ -222,9 +219,7 @@ pub(super) fn scan(
                             .filter(|v| v.is_finite())
                             .unwrap_or(0.0),
                     });
-                    if let Some(points) = health.remove(&a.id) {
-                        a.health = points;
-                    }
+                    health.set(&mut a)?;
                     kept.push(a);
                 }
                 if kept.is_empty() {

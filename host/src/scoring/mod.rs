@@ -3,12 +3,13 @@
 //! scores join each account's health history before the other kinds (which
 //! read health) run on the same chunk.
 
+mod history;
 pub mod pick;
 mod run;
 mod summary;
 
+pub(crate) use history::health_history;
 pub use pick::{RunPassedOver, RunRead, Selection};
-pub(crate) use run::health_history;
 pub use run::{PastReads, PastWindows, RunError, RunSettings, run_active, tenant_limits};
 pub(crate) use summary::KINDS;
 pub use summary::{

@@ -1,12 +1,12 @@
 //! A run of a tenant's active plugins at an instant, streamed chunk by chunk
 //! from the store so memory stays flat however many accounts there are.
 
+use super::history::health_history;
 use crate::contract::projection::{Window, Windows};
 use crate::contract::{Account, HealthPoint};
 use crate::contract::{Limits, Output, PluginError, PluginKind};
 use crate::runtime::{Plugin, RunOptions, Runtime, Share};
 use crate::store::{ActivePlugin, RunRecord, Store, StoreError};
-use std::collections::HashMap;
 
 /// How a run reads the store and calls plugins.
 #[derive(Debug, Clone, Copy)]
@@ -153,9 +153,7 @@ pub fn run_active(
         let scored = (|| -> Result<(), RunError> {
             for mut chunk in receive.iter() {
                 for a in &mut chunk {
-                    if let Some(points) = health.remove(&a.id) {
-                        a.health = points;
-                    }
+                    health.set(a)?;
                 }
                 for (((p, plugin), run), job) in
                     active.iter().zip(&loaded).zip(runs.iter_mut()).zip(&jobs)
@@ -266,51 +264,6 @@ impl PastReads {
             health: Windows::of(self.health),
         }
     }
-}
-
-/// Health points per account from the complete runs of the health model
-/// `model` in the window before `as_of` (at it too if `including_as_of`);
-/// the latest run per instant wins. None when no plugin reads earlier
-/// health (`read` is the union of their health windows).
-pub(crate) fn health_history(
-    store: &Store,
-    tenant: &str,
-    model: Option<&str>,
-    as_of: i32,
-    including_as_of: bool,
-    days: i32,
-    read: &Windows,
-) -> Result<HashMap<String, Vec<HealthPoint>>, StoreError> {
-    let Some(model) = model.filter(|_| !read.reads_nothing()) else {
-        return Ok(HashMap::new());
-    };
-    let mut by_instant: HashMap<i32, u64> = HashMap::new();
-    for run in store.complete_runs_of_kind(tenant, PluginKind::HealthModel)? {
-        let in_window = (run.as_of < as_of || (including_as_of && run.as_of == as_of))
-            && run.as_of >= as_of - days;
-        if run.plugin == model && in_window {
-            by_instant.insert(run.as_of, run.id);
-        }
-    }
-    let mut instants: Vec<(i32, u64)> = by_instant.into_iter().collect();
-    instants.sort();
-    let mut out: HashMap<String, Vec<HealthPoint>> = HashMap::new();
-    for (instant, id) in instants {
-        store.for_each_health_score(tenant, id, |account, score, band| {
-            let point = HealthPoint {
-                as_of: instant,
-                score,
-                band,
-            };
-            match out.get_mut(account) {
-                Some(points) => points.push(point),
-                None => {
-                    out.insert(account.to_string(), vec![point]);
-                }
-            }
-        })?;
-    }
-    Ok(out)
 }
 
 /// Limits for a run: the tenant's, never above the operator's.

@@ -396,9 +396,7 @@ impl Service {
             settings.chunk,
             |mut chunk| -> Result<(), ApiError> {
                 for a in &mut chunk {
-                    if let Some(points) = health.remove(&a.id) {
-                        a.health = points;
-                    }
+                    health.set(a)?;
                 }
                 let call = |job, plugin, config: &str, version: &str| {
                     self.runtime

@@ -3,12 +3,13 @@
 //! `running` when the store opens was interrupted and is marked `failed`
 //! with its partial results removed.
 //!
-//! Results are stored in blocks of up to [`RESULT_BLOCK`] accounts in id
-//! order, keyed by the block's first account id: a run over a million
-//! accounts writes about a thousand records instead of a million (one sled
-//! record costs 5-10 us to write, so per-account records made result writes
-//! the largest part of a run). One account's result is a range lookup to its
-//! block and a binary search inside it.
+//! Results are stored in blocks of up to [`RESULT_BLOCK_BYTES`] bytes in
+//! id order, keyed by the block's first
+//! account id: a run over a million accounts writes some tens of thousands
+//! of records instead of a million (one sled record costs 5-10 us to write,
+//! so per-account records made result writes the largest part of a run),
+//! each small enough for sled's cache to count and evict. One account's
+//! result is a range lookup to its block and a binary search inside it.
 
 use super::audit::{AuditAction, AuditRecord};
 use super::keys::tenant_key;
@@ -134,8 +135,18 @@ pub(super) enum Encoded {
 /// The index postcard gives [`Encoded::Health`] (its first variant).
 const HEALTH_VARIANT: u32 = 0;
 
-/// Accounts per stored result block.
-pub const RESULT_BLOCK: usize = 1000;
+/// Account ids and encoded results per stored result block, at most, in bytes (a single
+/// larger result is a block of its own). sled writes a page (a leaf of up
+/// to 17 records) into its log only while the page is under a quarter of
+/// a segment (128 KiB of the default 512 KiB); a larger page, or a larger
+/// single insert, is written as a blob file, and sled's page cache then
+/// counts it by the size of its pointer in the log, a few bytes, so it is
+/// never evicted. Blocks of 1,000 accounts (about 200 KiB of results on
+/// average) were all blobs: every result a process wrote stayed in memory
+/// until it exited, 0.8 GB a run of the four reference plugins over a
+/// million accounts (BENCHMARKS.md, "Run"). 17 blocks of 6 KiB and their
+/// keys stay well under 128 KiB.
+pub const RESULT_BLOCK_BYTES: usize = 6 << 10;
 
 pub(super) fn encoded(r: &Result<Output, PluginError>) -> Encoded {
     match r {
@@ -164,19 +175,37 @@ fn decoded(e: Encoded) -> Result<Result<Output, PluginError>, StoreError> {
 /// it (format byte 1, one postcard list) are still read.
 pub(super) const INDEXED_BLOCK: u8 = 3;
 
-fn encode_block(block: &[&(String, Result<Output, PluginError>)]) -> Vec<u8> {
-    let encoded: Vec<Vec<u8>> = block
-        .iter()
-        .map(|(_, r)| postcard::to_allocvec(&encoded(r)).expect("in-memory postcard"))
-        .collect();
-    let entries: Vec<(&str, &[u8])> = block
-        .iter()
-        .zip(&encoded)
-        .map(|((a, _), e)| (a.as_str(), e.as_slice()))
-        .collect();
+fn encode_block(entries: &[(&str, Vec<u8>)]) -> Vec<u8> {
+    let entries: Vec<(&str, &[u8])> = entries.iter().map(|(a, e)| (*a, e.as_slice())).collect();
     let mut out = vec![INDEXED_BLOCK];
     out.extend(postcard::to_allocvec(&entries).expect("in-memory postcard"));
     out
+}
+
+/// `results` (sorted by account) encoded and cut into blocks of at most
+/// [`RESULT_BLOCK_BYTES`] bytes of account ids and results: each block's
+/// first account and its stored value.
+fn result_blocks<'a>(
+    results: &[&'a (String, Result<Output, PluginError>)],
+) -> Vec<(&'a str, Vec<u8>)> {
+    let mut blocks = Vec::new();
+    let mut block: Vec<(&str, Vec<u8>)> = Vec::new();
+    let mut bytes = 0;
+    for (account, result) in results {
+        let entry = postcard::to_allocvec(&encoded(result)).expect("in-memory postcard");
+        let size = account.len() + entry.len();
+        if !block.is_empty() && bytes + size > RESULT_BLOCK_BYTES {
+            blocks.push((block[0].0, encode_block(&block)));
+            block.clear();
+            bytes = 0;
+        }
+        bytes += size;
+        block.push((account.as_str(), entry));
+    }
+    if let Some((first, _)) = block.first() {
+        blocks.push((*first, encode_block(&block)));
+    }
+    blocks
 }
 
 /// A stored block, parsed without decoding its results.
@@ -382,10 +411,10 @@ impl Store {
         let mut batch = sled::Batch::default();
         let mut sorted: Vec<&(String, Result<Output, PluginError>)> = results.iter().collect();
         sorted.sort_by(|a, b| a.0.cmp(&b.0));
-        for block in sorted.chunks(RESULT_BLOCK) {
+        for (first, value) in result_blocks(&sorted) {
             let mut key = prefix.clone();
-            key.extend_from_slice(block[0].0.as_bytes());
-            batch.insert(key, encode_block(block));
+            key.extend_from_slice(first.as_bytes());
+            batch.insert(key, value);
         }
         for (_, result) in results {
             run.accounts += 1;
@@ -571,12 +600,13 @@ impl Store {
         Ok(out)
     }
 
-    /// The stored result blocks of run `id`, which must be complete.
-    fn complete_result_blocks(
+    /// The stored result blocks of run `id`, which must be complete, in
+    /// account order.
+    pub(super) fn complete_results_scan(
         &self,
         tenant: &str,
         id: u64,
-    ) -> Result<impl Iterator<Item = Result<sled::IVec, StoreError>>, StoreError> {
+    ) -> Result<sled::Iter, StoreError> {
         let run = self.run(tenant, id)?;
         if run.status != RunStatus::Complete {
             return Err(StoreError::Invalid(format!(
@@ -584,10 +614,7 @@ impl Store {
                 run.status
             )));
         }
-        Ok(self
-            .results
-            .scan_prefix(result_prefix(tenant, id))
-            .map(|kv| Ok(kv?.1)))
+        Ok(self.results.scan_prefix(result_prefix(tenant, id)))
     }
 
     /// Streams a complete run's results one block at a time, so memory holds
@@ -598,42 +625,10 @@ impl Store {
         id: u64,
         mut f: impl FnMut(String, Result<Output, PluginError>),
     ) -> Result<(), StoreError> {
-        for bytes in self.complete_result_blocks(tenant, id)? {
-            let bytes = bytes?;
+        for kv in self.complete_results_scan(tenant, id)? {
+            let bytes = kv?.1;
             for r in Block::parse(&bytes)?.decode_all()? {
                 f(r.account_id, r.result);
-            }
-        }
-        Ok(())
-    }
-
-    /// Streams a complete health run's scores and bands, one block at a time,
-    /// without decoding the factors (what later runs read as history; see
-    /// [`Block::health_head`]). Accounts whose result was an error are
-    /// passed over; a run of another kind has no scores.
-    pub fn for_each_health_score(
-        &self,
-        tenant: &str,
-        id: u64,
-        mut f: impl FnMut(&str, f64, Band),
-    ) -> Result<(), StoreError> {
-        for bytes in self.complete_result_blocks(tenant, id)? {
-            let bytes = bytes?;
-            match Block::parse(&bytes)? {
-                Block::Indexed(entries) => {
-                    for (account, entry) in entries {
-                        if let Some((score, band)) = Block::health_head(entry)? {
-                            f(account, score, band);
-                        }
-                    }
-                }
-                Block::Whole(entries) => {
-                    for (account, entry) in entries {
-                        if let Encoded::Health(h) = entry {
-                            f(&account, h.score, h.band);
-                        }
-                    }
-                }
             }
         }
         Ok(())
@@ -736,9 +731,76 @@ impl Store {
 
 #[cfg(test)]
 mod tests {
-    use super::{Block, encoded, insert_with_tenant_id};
+    use super::{Block, RESULT_BLOCK_BYTES, encoded, insert_with_tenant_id};
+    use super::{StoredResult, result_blocks};
     use crate::contract::{Band, Factor, Health, Output, PluginError, Segment};
     use crate::store::keys::tenant_key;
+
+    /// A health result with `factors` factors, about 40 bytes each encoded.
+    fn health(score: f64, factors: usize) -> Result<Output, PluginError> {
+        Ok(Output::Health(Health {
+            score,
+            band: Band::Green,
+            factors: (0..factors)
+                .map(|i| Factor {
+                    name: format!("factor-{i}"),
+                    group: "usage".into(),
+                    value: Some(score),
+                    weight: 0.5,
+                    points: 1.0,
+                })
+                .collect(),
+        }))
+    }
+
+    #[test]
+    fn result_blocks_stay_under_their_byte_cap_and_keep_every_result_in_order() {
+        let results: Vec<(String, Result<Output, PluginError>)> = (0..3000)
+            .map(|i| {
+                // Mostly small, some of a dozen factors, one far over a block.
+                let factors = match i {
+                    1500 => 400,
+                    _ if i % 7 == 0 => 12,
+                    _ => 0,
+                };
+                (format!("acct-{i:05}"), health(f64::from(i), factors))
+            })
+            .collect();
+        let sorted: Vec<_> = results.iter().collect();
+        let blocks = result_blocks(&sorted);
+        let mut read: Vec<StoredResult> = Vec::new();
+        for (first, value) in &blocks {
+            let block = Block::parse(value).unwrap();
+            let Block::Indexed(entries) = &block else {
+                panic!("written blocks are indexed")
+            };
+            assert_eq!(
+                entries[0].0, *first,
+                "a block is keyed by its first account"
+            );
+            let bytes: usize = entries.iter().map(|(a, e)| a.len() + e.len()).sum();
+            assert!(
+                bytes <= RESULT_BLOCK_BYTES || entries.len() == 1,
+                "{first}: {} results, {bytes} bytes",
+                entries.len()
+            );
+            read.extend(block.decode_all().unwrap());
+        }
+        assert!(
+            blocks.iter().any(|(first, _)| *first == "acct-01500")
+                && Block::parse(&blocks.iter().find(|b| b.0 == "acct-01500").unwrap().1)
+                    .unwrap()
+                    .len()
+                    == 1,
+            "a result over the cap is a block of its own"
+        );
+        assert!(blocks.len() > 10, "{} blocks", blocks.len());
+        let want: Vec<StoredResult> = results
+            .into_iter()
+            .map(|(account_id, result)| StoredResult { account_id, result })
+            .collect();
+        assert_eq!(read, want);
+    }
 
     #[test]
     fn a_health_results_head_is_its_score_and_band_and_nothing_else_has_one() {
