@@ -123,7 +123,7 @@ mod tests {
             band: if score < 50.0 { Band::Red } else { Band::Green },
             factors: (0..12)
                 .map(|i| Factor {
-                    name: format!("measure-{i}"),
+                    name: format!("measure-{i}").into(),
                     group: "usage".into(),
                     value: Some(score),
                     weight: 0.5,

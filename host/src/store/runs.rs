@@ -743,7 +743,7 @@ mod tests {
             band: Band::Green,
             factors: (0..factors)
                 .map(|i| Factor {
-                    name: format!("factor-{i}"),
+                    name: format!("factor-{i}").into(),
                     group: "usage".into(),
                     value: Some(score),
                     weight: 0.5,
