@@ -15,8 +15,9 @@ pub struct HealthScores {
     blocks: sled::Iter,
     /// What is left of the block read last: (account, score, band).
     block: VecDeque<(String, f64, Band)>,
-    /// The account asked for last: the next must come after it.
-    last_asked: Option<String>,
+    /// The account asked for last (empty before the first): the next must
+    /// come after it. One buffer, reused: this is asked once per account.
+    last_asked: String,
 }
 
 impl std::fmt::Debug for HealthScores {
@@ -34,14 +35,14 @@ impl HealthScores {
     /// Accounts are asked in increasing order; one asked out of order is an
     /// error rather than a silently missing score.
     pub fn of(&mut self, account: &str) -> Result<Option<(f64, Band)>, StoreError> {
-        if let Some(last) = &self.last_asked
-            && last.as_str() >= account
-        {
+        if !self.last_asked.is_empty() && self.last_asked.as_str() >= account {
             return Err(StoreError::Invalid(format!(
-                "health scores asked for account {account:?} after {last:?}: accounts are read in increasing order"
+                "health scores asked for account {account:?} after {:?}: accounts are read in increasing order",
+                self.last_asked
             )));
         }
-        self.last_asked = Some(account.to_string());
+        self.last_asked.clear();
+        self.last_asked.push_str(account);
         loop {
             let Some((next, score, band)) = self.block.front() else {
                 if self.read_block()? {
@@ -96,7 +97,7 @@ impl Store {
         Ok(HealthScores {
             blocks: self.complete_results_scan(tenant, id)?,
             block: VecDeque::new(),
-            last_asked: None,
+            last_asked: String::new(),
         })
     }
 }

@@ -132,6 +132,31 @@ pub(super) enum Encoded {
     Error(String),
 }
 
+/// [`Encoded`] borrowing the result it writes (the same variants in the
+/// same order, so the same bytes): a run's results are encoded without a
+/// copy of each one first.
+#[derive(Serialize)]
+#[serde(rename = "Encoded")]
+enum EncodedRef<'a> {
+    Health(&'a Health),
+    Segments(&'a [Segment]),
+    Propensity(&'a Propensity),
+    Forecast(&'a Forecast),
+    Error(String),
+}
+
+impl<'a> EncodedRef<'a> {
+    fn of(r: &'a Result<Output, PluginError>) -> Self {
+        match r {
+            Ok(Output::Health(h)) => EncodedRef::Health(h),
+            Ok(Output::Segments { segments }) => EncodedRef::Segments(segments),
+            Ok(Output::Propensity(p)) => EncodedRef::Propensity(p),
+            Ok(Output::Forecast(f)) => EncodedRef::Forecast(f),
+            Err(e) => EncodedRef::Error(serde_json::to_string(e).expect("errors serialise")),
+        }
+    }
+}
+
 /// The index postcard gives [`Encoded::Health`] (its first variant).
 const HEALTH_VARIANT: u32 = 0;
 
@@ -148,6 +173,8 @@ const HEALTH_VARIANT: u32 = 0;
 /// keys stay well under 128 KiB.
 pub const RESULT_BLOCK_BYTES: usize = 6 << 10;
 
+/// The owned form, for tests that write blocks of the older whole format.
+#[cfg(test)]
 pub(super) fn encoded(r: &Result<Output, PluginError>) -> Encoded {
     match r {
         Ok(Output::Health(h)) => Encoded::Health(h.clone()),
@@ -192,7 +219,7 @@ fn result_blocks<'a>(
     let mut block: Vec<(&str, Vec<u8>)> = Vec::new();
     let mut bytes = 0;
     for (account, result) in results {
-        let entry = postcard::to_allocvec(&encoded(result)).expect("in-memory postcard");
+        let entry = postcard::to_allocvec(&EncodedRef::of(result)).expect("in-memory postcard");
         let size = account.len() + entry.len();
         if !block.is_empty() && bytes + size > RESULT_BLOCK_BYTES {
             blocks.push((block[0].0, encode_block(&block)));
@@ -800,6 +827,35 @@ mod tests {
             .map(|(account_id, result)| StoredResult { account_id, result })
             .collect();
         assert_eq!(read, want);
+    }
+
+    #[test]
+    fn a_borrowed_encoding_writes_the_bytes_the_stored_form_reads() {
+        let results = [
+            Ok(Output::Health(Health {
+                score: 61.25,
+                band: Band::Yellow,
+                factors: vec![Factor {
+                    name: "logins".into(),
+                    group: "usage".into(),
+                    value: None,
+                    weight: 0.5,
+                    points: 20.0,
+                }],
+            })),
+            Ok(Output::Segments {
+                segments: vec![Segment {
+                    name: "new".into(),
+                    reason: "joined".into(),
+                }],
+            }),
+            Err(PluginError::BadOutput("score is NaN".into())),
+        ];
+        for r in results {
+            let borrowed = postcard::to_allocvec(&super::EncodedRef::of(&r)).unwrap();
+            assert_eq!(borrowed, postcard::to_allocvec(&encoded(&r)).unwrap());
+            assert_eq!(Block::decode_entry(&borrowed).unwrap(), r);
+        }
     }
 
     #[test]
