@@ -181,6 +181,7 @@ mod tests {
             plugin_hash: "h".into(),
             kind,
             config: "{}".into(),
+            pack: None,
             as_of,
             started_ms: 0,
             ended_ms: Some(1),

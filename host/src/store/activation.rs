@@ -55,7 +55,7 @@ pub struct Activation {
 }
 
 /// How a name's record changes.
-enum Change<'a> {
+pub(super) enum Change<'a> {
     Activate { version: &'a str, hash: &'a str },
     Deactivate,
     Rollback,
@@ -63,7 +63,7 @@ enum Change<'a> {
 
 impl Store {
     /// The active-record key of a name.
-    fn active_key(tenant: &str, name: &str) -> Vec<u8> {
+    pub(super) fn active_key(tenant: &str, name: &str) -> Vec<u8> {
         tenant_key(tenant, &[b"a", name.as_bytes()])
     }
 
@@ -212,47 +212,10 @@ impl Store {
         change: Change<'_>,
         exclusive: bool,
     ) -> Result<(Option<String>, Vec<InstalledPlugin>), StoreError> {
-        // Kinds by name and version (versions are immutable, so this read
-        // need not be part of the transaction).
-        let mut kinds: BTreeMap<(String, String), PluginKind> = BTreeMap::new();
-        for p in self.plugins(tenant)? {
-            kinds.insert((p.name, p.version), p.kind);
-        }
-        let is_health = |n: &str, v: &str| {
-            kinds.get(&(n.to_string(), v.to_string())) == Some(&PluginKind::HealthModel)
-        };
-        let mut others: Vec<&str> = kinds
-            .iter()
-            .filter(|(_, kind)| **kind == PluginKind::HealthModel)
-            .map(|((n, _), _)| n.as_str())
-            .filter(|n| *n != name)
-            .collect();
-        others.dedup();
-        let written = self.plugin_state.transaction(|tx| {
-            let current = read_record(tx, tenant, name)?;
-            let next =
-                apply(name, current, &change).map_err(ConflictableTransactionError::Abort)?;
-            let mut switched_off = Vec::new();
-            let health_now = next.version.as_deref().is_some_and(|v| is_health(name, v));
-            if exclusive && health_now {
-                for other in &others {
-                    let Some(mut record) = read_record(tx, tenant, other)? else {
-                        continue;
-                    };
-                    if record
-                        .version
-                        .as_deref()
-                        .is_some_and(|v| is_health(other, v))
-                        && let Some(version) = record.switch_off()
-                    {
-                        tx.insert(Self::active_key(tenant, other), codec::encode_json(&record))?;
-                        switched_off.push((other.to_string(), version));
-                    }
-                }
-            }
-            tx.insert(Self::active_key(tenant, name), codec::encode_json(&next))?;
-            Ok((next.version, switched_off))
-        });
+        let models = HealthModels::of(self, tenant)?;
+        let written = self
+            .plugin_state
+            .transaction(|tx| change_in(tx, tenant, name, &change, exclusive, &models));
         let (version, switched_off) = unwrap_transaction(written)?;
         self.flush()?;
         let deactivated = switched_off
@@ -287,6 +250,95 @@ impl Store {
         }
         Ok(out)
     }
+}
+
+/// The kind of every installed version of a tenant (versions are
+/// immutable, so this is read before a transaction, not in it): which
+/// names are health models, for the one-at-a-time rule.
+pub(super) struct HealthModels(BTreeMap<(String, String), PluginKind>);
+
+impl HealthModels {
+    /// The kinds of a tenant's installed versions.
+    pub(super) fn of(store: &Store, tenant: &str) -> Result<Self, StoreError> {
+        let mut kinds = BTreeMap::new();
+        for p in store.plugins(tenant)? {
+            kinds.insert((p.name, p.version), p.kind);
+        }
+        Ok(HealthModels(kinds))
+    }
+
+    /// Adds a version about to be installed in the same transaction.
+    pub(super) fn add(&mut self, name: &str, version: &str, kind: PluginKind) {
+        self.0.insert((name.into(), version.into()), kind);
+    }
+
+    fn is_health(&self, name: &str, version: &str) -> bool {
+        self.0.get(&(name.to_string(), version.to_string())) == Some(&PluginKind::HealthModel)
+    }
+
+    /// Names with a health-model version, other than `name`.
+    fn others(&self, name: &str) -> Vec<&str> {
+        let mut others: Vec<&str> = self
+            .0
+            .iter()
+            .filter(|(_, kind)| **kind == PluginKind::HealthModel)
+            .map(|((n, _), _)| n.as_str())
+            .filter(|n| *n != name)
+            .collect();
+        others.dedup();
+        others
+    }
+}
+
+/// Applies `change` to `name`'s record inside a transaction and, when
+/// `exclusive` and the name's new active version is a health model,
+/// switches off every other active health model. Returns the name's active
+/// version after it and the (name, version) pairs switched off.
+pub(super) fn change_in(
+    tx: &TransactionalTree,
+    tenant: &str,
+    name: &str,
+    change: &Change<'_>,
+    exclusive: bool,
+    models: &HealthModels,
+) -> Result<(Option<String>, Vec<(String, String)>), ConflictableTransactionError<StoreError>> {
+    let current = read_record(tx, tenant, name)?;
+    let next = apply(name, current, change).map_err(ConflictableTransactionError::Abort)?;
+    let mut switched_off = Vec::new();
+    let health_now = next
+        .version
+        .as_deref()
+        .is_some_and(|v| models.is_health(name, v));
+    if exclusive && health_now {
+        for other in models.others(name) {
+            let Some(mut record) = read_record(tx, tenant, other)? else {
+                continue;
+            };
+            if record
+                .version
+                .as_deref()
+                .is_some_and(|v| models.is_health(other, v))
+                && let Some(version) = record.switch_off()
+            {
+                tx.insert(
+                    Store::active_key(tenant, other),
+                    codec::encode_json(&record),
+                )?;
+                switched_off.push((other.to_string(), version));
+            }
+        }
+    }
+    tx.insert(Store::active_key(tenant, name), codec::encode_json(&next))?;
+    Ok((next.version, switched_off))
+}
+
+/// The active version of `name` inside a transaction.
+pub(super) fn active_version_in(
+    tx: &TransactionalTree,
+    tenant: &str,
+    name: &str,
+) -> Result<Option<String>, ConflictableTransactionError<StoreError>> {
+    Ok(read_record(tx, tenant, name)?.and_then(|r| r.version))
 }
 
 /// A name's record inside a transaction.
@@ -348,7 +400,9 @@ fn apply(
     }
 }
 
-fn unwrap_transaction<T>(r: Result<T, TransactionError<StoreError>>) -> Result<T, StoreError> {
+pub(super) fn unwrap_transaction<T>(
+    r: Result<T, TransactionError<StoreError>>,
+) -> Result<T, StoreError> {
     r.map_err(|e| match e {
         TransactionError::Abort(e) => e,
         TransactionError::Storage(e) => StoreError::Sled(e),

@@ -19,6 +19,7 @@ mod erase_results;
 mod health_scores;
 mod journal;
 mod keys;
+mod packs;
 mod perms;
 mod plugins;
 mod runs;
@@ -26,6 +27,7 @@ mod shadows;
 mod staging;
 mod tenant_delete;
 mod text;
+mod trust;
 mod undo;
 mod versions;
 mod view;
@@ -38,11 +40,13 @@ pub use catalog::{Catalog, built_in_fields};
 pub use data::{AccountView, IngestMode, IngestReport};
 pub use erase::AccountErased;
 pub use health_scores::HealthScores;
+pub use packs::{PackChange, PackComponent, PackRef, PackRelease, PackReleasePlugin, PackState};
 pub use plugins::{ActivePlugin, InstalledPlugin};
 pub use runs::{Discarded, RunRecord, RunStatus, StoredResult};
 pub use shadows::NamesAccounts;
 pub use tenant_delete::TenantDeleted;
 pub use text::check_free_text;
+pub use trust::{Revocation, RevokedRelease, TrustStanding, TrustedKey};
 pub use undo::RolledBack;
 pub use view::DataView;
 pub use writer::{Ingest, MAX_REJECTS};
@@ -146,6 +150,8 @@ pub struct Store {
     shadows: sled::Tree,
     /// The audit logs (`store::audit`).
     audit: sled::Tree,
+    /// The operator's trust in vendor keys and packs (`store::trust`).
+    trust: sled::Tree,
     /// Held while a component is stored with its first use, and while a
     /// deleted tenant's components are checked for other users and
     /// removed: a component is never removed under a plugin installed
@@ -289,6 +295,7 @@ impl Store {
             access: db.open_tree("access")?,
             shadows: db.open_tree("shadows")?,
             audit: db.open_tree("audit")?,
+            trust: db.open_tree("trust")?,
             components_gc: Default::default(),
             completions: Default::default(),
             versions: Default::default(),

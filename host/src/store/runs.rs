@@ -54,6 +54,10 @@ pub struct RunRecord {
     pub kind: PluginKind,
     /// The configuration it ran with.
     pub config: String,
+    /// The vendor pack release the plugin came from (`None`: installed on
+    /// its own).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pack: Option<super::PackRef>,
     /// The snapshot instant (days since 1970-01-01; `YYYY-MM-DD` in JSON).
     #[serde(with = "crate::contract::date")]
     #[schema(value_type = String, format = Date)]
@@ -391,6 +395,7 @@ impl Store {
             plugin_hash: plugin.hash.clone(),
             kind: plugin.kind,
             config: config.into(),
+            pack: self.pack_of(tenant, &plugin.name, &plugin.hash)?,
             as_of,
             started_ms: now_ms(),
             ended_ms: None,
