@@ -290,6 +290,10 @@ impl HealthModels {
     }
 }
 
+/// A name's active version after a change, and the (name, version) pairs
+/// of the other health models it switched off.
+pub(super) type ChangedInTx = (Option<String>, Vec<(String, String)>);
+
 /// Applies `change` to `name`'s record inside a transaction and, when
 /// `exclusive` and the name's new active version is a health model,
 /// switches off every other active health model. Returns the name's active
@@ -301,7 +305,7 @@ pub(super) fn change_in(
     change: &Change<'_>,
     exclusive: bool,
     models: &HealthModels,
-) -> Result<(Option<String>, Vec<(String, String)>), ConflictableTransactionError<StoreError>> {
+) -> Result<ChangedInTx, ConflictableTransactionError<StoreError>> {
     let current = read_record(tx, tenant, name)?;
     let next = apply(name, current, change).map_err(ConflictableTransactionError::Abort)?;
     let mut switched_off = Vec::new();
