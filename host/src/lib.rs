@@ -43,3 +43,4 @@ pub mod scoring;
 pub mod server;
 pub mod service;
 pub mod store;
+pub mod tuning;
