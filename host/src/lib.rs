@@ -17,6 +17,7 @@
 //! - [`names`]: the measures and labels a plugin configuration names,
 //!   checked against what the tenant's accounts have.
 //! - [`config`]: the operator's configuration file.
+//! - [`pack`]: vendor packs (`.vpack`): format, signing, building.
 //! - [`cli`]: the `vitals` command line.
 //!
 //! ```no_run
@@ -38,6 +39,7 @@ pub mod demo;
 pub mod ingest;
 pub mod model;
 pub mod names;
+pub mod pack;
 pub mod runtime;
 pub mod scoring;
 pub mod server;
