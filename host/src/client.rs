@@ -340,3 +340,100 @@ impl Api for Client {
         self.send(self.tenant_request(Method::GET, tenant, &["shadow-runs"]))
     }
 }
+
+impl PackApi for Client {
+    fn packs(&self, tenant: &str) -> ApiResult<Vec<PackSummary>> {
+        self.send(self.tenant_request(Method::GET, tenant, &["packs"]))
+    }
+
+    fn pack(&self, tenant: &str, name: &str, version: Option<&str>) -> ApiResult<PackDetail> {
+        let mut request = self.tenant_request(Method::GET, tenant, &["packs", name]);
+        if let Some(v) = version {
+            request = request.query(&[("version", v)]);
+        }
+        self.send(request)
+    }
+
+    fn install_pack(
+        &self,
+        tenant: &str,
+        bytes: Vec<u8>,
+        q: &PackInstallQuery,
+    ) -> ApiResult<PackInstalled> {
+        self.send(
+            self.tenant_request(Method::POST, tenant, &["packs"])
+                .query(q)
+                .header(reqwest::header::CONTENT_TYPE, "application/octet-stream")
+                .body(bytes),
+        )
+    }
+
+    fn activate_pack(
+        &self,
+        tenant: &str,
+        name: &str,
+        version: &str,
+    ) -> ApiResult<crate::store::PackChange> {
+        self.send(
+            self.tenant_request(Method::POST, tenant, &["packs", name, "activate"])
+                .json(&serde_json::json!({ "version": version })),
+        )
+    }
+
+    fn rollback_pack(&self, tenant: &str, name: &str) -> ApiResult<crate::store::PackChange> {
+        self.send(self.tenant_request(Method::POST, tenant, &["packs", name, "rollback"]))
+    }
+
+    fn tune_pack(
+        &self,
+        tenant: &str,
+        name: &str,
+        plugin: &str,
+        req: &PackTune,
+    ) -> ApiResult<PackTuned> {
+        self.send(
+            self.tenant_request(
+                Method::PUT,
+                tenant,
+                &["packs", name, "plugins", plugin, "patch"],
+            )
+            .json(req),
+        )
+    }
+
+    fn shadow_pack(&self, tenant: &str, name: &str, version: &str) -> ApiResult<Vec<ShadowReport>> {
+        self.send(
+            self.tenant_request(Method::POST, tenant, &["packs", name, "shadow"])
+                .json(&serde_json::json!({ "version": version })),
+        )
+    }
+
+    fn trust_list(&self) -> ApiResult<TrustList> {
+        self.send(self.request(Method::GET, &["v1", "trust"]))
+    }
+
+    fn trust_key(&self, req: &TrustKeyRequest) -> ApiResult<crate::store::TrustedKey> {
+        self.send(
+            self.request(Method::POST, &["v1", "trust", "keys"])
+                .json(req),
+        )
+    }
+
+    fn remove_trusted_key(&self, key_id: &str) -> ApiResult<crate::store::TrustedKey> {
+        self.send(self.request(Method::DELETE, &["v1", "trust", "keys", key_id]))
+    }
+
+    fn revoke(&self, req: &RevokeRequest) -> ApiResult<TrustList> {
+        self.send(
+            self.request(Method::POST, &["v1", "trust", "revocations"])
+                .json(req),
+        )
+    }
+
+    fn set_allow_unsigned(&self, allow: bool) -> ApiResult<TrustList> {
+        self.send(
+            self.request(Method::PUT, &["v1", "trust", "unsigned"])
+                .json(&AllowUnsigned { allow }),
+        )
+    }
+}

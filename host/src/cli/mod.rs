@@ -13,6 +13,7 @@ mod ingest;
 mod ingest_preview;
 mod key;
 mod output;
+mod pack_tenant;
 mod plugin;
 mod plugin_build;
 mod plugin_export;

@@ -370,7 +370,7 @@ fn upload_error(file: &std::path::Path, e: ApiError) -> CliError {
 }
 
 /// Prints a shadow-run report for people.
-fn print_shadow(r: &ShadowReport, format: Format) {
+pub(super) fn print_shadow(r: &ShadowReport, format: Format) {
     outln!(
         "Shadow run {}: {} {} (active) vs {} (candidate), as of {}",
         r.id,

@@ -15,6 +15,9 @@ pub struct ServeArgs {
     /// Largest uploaded component, MiB.
     #[arg(long, default_value_t = 64)]
     max_plugin_mib: usize,
+    /// Largest uploaded vendor pack (`.vpack`), MiB.
+    #[arg(long, default_value_t = 256)]
+    max_pack_mib: usize,
     /// Largest ingest body, MiB (every format is parsed and stored as it arrives).
     #[arg(long, default_value_t = 1024)]
     max_ingest_mib: usize,
@@ -48,6 +51,7 @@ pub fn run(ctx: &Ctx, args: ServeArgs) -> Result<(), CliError> {
         listen: args.listen,
         limits: ServerLimits {
             plugin_bytes: args.max_plugin_mib << 20,
+            pack_bytes: args.max_pack_mib << 20,
             ingest_bytes: args.max_ingest_mib << 20,
             ..ServerLimits::default()
         },

@@ -17,7 +17,12 @@ use axum::http::request::Parts;
 pub struct Caller(pub Principal, pub String);
 
 /// Routes only the operator may use.
-const OPERATOR_ROUTES: [&str; 6] = [
+const OPERATOR_ROUTES: [&str; 11] = [
+    "/v1/trust",
+    "/v1/trust/keys",
+    "/v1/trust/keys/{key_id}",
+    "/v1/trust/revocations",
+    "/v1/trust/unsigned",
     "/v1/tenants",
     "/v1/tenants/{tenant}",
     "/v1/audit",
@@ -47,7 +52,7 @@ pub fn authorize(
     match who {
         Principal::Operator if operator_route => Ok(()),
         Principal::Operator => Err(ApiError::forbidden(
-            "the operator key manages tenants, limits and keys; use a tenant key for a tenant's data",
+            "the operator key manages tenants, limits, keys and trusted vendors; use a tenant key for a tenant's data",
         )),
         Principal::Tenant { tenant: own, role } => {
             if let Some(t) = tenant

@@ -13,6 +13,7 @@ mod data;
 mod erase;
 mod error;
 mod operator;
+mod packs;
 mod plugins;
 
 pub use conn::ConnLimits;
@@ -40,6 +41,8 @@ pub struct ServerLimits {
     pub json_bytes: usize,
     /// Uploaded components (Python and JavaScript components are 12-18 MB).
     pub plugin_bytes: usize,
+    /// Uploaded vendor packs (several components each).
+    pub pack_bytes: usize,
     /// Ingest bodies (NDJSON is streamed; CSV and JSON are read whole).
     pub ingest_bytes: usize,
 }
@@ -49,6 +52,7 @@ impl Default for ServerLimits {
         ServerLimits {
             json_bytes: 1 << 20,
             plugin_bytes: 64 << 20,
+            pack_bytes: 256 << 20,
             ingest_bytes: 1 << 30,
         }
     }
@@ -81,9 +85,10 @@ async fn blocking<T: Send + 'static>(
     modifiers(&KeyScheme),
     tags(
         (name = "auth", description = "Who a key is"),
-        (name = "operator", description = "Tenants, limits and keys (operator key)"),
+        (name = "operator", description = "Tenants, limits, keys and trusted vendor keys (operator key)"),
         (name = "data", description = "Ingest (tenant admin)"),
         (name = "plugins", description = "Plugin versions, configuration, shadow runs"),
+        (name = "packs", description = "Signed vendor packs: install, upgrade, tune, roll back"),
         (name = "runs", description = "Runs, results, summaries, forecasts"),
         (name = "accounts", description = "One account, and scoring it on demand"),
     )
@@ -108,6 +113,9 @@ fn api(state: &AppState) -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
     let upload = OpenApiRouter::new()
         .routes(routes!(plugins::list_plugins, plugins::upload_plugin))
         .layer(DefaultBodyLimit::max(state.limits.plugin_bytes));
+    let pack_upload = OpenApiRouter::new()
+        .routes(routes!(packs::list_packs, packs::install_pack))
+        .layer(DefaultBodyLimit::max(state.limits.pack_bytes));
     let ingest = OpenApiRouter::new()
         .routes(routes!(data::ingest))
         .layer(DefaultBodyLimit::disable());
@@ -129,6 +137,16 @@ fn api(state: &AppState) -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(plugins::get_config, plugins::set_config))
         .routes(routes!(plugins::list_shadow_runs, plugins::shadow_run))
         .routes(routes!(plugins::get_shadow_run))
+        .routes(routes!(packs::get_pack))
+        .routes(routes!(packs::activate_pack))
+        .routes(routes!(packs::rollback_pack))
+        .routes(routes!(packs::tune_pack))
+        .routes(routes!(packs::shadow_pack))
+        .routes(routes!(packs::trust_list))
+        .routes(routes!(packs::trust_key))
+        .routes(routes!(packs::remove_trusted_key))
+        .routes(routes!(packs::revoke))
+        .routes(routes!(packs::set_allow_unsigned))
         .routes(routes!(data::list_runs, data::start_run))
         .routes(routes!(data::get_run))
         .routes(routes!(data::discard_run))
@@ -144,6 +162,7 @@ fn api(state: &AppState) -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(data::suggest))
         .layer(DefaultBodyLimit::max(state.limits.json_bytes))
         .merge(upload)
+        .merge(pack_upload)
         .merge(ingest)
         .merge(dashboard::routes())
         .split_for_parts()
@@ -196,6 +215,7 @@ fn body_limit(limits: &ServerLimits, route: &str) -> usize {
     match route {
         "/v1/tenants/{tenant}/ingest" => limits.ingest_bytes,
         plugins::UPLOAD_ROUTE => limits.plugin_bytes,
+        packs::UPLOAD_ROUTE => limits.pack_bytes,
         _ => limits.json_bytes,
     }
 }
@@ -219,7 +239,9 @@ async fn refuse_declared_oversize(State(s): State<AppState>, req: Request, next:
         Some(n) if n > limit as u64 => {
             tokio::spawn(drain(req.into_body()));
             let refusal = if route == plugins::UPLOAD_ROUTE {
-                plugins::upload_too_large(limit, Some(n))
+                plugins::upload_too_large(limit, Some(n), "component")
+            } else if route == packs::UPLOAD_ROUTE {
+                plugins::upload_too_large(limit, Some(n), "pack")
             } else {
                 ApiError::new(
                     413,

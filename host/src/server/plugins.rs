@@ -20,15 +20,16 @@ pub(super) const UPLOAD_ROUTE: &str = "/v1/tenants/{tenant}/plugins";
 
 /// The 413 of a component over the upload limit: it names the limit in MiB
 /// and the `serve` option that raises it, as the uploader cannot guess either.
-pub(super) fn upload_too_large(limit_bytes: usize, declared: Option<u64>) -> ApiError {
+pub(super) fn upload_too_large(limit_bytes: usize, declared: Option<u64>, what: &str) -> ApiError {
     let size = declared.map_or(String::new(), |n| format!(" ({n} bytes)"));
     ApiError::new(
         413,
         "payload-too-large",
         format!(
-            "the component{size} is larger than this server's upload limit of {} MiB; \
-             its operator can raise the limit with `vitals serve --max-plugin-mib N`",
-            limit_bytes >> 20
+            "the {what}{size} is larger than this server's upload limit of {} MiB; \
+             its operator can raise the limit with `vitals serve --max-{}-mib N`",
+            limit_bytes >> 20,
+            if what == "pack" { "pack" } else { "plugin" }
         ),
     )
 }
@@ -79,7 +80,7 @@ pub async fn upload_plugin(
     Query(q): Query<UploadQuery>,
     body: Body,
 ) -> Response {
-    let bytes = match read_upload(body, s.limits.plugin_bytes).await {
+    let bytes = match read_upload(body, s.limits.plugin_bytes, "component").await {
         Ok(b) => b,
         Err(refused) => return refused,
     };
@@ -94,17 +95,17 @@ pub async fn upload_plugin(
 /// `refuse_declared_oversize`): the 413 naming the limit, the rest of the
 /// body drained meanwhile so that the sender, still sending, reads the
 /// answer instead of a reset.
-async fn read_upload(body: Body, limit: usize) -> Result<Vec<u8>, Response> {
+pub(super) async fn read_upload(body: Body, limit: usize, what: &str) -> Result<Vec<u8>, Response> {
     use futures_util::StreamExt;
     let mut stream = body.into_data_stream();
     let mut bytes = Vec::new();
     while let Some(chunk) = stream.next().await {
         let chunk = chunk.map_err(|e| {
-            ApiError::bad_request(format!("reading the component: {e}")).into_response()
+            ApiError::bad_request(format!("reading the {what}: {e}")).into_response()
         })?;
         if bytes.len() + chunk.len() > limit {
             tokio::spawn(super::drain_stream(stream));
-            return Err(super::refused_body(upload_too_large(limit, None)));
+            return Err(super::refused_body(upload_too_large(limit, None, what)));
         }
         bytes.extend_from_slice(&chunk);
     }

@@ -54,7 +54,7 @@ impl Service {
     }
 
     /// The tenant's plugin lifecycle lock (see `Service::lifecycle`).
-    fn lifecycle(&self, tenant: &str) -> Arc<std::sync::Mutex<()>> {
+    pub(super) fn lifecycle(&self, tenant: &str) -> Arc<std::sync::Mutex<()>> {
         self.lifecycle
             .lock()
             .expect("lifecycle locks")
@@ -137,7 +137,7 @@ impl Service {
     /// that does not exist; the SDK's `Plugin::check_config`). Any other
     /// failure (a trap, a plugin that cannot take an empty batch) refuses
     /// nothing and is returned as `Ok(Some(why))`, to be said.
-    fn plugin_check(
+    pub(super) fn plugin_check(
         &self,
         tenant: &str,
         plugin: &crate::runtime::Plugin,
@@ -361,7 +361,25 @@ impl Api for Service {
             config,
             &self.store.catalog(tenant)?,
         );
-        self.store.set_plugin_config(tenant, name, &text)?;
+        match self.pack_managing(tenant, name)? {
+            // A pack plugin's configuration is the tenant's patch over the
+            // vendor defaults, so that an upgrade keeps it.
+            Some((pack, p)) => {
+                let patch = crate::tuning::diff(&p.defaults, config).ok_or_else(|| {
+                    ApiError::new(
+                        422,
+                        "invalid-config",
+                        format!(
+                            "{name}: the configuration of a plugin of pack {pack} is kept as a merge patch over the vendor defaults, which cannot hold null values; leave such keys out"
+                        ),
+                    )
+                })?;
+                let patch = Some(patch).filter(|p| !crate::tuning::is_empty(p));
+                self.store
+                    .set_pack_patch(tenant, &pack, name, patch.as_ref(), Some(&text))?;
+            }
+            None => self.store.set_plugin_config(tenant, name, &text)?,
+        }
         Ok(ConfigSet {
             plugin: name.to_string(),
             config: config.clone(),

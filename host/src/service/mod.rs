@@ -14,6 +14,10 @@ pub mod keys;
 mod local;
 pub use local::MAX_PAGE;
 mod metrics;
+mod pack_api;
+mod pack_install;
+mod pack_views;
+mod packs;
 mod run_ids;
 mod score;
 pub mod shadow;
@@ -23,6 +27,8 @@ pub use error::{ApiError, ErrorBody};
 pub use ingest::{BodyTooLarge, MAX_INGESTS, preview_ingest};
 pub use ingest_request::{IngestMapping, IngestRequest};
 pub use metrics::Metrics;
+pub use pack_api::PackApi;
+pub use pack_views::*;
 pub use run_ids::{RunIds, RunIdsError};
 pub use shadow::ShadowReport;
 pub use views::*;
@@ -37,7 +43,7 @@ pub type ApiResult<T> = Result<T, ApiError>;
 
 /// Every operation of the CLI and the HTTP API, per tenant where it is a
 /// tenant's.
-pub trait Api {
+pub trait Api: PackApi {
     /// Every tenant (operator).
     fn tenants(&self) -> ApiResult<Vec<TenantInfo>>;
     /// Creates a tenant (operator).
