@@ -189,3 +189,6 @@ impl Service {
 pub fn today() -> i32 {
     (crate::store::now_ms() / 86_400_000) as i32
 }
+
+#[cfg(test)]
+mod pack_tests;
