@@ -1,5 +1,7 @@
-// Plugins: per plugin, its versions and which is active, its last runs,
-// per-account errors by kind, and shadow-run reports of candidate versions.
+// Plugins: the vendor packs installed (version, vendor, signing key, and
+// whether the operator revoked it); per plugin, its versions and which is
+// active, its last runs, per-account errors by kind, and shadow-run
+// reports of candidate versions.
 
 import { get } from "./api.js";
 import { el, figure, panel } from "./dom.js";
@@ -40,10 +42,26 @@ function pluginPanel(p) {
       p.shadows.map((s) => String(s.id))));
 }
 
+function packStatus(p) {
+  if (p.revoked) return el("span", { class: "badge band-red" }, "revoked: " + p.flag);
+  if (p.flag) return el("span", { class: "badge band-yellow" }, p.flag);
+  return el("span", { class: "badge band-green" }, "trusted");
+}
+
+function packsPanel(packs) {
+  return panel("Vendor packs",
+    table("packs", ["Pack", "Active", "Versions", "Vendor", "Signing key", "Status"],
+      packs.map((p) => [p.name, figure(`pack.${p.name}.active`, p.active ?? "none", "strong"), p.versions.join(", "), p.vendor,
+        p.key_id ? `${p.key_id}${p.key_name ? " (" + p.key_name + ")" : ""}` : "unsigned",
+        figure(`pack.${p.name}.status`, packStatus(p))]),
+      packs.map((p) => p.name)));
+}
+
 export default async function plugins() {
-  const panels = await get("dashboard/plugins");
+  const [panels, packs] = await Promise.all([get("dashboard/plugins"), get("packs")]);
   return el("div", { class: "view" },
     el("div", { class: "heading" }, el("h1", {}, "Plugins"),
-      el("p", { class: "sub" }, `${panels.length} plugins installed`)),
+      el("p", { class: "sub" }, `${panels.length} plugins installed` + (packs.length ? `, ${packs.length} from vendor packs` : ""))),
+    packs.length ? packsPanel(packs) : null,
     panels.length ? panels.map(pluginPanel) : panel(null, el("p", { class: "empty" }, "No plugins installed yet")));
 }

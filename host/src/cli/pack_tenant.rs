@@ -37,9 +37,33 @@ pub enum PackTenantCommand {
         /// report (band moves, segments, ARR affected); nothing goes live.
         #[arg(long)]
         shadow: bool,
+        /// Judge it beside the running health model on the tenant's
+        /// outcomes (needs --cutoff); nothing goes live.
+        #[arg(long, requires = "cutoff", conflicts_with = "activate")]
+        backtest: bool,
+        /// The backtest's cut-off day (YYYY-MM-DD).
+        #[arg(long)]
+        cutoff: Option<String>,
+        /// Outcomes up to this many days after the cut-off count.
+        #[arg(long, default_value_t = 180)]
+        horizon: i32,
         /// Allow a version lower than the active one.
         #[arg(long)]
         allow_downgrade: bool,
+    },
+    /// Judge an installed version's health model (under the tenant's
+    /// tuning) beside the running one on the tenant's outcomes.
+    Backtest {
+        /// The pack.
+        name: String,
+        /// The installed version to judge.
+        version: String,
+        /// Score as of this day (YYYY-MM-DD).
+        #[arg(long)]
+        cutoff: String,
+        /// Outcomes up to this many days after the cut-off count.
+        #[arg(long, default_value_t = 180)]
+        horizon: i32,
     },
     /// Switch an installed version of a pack on (all its plugins at once).
     Activate {
@@ -173,8 +197,14 @@ pub fn run(ctx: &Ctx, cmd: PackTenantCommand) -> Result<(), CliError> {
             file,
             activate,
             shadow,
+            backtest,
+            cutoff,
+            horizon,
             allow_downgrade,
         } => {
+            if backtest {
+                ctx.local_only("pack upgrade --backtest")?;
+            }
             let installed = install(
                 ctx,
                 &file,
@@ -188,7 +218,19 @@ pub fn run(ctx: &Ctx, cmd: PackTenantCommand) -> Result<(), CliError> {
                 let reports = api.shadow_pack(tenant, &installed.0, &installed.1)?;
                 print_shadows(ctx, &reports);
             }
+            if let (true, Some(cutoff)) = (backtest, cutoff) {
+                backtest_pack(ctx, &installed.0, &installed.1, &cutoff, horizon)?;
+            }
             Ok(())
+        }
+        PackTenantCommand::Backtest {
+            name,
+            version,
+            cutoff,
+            horizon,
+        } => {
+            ctx.local_only("pack backtest")?;
+            backtest_pack(ctx, &name, &version, &cutoff, horizon)
         }
         PackTenantCommand::Activate { name, version } => {
             let change = api.activate_pack(tenant, &name, &version)?;
@@ -403,6 +445,26 @@ fn install(ctx: &Ctx, file: &PathBuf, q: PackInstallQuery) -> Result<(String, St
         }
     }
     Ok((installed.pack.name, installed.version))
+}
+
+/// Judges a release's health model beside the running one (local store).
+fn backtest_pack(
+    ctx: &Ctx,
+    name: &str,
+    version: &str,
+    cutoff: &str,
+    horizon: i32,
+) -> Result<(), CliError> {
+    let cutoff = super::context::date_arg("--cutoff", cutoff)?;
+    let report = ctx
+        .service()?
+        .backtest_pack(&ctx.tenant, name, version, cutoff, horizon)?;
+    if ctx.format == Format::Json {
+        print_json(&report);
+    } else {
+        super::backtest_output::print_report(&report);
+    }
+    Ok(())
 }
 
 fn print_change(ctx: &Ctx, change: &PackChange) {

@@ -131,3 +131,56 @@ impl Service {
         Ok(reports)
     }
 }
+
+impl Service {
+    /// Judges an installed release's health model (under the tenant's
+    /// patch) beside the running one on the tenant's outcomes: the
+    /// backtest report with both, nothing switched on.
+    pub fn backtest_pack(
+        &self,
+        tenant: &str,
+        name: &str,
+        version: &str,
+        cutoff: i32,
+        horizon_days: i32,
+    ) -> ApiResult<crate::backtest::BacktestReport> {
+        use crate::backtest::{BacktestSpec, Candidate};
+        let detail = Service::pack(self, tenant, name, Some(version))?;
+        let Some(candidate) = detail
+            .plugins
+            .iter()
+            .find(|p| p.kind == crate::contract::PluginKind::HealthModel)
+        else {
+            return Err(super::ApiError::bad_request(format!(
+                "backtests judge health models, and {name} {version} has none"
+            )));
+        };
+        let running = self
+            .store
+            .active_plugins(tenant)?
+            .into_iter()
+            .find(|p| p.plugin.kind == crate::contract::PluginKind::HealthModel);
+        let mut candidates = Vec::new();
+        if let Some(r) = running {
+            candidates.push(Candidate {
+                label: Some(format!("running: {} {}", r.plugin.name, r.plugin.version)),
+                ..Candidate::active(&r.plugin.name)
+            });
+        }
+        candidates.push(Candidate {
+            plugin: candidate.name.clone(),
+            version: Some(candidate.version.clone()),
+            config: Some(candidate.effective.clone()),
+            label: Some(format!(
+                "{name} {version}: {} {}",
+                candidate.name, candidate.version
+            )),
+        });
+        let spec = BacktestSpec {
+            horizon_days,
+            candidates,
+            ..BacktestSpec::at(cutoff)
+        };
+        self.backtest(tenant, &spec)
+    }
+}
