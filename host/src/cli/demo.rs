@@ -59,6 +59,7 @@ pub fn run(ctx: &Ctx, args: DemoArgs) -> Result<(), CliError> {
                  (`vitals plugin reference` lists them)"
             )),
             DemoError::Run(e) => CliError::from(e),
+            DemoError::Pack(e) => CliError::internal(e),
         })?;
     let (report, ingest_time, run_time, scored) =
         (&done.ingest, done.ingest_time, done.run_time, done.scored);

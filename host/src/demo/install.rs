@@ -10,7 +10,7 @@
 //! before the mark created: it is marked on first use.
 
 use super::{generate, rows};
-use crate::runtime::{Runtime, content_hash};
+use crate::runtime::Runtime;
 use crate::scoring::{RunError, RunSettings, run_active};
 use crate::store::{IngestMode, IngestReport, Store, StoreError};
 use std::time::{Duration, Instant};
@@ -31,6 +31,9 @@ pub enum DemoError {
     /// Ingest, install or a run failed.
     #[error(transparent)]
     Run(#[from] RunError),
+    /// The reference pack could not be built, signed or installed.
+    #[error("the reference pack: {0}")]
+    Pack(String),
 }
 
 impl From<StoreError> for DemoError {
@@ -96,22 +99,8 @@ pub fn install(
     let t = Instant::now();
     let ingest = store.ingest(tenant, &input, vec![], IngestMode::AllOrNothing)?;
     let ingest_time = t.elapsed();
-    for (name, bytes) in vitals_reference_pack::COMPONENTS {
-        let plugin = rt.load(bytes).map_err(|error| RunError::Plugin {
-            plugin: (*name).to_string(),
-            error,
-        })?;
-        // One health model at a time: the pack's replaces any other the
-        // demo tenant had, so its runs below run.
-        let installed = store.add_plugin(
-            tenant,
-            &content_hash(bytes),
-            bytes,
-            &plugin.metadata,
-            plugin.contract,
-        )?;
-        store.activate(tenant, &installed.name, &installed.version)?;
-    }
+    // The reference plugins arrive as a vendor's would: a signed pack.
+    super::install_reference_pack(store, rt, tenant).map_err(DemoError::Pack)?;
     let t = Instant::now();
     let mut scored = 0;
     for quarters_back in (0..4).rev() {

@@ -4,8 +4,10 @@
 //! for a seed, so the demo prints the same figures every time.
 
 mod install;
+mod pack;
 
 pub use install::{DEFAULT_TENANT, DemoError, Installed, claim_tenant, install};
+pub use pack::{DEMO_KEY_NAME, REFERENCE_PACK, install_reference_pack, reference_pack};
 
 use crate::model::{IngestRow, Outcome, OutcomeKind};
 use crate::runtime::types::{Account, Attributes, Confidence, Metric, Snapshot};

@@ -28,6 +28,7 @@ pub use ingest::{BodyTooLarge, MAX_INGESTS, preview_ingest};
 pub use ingest_request::{IngestMapping, IngestRequest};
 pub use metrics::Metrics;
 pub use pack_api::PackApi;
+pub use pack_install::release_of;
 pub use pack_views::*;
 pub use run_ids::{RunIds, RunIdsError};
 pub use shadow::ShadowReport;

@@ -206,7 +206,6 @@ impl Service {
         }
         let mut plugins = Vec::new();
         let mut bytes = Vec::new();
-        let mut records = Vec::new();
         for p in &m.plugins {
             let invalid = |what: String| {
                 ApiError::new(
@@ -235,34 +234,10 @@ impl Service {
                     p.name, p.version, p.kind, md.name, md.version, md.kind
                 )));
             }
-            let defaults = archive.defaults(&p.name).map_err(refused)?;
-            records.push(PackReleasePlugin {
-                name: p.name.clone(),
-                version: p.version.clone(),
-                kind: p.kind,
-                hash: content_hash(component),
-                defaults,
-                readme: archive.readme(&p.name).map(str::to_string),
-            });
             plugins.push(plugin);
             bytes.push(component.to_vec());
         }
-        let release = PackRelease {
-            name: name.clone(),
-            version: version.clone(),
-            vendor: m.pack.vendor.clone(),
-            description: m.pack.description.clone(),
-            key_id,
-            manifest: String::from_utf8(archive.manifest_bytes.clone()).map_err(|_| {
-                refused(PackError::Manifest {
-                    field: "(file)".into(),
-                    reason: "not UTF-8".into(),
-                })
-            })?,
-            signature: archive.signature.clone(),
-            plugins: records,
-            installed_ms: crate::store::now_ms(),
-        };
+        let release = release_of(archive, key_id).map_err(refused)?;
         // The vendor defaults alone must fit (a tenant without patches).
         let loaded: BTreeMap<&str, &Arc<crate::runtime::Plugin>> = release
             .plugins
@@ -303,4 +278,41 @@ impl Service {
         }
         Ok(())
     }
+}
+
+/// The store's record of a release read from its archive: the manifest's
+/// exact bytes and the signature as shipped, each plugin's component hash,
+/// vendor defaults and README.
+pub fn release_of(archive: &PackArchive, key_id: Option<String>) -> Result<PackRelease, PackError> {
+    let m = &archive.manifest;
+    let mut plugins = Vec::new();
+    for p in &m.plugins {
+        let component = archive
+            .component(&p.name)
+            .ok_or_else(|| PackError::Missing(p.component.clone()))?;
+        plugins.push(PackReleasePlugin {
+            name: p.name.clone(),
+            version: p.version.clone(),
+            kind: p.kind,
+            hash: content_hash(component),
+            defaults: archive.defaults(&p.name)?,
+            readme: archive.readme(&p.name).map(str::to_string),
+        });
+    }
+    Ok(PackRelease {
+        name: m.pack.name.clone(),
+        version: m.pack.version.clone(),
+        vendor: m.pack.vendor.clone(),
+        description: m.pack.description.clone(),
+        key_id,
+        manifest: String::from_utf8(archive.manifest_bytes.clone()).map_err(|_| {
+            PackError::Manifest {
+                field: "(file)".into(),
+                reason: "not UTF-8".into(),
+            }
+        })?,
+        signature: archive.signature.clone(),
+        plugins,
+        installed_ms: crate::store::now_ms(),
+    })
 }
