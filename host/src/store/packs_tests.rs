@@ -34,7 +34,7 @@ fn fixture(version: &str, plugins: &[(&str, PluginKind, &str)]) -> Fixture {
         .collect();
     let hashes: Vec<String> = bytes
         .iter()
-        .map(|b| crate::runtime::content_hash(b))
+        .map(|b| hex::encode(<sha2::Sha256 as sha2::Digest>::digest(b)))
         .collect();
     let release = PackRelease {
         name: "p".into(),
