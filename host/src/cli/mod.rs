@@ -13,6 +13,7 @@ mod ingest;
 mod ingest_preview;
 mod key;
 mod output;
+mod pack;
 mod pack_tenant;
 mod plugin;
 mod plugin_build;
@@ -77,6 +78,9 @@ enum Command {
     /// Add, list, show, activate, deactivate, roll back, configure and export plugins.
     #[command(subcommand)]
     Plugin(plugin::PluginCommand),
+    /// Vendor packs (.vpack): build, sign and verify pack files.
+    #[command(subcommand)]
+    Pack(pack::PackCommand),
     /// Run the active plugins (or one) over the tenant's accounts.
     Run(run::RunArgs),
     /// List runs, or the per-account results of one.
@@ -197,6 +201,7 @@ fn dispatch(ctx: &Ctx, command: Command) -> Result<(), CliError> {
         Command::Tenant(c) => tenant::run(ctx, c),
         Command::Ingest(a) => ingest::run(ctx, a),
         Command::Plugin(c) => plugin::run(ctx, c),
+        Command::Pack(c) => pack::run(ctx, c),
         Command::Run(a) => run::run(ctx, a),
         Command::Results(a) => results::results(ctx, a),
         Command::Summary(a) => summary::summary(ctx, a),

@@ -191,6 +191,7 @@ pub fn run(ctx: &Ctx, cmd: PackTenantCommand) -> Result<(), CliError> {
                 upgrade: false,
                 allow_downgrade,
             },
+            true,
         )
         .map(|_| ()),
         PackTenantCommand::Upgrade {
@@ -205,6 +206,7 @@ pub fn run(ctx: &Ctx, cmd: PackTenantCommand) -> Result<(), CliError> {
             if backtest {
                 ctx.local_only("pack upgrade --backtest")?;
             }
+            let json = ctx.format == Format::Json;
             let installed = install(
                 ctx,
                 &file,
@@ -213,13 +215,32 @@ pub fn run(ctx: &Ctx, cmd: PackTenantCommand) -> Result<(), CliError> {
                     upgrade: true,
                     allow_downgrade,
                 },
+                !json,
             )?;
+            let (name, version) = (&installed.pack.name, &installed.version);
+            let reports = if shadow {
+                api.shadow_pack(tenant, name, version)?
+            } else {
+                vec![]
+            };
+            let report = match (backtest, cutoff) {
+                (true, Some(cutoff)) => Some(backtest_pack(ctx, name, version, &cutoff, horizon)?),
+                _ => None,
+            };
+            if json {
+                // One document: the install, and what was asked beside it.
+                print_json(&serde_json::json!({
+                    "installed": installed,
+                    "shadow": shadow.then_some(&reports),
+                    "backtest": report,
+                }));
+                return Ok(());
+            }
             if shadow {
-                let reports = api.shadow_pack(tenant, &installed.0, &installed.1)?;
                 print_shadows(ctx, &reports);
             }
-            if let (true, Some(cutoff)) = (backtest, cutoff) {
-                backtest_pack(ctx, &installed.0, &installed.1, &cutoff, horizon)?;
+            if let Some(r) = &report {
+                super::backtest_output::print_report(r);
             }
             Ok(())
         }
@@ -230,7 +251,13 @@ pub fn run(ctx: &Ctx, cmd: PackTenantCommand) -> Result<(), CliError> {
             horizon,
         } => {
             ctx.local_only("pack backtest")?;
-            backtest_pack(ctx, &name, &version, &cutoff, horizon)
+            let report = backtest_pack(ctx, &name, &version, &cutoff, horizon)?;
+            if ctx.format == Format::Json {
+                print_json(&report);
+            } else {
+                super::backtest_output::print_report(&report);
+            }
+            Ok(())
         }
         PackTenantCommand::Activate { name, version } => {
             let change = api.activate_pack(tenant, &name, &version)?;
@@ -404,7 +431,13 @@ pub fn run(ctx: &Ctx, cmd: PackTenantCommand) -> Result<(), CliError> {
 }
 
 /// Installs (or upgrades); returns the pack's name and version.
-fn install(ctx: &Ctx, file: &PathBuf, q: PackInstallQuery) -> Result<(String, String), CliError> {
+/// Installs (or upgrades) and, with `print`, says what it did.
+fn install(
+    ctx: &Ctx,
+    file: &PathBuf,
+    q: PackInstallQuery,
+    print: bool,
+) -> Result<crate::service::PackInstalled, CliError> {
     let bytes = read_file(file)?;
     let installed = ctx
         .api()?
@@ -416,6 +449,9 @@ fn install(ctx: &Ctx, file: &PathBuf, q: PackInstallQuery) -> Result<(String, St
         })?;
     for w in &installed.warnings {
         warn(w);
+    }
+    if !print {
+        return Ok(installed);
     }
     if ctx.format == Format::Json {
         print_json(&installed);
@@ -444,7 +480,7 @@ fn install(ctx: &Ctx, file: &PathBuf, q: PackInstallQuery) -> Result<(String, St
             );
         }
     }
-    Ok((installed.pack.name, installed.version))
+    Ok(installed)
 }
 
 /// Judges a release's health model beside the running one (local store).
@@ -454,17 +490,11 @@ fn backtest_pack(
     version: &str,
     cutoff: &str,
     horizon: i32,
-) -> Result<(), CliError> {
+) -> Result<crate::backtest::BacktestReport, CliError> {
     let cutoff = super::context::date_arg("--cutoff", cutoff)?;
-    let report = ctx
+    Ok(ctx
         .service()?
-        .backtest_pack(&ctx.tenant, name, version, cutoff, horizon)?;
-    if ctx.format == Format::Json {
-        print_json(&report);
-    } else {
-        super::backtest_output::print_report(&report);
-    }
-    Ok(())
+        .backtest_pack(&ctx.tenant, name, version, cutoff, horizon)?)
 }
 
 fn print_change(ctx: &Ctx, change: &PackChange) {

@@ -6,7 +6,7 @@
 
 use super::context::{CliError, Ctx};
 use super::output::{Format, outln, print_json};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 use vitals_polyglot_build::{JsEngine, Manifest, Toolchains};
 
@@ -48,28 +48,14 @@ fn tool_error(e: vitals_polyglot_build::Error) -> CliError {
 /// the checks out and so reported well under half of a 23 s command.
 pub fn build(ctx: &Ctx, args: BuildArgs) -> Result<(), CliError> {
     let started = Instant::now();
-    let m = Manifest::read(&args.dir).map_err(tool_error)?;
     let engine = args
         .engine
         .as_deref()
         .map(JsEngine::parse)
         .transpose()
         .map_err(tool_error)?;
-    let out = args
-        .out
-        .unwrap_or_else(|| args.dir.join("build").join(m.component_file_name()));
-    // On stderr: a first build installs a toolchain or compiles
-    // dependencies, and is silent for a while.
-    eprintln!(
-        "building {} ({} {}) from {} ...",
-        m.name,
-        m.lang.name(),
-        m.kind,
-        m.dir.display()
-    );
     let build_started = Instant::now();
-    vitals_polyglot_build::build(&m, &out, &Toolchains::user_default(), engine)
-        .map_err(tool_error)?;
+    let (m, out) = build_folder(&args.dir, args.out, engine)?;
     let build_time = build_started.elapsed();
     let check_started = Instant::now();
     let bytes = std::fs::read(&out)?;
@@ -120,6 +106,31 @@ pub fn build(ctx: &Ctx, args: BuildArgs) -> Result<(), CliError> {
         );
     }
     Ok(())
+}
+
+/// Builds the plugin folder `dir` (per its manifest, any language) into a
+/// component at `out` (default `DIR/build/NAME.wasm`), as `vitals plugin
+/// build` and `vitals pack build` do; returns the manifest and the
+/// component's path. Checking the component is the caller's.
+pub fn build_folder(
+    dir: &Path,
+    out: Option<PathBuf>,
+    engine: Option<JsEngine>,
+) -> Result<(Manifest, PathBuf), CliError> {
+    let m = Manifest::read(dir).map_err(tool_error)?;
+    let out = out.unwrap_or_else(|| dir.join("build").join(m.component_file_name()));
+    // On stderr: a first build installs a toolchain or compiles
+    // dependencies, and is silent for a while.
+    eprintln!(
+        "building {} ({} {}) from {} ...",
+        m.name,
+        m.lang.name(),
+        m.kind,
+        m.dir.display()
+    );
+    vitals_polyglot_build::build(&m, &out, &Toolchains::user_default(), engine)
+        .map_err(tool_error)?;
+    Ok((m, out))
 }
 
 pub fn test(args: TestArgs) -> Result<(), CliError> {

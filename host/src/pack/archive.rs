@@ -4,8 +4,8 @@
 //! listed in the manifest with its size and SHA-256, none twice, none
 //! missing, and no bytes after the archive's end.
 
+use super::PackError;
 use super::manifest::{Manifest, check_path};
-use super::{PackError, PackPlugin};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -117,9 +117,10 @@ impl PackArchive {
             if files.contains_key(&path) {
                 return Err(PackError::Duplicate(path));
             }
-            let Some(listed) = listed.file(&path) else {
+            let Some(index) = listed.files.iter().position(|f| f.path == path) else {
                 return Err(PackError::Unlisted(path));
             };
+            let listed = &listed.files[index];
             let bytes = reader.read_bounded(&mut entry, &path, reader.limits.entry_bytes)?;
             let actual = sha256_hex(&bytes);
             if actual != listed.sha256 {
@@ -131,13 +132,12 @@ impl PackArchive {
             }
             if bytes.len() as u64 != listed.size {
                 return Err(PackError::manifest(
-                    format!("files[{path}].size"),
+                    format!("files[{index}].size"),
                     format!("says {} bytes, the file has {}", listed.size, bytes.len()),
                 ));
             }
             files.insert(path, bytes);
         }
-        drop(tar);
         ensure_stream_ends(gz)?;
         let Some((manifest_bytes, manifest)) = manifest else {
             return Err(PackError::manifest(
@@ -255,15 +255,6 @@ impl PackArchive {
             "{}-{}.vpack",
             self.manifest.pack.name, self.manifest.pack.version
         )
-    }
-
-    /// Where a plugin's files go; see [`PackPlugin::component_path`].
-    pub fn plugin_paths(plugin: &str) -> [String; 3] {
-        [
-            PackPlugin::component_path(plugin),
-            PackPlugin::defaults_path(plugin),
-            PackPlugin::readme_path(plugin),
-        ]
     }
 }
 

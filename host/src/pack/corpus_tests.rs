@@ -261,3 +261,16 @@ fn defaults_that_are_not_json_are_refused_naming_the_file() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn a_manifest_whose_size_disagrees_with_the_file_is_refused() {
+    let pack = sample_pack();
+    let mut manifest = pack.manifest.clone();
+    manifest.files[0].size += 1;
+    let mut entries = entries_of(&pack);
+    entries[0] = RawEntry::file(MANIFEST, &manifest.to_bytes());
+    match read(&raw_archive(&entries, true)) {
+        Err(PackError::Manifest { field, .. }) => assert_eq!(field, "files[0].size"),
+        other => panic!("{other:?}"),
+    }
+}

@@ -21,6 +21,7 @@ mod http;
 mod ingest;
 mod integrity;
 mod load;
+mod pack_file;
 mod pack_tenant;
 mod plugins;
 mod polyglot;
