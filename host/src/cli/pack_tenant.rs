@@ -185,6 +185,7 @@ pub fn run(ctx: &Ctx, cmd: PackTenantCommand) -> Result<(), CliError> {
             allow_downgrade,
         } => install(
             ctx,
+            &*api,
             &file,
             PackInstallQuery {
                 activate,
@@ -209,6 +210,7 @@ pub fn run(ctx: &Ctx, cmd: PackTenantCommand) -> Result<(), CliError> {
             let json = ctx.format == Format::Json;
             let installed = install(
                 ctx,
+                &*api,
                 &file,
                 PackInstallQuery {
                     activate,
@@ -223,6 +225,8 @@ pub fn run(ctx: &Ctx, cmd: PackTenantCommand) -> Result<(), CliError> {
             } else {
                 vec![]
             };
+            // The backtest opens the local store itself: let it go first.
+            drop(api);
             let report = match (backtest, cutoff) {
                 (true, Some(cutoff)) => Some(backtest_pack(ctx, name, version, &cutoff, horizon)?),
                 _ => None,
@@ -251,6 +255,7 @@ pub fn run(ctx: &Ctx, cmd: PackTenantCommand) -> Result<(), CliError> {
             horizon,
         } => {
             ctx.local_only("pack backtest")?;
+            drop(api);
             let report = backtest_pack(ctx, &name, &version, &cutoff, horizon)?;
             if ctx.format == Format::Json {
                 print_json(&report);
@@ -434,19 +439,17 @@ pub fn run(ctx: &Ctx, cmd: PackTenantCommand) -> Result<(), CliError> {
 /// Installs (or upgrades) and, with `print`, says what it did.
 fn install(
     ctx: &Ctx,
+    api: &dyn crate::service::Api,
     file: &PathBuf,
     q: PackInstallQuery,
     print: bool,
 ) -> Result<crate::service::PackInstalled, CliError> {
     let bytes = read_file(file)?;
-    let installed = ctx
-        .api()?
-        .install_pack(&ctx.tenant, bytes, &q)
-        .map_err(|e| {
-            let mut err = CliError::from(e);
-            err.message = format!("{}: {}", file.display(), err.message);
-            err
-        })?;
+    let installed = api.install_pack(&ctx.tenant, bytes, &q).map_err(|e| {
+        let mut err = CliError::from(e);
+        err.message = format!("{}: {}", file.display(), err.message);
+        err
+    })?;
     for w in &installed.warnings {
         warn(w);
     }
