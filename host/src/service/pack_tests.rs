@@ -332,3 +332,36 @@ fn a_configuration_set_by_hand_on_a_pack_plugin_is_kept_as_the_patch() {
         (json!(35), json!(75))
     );
 }
+
+#[test]
+fn an_upgrade_is_judged_on_the_tenants_outcomes_beside_the_running_model() {
+    let (_d, s) = service();
+    // The demo's tenant: generated accounts with outcomes, the reference pack running.
+    let as_of = 20_454; // 2026-01-01
+    crate::demo::install(&s.store, &s.runtime, "demo", 300, as_of, 3).unwrap();
+    let key = trusted(&s);
+    let v1 = signed(
+        build(
+            &s.runtime,
+            "1.0.0",
+            json!({"red_below": 55, "yellow_below": 75}),
+        ),
+        &key,
+    );
+    s.install_pack("demo", &v1, &PackInstallQuery::default())
+        .unwrap();
+    let report = s
+        .backtest_pack("demo", "acme", "1.0.0", as_of - 365, 365)
+        .unwrap();
+    let labels: Vec<&str> = report.candidates.iter().map(|c| c.label.as_str()).collect();
+    assert_eq!(
+        labels,
+        [
+            "running: weighted-health 0.1.0",
+            "acme 1.0.0: weighted-health 0.1.0"
+        ]
+    );
+    assert_eq!(report.candidates[1].config["red_below"], 55);
+    // Nothing went live.
+    assert_eq!(s.pack("demo", "acme", None).unwrap().summary.active, None);
+}

@@ -362,6 +362,13 @@ fn the_dashboard_in_a_real_browser_shows_the_apis_figures() {
             assert_eq!(shown, &v["contract"], "{name}");
         }
     }
+    // The demo's plugins came as a signed vendor pack: listed, trusted.
+    let packs = s.api("packs");
+    assert_eq!(packs.as_array().unwrap().len(), 1, "{packs}");
+    let pack = &packs[0];
+    assert_eq!(pack["name"], "vitals-reference");
+    assert_eq!(figs["pack.vitals-reference.active"], pack["active"]);
+    assert_eq!(figs["pack.vitals-reference.status"], "trusted");
     same(
         &figs,
         &format!("shadow.{}.changed", shadow.id),
