@@ -520,6 +520,11 @@ fn print_change_lines(change: &PackChange) {
     for p in &change.deactivated {
         outln!("  off  {} {} ({})", p.name, p.version, p.kind);
     }
+    for pack in &change.packs_deactivated {
+        outln!(
+            "  pack {pack} is no longer active: this change took a plugin of it (`vitals pack rollback {pack}` brings it back)"
+        );
+    }
 }
 
 fn print_shadows(ctx: &Ctx, reports: &[crate::service::ShadowReport]) {
@@ -528,7 +533,9 @@ fn print_shadows(ctx: &Ctx, reports: &[crate::service::ShadowReport]) {
         return;
     }
     if reports.is_empty() {
-        outln!("no plugin changes: the version runs the same components and configurations");
+        outln!(
+            "nothing to compare: each plugin of this version either runs unchanged already or has no running version beside it"
+        );
     }
     for r in reports {
         super::plugin::print_shadow(r, ctx.format);

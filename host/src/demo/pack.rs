@@ -103,10 +103,18 @@ pub fn install_reference_pack(store: &Store, rt: &Runtime, tenant: &str) -> Resu
             contract: plugin.contract,
         })
         .collect();
+    // A demo run again keeps the tuning the tenant gave it since.
+    let patches = store
+        .pack_state(tenant, REFERENCE_PACK)
+        .map(|s| s.patches)
+        .unwrap_or_default();
     let configs: BTreeMap<String, String> = release
         .plugins
         .iter()
-        .map(|p| (p.name.clone(), p.defaults.to_string()))
+        .map(|p| {
+            let effective = crate::tuning::effective(&p.defaults, patches.get(&p.name));
+            (p.name.clone(), effective.to_string())
+        })
         .collect();
     store
         .install_pack(tenant, &release, &components, Some(&configs))

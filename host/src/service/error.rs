@@ -114,6 +114,7 @@ impl From<StoreError> for ApiError {
         match &e {
             StoreError::NotFound { what, .. } => ApiError::not_found(e.to_string()).about(what),
             StoreError::Conflict(_) => ApiError::conflict(e.to_string()),
+            StoreError::Revoked(_) => ApiError::new(422, "revoked", e.to_string()).about("pack"),
             StoreError::Invalid(_) => ApiError::bad_request(e.to_string()),
             StoreError::Rejected(errors) => {
                 let mut records: Vec<usize> = errors

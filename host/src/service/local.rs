@@ -262,6 +262,7 @@ impl Api for Service {
         {
             let lock = self.lifecycle(tenant);
             let _held = lock.lock().expect("lifecycle lock");
+            self.refuse_pack_managed(tenant, &installed.name, Some(&installed.hash))?;
             let config = self.store.plugin_config(tenant, &installed.name)?;
             let misfit = |e: PluginError| {
                 ApiError::new(
@@ -286,6 +287,8 @@ impl Api for Service {
         self.store.require_tenant_exists(tenant)?;
         let lock = self.lifecycle(tenant);
         let _held = lock.lock().expect("lifecycle lock");
+        let target = self.store.plugin(tenant, name, Some(version))?;
+        self.refuse_pack_managed(tenant, name, Some(&target.hash))?;
         self.config_fits(tenant, name, version)?;
         Ok(self.store.activate(tenant, name, version)?)
     }
@@ -294,7 +297,10 @@ impl Api for Service {
         self.store.require_tenant_exists(tenant)?;
         let lock = self.lifecycle(tenant);
         let _held = lock.lock().expect("lifecycle lock");
+        self.refuse_pack_managed(tenant, name, None)?;
         if let Some(version) = self.store.rollback_target(tenant, name)? {
+            let target = self.store.plugin(tenant, name, Some(&version))?;
+            self.refuse_pack_managed(tenant, name, Some(&target.hash))?;
             self.config_fits(tenant, name, &version)?;
         }
         Ok(self.store.rollback(tenant, name)?)

@@ -49,7 +49,11 @@ impl Service {
         let release = &checked.release;
         let lock = self.lifecycle(tenant);
         let _held = lock.lock().expect("lifecycle lock");
-        let state = self.store.pack_state(tenant, &release.name).ok();
+        let state = match self.store.pack_state(tenant, &release.name) {
+            Ok(s) => Some(s),
+            Err(crate::store::StoreError::NotFound { .. }) => None,
+            Err(e) => return Err(e.into()),
+        };
         if q.upgrade && state.is_none() {
             return Err(ApiError::not_found(format!(
                 "pack {} is not installed: install it first (`vitals pack install`)",
@@ -57,8 +61,21 @@ impl Service {
             ))
             .about("pack"));
         }
-        if let Some(active) = state.as_ref().and_then(|s| s.active.as_deref()) {
-            self.check_version_order(&release.name, active, &release.version, q.allow_downgrade)?;
+        // Lower than the highest installed (active or not) is a downgrade.
+        let highest = self
+            .store
+            .pack_releases(tenant)?
+            .into_iter()
+            .filter(|r| r.name == release.name)
+            .filter_map(|r| semver::Version::parse(&r.version).ok())
+            .max();
+        if let Some(highest) = highest {
+            self.check_version_order(
+                &release.name,
+                &highest.to_string(),
+                &release.version,
+                q.allow_downgrade,
+            )?;
         }
         // The tenant's patches over the new defaults: checked whether or not
         // it goes live now, so that an upgrade that could never be switched
@@ -76,7 +93,7 @@ impl Service {
         let configs = self.pack_configs(tenant, release, &patches, &|p| {
             Ok(Arc::clone(loaded[p.name.as_str()]))
         })?;
-        let warnings = patches
+        let mut warnings: Vec<String> = patches
             .keys()
             .filter(|n| !release.plugins.iter().any(|p| &&p.name == n))
             .map(|n| {
@@ -86,6 +103,19 @@ impl Service {
                 )
             })
             .collect();
+        // A configuration the tenant set by hand on a plugin of the same
+        // name gives way to the vendor's defaults: said, not silent.
+        if q.activate && state.is_none() {
+            for p in &release.plugins {
+                let current = self.store.plugin_config(tenant, &p.name)?;
+                if current != "{}" && configs.get(&p.name) != Some(&current) {
+                    warnings.push(format!(
+                        "{} ran with the tenant's own configuration {current}; it now runs the pack's defaults (tune it with `vitals pack tune {} {}`)",
+                        p.name, release.name, p.name
+                    ));
+                }
+            }
+        }
         let components: Vec<PackComponent<'_>> = release
             .plugins
             .iter()
@@ -204,6 +234,24 @@ impl Service {
             )
             .about("pack"));
         }
+        let health_models: Vec<&str> = m
+            .plugins
+            .iter()
+            .filter(|p| p.kind == crate::contract::PluginKind::HealthModel)
+            .map(|p| p.name.as_str())
+            .collect();
+        if health_models.len() > 1 {
+            return Err(ApiError::new(
+                422,
+                "invalid-plugin",
+                format!(
+                    "{name} {version} holds {} health models ({}); a tenant runs one at a time, so a pack holds at most one",
+                    health_models.len(),
+                    health_models.join(", ")
+                ),
+            )
+            .about("pack"));
+        }
         let mut plugins = Vec::new();
         let mut bytes = Vec::new();
         for p in &m.plugins {
@@ -271,7 +319,7 @@ impl Service {
                 409,
                 "downgrade",
                 format!(
-                    "{pack} {new} is lower than the active {active}: refused (pass --allow-downgrade to install it anyway)"
+                    "{pack} {new} is lower than the installed {active}: refused (pass --allow-downgrade to install it anyway)"
                 ),
             )
             .about("pack"));

@@ -168,6 +168,14 @@ fn a_signed_pack_installs_whole_tunes_upgrades_with_the_patch_and_rolls_back() {
     );
     let detail = s.pack(T, "acme", None).unwrap();
     assert_eq!(detail.plugins[0].patch, json!({"red_below": 30}));
+    // The pack says which version runs: a plugin-level switch is refused.
+    let err = Api::rollback(&s, T, "weighted-health").unwrap_err();
+    assert_eq!(err.status, 409, "{}", err.body.message);
+    assert!(
+        err.body.message.contains("pack acme"),
+        "{}",
+        err.body.message
+    );
     assert_eq!(detail.previous, ["1.0.0"]);
 
     // A patch that no longer fits: refused naming the field, nothing changed.

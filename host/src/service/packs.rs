@@ -132,22 +132,62 @@ impl Service {
     }
 
     /// Refuses to put a release into service when the operator revoked it
-    /// or its key.
+    /// or its key, no longer trusts its key, or no longer allows it
+    /// unsigned (a tenant runs only what trust allows today).
     pub(super) fn refuse_revoked(&self, release: &PackRelease) -> ApiResult<()> {
         let standing =
             self.store
                 .standing(&release.name, &release.version, release.key_id.as_deref())?;
         match standing.flag {
-            Some(flag) if standing.revoked => Err(ApiError::new(
+            Some(flag) => Err(ApiError::new(
                 422,
-                "revoked",
+                if standing.revoked {
+                    "revoked"
+                } else {
+                    "untrusted"
+                },
                 format!(
                     "{} {} cannot be switched on: {flag}",
                     release.name, release.version
                 ),
-            )),
-            _ => Ok(()),
+            )
+            .about("pack")),
+            None => Ok(()),
         }
+    }
+
+    /// Refuses a plugin-level switch of a plugin its pack manages (the
+    /// pack's state would no longer say what runs), or onto a version
+    /// from a pack release the operator revoked.
+    pub(super) fn refuse_pack_managed(
+        &self,
+        tenant: &str,
+        name: &str,
+        target_hash: Option<&str>,
+    ) -> ApiResult<()> {
+        if let Some((pack, _)) = self.pack_managing(tenant, name)? {
+            return Err(ApiError::conflict(format!(
+                "plugin {name} comes from pack {pack}: switch its version with `vitals pack activate|rollback {pack}`"
+            ))
+            .about("pack"));
+        }
+        if let Some(hash) = target_hash
+            && let Some(from) = self.store.pack_of(tenant, name, hash)?
+        {
+            let release = self.store.pack_release(tenant, &from.name, &from.version)?;
+            let standing =
+                self.store
+                    .standing(&release.name, &release.version, release.key_id.as_deref())?;
+            if let (true, Some(flag)) = (standing.revoked, standing.flag) {
+                return Err(ApiError::new(
+                    422,
+                    "revoked",
+                    format!("{name} cannot be switched on: {flag}"),
+                )
+                .about("pack"));
+            }
+        }
+        Ok(())
     }
 
     /// Switches an installed release on (all its plugins at once).
@@ -156,8 +196,10 @@ impl Service {
         let lock = self.lifecycle(tenant);
         let _held = lock.lock().expect("lifecycle lock");
         let release = self.store.pack_release(tenant, name, version)?;
-        self.refuse_revoked(&release)?;
         let state = self.store.pack_state(tenant, name)?;
+        if state.active.as_deref() != Some(version) {
+            self.refuse_revoked(&release)?;
+        }
         let configs =
             self.pack_configs(tenant, &release, &state.patches, &|p| self.loaded(&p.hash))?;
         Ok(self.store.activate_pack(tenant, name, version, &configs)?)
@@ -235,13 +277,6 @@ impl Service {
                 .plugin(tenant, plugin, None)
                 .is_ok_and(|a| a.hash == p.hash);
         let effective = &configs[plugin];
-        self.store.set_pack_patch(
-            tenant,
-            name,
-            plugin,
-            patch.as_ref(),
-            live.then_some(effective.as_str()),
-        )?;
         let view = plugin_view(p, patch.as_ref());
         let warnings = crate::names::check_names(
             plugin,
@@ -250,6 +285,13 @@ impl Service {
             &view.effective,
             &self.store.catalog(tenant)?,
         );
+        self.store.set_pack_patch(
+            tenant,
+            name,
+            plugin,
+            patch.as_ref(),
+            live.then_some(effective.as_str()),
+        )?;
         Ok(PackTuned {
             pack: name.into(),
             plugin: view,

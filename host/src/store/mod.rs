@@ -113,6 +113,9 @@ pub enum StoreError {
     /// deletion); the message says which. Retry when it has.
     #[error("{0}")]
     Retry(String),
+    /// The operator revoked the pack version or its signing key.
+    #[error("{0}")]
+    Revoked(String),
     /// An all-or-nothing ingest found bad records: nothing was written.
     #[error("{} bad record(s), nothing written; first: {}", .0.len(), .0.first().map(|e| e.to_string()).unwrap_or_default())]
     Rejected(Vec<crate::model::RowError>),
@@ -152,6 +155,9 @@ pub struct Store {
     audit: sled::Tree,
     /// The operator's trust in vendor keys and packs (`store::trust`).
     trust: sled::Tree,
+    /// Held while a trust record is read and rewritten: a revocation is
+    /// never overwritten by a concurrent trust or removal.
+    trust_writes: std::sync::Arc<std::sync::Mutex<()>>,
     /// Held while a component is stored with its first use, and while a
     /// deleted tenant's components are checked for other users and
     /// removed: a component is never removed under a plugin installed
@@ -296,6 +302,7 @@ impl Store {
             shadows: db.open_tree("shadows")?,
             audit: db.open_tree("audit")?,
             trust: db.open_tree("trust")?,
+            trust_writes: Default::default(),
             components_gc: Default::default(),
             completions: Default::default(),
             versions: Default::default(),

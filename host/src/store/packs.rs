@@ -123,6 +123,10 @@ pub struct PackChange {
     /// Plugins switched off: the old release's plugins the new one does not
     /// have, and other health models (one is active at a time).
     pub deactivated: Vec<InstalledPlugin>,
+    /// Other packs this change took a plugin from: switched off whole
+    /// (their plugins left on keep running; a rollback switches them on).
+    #[serde(default)]
+    pub packs_deactivated: Vec<String>,
 }
 
 /// How a pack's state changes.
@@ -208,7 +212,9 @@ impl Store {
             .collect();
         // Not while a deleted tenant's components are being removed.
         let _held = self.components_gc.lock().unwrap_or_else(|e| e.into_inner());
-        let written = (&self.components, &self.plugin_state).transaction(|(comp, state)| {
+        let owners = self.other_packs_plugins(tenant, &release.name)?;
+        let written = (&self.components, &self.plugin_state, &self.trust).transaction(|(comp, state, trust)| {
+            refuse_revoked_in(trust, &release.name, &release.version, release.key_id.as_deref())?;
             let key = release_key(tenant, &release.name, &release.version);
             match read_in::<PackRelease>(state, "pack release", &key)? {
                 Some(existing) if existing.manifest != release.manifest => {
@@ -216,6 +222,17 @@ impl Store {
                         "{} {} is already installed with a different manifest; pack versions are immutable: the vendor bumps the version",
                         release.name, release.version
                     )));
+                }
+                // The same release signed now where it was not (or by
+                // another key): the signature as shipped now is kept.
+                Some(existing)
+                    if release.signature.is_some() && existing.key_id != release.key_id =>
+                {
+                    let record = PackRelease {
+                        installed_ms: existing.installed_ms,
+                        ..release.clone()
+                    };
+                    state.insert(key, codec::encode_json(&record))?;
                 }
                 Some(_) => {}
                 None => {
@@ -242,11 +259,13 @@ impl Store {
             match activate {
                 Some(configs) => switch_in(
                     state,
+                    trust,
                     tenant,
                     &release.name,
                     Switch::To(&release.version),
                     configs,
                     &models,
+                    &owners,
                 ),
                 None => {
                     let key = state_key(tenant, &release.name);
@@ -258,6 +277,7 @@ impl Store {
                         active: current.and_then(|c| c.active),
                         on: vec![],
                         off: vec![],
+                        packs_off: vec![],
                     })
                 }
             }
@@ -311,9 +331,19 @@ impl Store {
     ) -> Result<PackChange, StoreError> {
         self.require_tenant(tenant)?;
         let models = HealthModels::of(self, tenant)?;
-        let written = self
-            .plugin_state
-            .transaction(|tx| switch_in(tx, tenant, pack, switch_copy(&switch), configs, &models));
+        let owners = self.other_packs_plugins(tenant, pack)?;
+        let written = (&self.plugin_state, &self.trust).transaction(|(tx, trust)| {
+            switch_in(
+                tx,
+                trust,
+                tenant,
+                pack,
+                switch_copy(&switch),
+                configs,
+                &models,
+                &owners,
+            )
+        });
         let switched = unwrap_transaction(written)?;
         self.flush()?;
         self.pack_change(tenant, pack, switched)
@@ -399,6 +429,28 @@ impl Store {
         }
     }
 
+    /// The plugin versions of the other packs' active releases, by (name,
+    /// version): what a switch of `pack` may turn off under them.
+    fn other_packs_plugins(
+        &self,
+        tenant: &str,
+        pack: &str,
+    ) -> Result<BTreeMap<(String, String), String>, StoreError> {
+        let mut out = BTreeMap::new();
+        for release in self.pack_releases(tenant)? {
+            if release.name == pack
+                || self.pack_state(tenant, &release.name)?.active.as_deref()
+                    != Some(release.version.as_str())
+            {
+                continue;
+            }
+            for p in release.plugins {
+                out.insert((p.name, p.version), release.name.clone());
+            }
+        }
+        Ok(out)
+    }
+
     /// The pack release a plugin version came from: the active release of
     /// a pack that holds it, else the newest release that does (a shadow
     /// run of an upgrade not yet active); `None` for a plugin installed on
@@ -448,6 +500,7 @@ impl Store {
             active: switched.active,
             activated: read(&switched.on)?,
             deactivated: read(&switched.off)?,
+            packs_deactivated: switched.packs_off,
         })
     }
 }
@@ -463,6 +516,61 @@ struct Switched {
     active: Option<String>,
     on: Vec<(String, String)>,
     off: Vec<(String, String)>,
+    packs_off: Vec<String>,
+}
+
+/// Refuses, inside the writing transaction, a release the operator revoked
+/// (or whose key it revoked): a revocation that lands while an install is
+/// being checked still stops it.
+fn refuse_revoked_in(
+    trust: &TransactionalTree,
+    pack: &str,
+    version: &str,
+    key_id: Option<&str>,
+) -> TxResult<()> {
+    if let Some(r) = read_in::<super::RevokedRelease>(
+        trust,
+        "revoked pack",
+        &super::trust::release_key(pack, version),
+    )? {
+        return abort(StoreError::Revoked(format!(
+            "{pack} {version} was revoked by the operator: {}",
+            r.revocation.reason
+        )));
+    }
+    if let Some(id) = key_id
+        && let Some(k) =
+            read_in::<super::TrustedKey>(trust, "trusted key", &super::trust::key_key(id))?
+        && let Some(r) = k.revoked
+    {
+        return abort(StoreError::Revoked(format!(
+            "{pack} {version} is signed by key {id}, which the operator revoked: {}",
+            r.reason
+        )));
+    }
+    Ok(())
+}
+
+/// Marks another pack switched off (kept for a rollback) once a switch
+/// took one of its plugins away.
+fn pack_switched_off(
+    tx: &TransactionalTree,
+    tenant: &str,
+    pack: &str,
+    packs_off: &mut Vec<String>,
+) -> TxResult<()> {
+    if packs_off.iter().any(|p| p == pack) {
+        return Ok(());
+    }
+    let key = state_key(tenant, pack);
+    if let Some(mut state) = read_in::<PackState>(tx, "pack state", &key)?
+        && let Some(active) = state.active.take()
+    {
+        state.previous.push(active);
+        tx.insert(key, codec::encode_json(&state))?;
+        packs_off.push(pack.to_string());
+    }
+    Ok(())
 }
 
 fn switch_copy<'a>(s: &Switch<'a>) -> Switch<'a> {
@@ -476,13 +584,16 @@ fn switch_copy<'a>(s: &Switch<'a>) -> Switch<'a> {
 /// release's plugins the new one lacks off (when still on at the old
 /// version), every plugin of the new one on with its configuration, the
 /// pack's state updated.
+#[allow(clippy::too_many_arguments)]
 fn switch_in(
     tx: &TransactionalTree,
+    trust: &TransactionalTree,
     tenant: &str,
     pack: &str,
     switch: Switch<'_>,
     configs: &BTreeMap<String, String>,
     models: &HealthModels,
+    owners: &BTreeMap<(String, String), String>,
 ) -> TxResult<Switched> {
     let key = state_key(tenant, pack);
     let mut state: PackState = read_in(tx, "pack state", &key)?.unwrap_or_default();
@@ -511,7 +622,9 @@ fn switch_in(
             id: format!("{pack} {target}"),
         });
     };
+    refuse_revoked_in(trust, pack, &target, new.key_id.as_deref())?;
     let mut off = Vec::new();
+    let mut packs_off = Vec::new();
     if let Some(old_version) = old.as_deref().filter(|o| *o != target)
         && let Some(old_release) =
             read_in::<PackRelease>(tx, "pack release", &release_key(tenant, pack, old_version))?
@@ -534,11 +647,23 @@ fn switch_in(
                 p.name
             )));
         };
+        // A plugin of another active pack replaced under it: that pack is
+        // no longer whole, so it is switched off (a rollback brings it back).
+        if let Some(current) = active_version_in(tx, tenant, &p.name)?
+            && let Some(owner) = owners.get(&(p.name.clone(), current))
+        {
+            pack_switched_off(tx, tenant, owner, &mut packs_off)?;
+        }
         let change = Change::Activate {
             version: &p.version,
             hash: &p.hash,
         };
         let (_, switched_off) = change_in(tx, tenant, &p.name, &change, true, models)?;
+        for (n, v) in &switched_off {
+            if let Some(owner) = owners.get(&(n.clone(), v.clone())) {
+                pack_switched_off(tx, tenant, owner, &mut packs_off)?;
+            }
+        }
         off.extend(switched_off);
         tx.insert(config_key(tenant, &p.name), config.as_bytes())?;
         on.push((p.name.clone(), p.version.clone()));
@@ -549,6 +674,7 @@ fn switch_in(
         active: state.active,
         on,
         off,
+        packs_off,
     })
 }
 

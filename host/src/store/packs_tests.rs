@@ -276,3 +276,39 @@ fn a_missing_configuration_refuses_the_switch_whole() {
     assert!(s.pack_releases("t").unwrap().is_empty());
     assert!(active(&s).is_empty());
 }
+
+#[test]
+fn a_pack_that_loses_a_plugin_to_another_is_switched_off_whole_and_rolls_back() {
+    let (_d, s) = store();
+    let p = fixture("1.0.0", &[("health", H, ""), ("segs", S, "")]);
+    s.install_pack("t", &p.release, &p.components(), Some(&p.configs("{}")))
+        .unwrap();
+    let mut q = fixture("1.0.0", &[("other-health", H, "")]);
+    q.release.name = "q".into();
+    let change = s
+        .install_pack("t", &q.release, &q.components(), Some(&q.configs("{}")))
+        .unwrap();
+    assert_eq!(change.packs_deactivated, ["p"]);
+    assert_eq!(change.deactivated[0].name, "health");
+    let state = s.pack_state("t", "p").unwrap();
+    assert_eq!(
+        (state.active, state.previous),
+        (None, vec!["1.0.0".to_string()])
+    );
+    // Its rollback switches it on again, taking the health model back.
+    let back = s.rollback_pack("t", "p", &p.configs("{}")).unwrap();
+    assert_eq!(back.active.as_deref(), Some("1.0.0"));
+    assert_eq!(back.packs_deactivated, ["q"]);
+}
+
+#[test]
+fn a_revocation_is_checked_in_the_writing_transaction() {
+    let (_d, s) = store();
+    let f = fixture("1.0.0", &[("health", H, "")]);
+    s.revoke_vendor_key("AB12", None, "leaked").unwrap();
+    let err = s
+        .install_pack("t", &f.release, &f.components(), Some(&f.configs("{}")))
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Revoked(_)), "{err}");
+    assert!(s.pack_releases("t").unwrap().is_empty());
+}

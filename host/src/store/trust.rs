@@ -70,11 +70,11 @@ pub struct TrustStanding {
 
 const UNSIGNED_KEY: &[u8] = b"u";
 
-fn key_key(key_id: &str) -> Vec<u8> {
+pub(super) fn key_key(key_id: &str) -> Vec<u8> {
     tenant_key("k", &[key_id.as_bytes()])
 }
 
-fn release_key(pack: &str, version: &str) -> Vec<u8> {
+pub(super) fn release_key(pack: &str, version: &str) -> Vec<u8> {
     tenant_key("r", &[pack.as_bytes(), version.as_bytes()])
 }
 
@@ -88,6 +88,7 @@ impl Store {
         public_key: &str,
         name: &str,
     ) -> Result<TrustedKey, StoreError> {
+        let _held = self.trust_writes.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(existing) = self.trusted_key(key_id)? {
             if let Some(r) = &existing.revoked {
                 return Err(StoreError::Conflict(format!(
@@ -137,6 +138,7 @@ impl Store {
     /// running its packs are flagged). A revoked key's record stays: it is
     /// how revoked stays revoked.
     pub fn remove_trusted_key(&self, key_id: &str) -> Result<TrustedKey, StoreError> {
+        let _held = self.trust_writes.lock().unwrap_or_else(|e| e.into_inner());
         let record = self
             .trusted_key(key_id)?
             .ok_or_else(|| StoreError::NotFound {
@@ -162,6 +164,7 @@ impl Store {
         public_key: Option<&str>,
         reason: &str,
     ) -> Result<TrustedKey, StoreError> {
+        let _held = self.trust_writes.lock().unwrap_or_else(|e| e.into_inner());
         let mut record = match self.trusted_key(key_id)? {
             Some(r) => r,
             None => TrustedKey {
@@ -191,6 +194,7 @@ impl Store {
         version: &str,
         reason: &str,
     ) -> Result<RevokedRelease, StoreError> {
+        let _held = self.trust_writes.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(existing) = self.revoked_release(pack, version)? {
             return Ok(existing);
         }

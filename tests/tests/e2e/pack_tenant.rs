@@ -250,7 +250,7 @@ fn a_tenant_installs_tunes_upgrades_keeping_the_tuning_and_rolls_back() {
     refused(
         &cli,
         &["pack", "install", &old, "--activate"],
-        "lower than the active 1.1.0",
+        "lower than the installed 1.1.0",
     );
     cli.ok(&["pack", "install", &old, "--allow-downgrade"]);
     assert_eq!(packs(&cli)[0]["active"], "1.1.0");
