@@ -166,8 +166,20 @@ pub enum TrustCommand {
     },
 }
 
+/// Reads a pack file whole, after refusing one larger than any pack can
+/// be (the archive's own limit on what it unpacks to, and a margin for
+/// gzip's framing), so that a huge file is not read into memory first.
 fn read_file(path: &PathBuf) -> Result<Vec<u8>, CliError> {
-    std::fs::read(path).map_err(|e| CliError::bad(format!("{}: {e}", path.display())))
+    let at = |e: std::io::Error| CliError::bad(format!("{}: {e}", path.display()));
+    let size = std::fs::metadata(path).map_err(at)?.len();
+    let most = crate::pack::PackLimits::default().total_bytes + (1 << 20);
+    if size > most {
+        return Err(CliError::bad(format!(
+            "{}: {size} bytes, more than a pack can hold ({most} bytes)",
+            path.display()
+        )));
+    }
+    std::fs::read(path).map_err(at)
 }
 
 fn read_text(path: &PathBuf) -> Result<String, CliError> {

@@ -561,6 +561,20 @@ fn broken_packs_are_refused_by_name_and_nothing_is_stored() {
             "{what}: a plugin was stored"
         );
     }
+    // A file larger than any pack (sparse: no disk used) is refused unread.
+    let big = cli.write("big.vpack", b"");
+    std::fs::File::options()
+        .write(true)
+        .open(&big)
+        .unwrap()
+        .set_len(300 << 20)
+        .unwrap();
+    refused(
+        &cli,
+        &["pack", "install", &big.display().to_string()],
+        "more than a pack can hold",
+    );
+    assert_eq!(packs(&cli), json!([]));
     // And the good one still installs.
     cli.ok(&[
         "pack",
