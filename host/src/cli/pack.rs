@@ -7,7 +7,7 @@ use super::context::{CliError, Ctx, today};
 use super::output::{Format, outln, print_json, warn};
 use crate::contract::PluginMetadata;
 use crate::pack::{self, BuildTools, PackArchive, PackError, PackLimits, PublicKey};
-use crate::runtime::{PluginError, Runtime, Share};
+use crate::runtime::Runtime;
 use std::path::{Path, PathBuf};
 
 /// Where `pack sign` and `pack build --key` find an encrypted key's password.
@@ -299,27 +299,14 @@ impl BuildTools for CliTools {
         component: &[u8],
         defaults: &serde_json::Value,
     ) -> Result<PluginMetadata, String> {
-        let plugin = self.runtime.load(component).map_err(|e| e.to_string())?;
-        let config = defaults.to_string();
-        plugin
-            .check_config(&config)
-            .map_err(|e| format!("its default configuration does not fit its schema: {e}"))?;
-        // The plugin's own check, on an empty batch, as `vitals plugin
-        // configure` asks it: `invalid-config` refuses; another failure
-        // (a plugin that cannot take an empty batch) is only said.
-        let limits = *self.runtime.limits();
-        match self
-            .runtime
-            .call(Share::HOST, &plugin, &limits, &config, today(), &[])
-        {
-            Ok(_) => {}
-            Err(e @ (PluginError::InvalidConfig(_) | PluginError::Host(_))) => {
-                return Err(format!("its default configuration is refused: {e}"));
-            }
-            Err(e) => warn(&format!(
-                "{}: could not check its default configuration: {e}",
+        let (plugin, unchecked) =
+            self.runtime
+                .load_with_defaults(component, &defaults.to_string(), today())?;
+        if let Some(why) = unchecked {
+            warn(&format!(
+                "{}: could not check its default configuration: {why}",
                 plugin.metadata.name
-            )),
+            ));
         }
         Ok(plugin.metadata.clone())
     }

@@ -34,10 +34,9 @@ impl BuildTools for Embedded<'_> {
         component: &[u8],
         defaults: &serde_json::Value,
     ) -> Result<PluginMetadata, String> {
-        let plugin = self.0.load(component).map_err(|e| e.to_string())?;
-        plugin
-            .check_config(&defaults.to_string())
-            .map_err(|e| e.to_string())?;
+        let (plugin, _) =
+            self.0
+                .load_with_defaults(component, &defaults.to_string(), crate::service::today())?;
         Ok(plugin.metadata.clone())
     }
 }

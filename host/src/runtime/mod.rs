@@ -318,6 +318,47 @@ impl Runtime {
     /// One call on one batch, in a fresh instance, on `share`'s turn of a
     /// core. Low level: most callers want [`Runtime::run_job`], which
     /// batches, parallelises and retries.
+    /// Asks a plugin whether it can use a configuration: a call on an
+    /// empty batch, which a plugin answers with `invalid-config` when it
+    /// cannot (what its schema cannot say: thresholds out of order, a
+    /// group that does not exist). `invalid-config` and host failures are
+    /// errors; any other failure (a trap, a plugin that cannot take an
+    /// empty batch) refuses nothing and is returned as `Ok(Some(why))`.
+    pub fn ask_config(
+        &self,
+        share: Share,
+        plugin: &Plugin,
+        limits: &Limits,
+        config: &str,
+        as_of: i32,
+    ) -> Result<Option<String>, PluginError> {
+        match self.call(share, plugin, limits, config, as_of, &[]) {
+            Ok(_) => Ok(None),
+            Err(e @ (PluginError::InvalidConfig(_) | PluginError::Host(_))) => Err(e),
+            Err(e) => Ok(Some(e.to_string())),
+        }
+    }
+
+    /// Loads a component with the default configuration it ships with and
+    /// checks both as `plugin add` and a configuration change do: the
+    /// schema, then the plugin's own check (host share, operator limits).
+    /// Returns the plugin and, when the plugin could not check itself, why.
+    pub fn load_with_defaults(
+        &self,
+        component: &[u8],
+        defaults: &str,
+        as_of: i32,
+    ) -> Result<(Arc<Plugin>, Option<String>), String> {
+        let plugin = self.load(component).map_err(|e| e.to_string())?;
+        plugin
+            .check_config(defaults)
+            .map_err(|e| format!("its default configuration does not fit its schema: {e}"))?;
+        let unchecked = self
+            .ask_config(Share::HOST, &plugin, &self.limits, defaults, as_of)
+            .map_err(|e| format!("its default configuration is refused: {e}"))?;
+        Ok((plugin, unchecked))
+    }
+
     pub fn call(
         &self,
         share: Share,

@@ -146,14 +146,8 @@ impl Service {
         let limits = crate::scoring::tenant_limits(&self.store, &self.runtime, tenant)
             .map_err(|e| PluginError::Host(e.to_string()))?;
         let share = crate::runtime::Share::of(tenant);
-        match self
-            .runtime
-            .call(share, plugin, &limits, config, today(), &[])
-        {
-            Ok(_) => Ok(None),
-            Err(e @ (PluginError::InvalidConfig(_) | PluginError::Host(_))) => Err(e),
-            Err(e) => Ok(Some(e.to_string())),
-        }
+        self.runtime
+            .ask_config(share, plugin, &limits, config, today())
     }
 }
 

@@ -33,9 +33,9 @@ impl BuildTools for Tools<'_> {
         component: &[u8],
         defaults: &serde_json::Value,
     ) -> Result<crate::contract::PluginMetadata, String> {
-        let p = self.0.load(component).map_err(|e| e.to_string())?;
-        p.check_config(&defaults.to_string())
-            .map_err(|e| e.to_string())?;
+        let (p, _) = self
+            .0
+            .load_with_defaults(component, &defaults.to_string(), 20_454)?;
         Ok(p.metadata.clone())
     }
 }
