@@ -31,6 +31,7 @@ mod trust;
 mod undo;
 mod versions;
 mod view;
+mod webhooks;
 mod writer;
 
 pub use access::{ApiKeyRecord, Role};
@@ -49,6 +50,7 @@ pub use text::check_free_text;
 pub use trust::{Revocation, RevokedRelease, TrustStanding, TrustedKey};
 pub use undo::RolledBack;
 pub use view::DataView;
+pub use webhooks::{Endpoint, EndpointDisabled, PreviousSecret};
 pub use writer::{Ingest, MAX_REJECTS};
 
 use serde::{Deserialize, Serialize};
@@ -155,6 +157,19 @@ pub struct Store {
     audit: sled::Tree,
     /// The operator's trust in vendor keys and packs (`store::trust`).
     trust: sled::Tree,
+    /// Each tenant's trigger rules, every version (`store::triggers`).
+    triggers: sled::Tree,
+    /// Each tenant's webhook endpoints (`store::webhooks`).
+    webhooks: sled::Tree,
+    /// Trigger events, staged by a running run and deliverable once it is
+    /// complete (`store::outbox`).
+    events: sled::Tree,
+    /// Complete runs whose events are not yet fanned out into deliveries.
+    outbox: sled::Tree,
+    /// One record per event and endpoint: its delivery state.
+    deliveries: sled::Tree,
+    /// Pending deliveries by when they are due next.
+    due: sled::Tree,
     /// Held while a trust record is read and rewritten: a revocation is
     /// never overwritten by a concurrent trust or removal.
     trust_writes: std::sync::Arc<std::sync::Mutex<()>>,
@@ -302,6 +317,12 @@ impl Store {
             shadows: db.open_tree("shadows")?,
             audit: db.open_tree("audit")?,
             trust: db.open_tree("trust")?,
+            triggers: db.open_tree("triggers")?,
+            webhooks: db.open_tree("webhooks")?,
+            events: db.open_tree("events")?,
+            outbox: db.open_tree("outbox")?,
+            deliveries: db.open_tree("deliveries")?,
+            due: db.open_tree("due")?,
             trust_writes: Default::default(),
             components_gc: Default::default(),
             completions: Default::default(),

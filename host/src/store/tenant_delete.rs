@@ -179,6 +179,11 @@ impl Store {
             &self.results,
             &self.shadows,
             &self.audit,
+            &self.triggers,
+            &self.webhooks,
+            &self.events,
+            &self.outbox,
+            &self.deliveries,
         ] {
             remove_prefix(tree, &prefix)?;
         }
