@@ -17,6 +17,7 @@
 //! - [`names`]: the measures and labels a plugin configuration names,
 //!   checked against what the tenant's accounts have.
 //! - [`config`]: the operator's configuration file.
+//! - [`triggers`]: trigger rules, the transitions they watch, their events.
 //! - [`pack`]: vendor packs (`.vpack`): format, signing, building.
 //! - [`cli`]: the `vitals` command line.
 //!
@@ -45,4 +46,5 @@ pub mod scoring;
 pub mod server;
 pub mod service;
 pub mod store;
+pub mod triggers;
 pub mod tuning;

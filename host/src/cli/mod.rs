@@ -25,6 +25,7 @@ mod scaffold;
 mod serve;
 mod summary;
 mod tenant;
+mod trigger;
 
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use context::{CliError, Ctx};
@@ -104,6 +105,11 @@ enum Command {
     /// The audit log: accounts erased and runs discarded (the tenant's), or
     /// tenants created and deleted (`--operator`).
     Audit(audit::AuditArgs),
+    /// Trigger rules: transitions in a completed run sent to webhooks.
+    #[command(subcommand)]
+    Trigger(trigger::TriggerCommand),
+    /// Events the trigger rules fired, newest run first.
+    Events(trigger::EventsArgs),
 }
 
 /// Exit code for bad input (arguments, files, configuration, unknown names).
@@ -212,5 +218,7 @@ fn dispatch(ctx: &Ctx, command: Command) -> Result<(), CliError> {
         Command::Key(c) => key::run(ctx, c),
         Command::Backtest(a) => backtest::run(ctx, a),
         Command::Audit(a) => audit::run(ctx, a),
+        Command::Trigger(c) => trigger::run(ctx, c),
+        Command::Events(a) => trigger::events(ctx, a),
     }
 }
