@@ -31,7 +31,7 @@ impl Cli {
         self.run_as("acme", args)
     }
 
-    fn run_as(&self, tenant: &str, args: &[&str]) -> Out {
+    pub(crate) fn run_as(&self, tenant: &str, args: &[&str]) -> Out {
         Out::of(
             vitals(&self.path("data"))
                 .args(["--tenant", tenant])

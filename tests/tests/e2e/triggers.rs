@@ -45,6 +45,18 @@ pub(crate) fn setup(cli: &Cli) {
             .display()
             .to_string(),
     ]);
+    // The rival tenant watches every band change, on no account of its own.
+    let everything = cli.write(
+        "rival-rule.json",
+        br#"{"name": "turned-red", "event": {"type": "band-changed"}}"#,
+    );
+    let add = [
+        "trigger",
+        "add",
+        "--file",
+        &everything.display().to_string(),
+    ];
+    cli.run_as("rival", &add).success(&add);
     for (name, bytes) in vitals_reference_pack::COMPONENTS {
         let path = cli.write(&format!("{name}.wasm"), bytes);
         cli.ok(&["plugin", "add", &path.display().to_string(), "--activate"]);
@@ -163,16 +175,10 @@ fn a_run_that_turns_accounts_red_fires_exactly_those_once() {
 
     // The other tenant's rule never fires on this tenant's accounts, and
     // this tenant's events are not the other tenant's.
-    let rival = |args: &[&str]| {
-        let mut all = vec!["--tenant", "rival"];
-        all.extend_from_slice(args);
-        cli.ok(&all)
-    };
+    let rival = |args: &[&str]| cli.run_as("rival", args).success(args);
     assert_eq!(rival(&["--json", "events"]).json(), serde_json::json!([]));
-    assert_eq!(
-        rival(&["--json", "trigger", "list"]).json(),
-        serde_json::json!([])
-    );
+    let rules = rival(&["--json", "trigger", "list"]).json();
+    assert_eq!(rules.as_array().unwrap().len(), 1, "{rules}");
 }
 
 #[test]
