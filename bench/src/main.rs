@@ -1,7 +1,7 @@
 //! # vitals-bench
 //!
 //! Benchmarks that print ratios measured in one run, so machine drift cancels
-//! out: `cargo run --release --bin vitals-bench -- runtime|languages|layouts|ingest|run|http|soak|hostile|peers|dashboard [--json]`.
+//! out: `cargo run --release --bin vitals-bench -- runtime|languages|layouts|ingest|run|triggers|http|soak|hostile|peers|dashboard [--json]`.
 
 mod dashboard_suite;
 mod hostile_suite;
@@ -12,6 +12,7 @@ mod native;
 mod peers;
 mod runtime_suite;
 mod store_suite;
+mod triggers_suite;
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -60,6 +61,7 @@ fn main() {
         ),
         Some("dashboard") => dashboard_suite::run(json, number("--accounts=", 100_000)),
         Some("run") => store_suite::run(json, number("--accounts=", 1_000_000)),
+        Some("triggers") => triggers_suite::run(json, number("--accounts=", 1_000_000)),
         Some("peers") => peers::run(&peers::Options {
             json,
             accounts: number("--accounts=", 20_000),
@@ -69,7 +71,7 @@ fn main() {
         Some("peer-worker") => peers::serve::main(&args[1..]),
         other => {
             eprintln!(
-                "usage: vitals-bench runtime|languages|layouts|ingest|run|http|soak|hostile|peers|dashboard [--json] [--accounts=N] [--seconds=N] [--rounds=N] [--polyglot-accounts=N]   (got {other:?})"
+                "usage: vitals-bench runtime|languages|layouts|ingest|run|triggers|http|soak|hostile|peers|dashboard [--json] [--accounts=N] [--seconds=N] [--rounds=N] [--polyglot-accounts=N]   (got {other:?})"
             );
             std::process::exit(2);
         }

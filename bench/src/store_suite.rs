@@ -11,7 +11,7 @@ use vitals::scoring::{RunSettings, run_active};
 use vitals::service::Service;
 use vitals::store::{IngestMode, Store};
 
-const AS_OF: i32 = 20_454;
+pub(crate) const AS_OF: i32 = 20_454;
 
 /// A line of this process's `/proc/self/status` in MiB (Linux): `VmHWM`
 /// (peak resident memory since start or the last [`reset_peak_rss`]),
@@ -74,7 +74,7 @@ impl PhasePeaks {
 
 /// CSV of `accounts` accounts with `per_account` quarterly snapshots each,
 /// ids offset by `first` (so several files make one tenant).
-fn csv(first: usize, accounts: usize, per_account: usize) -> Vec<u8> {
+pub(crate) fn csv(first: usize, accounts: usize, per_account: usize) -> Vec<u8> {
     use std::fmt::Write;
     let mut out = String::from(
         "account_id,as_of,name,owner,tier,start_date,renewal_date,contract_arr,seats_purchased,seats_active,logins,features_used,features_available,tickets_open,tickets_high_severity,nps,csat,arr,webinars_attended\n",

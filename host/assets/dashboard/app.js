@@ -11,8 +11,9 @@ import renewals from "./view-renewals.js";
 import accounts from "./view-accounts.js";
 import account from "./view-account.js";
 import plugins from "./view-plugins.js";
+import triggers from "./view-triggers.js";
 
-const VIEWS = { overview, segments, expansion, renewals, accounts, account, plugins };
+const VIEWS = { overview, segments, expansion, renewals, accounts, account, plugins, triggers };
 
 const main = () => document.getElementById("main");
 let current = 0;

@@ -157,6 +157,9 @@ impl Store {
             Ok(erased) => {
                 drop(turn);
                 self.runs_changed(tenant);
+                // Events name the account (its name, owner): they go too,
+                // with their deliveries, delivered or not.
+                self.erase_account_events(tenant, account)?;
                 self.flush()?;
                 self.settle_erasures(tenant);
                 Ok(erased)

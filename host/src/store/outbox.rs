@@ -209,6 +209,34 @@ fn run_of_event_key(tenant: &str, key: &[u8]) -> Option<u64> {
     Some(u64::from_be_bytes(key.get(at..at + 8)?.try_into().ok()?))
 }
 
+/// What fan-out reads of an event: who it goes to (the rest of the
+/// record is skipped unread).
+#[derive(Deserialize)]
+struct Routing {
+    id: String,
+    #[serde(rename = "type")]
+    event: String,
+    rule: Named,
+    account: Identified,
+    run: Numbered,
+    webhooks: Vec<String>,
+}
+
+#[derive(Deserialize)]
+struct Named {
+    name: String,
+}
+
+#[derive(Deserialize)]
+struct Identified {
+    id: String,
+}
+
+#[derive(Deserialize)]
+struct Numbered {
+    id: u64,
+}
+
 /// Events fanned out per transaction: bounded memory whatever a run fired.
 const FAN_OUT_CHUNK: usize = 500;
 
@@ -361,7 +389,7 @@ impl Store {
                     None => mark_key.to_vec(),
                 };
                 let room = FAN_OUT_CHUNK.min(max_events - done).max(1);
-                let mut chunk: Vec<(Vec<u8>, Event)> = Vec::new();
+                let mut chunk: Vec<(Vec<u8>, Routing)> = Vec::new();
                 let mut more = false;
                 for kv in self.events.range(start..) {
                     let (k, v) = kv?;
@@ -603,6 +631,41 @@ impl Store {
             runs_waiting: self.outbox.len() as u64,
             deliveries_pending: self.due.len() as u64,
         }
+    }
+
+    /// Removes every event and delivery of an erased account (durable with
+    /// the caller's flush).
+    pub(super) fn erase_account_events(
+        &self,
+        tenant: &str,
+        account: &str,
+    ) -> Result<(), StoreError> {
+        let mut suffix = vec![0];
+        suffix.extend_from_slice(account.as_bytes());
+        let prefix = tenant_key(tenant, &[b""]);
+        let mut events = sled::Batch::default();
+        for kv in self.events.scan_prefix(&prefix) {
+            let (k, _) = kv?;
+            if k.ends_with(&suffix) {
+                events.remove(k);
+            }
+        }
+        self.events.apply_batch(events)?;
+        for kv in self.deliveries.scan_prefix(&prefix) {
+            let (k, v) = kv?;
+            if !k.ends_with(&suffix) {
+                continue;
+            }
+            let d: Delivery = codec::decode("delivery", &v)?;
+            if d.account != account {
+                continue;
+            }
+            if let Some(at) = d.next_at_ms {
+                self.due.remove(due_key(at, &k))?;
+            }
+            self.deliveries.remove(k)?;
+        }
+        Ok(())
     }
 
     /// Removes a deleted tenant's due entries (the only tree not keyed by

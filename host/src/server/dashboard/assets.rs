@@ -47,6 +47,7 @@ const ASSETS: &[Asset] = &[
     asset!("view-accounts.js", JS),
     asset!("view-account.js", JS),
     asset!("view-plugins.js", JS),
+    asset!("view-triggers.js", JS),
 ];
 
 /// Same origin for everything; no inline script or style, no frames.
