@@ -166,8 +166,9 @@ impl RunEvents {
                 plugin: run.plugin.clone(),
                 version: run.version.clone(),
                 plugin_hash: run.plugin_hash.clone(),
-                config: serde_json::from_str(&run.config)
-                    .unwrap_or_else(|_| serde_json::Value::String(run.config.clone())),
+                // Read from the run record when an event is read: one copy
+                // of a configuration per run, not per event.
+                config: serde_json::Value::Null,
                 pack: run.pack.clone(),
                 as_of: vitals_plugin_sdk::date::format(run.as_of),
                 previous_run: previous.id,
@@ -218,9 +219,9 @@ impl RunEvents {
                         if !transition::measure_may_cross(*threshold, *direction, now) {
                             continue;
                         }
-                        let was =
-                            snapshot_at(store, &self.tenant, &account.id, self.previous.as_of)?
-                                .and_then(|s| measure::value(name, &s));
+                        let was = store
+                            .snapshot_at(&self.tenant, &account.id, self.previous.as_of)?
+                            .and_then(|s| measure::value(name, &s));
                         transition::measure_crossed(
                             name,
                             *threshold,
@@ -274,18 +275,4 @@ impl RunEvents {
         }
         Ok(events)
     }
-}
-
-/// The account's snapshot a run at `as_of` read: its latest at or before.
-fn snapshot_at(
-    store: &Store,
-    tenant: &str,
-    account: &str,
-    as_of: i32,
-) -> Result<Option<crate::contract::Snapshot>, StoreError> {
-    Ok(store
-        .history(tenant, account)?
-        .into_iter()
-        .rev()
-        .find(|s| s.as_of <= as_of))
 }

@@ -261,6 +261,11 @@ impl Service {
                 Ok(())
             },
         )?;
+        let config: serde_json::Value = serde_json::from_str(&run.config)
+            .unwrap_or_else(|_| serde_json::Value::String(run.config.clone()));
+        for e in &mut events {
+            e.run.config = config.clone();
+        }
         Ok(TriggerTest {
             rule: version,
             run: run.id,

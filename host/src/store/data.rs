@@ -155,6 +155,17 @@ impl Store {
         self.view(tenant)?.history(id)
     }
 
+    /// An account's latest snapshot at or before `as_of` (what a run at
+    /// that instant read), decoding only that one.
+    pub fn snapshot_at(
+        &self,
+        tenant: &str,
+        id: &str,
+        as_of: i32,
+    ) -> Result<Option<Snapshot>, StoreError> {
+        self.view(tenant)?.snapshot_at(id, as_of)
+    }
+
     /// Every outcome of an account, oldest first.
     pub fn outcomes(&self, tenant: &str, id: &str) -> Result<Vec<Outcome>, StoreError> {
         self.view(tenant)?.outcomes(id)
@@ -220,6 +231,19 @@ impl DataView<'_> {
         self.scan(&keys::account_prefix(&self.tenant, Kind::Snapshot, id))
             .map(|kv| Ok(codec::decode("snapshot", &kv?.1)?))
             .collect()
+    }
+
+    /// An account's latest snapshot at or before `as_of`.
+    pub fn snapshot_at(&self, id: &str, as_of: i32) -> Result<Option<Snapshot>, StoreError> {
+        let first = keys::account_prefix(&self.tenant, Kind::Snapshot, id);
+        let last = keys::snapshot(&self.tenant, id, as_of);
+        for kv in self.store.data.range(first..=last).rev() {
+            let (k, raw) = kv?;
+            if let Some(v) = self.resolve(&k, raw)? {
+                return Ok(Some(codec::decode("snapshot", &v)?));
+            }
+        }
+        Ok(None)
     }
 
     /// Every outcome of an account, oldest first.

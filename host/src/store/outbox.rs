@@ -288,7 +288,7 @@ impl Store {
             .map_err(super::transaction_error)
     }
 
-    /// One event of a complete run.
+    /// One event of a complete run, with its run's configuration.
     pub fn event(
         &self,
         tenant: &str,
@@ -296,11 +296,19 @@ impl Store {
         rule: &str,
         account: &str,
     ) -> Result<Option<Event>, StoreError> {
-        self.events
-            .get(event_key(tenant, run, rule, account))?
-            .map(|v| codec::decode("event", &v))
-            .transpose()
-            .map_err(Into::into)
+        let Some(v) = self.events.get(event_key(tenant, run, rule, account))? else {
+            return Ok(None);
+        };
+        let mut e: Event = codec::decode("event", &v)?;
+        e.run.config = self.run_config(tenant, run)?;
+        Ok(Some(e))
+    }
+
+    /// A run's configuration as JSON (a configuration that is not JSON,
+    /// from an older plugin, as a string).
+    fn run_config(&self, tenant: &str, run: u64) -> Result<serde_json::Value, StoreError> {
+        let config = self.run(tenant, run)?.config;
+        Ok(serde_json::from_str(&config).unwrap_or(serde_json::Value::String(config)))
     }
 
     /// A tenant's events of complete runs, newest run first (within a run
@@ -312,6 +320,7 @@ impl Store {
             None => tenant_key(tenant, &[b""]),
         };
         let mut complete: HashMap<u64, bool> = HashMap::new();
+        let mut configs: HashMap<u64, serde_json::Value> = HashMap::new();
         let mut out = Vec::new();
         // Newest run first; within a run, in key order.
         let mut run_block: Vec<Event> = Vec::new();
@@ -344,10 +353,18 @@ impl Store {
                     break;
                 }
             }
-            let e: Event = codec::decode("event", &value)?;
+            let mut e: Event = codec::decode("event", &value)?;
             if filter.rule.as_ref().is_none_or(|r| *r == e.rule.name)
                 && filter.account.as_ref().is_none_or(|a| *a == e.account.id)
             {
+                e.run.config = match configs.get(&run) {
+                    Some(c) => c.clone(),
+                    None => {
+                        let c = self.run_config(tenant, run)?;
+                        configs.insert(run, c.clone());
+                        c
+                    }
+                };
                 run_block.push(e);
             }
         }

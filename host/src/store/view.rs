@@ -55,7 +55,7 @@ impl DataView<'_> {
     }
 
     /// The value of `key` this view sees, from the stored one.
-    fn resolve(&self, key: &[u8], mut raw: IVec) -> Result<Option<IVec>, StoreError> {
+    pub(super) fn resolve(&self, key: &[u8], mut raw: IVec) -> Result<Option<IVec>, StoreError> {
         loop {
             let (stamp, _) = codec::unstamp(&raw);
             if stamp.generation <= self.turn.generation {

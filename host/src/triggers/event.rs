@@ -104,8 +104,10 @@ pub struct RunRef {
     pub version: String,
     /// sha-256 of its component.
     pub plugin_hash: String,
-    /// The configuration it ran with.
+    /// The configuration it ran with (stored once, with the run: filled
+    /// in when the event is read).
     #[schema(value_type = Object)]
+    #[serde(default)]
     pub config: Value,
     /// The vendor pack it came from.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -130,6 +130,11 @@ fn a_run_that_turns_accounts_red_fires_exactly_those_once() {
     assert_eq!(a1["account"]["contract_arr"], 100_000.0);
     assert_eq!(a1["run"]["id"], health["id"]);
     assert_eq!(a1["run"]["plugin_hash"], health["plugin_hash"]);
+    assert_eq!(
+        a1["run"]["config"].to_string(),
+        health["config"].as_str().unwrap().parse::<Value>().unwrap().to_string(),
+        "the event names the configuration the run used"
+    );
     assert_eq!(a1["run"]["as_of"], "2026-02-01");
     assert_eq!(a1["run"]["previous_as_of"], "2026-01-01");
     assert!(
