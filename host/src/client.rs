@@ -437,3 +437,36 @@ impl PackApi for Client {
         )
     }
 }
+
+impl WebhookApi for Client {
+    fn webhooks(&self, tenant: &str) -> ApiResult<Vec<WebhookView>> {
+        self.send(self.tenant_request(Method::GET, tenant, &["webhooks"]))
+    }
+
+    fn add_webhook(&self, tenant: &str, req: &AddWebhook) -> ApiResult<WebhookSecret> {
+        self.send(
+            self.tenant_request(Method::POST, tenant, &["webhooks"])
+                .json(req),
+        )
+    }
+
+    fn remove_webhook(&self, tenant: &str, name: &str) -> ApiResult<WebhookView> {
+        self.send(self.tenant_request(Method::DELETE, tenant, &["webhooks", name]))
+    }
+
+    fn rotate_webhook_secret(
+        &self,
+        tenant: &str,
+        name: &str,
+        req: &RotateSecret,
+    ) -> ApiResult<WebhookSecret> {
+        self.send(
+            self.tenant_request(Method::POST, tenant, &["webhooks", name, "rotate-secret"])
+                .json(req),
+        )
+    }
+
+    fn enable_webhook(&self, tenant: &str, name: &str) -> ApiResult<WebhookView> {
+        self.send(self.tenant_request(Method::POST, tenant, &["webhooks", name, "enable"]))
+    }
+}

@@ -17,6 +17,7 @@
 //! - [`names`]: the measures and labels a plugin configuration names,
 //!   checked against what the tenant's accounts have.
 //! - [`config`]: the operator's configuration file.
+//! - [`delivery`]: webhook deliveries: destination policy, signing, retries.
 //! - [`pack`]: vendor packs (`.vpack`): format, signing, building.
 //! - [`cli`]: the `vitals` command line.
 //!
@@ -35,6 +36,7 @@ pub mod cli;
 pub mod client;
 pub mod config;
 pub mod contract;
+pub mod delivery;
 pub mod demo;
 pub mod ingest;
 pub mod model;

@@ -130,6 +130,11 @@ const COMMANDS: &[(&str, Formats)] = &[
     ("key issue", gives(true, false, "--json")),
     ("key list", gives(true, true, "")),
     ("key revoke", gives(true, false, "--json")),
+    ("webhook add", gives(true, false, "--json")),
+    ("webhook list", gives(true, true, "")),
+    ("webhook remove", gives(true, false, "--json")),
+    ("webhook rotate-secret", gives(true, false, "--json")),
+    ("webhook enable", gives(true, false, "--json")),
 ];
 
 /// What `path` gives (`None` for a path this table does not know).

@@ -25,6 +25,7 @@ mod scaffold;
 mod serve;
 mod summary;
 mod tenant;
+mod webhook;
 
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use context::{CliError, Ctx};
@@ -104,6 +105,9 @@ enum Command {
     /// The audit log: accounts erased and runs discarded (the tenant's), or
     /// tenants created and deleted (`--operator`).
     Audit(audit::AuditArgs),
+    /// Webhook endpoints: where trigger events are delivered, signed.
+    #[command(subcommand)]
+    Webhook(webhook::WebhookCommand),
 }
 
 /// Exit code for bad input (arguments, files, configuration, unknown names).
@@ -212,5 +216,6 @@ fn dispatch(ctx: &Ctx, command: Command) -> Result<(), CliError> {
         Command::Key(c) => key::run(ctx, c),
         Command::Backtest(a) => backtest::run(ctx, a),
         Command::Audit(a) => audit::run(ctx, a),
+        Command::Webhook(c) => webhook::run(ctx, c),
     }
 }

@@ -15,6 +15,7 @@ mod error;
 mod operator;
 mod packs;
 mod plugins;
+mod webhooks;
 
 pub use conn::ConnLimits;
 pub use data::MAPPING_HEADER;
@@ -91,6 +92,7 @@ async fn blocking<T: Send + 'static>(
         (name = "packs", description = "Signed vendor packs: install, upgrade, tune, roll back"),
         (name = "runs", description = "Runs, results, summaries, forecasts"),
         (name = "accounts", description = "One account, and scoring it on demand"),
+        (name = "webhooks", description = "Webhook endpoints and deliveries of trigger events"),
     )
 )]
 struct ApiDoc;
@@ -160,6 +162,10 @@ fn api(state: &AppState) -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(data::score))
         .routes(routes!(data::backtest))
         .routes(routes!(data::suggest))
+        .routes(routes!(webhooks::list_webhooks, webhooks::add_webhook))
+        .routes(routes!(webhooks::remove_webhook))
+        .routes(routes!(webhooks::rotate_secret))
+        .routes(routes!(webhooks::enable_webhook))
         .layer(DefaultBodyLimit::max(state.limits.json_bytes))
         .merge(upload)
         .merge(pack_upload)

@@ -29,3 +29,4 @@ mod safe_output;
 mod sandbox;
 mod scaffold;
 mod served;
+mod webhooks;
