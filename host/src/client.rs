@@ -470,3 +470,51 @@ impl WebhookApi for Client {
         self.send(self.tenant_request(Method::POST, tenant, &["webhooks", name, "enable"]))
     }
 }
+
+impl TriggerApi for Client {
+    fn triggers(&self, tenant: &str) -> ApiResult<Vec<crate::store::RuleVersion>> {
+        self.send(self.tenant_request(Method::GET, tenant, &["triggers"]))
+    }
+
+    fn trigger_versions(
+        &self,
+        tenant: &str,
+        name: &str,
+    ) -> ApiResult<Vec<crate::store::RuleVersion>> {
+        self.send(self.tenant_request(Method::GET, tenant, &["triggers", name, "versions"]))
+    }
+
+    fn put_trigger(&self, tenant: &str, rule: &serde_json::Value) -> ApiResult<TriggerSaved> {
+        self.send(
+            self.tenant_request(Method::POST, tenant, &["triggers"])
+                .json(rule),
+        )
+    }
+
+    fn remove_trigger(&self, tenant: &str, name: &str) -> ApiResult<crate::store::RuleVersion> {
+        self.send(self.tenant_request(Method::DELETE, tenant, &["triggers", name]))
+    }
+
+    fn test_trigger(
+        &self,
+        tenant: &str,
+        name: &str,
+        q: &TriggerTestQuery,
+    ) -> ApiResult<TriggerTest> {
+        self.send(
+            self.tenant_request(Method::POST, tenant, &["triggers", name, "test"])
+                .query(q),
+        )
+    }
+
+    fn events(
+        &self,
+        tenant: &str,
+        filter: &crate::store::EventFilter,
+    ) -> ApiResult<Vec<crate::triggers::Event>> {
+        self.send(
+            self.tenant_request(Method::GET, tenant, &["events"])
+                .query(filter),
+        )
+    }
+}

@@ -18,6 +18,7 @@
 //!   checked against what the tenant's accounts have.
 //! - [`config`]: the operator's configuration file.
 //! - [`delivery`]: webhook deliveries: destination policy, signing, retries.
+//! - [`triggers`]: trigger rules, the transitions they watch, their events.
 //! - [`pack`]: vendor packs (`.vpack`): format, signing, building.
 //! - [`cli`]: the `vitals` command line.
 //!
@@ -47,4 +48,5 @@ pub mod scoring;
 pub mod server;
 pub mod service;
 pub mod store;
+pub mod triggers;
 pub mod tuning;

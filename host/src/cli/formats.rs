@@ -135,6 +135,16 @@ const COMMANDS: &[(&str, Formats)] = &[
     ("webhook remove", gives(true, false, "--json")),
     ("webhook rotate-secret", gives(true, false, "--json")),
     ("webhook enable", gives(true, false, "--json")),
+    ("trigger add", gives(true, false, "--json")),
+    ("trigger list", gives(true, true, "")),
+    ("trigger show", gives(true, false, "--json")),
+    ("trigger remove", gives(true, false, "--json")),
+    ("trigger test", gives(true, true, "")),
+    (
+        "trigger schema",
+        gives(false, false, "no option: it prints the JSON Schema"),
+    ),
+    ("events", gives(true, true, "")),
 ];
 
 /// What `path` gives (`None` for a path this table does not know).

@@ -25,6 +25,7 @@ mod scaffold;
 mod serve;
 mod summary;
 mod tenant;
+mod trigger;
 mod webhook;
 
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
@@ -108,6 +109,11 @@ enum Command {
     /// Webhook endpoints: where trigger events are delivered, signed.
     #[command(subcommand)]
     Webhook(webhook::WebhookCommand),
+    /// Trigger rules: transitions in a completed run sent to webhooks.
+    #[command(subcommand)]
+    Trigger(trigger::TriggerCommand),
+    /// Events the trigger rules fired, newest run first.
+    Events(trigger::EventsArgs),
 }
 
 /// Exit code for bad input (arguments, files, configuration, unknown names).
@@ -217,5 +223,7 @@ fn dispatch(ctx: &Ctx, command: Command) -> Result<(), CliError> {
         Command::Backtest(a) => backtest::run(ctx, a),
         Command::Audit(a) => audit::run(ctx, a),
         Command::Webhook(c) => webhook::run(ctx, c),
+        Command::Trigger(c) => trigger::run(ctx, c),
+        Command::Events(a) => trigger::events(ctx, a),
     }
 }

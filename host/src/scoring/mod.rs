@@ -3,6 +3,7 @@
 //! scores join each account's health history before the other kinds (which
 //! read health) run on the same chunk.
 
+pub mod events;
 mod history;
 pub mod pick;
 mod run;

@@ -196,6 +196,7 @@ mod tests {
             fuel_used: 0,
             log: vec![],
             log_dropped: 0,
+            events: 0,
             discarded: None,
         }
     }

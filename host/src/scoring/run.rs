@@ -1,6 +1,7 @@
 //! A run of a tenant's active plugins at an instant, streamed chunk by chunk
 //! from the store so memory stays flat however many accounts there are.
 
+use super::events::RunEvents;
 use super::history::health_history;
 use crate::contract::projection::{Window, Windows};
 use crate::contract::{Account, HealthPoint};
@@ -129,6 +130,16 @@ pub fn run_active(
         .iter()
         .map(|p| store.start_run(tenant, &p.plugin, &p.config, as_of))
         .collect::<Result<_, _>>()?;
+    // Trigger events: each run's rules and the previous run it compares
+    // with, read once; the events of a chunk are staged with its results.
+    let segmenter = active
+        .iter()
+        .position(|p| p.plugin.kind == PluginKind::Segmenter);
+    let rules = store.rules(tenant)?;
+    let mut derivations: Vec<Option<RunEvents>> = Vec::with_capacity(runs.len());
+    for run in &runs {
+        derivations.push(RunEvents::live(store, run, &rules, segmenter.is_some())?);
+    }
     let mut done = 0u64;
     // The store is read on a thread of its own, one chunk ahead, so that
     // decoding snapshots overlaps with scoring (the scoring itself uses
@@ -155,6 +166,8 @@ pub fn run_active(
                 for a in &mut chunk {
                     health.set(a)?;
                 }
+                let mut written: Vec<Vec<(String, Result<Output, PluginError>)>> =
+                    Vec::with_capacity(active.len());
                 for (((p, plugin), run), job) in
                     active.iter().zip(&loaded).zip(runs.iter_mut()).zip(&jobs)
                 {
@@ -190,6 +203,20 @@ pub fn run_active(
                         .zip(out.results)
                         .collect();
                     store.write_results(run, &results, out.fuel_used, out.log, out.log_dropped)?;
+                    written.push(results);
+                }
+                for ((derivation, run), results) in
+                    derivations.iter_mut().zip(runs.iter_mut()).zip(&written)
+                {
+                    let Some(derivation) = derivation else {
+                        continue;
+                    };
+                    let beside = segmenter.map(|i| written[i].as_slice());
+                    let events = derivation.chunk(store, &chunk, results, beside)?;
+                    if !events.is_empty() {
+                        store.stage_events(tenant, run.id, &events)?;
+                        run.events += events.len() as u64;
+                    }
                 }
                 done += chunk.len() as u64;
                 progress(done);

@@ -32,8 +32,9 @@ const OPERATOR_ROUTES: [&str; 11] = [
 ];
 
 /// Tenant routes a viewer may call although they are not GETs (they read).
-const VIEWER_POSTS: [&str; 3] = [
+const VIEWER_POSTS: [&str; 4] = [
     "/v1/tenants/{tenant}/accounts/{id}/score",
+    super::triggers::TEST_ROUTE,
     "/v1/tenants/{tenant}/backtests",
     "/v1/tenants/{tenant}/backtests/suggest",
 ];

@@ -15,6 +15,7 @@ mod error;
 mod operator;
 mod packs;
 mod plugins;
+mod triggers;
 mod webhooks;
 
 pub use conn::ConnLimits;
@@ -91,6 +92,7 @@ async fn blocking<T: Send + 'static>(
         (name = "plugins", description = "Plugin versions, configuration, shadow runs"),
         (name = "packs", description = "Signed vendor packs: install, upgrade, tune, roll back"),
         (name = "runs", description = "Runs, results, summaries, forecasts"),
+        (name = "triggers", description = "Trigger rules and the events they fire"),
         (name = "accounts", description = "One account, and scoring it on demand"),
         (name = "webhooks", description = "Webhook endpoints and deliveries of trigger events"),
     )
@@ -149,6 +151,12 @@ fn api(state: &AppState) -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(packs::remove_trusted_key))
         .routes(routes!(packs::revoke))
         .routes(routes!(packs::set_allow_unsigned))
+        .routes(routes!(triggers::rule_schema))
+        .routes(routes!(triggers::list_triggers, triggers::put_trigger))
+        .routes(routes!(triggers::remove_trigger))
+        .routes(routes!(triggers::trigger_versions))
+        .routes(routes!(triggers::test_trigger))
+        .routes(routes!(triggers::list_events))
         .routes(routes!(data::list_runs, data::start_run))
         .routes(routes!(data::get_run))
         .routes(routes!(data::discard_run))

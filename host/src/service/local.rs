@@ -425,6 +425,7 @@ impl Api for Service {
                 r.fuel_used,
                 r.accounts,
             );
+            self.metrics.trigger_events(r.events);
         }
         Ok(runs)
     }

@@ -65,6 +65,7 @@ pub struct Metrics {
     plugin_calls: AtomicU64,
     plugin_accounts: AtomicU64,
     fuel: AtomicU64,
+    trigger_events: AtomicU64,
 }
 
 impl Metrics {
@@ -119,6 +120,11 @@ impl Metrics {
         for (k, n) in errors {
             *e.entry(k.clone()).or_default() += n;
         }
+    }
+
+    /// Trigger events a completed run fired.
+    pub fn trigger_events(&self, n: u64) {
+        self.trigger_events.fetch_add(n, Ordering::Relaxed);
     }
 
     /// Fuel used outside runs.
@@ -192,6 +198,12 @@ impl Metrics {
             "vitals_plugin_fuel_total",
             "Fuel used by plugins.",
             self.fuel.load(Ordering::Relaxed),
+        );
+        counter(
+            &mut out,
+            "vitals_trigger_events_total",
+            "Trigger events fired by completed runs.",
+            self.trigger_events.load(Ordering::Relaxed),
         );
         out.push_str("# HELP vitals_plugin_errors_total Per-account plugin errors (traps, fuel, deadline, ...) by kind.\n# TYPE vitals_plugin_errors_total counter\n");
         for (kind, n) in self.plugin_errors.lock().expect("metrics").iter() {

@@ -21,6 +21,7 @@ mod packs;
 mod run_ids;
 mod score;
 pub mod shadow;
+mod triggers;
 mod views;
 mod webhook_views;
 mod webhooks;
@@ -34,6 +35,7 @@ pub use pack_install::release_of;
 pub use pack_views::*;
 pub use run_ids::{RunIds, RunIdsError};
 pub use shadow::ShadowReport;
+pub use triggers::{TriggerApi, TriggerSaved, TriggerTest, TriggerTestQuery};
 pub use views::*;
 pub use webhook_views::*;
 pub use webhooks::{ROTATION_WINDOW_MS, WebhookApi};
@@ -48,7 +50,7 @@ pub type ApiResult<T> = Result<T, ApiError>;
 
 /// Every operation of the CLI and the HTTP API, per tenant where it is a
 /// tenant's.
-pub trait Api: PackApi {
+pub trait Api: PackApi + TriggerApi {
     /// Every tenant (operator).
     fn tenants(&self) -> ApiResult<Vec<TenantInfo>>;
     /// Creates a tenant (operator).

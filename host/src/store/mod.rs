@@ -19,6 +19,7 @@ mod erase_results;
 mod health_scores;
 mod journal;
 mod keys;
+mod outbox;
 mod packs;
 mod perms;
 mod plugins;
@@ -27,6 +28,7 @@ mod shadows;
 mod staging;
 mod tenant_delete;
 mod text;
+mod triggers;
 mod trust;
 mod undo;
 mod versions;
@@ -41,12 +43,16 @@ pub use catalog::{Catalog, built_in_fields};
 pub use data::{AccountView, IngestMode, IngestReport};
 pub use erase::AccountErased;
 pub use health_scores::HealthScores;
+pub use outbox::{
+    AfterAttempt, AttemptRecord, Delivery, DeliveryFilter, DeliveryStatus, EventFilter, OutboxDepth,
+};
 pub use packs::{PackChange, PackComponent, PackRef, PackRelease, PackReleasePlugin, PackState};
 pub use plugins::{ActivePlugin, InstalledPlugin};
-pub use runs::{Discarded, RunRecord, RunStatus, StoredResult};
+pub use runs::{Discarded, ResultCursor, RunRecord, RunStatus, StoredResult};
 pub use shadows::NamesAccounts;
 pub use tenant_delete::TenantDeleted;
 pub use text::check_free_text;
+pub use triggers::RuleVersion;
 pub use trust::{Revocation, RevokedRelease, TrustStanding, TrustedKey};
 pub use undo::RolledBack;
 pub use view::DataView;
@@ -173,6 +179,8 @@ pub struct Store {
     /// Held while a trust record is read and rewritten: a revocation is
     /// never overwritten by a concurrent trust or removal.
     trust_writes: std::sync::Arc<std::sync::Mutex<()>>,
+    /// Held while a rule's next version is numbered and written.
+    rule_writes: std::sync::Arc<std::sync::Mutex<()>>,
     /// Held while a component is stored with its first use, and while a
     /// deleted tenant's components are checked for other users and
     /// removed: a component is never removed under a plugin installed
@@ -324,6 +332,7 @@ impl Store {
             deliveries: db.open_tree("deliveries")?,
             due: db.open_tree("due")?,
             trust_writes: Default::default(),
+            rule_writes: Default::default(),
             components_gc: Default::default(),
             completions: Default::default(),
             versions: Default::default(),
@@ -560,5 +569,7 @@ mod activation_tests;
 mod erase_tests;
 #[cfg(test)]
 mod ingest_tests;
+#[cfg(test)]
+mod outbox_tests;
 #[cfg(test)]
 mod store_tests;

@@ -83,11 +83,19 @@ pub struct RunRecord {
     /// Log lines not kept (past the per-call limits or [`RUN_LOG_LINES`]).
     #[serde(default)]
     pub log_dropped: u64,
+    /// Trigger events it fired (issue #19): staged while it runs,
+    /// deliverable once it is complete.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub events: u64,
     /// Set when the tenant discarded the run: it is kept (with its
     /// results) for the record, and no summary, dashboard or health
     /// history reads it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub discarded: Option<Discarded>,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// Who discarded a run, when and why.
@@ -111,6 +119,42 @@ impl RunRecord {
     /// Whether it scored none of its accounts (every one an error).
     pub fn scored_none(&self) -> bool {
         self.accounts > 0 && self.ok == 0
+    }
+}
+
+/// See [`Store::result_cursor`].
+pub struct ResultCursor {
+    blocks: sled::Iter,
+    buffered: std::collections::VecDeque<StoredResult>,
+    exhausted: bool,
+}
+
+impl ResultCursor {
+    /// The result of `account`, if the run has one; accounts are asked in
+    /// increasing id order (an account before the last asked reads `None`).
+    pub fn get(
+        &mut self,
+        account: &str,
+    ) -> Result<Option<Result<Output, PluginError>>, StoreError> {
+        loop {
+            match self.buffered.front() {
+                Some(r) if r.account_id.as_str() < account => {
+                    self.buffered.pop_front();
+                }
+                Some(r) if r.account_id == account => {
+                    return Ok(self.buffered.pop_front().map(|r| r.result));
+                }
+                Some(_) => return Ok(None),
+                None if self.exhausted => return Ok(None),
+                None => match self.blocks.next() {
+                    Some(kv) => {
+                        let (_, bytes) = kv?;
+                        self.buffered.extend(Block::parse(&bytes)?.decode_all()?);
+                    }
+                    None => self.exhausted = true,
+                },
+            }
+        }
     }
 }
 
@@ -406,6 +450,7 @@ impl Store {
             fuel_used: 0,
             log: Vec::new(),
             log_dropped: 0,
+            events: 0,
             discarded: None,
         };
         // Recorded while no erasure of the tenant is going: an erasure
@@ -460,12 +505,18 @@ impl Store {
         Ok(())
     }
 
-    /// Marks a run complete: its results become visible (durable on return).
+    /// Marks a run complete: its results become visible and its staged
+    /// trigger events deliverable, in one transaction (durable on return).
     pub fn complete_run(&self, run: &mut RunRecord) -> Result<(), StoreError> {
         run.status = RunStatus::Complete;
         run.ended_ms = Some(now_ms());
-        self.runs
-            .insert(run_key(&run.tenant, run.id), codec::encode_json(run))?;
+        self.write_run_with_outbox(
+            &run_key(&run.tenant, run.id),
+            &codec::encode_json(run),
+            &run.tenant,
+            run.id,
+            run.events,
+        )?;
         self.flush()?;
         *self
             .completions
@@ -566,6 +617,7 @@ impl Store {
         self.runs
             .insert(run_key(&run.tenant, run.id), codec::encode_json(run))?;
         self.flush()?;
+        self.remove_run_events(&run.tenant, run.id)?;
         self.remove_results(&run.tenant, run.id)
     }
 
@@ -664,6 +716,17 @@ impl Store {
             }
         }
         Ok(())
+    }
+
+    /// A cursor over a complete run's results for accounts asked in
+    /// increasing order (a merge with a stream of accounts in id order):
+    /// one block decoded at a time, whatever the size of the run.
+    pub fn result_cursor(&self, tenant: &str, id: u64) -> Result<ResultCursor, StoreError> {
+        Ok(ResultCursor {
+            blocks: self.complete_results_scan(tenant, id)?,
+            buffered: std::collections::VecDeque::new(),
+            exhausted: false,
+        })
     }
 
     /// One account's result in a complete run.

@@ -187,6 +187,7 @@ impl Store {
         ] {
             remove_prefix(tree, &prefix)?;
         }
+        self.remove_tenant_due(tenant)?;
         remove_prefix(&self.data, &undo_logs_of(tenant))?;
         self.data.remove(committed_key(tenant))?;
         // Keys issued while the deletion was being marked.

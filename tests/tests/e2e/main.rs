@@ -29,4 +29,5 @@ mod safe_output;
 mod sandbox;
 mod scaffold;
 mod served;
+mod triggers;
 mod webhooks;
