@@ -469,6 +469,20 @@ impl WebhookApi for Client {
     fn enable_webhook(&self, tenant: &str, name: &str) -> ApiResult<WebhookView> {
         self.send(self.tenant_request(Method::POST, tenant, &["webhooks", name, "enable"]))
     }
+
+    fn deliveries(&self, tenant: &str, q: &DeliveryQuery) -> ApiResult<Vec<DeliveryView>> {
+        self.send(
+            self.tenant_request(Method::GET, tenant, &["deliveries"])
+                .query(q),
+        )
+    }
+
+    fn replay(&self, tenant: &str, req: &ReplayRequest) -> ApiResult<Replayed> {
+        self.send(
+            self.tenant_request(Method::POST, tenant, &["deliveries", "replay"])
+                .json(req),
+        )
+    }
 }
 
 impl TriggerApi for Client {

@@ -145,6 +145,9 @@ const COMMANDS: &[(&str, Formats)] = &[
         gives(false, false, "no option: it prints the JSON Schema"),
     ),
     ("events", gives(true, true, "")),
+    ("webhook deliver", gives(true, false, "--json")),
+    ("webhook replay", gives(true, false, "--json")),
+    ("deliveries", gives(true, true, "")),
 ];
 
 /// What `path` gives (`None` for a path this table does not know).

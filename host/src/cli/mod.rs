@@ -114,6 +114,8 @@ enum Command {
     Trigger(trigger::TriggerCommand),
     /// Events the trigger rules fired, newest run first.
     Events(trigger::EventsArgs),
+    /// Webhook deliveries: status, attempts, last response code and latency.
+    Deliveries(webhook::DeliveriesArgs),
 }
 
 /// Exit code for bad input (arguments, files, configuration, unknown names).
@@ -225,5 +227,6 @@ fn dispatch(ctx: &Ctx, command: Command) -> Result<(), CliError> {
         Command::Webhook(c) => webhook::run(ctx, c),
         Command::Trigger(c) => trigger::run(ctx, c),
         Command::Events(a) => trigger::events(ctx, a),
+        Command::Deliveries(a) => webhook::deliveries(ctx, a),
     }
 }

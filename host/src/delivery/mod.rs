@@ -8,11 +8,15 @@
 //! - [`sign`]: secrets and signatures.
 //! - [`retry`]: when a failed delivery is tried again.
 //! - [`attempt`]: one POST and how its answer counts.
+//! - [`worker`]: delivery passes over the store's due deliveries.
+//! - [`background`]: `vitals serve`'s loop of passes.
 
 pub mod attempt;
+pub mod background;
 pub mod policy;
 pub mod retry;
 pub mod settings;
 pub mod sign;
+pub mod worker;
 
 pub use settings::{DeliverySettings, WebhooksSection};

@@ -174,6 +174,8 @@ fn api(state: &AppState) -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(webhooks::remove_webhook))
         .routes(routes!(webhooks::rotate_secret))
         .routes(routes!(webhooks::enable_webhook))
+        .routes(routes!(webhooks::list_deliveries))
+        .routes(routes!(webhooks::replay))
         .layer(DefaultBodyLimit::max(state.limits.json_bytes))
         .merge(upload)
         .merge(pack_upload)
@@ -404,6 +406,17 @@ pub fn serve(service: Service, options: ServeOptions) -> std::io::Result<Stopped
         .enable_all()
         .build()?;
     let service = Arc::new(service);
+    // Webhook deliveries run beside the server, in a thread of their own.
+    let deliveries = match service.delivery_worker() {
+        Ok(worker) => Some(crate::delivery::background::spawn(
+            worker,
+            service.delivery_wakeups(),
+        )?),
+        Err(e) => {
+            eprintln!("vitals serve: webhook deliveries are off: {e}");
+            None
+        }
+    };
     let state = AppState {
         service: service.clone(),
         limits: options.limits,
@@ -435,6 +448,9 @@ pub fn serve(service: Service, options: ServeOptions) -> std::io::Result<Stopped
             }
         }
     })?;
+    if let Some(d) = deliveries {
+        d.stop();
+    }
     // Work still going past the grace period is abandoned, not waited for:
     // a run cut here is failed when the store next opens.
     runtime.shutdown_timeout(Duration::from_millis(500));

@@ -6,10 +6,11 @@
 use super::auth::Caller;
 use super::{AppState, blocking};
 use crate::service::{
-    AddWebhook, ApiError, ErrorBody, RotateSecret, WebhookApi, WebhookSecret, WebhookView,
+    AddWebhook, ApiError, DeliveryQuery, DeliveryView, ErrorBody, ReplayRequest, Replayed,
+    RotateSecret, WebhookApi, WebhookSecret, WebhookView,
 };
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
@@ -88,4 +89,35 @@ pub async fn enable_webhook(
     Path((tenant, name)): Path<(String, String)>,
 ) -> Result<Json<WebhookView>, ApiError> {
     blocking(&s, move |svc| svc.enable_webhook(&tenant, &name)).await
+}
+
+/// The tenant's deliveries, newest run first: state, attempts, the latest
+/// answer's code, latency and first bytes (its own receivers' only).
+#[utoipa::path(get, path = "/v1/tenants/{tenant}/deliveries", tag = "webhooks",
+    params(("tenant" = String, Path, description = "Tenant id"), DeliveryQuery),
+    responses((status = 200, body = Vec<DeliveryView>), (status = "4XX", body = ErrorBody)),
+    security(("key" = [])))]
+pub async fn list_deliveries(
+    State(s): State<AppState>,
+    _caller: Caller,
+    Path(tenant): Path<String>,
+    Query(q): Query<DeliveryQuery>,
+) -> Result<Json<Vec<DeliveryView>>, ApiError> {
+    blocking(&s, move |svc| svc.deliveries(&tenant, &q)).await
+}
+
+/// Sends dead deliveries (or those a run or an event names) again, with
+/// the same `webhook-id`.
+#[utoipa::path(post, path = "/v1/tenants/{tenant}/deliveries/replay", tag = "webhooks",
+    params(("tenant" = String, Path, description = "Tenant id")),
+    request_body = ReplayRequest,
+    responses((status = 200, body = Replayed), (status = "4XX", body = ErrorBody)),
+    security(("key" = [])))]
+pub async fn replay(
+    State(s): State<AppState>,
+    _caller: Caller,
+    Path(tenant): Path<String>,
+    Json(req): Json<ReplayRequest>,
+) -> Result<Json<Replayed>, ApiError> {
+    blocking(&s, move |svc| svc.replay(&tenant, &req)).await
 }

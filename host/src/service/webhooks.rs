@@ -28,6 +28,10 @@ pub trait WebhookApi {
     ) -> ApiResult<WebhookSecret>;
     /// Delivers to a disabled or flagged endpoint again.
     fn enable_webhook(&self, tenant: &str, name: &str) -> ApiResult<WebhookView>;
+    /// The tenant's deliveries, newest run first.
+    fn deliveries(&self, tenant: &str, q: &DeliveryQuery) -> ApiResult<Vec<DeliveryView>>;
+    /// Sends dead (or chosen) deliveries again, with the same `webhook-id`.
+    fn replay(&self, tenant: &str, req: &ReplayRequest) -> ApiResult<Replayed>;
 }
 
 impl WebhookApi for Service {
@@ -110,9 +114,50 @@ impl WebhookApi for Service {
         self.store.put_endpoint(tenant, &endpoint)?;
         Ok(WebhookView::from(&endpoint))
     }
+
+    fn deliveries(&self, tenant: &str, q: &DeliveryQuery) -> ApiResult<Vec<DeliveryView>> {
+        Ok(self
+            .store
+            .deliveries(tenant, &q.filter())?
+            .into_iter()
+            .map(DeliveryView::from)
+            .collect())
+    }
+
+    fn replay(&self, tenant: &str, req: &ReplayRequest) -> ApiResult<Replayed> {
+        let filter = crate::store::DeliveryFilter {
+            status: req.dead.then_some(crate::store::DeliveryStatus::Dead),
+            endpoint: req.endpoint.clone(),
+            run: req.run,
+            event: req.event.clone(),
+            limit: None,
+        };
+        let deliveries: Vec<DeliveryView> = self
+            .store
+            .replay(tenant, &filter)?
+            .into_iter()
+            .map(DeliveryView::from)
+            .collect();
+        if !deliveries.is_empty() {
+            self.wake_deliveries();
+        }
+        Ok(Replayed {
+            count: deliveries.len(),
+            deliveries,
+        })
+    }
 }
 
 impl Service {
+    /// A delivery worker over this service's store, settings and metrics.
+    pub fn delivery_worker(&self) -> Result<crate::delivery::worker::Worker, String> {
+        crate::delivery::worker::Worker::new(
+            self.store.clone(),
+            self.delivery.clone(),
+            self.metrics.clone(),
+        )
+    }
+
     /// What wakes `vitals serve`'s delivery loop.
     pub fn delivery_wakeups(&self) -> std::sync::Arc<tokio::sync::Notify> {
         self.delivery_wake.clone()

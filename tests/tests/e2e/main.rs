@@ -25,6 +25,7 @@ mod pack_file;
 mod pack_tenant;
 mod plugins;
 mod polyglot;
+mod receiver;
 mod safe_output;
 mod sandbox;
 mod scaffold;
