@@ -5,7 +5,7 @@
 
 use crate::cli::Cli;
 use crate::receiver::{Mode, Receiver};
-use crate::served::{Server, json_of, operator_key, tenant_with_keys};
+use crate::served::{Out, Server, json_of, operator_key, tenant_with_keys, vitals};
 use reqwest::Method;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
@@ -261,9 +261,10 @@ fn a_run_that_turns_accounts_red_is_delivered_once_per_event_signed() {
     assert_eq!(again["attempted"], 0, "{again}");
     assert_eq!(arrived(&receiver), once);
     // Another tenant sees none of it.
-    let rival = cli
-        .ok(&["--tenant", "rival", "--json", "deliveries"])
-        .json();
+    let rival =
+        Out::of(vitals(&cli.path("data")).args(["--tenant", "rival", "--json", "deliveries"]))
+            .success(&["deliveries"])
+            .json();
     assert_eq!(rival, json!([]));
 }
 
