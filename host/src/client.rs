@@ -438,6 +438,53 @@ impl PackApi for Client {
     }
 }
 
+impl WebhookApi for Client {
+    fn webhooks(&self, tenant: &str) -> ApiResult<Vec<WebhookView>> {
+        self.send(self.tenant_request(Method::GET, tenant, &["webhooks"]))
+    }
+
+    fn add_webhook(&self, tenant: &str, req: &AddWebhook) -> ApiResult<WebhookSecret> {
+        self.send(
+            self.tenant_request(Method::POST, tenant, &["webhooks"])
+                .json(req),
+        )
+    }
+
+    fn remove_webhook(&self, tenant: &str, name: &str) -> ApiResult<WebhookView> {
+        self.send(self.tenant_request(Method::DELETE, tenant, &["webhooks", name]))
+    }
+
+    fn rotate_webhook_secret(
+        &self,
+        tenant: &str,
+        name: &str,
+        req: &RotateSecret,
+    ) -> ApiResult<WebhookSecret> {
+        self.send(
+            self.tenant_request(Method::POST, tenant, &["webhooks", name, "rotate-secret"])
+                .json(req),
+        )
+    }
+
+    fn enable_webhook(&self, tenant: &str, name: &str) -> ApiResult<WebhookView> {
+        self.send(self.tenant_request(Method::POST, tenant, &["webhooks", name, "enable"]))
+    }
+
+    fn deliveries(&self, tenant: &str, q: &DeliveryQuery) -> ApiResult<Vec<DeliveryView>> {
+        self.send(
+            self.tenant_request(Method::GET, tenant, &["deliveries"])
+                .query(q),
+        )
+    }
+
+    fn replay(&self, tenant: &str, req: &ReplayRequest) -> ApiResult<Replayed> {
+        self.send(
+            self.tenant_request(Method::POST, tenant, &["deliveries", "replay"])
+                .json(req),
+        )
+    }
+}
+
 impl TriggerApi for Client {
     fn triggers(&self, tenant: &str) -> ApiResult<Vec<crate::store::RuleVersion>> {
         self.send(self.tenant_request(Method::GET, tenant, &["triggers"]))

@@ -13,6 +13,18 @@
 //!
 //! [runtime]
 //! max_instances = 64  # instances alive at once (pool size)
+//!
+//! [webhooks]          # trigger deliveries (issue #19)
+//! destinations = []   # hosts ("hooks.example.com", "*.example.com") or
+//!                     # networks ("10.0.0.0/8"); empty: any public address.
+//!                     # Private, loopback, link-local... addresses are
+//!                     # refused unless their network is listed here.
+//! retry_schedule = ["5s", "5m", "30m", "2h", "5h", "10h", "10h"]
+//! jitter = 0.2        # each wait moved by up to this fraction
+//! timeout_ms = 15000  # one attempt
+//! max_in_flight_per_endpoint = 4
+//! disable_after_hours = 120  # failing that long: disabled and flagged
+//! response_bytes = 1024      # of a receiver's answer, kept for its tenant
 //! ```
 //!
 //! The CLI reads `--config FILE` (or `VITALS_CONFIG`), else
@@ -30,6 +42,8 @@ pub struct HostConfig {
     pub limits: Limits,
     /// Runtime sizing.
     pub runtime: RuntimeSection,
+    /// Webhook deliveries.
+    pub webhooks: crate::delivery::WebhooksSection,
 }
 
 /// `[runtime]`.
@@ -55,6 +69,7 @@ impl HostConfig {
         if config.runtime.max_instances == 0 {
             return Err("runtime.max_instances must be at least 1".into());
         }
+        config.webhooks.settings()?;
         Ok(config)
     }
 
@@ -62,6 +77,13 @@ impl HostConfig {
     pub fn load(path: &Path) -> Result<HostConfig, String> {
         let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
         HostConfig::parse(&text).map_err(|e| format!("{}: {e}", path.display()))
+    }
+
+    /// The checked delivery settings (`[webhooks]`).
+    pub fn delivery_settings(&self) -> crate::delivery::DeliverySettings {
+        self.webhooks
+            .settings()
+            .expect("checked when the configuration was parsed")
     }
 
     /// The runtime settings, with compiled components cached in `cache_dir`.
@@ -96,5 +118,20 @@ mod tests {
         let err = HostConfig::parse("[limits]\nfuel = \"lots\"\n").unwrap_err();
         assert!(err.contains("fuel"), "{err}");
         assert!(HostConfig::parse("[runtime]\nmax_instances = 0\n").is_err());
+    }
+
+    #[test]
+    fn the_webhooks_section_is_read_and_checked() {
+        let c = HostConfig::parse(
+            "[webhooks]\ndestinations = [\"127.0.0.1/32\"]\nretry_schedule = [\"100ms\", \"200ms\"]\n",
+        )
+        .unwrap();
+        let s = c.delivery_settings();
+        assert_eq!(s.retry_schedule.len(), 2);
+        assert!(!s.policy.is_open());
+        let err = HostConfig::parse("[webhooks]\ndestination = []\n").unwrap_err();
+        assert!(err.contains("destination"), "{err}");
+        let err = HostConfig::parse("[webhooks]\nretry_schedule = [\"soon\"]\n").unwrap_err();
+        assert!(err.contains("webhooks.retry_schedule[0]"), "{err}");
     }
 }

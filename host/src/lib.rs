@@ -17,6 +17,7 @@
 //! - [`names`]: the measures and labels a plugin configuration names,
 //!   checked against what the tenant's accounts have.
 //! - [`config`]: the operator's configuration file.
+//! - [`delivery`]: webhook deliveries: destination policy, signing, retries.
 //! - [`triggers`]: trigger rules, the transitions they watch, their events.
 //! - [`pack`]: vendor packs (`.vpack`): format, signing, building.
 //! - [`cli`]: the `vitals` command line.
@@ -36,6 +37,7 @@ pub mod cli;
 pub mod client;
 pub mod config;
 pub mod contract;
+pub mod delivery;
 pub mod demo;
 pub mod ingest;
 pub mod model;

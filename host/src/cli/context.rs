@@ -162,11 +162,20 @@ impl Ctx {
         }
     }
 
-    /// The local service (store and runtime).
+    /// The webhook operations, on the server when `--server` is given, else on the local store.
+    pub fn webhook_api(&self) -> Result<Box<dyn crate::service::WebhookApi>, CliError> {
+        match &self.server {
+            Some((url, key)) => Ok(Box::new(Client::new(url, key)?)),
+            None => Ok(Box::new(self.service()?)),
+        }
+    }
+
+    /// The local service (store and runtime), under the operator's webhook settings.
     pub fn service(&self) -> Result<Service, CliError> {
+        let delivery = self.host_config()?.delivery_settings();
         let store = self.store()?;
         let runtime = self.runtime()?;
-        Ok(Service::new(store, runtime))
+        Ok(Service::new(store, runtime).with_delivery(delivery))
     }
 
     /// Fails for commands that only act on a local store.

@@ -130,6 +130,11 @@ const COMMANDS: &[(&str, Formats)] = &[
     ("key issue", gives(true, false, "--json")),
     ("key list", gives(true, true, "")),
     ("key revoke", gives(true, false, "--json")),
+    ("webhook add", gives(true, false, "--json")),
+    ("webhook list", gives(true, true, "")),
+    ("webhook remove", gives(true, false, "--json")),
+    ("webhook rotate-secret", gives(true, false, "--json")),
+    ("webhook enable", gives(true, false, "--json")),
     ("trigger add", gives(true, false, "--json")),
     ("trigger list", gives(true, true, "")),
     ("trigger show", gives(true, false, "--json")),
@@ -140,6 +145,9 @@ const COMMANDS: &[(&str, Formats)] = &[
         gives(false, false, "no option: it prints the JSON Schema"),
     ),
     ("events", gives(true, true, "")),
+    ("webhook deliver", gives(true, false, "--json")),
+    ("webhook replay", gives(true, false, "--json")),
+    ("deliveries", gives(true, true, "")),
 ];
 
 /// What `path` gives (`None` for a path this table does not know).

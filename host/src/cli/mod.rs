@@ -26,6 +26,7 @@ mod serve;
 mod summary;
 mod tenant;
 mod trigger;
+mod webhook;
 
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use context::{CliError, Ctx};
@@ -105,11 +106,16 @@ enum Command {
     /// The audit log: accounts erased and runs discarded (the tenant's), or
     /// tenants created and deleted (`--operator`).
     Audit(audit::AuditArgs),
+    /// Webhook endpoints: where trigger events are delivered, signed.
+    #[command(subcommand)]
+    Webhook(webhook::WebhookCommand),
     /// Trigger rules: transitions in a completed run sent to webhooks.
     #[command(subcommand)]
     Trigger(trigger::TriggerCommand),
     /// Events the trigger rules fired, newest run first.
     Events(trigger::EventsArgs),
+    /// Webhook deliveries: status, attempts, last response code and latency.
+    Deliveries(webhook::DeliveriesArgs),
 }
 
 /// Exit code for bad input (arguments, files, configuration, unknown names).
@@ -218,7 +224,9 @@ fn dispatch(ctx: &Ctx, command: Command) -> Result<(), CliError> {
         Command::Key(c) => key::run(ctx, c),
         Command::Backtest(a) => backtest::run(ctx, a),
         Command::Audit(a) => audit::run(ctx, a),
+        Command::Webhook(c) => webhook::run(ctx, c),
         Command::Trigger(c) => trigger::run(ctx, c),
         Command::Events(a) => trigger::events(ctx, a),
+        Command::Deliveries(a) => webhook::deliveries(ctx, a),
     }
 }

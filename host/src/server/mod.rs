@@ -16,6 +16,7 @@ mod operator;
 mod packs;
 mod plugins;
 mod triggers;
+mod webhooks;
 
 pub use conn::ConnLimits;
 pub use data::MAPPING_HEADER;
@@ -93,6 +94,7 @@ async fn blocking<T: Send + 'static>(
         (name = "runs", description = "Runs, results, summaries, forecasts"),
         (name = "triggers", description = "Trigger rules and the events they fire"),
         (name = "accounts", description = "One account, and scoring it on demand"),
+        (name = "webhooks", description = "Webhook endpoints and deliveries of trigger events"),
     )
 )]
 struct ApiDoc;
@@ -168,6 +170,12 @@ fn api(state: &AppState) -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(data::score))
         .routes(routes!(data::backtest))
         .routes(routes!(data::suggest))
+        .routes(routes!(webhooks::list_webhooks, webhooks::add_webhook))
+        .routes(routes!(webhooks::remove_webhook))
+        .routes(routes!(webhooks::rotate_secret))
+        .routes(routes!(webhooks::enable_webhook))
+        .routes(routes!(webhooks::list_deliveries))
+        .routes(routes!(webhooks::replay))
         .layer(DefaultBodyLimit::max(state.limits.json_bytes))
         .merge(upload)
         .merge(pack_upload)
@@ -398,6 +406,17 @@ pub fn serve(service: Service, options: ServeOptions) -> std::io::Result<Stopped
         .enable_all()
         .build()?;
     let service = Arc::new(service);
+    // Webhook deliveries run beside the server, in a thread of their own.
+    let deliveries = match service.delivery_worker() {
+        Ok(worker) => Some(crate::delivery::background::spawn(
+            worker,
+            service.delivery_wakeups(),
+        )?),
+        Err(e) => {
+            eprintln!("vitals serve: webhook deliveries are off: {e}");
+            None
+        }
+    };
     let state = AppState {
         service: service.clone(),
         limits: options.limits,
@@ -429,6 +448,9 @@ pub fn serve(service: Service, options: ServeOptions) -> std::io::Result<Stopped
             }
         }
     })?;
+    if let Some(d) = deliveries {
+        d.stop();
+    }
     // Work still going past the grace period is abandoned, not waited for:
     // a run cut here is failed when the store next opens.
     runtime.shutdown_timeout(Duration::from_millis(500));

@@ -427,6 +427,10 @@ impl Api for Service {
             );
             self.metrics.trigger_events(r.events);
         }
+        // Events fired: `vitals serve` delivers them now, not at its next tick.
+        if runs.iter().any(|r| r.events > 0) {
+            self.wake_deliveries();
+        }
         Ok(runs)
     }
 

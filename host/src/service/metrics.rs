@@ -66,6 +66,12 @@ pub struct Metrics {
     plugin_accounts: AtomicU64,
     fuel: AtomicU64,
     trigger_events: AtomicU64,
+    /// Webhook deliveries by what an attempt (or a refusal to attempt) led to.
+    deliveries: Mutex<BTreeMap<&'static str, u64>>,
+    /// Webhook attempt latency.
+    delivery_latency: Mutex<Histogram>,
+    /// The outbox as the latest delivery pass saw it.
+    outbox: Mutex<Option<crate::store::OutboxDepth>>,
 }
 
 impl Metrics {
@@ -148,6 +154,57 @@ impl Metrics {
         self.plugin_calls.fetch_add(n, Ordering::Relaxed);
     }
 
+    /// A delivery's new state after an attempt: `delivered`, `retrying` or `dead`.
+    pub fn delivery_status(&self, status: &'static str) {
+        *self
+            .deliveries
+            .lock()
+            .expect("metrics")
+            .entry(status)
+            .or_default() += 1;
+    }
+
+    /// One webhook attempt's latency.
+    pub fn delivery_attempt(&self, seconds: f64) {
+        self.delivery_latency
+            .lock()
+            .expect("metrics")
+            .observe(seconds);
+    }
+
+    /// The outbox's depth, as a delivery pass saw it.
+    pub fn outbox_depth(&self, depth: crate::store::OutboxDepth) {
+        *self.outbox.lock().expect("metrics") = Some(depth);
+    }
+
+    fn render_deliveries(&self, out: &mut String) {
+        out.push_str("# HELP vitals_webhook_deliveries_total Webhook deliveries by the state an attempt left them in (delivered, retrying, dead).\n# TYPE vitals_webhook_deliveries_total counter\n");
+        for (status, n) in self.deliveries.lock().expect("metrics").iter() {
+            let _ = writeln!(
+                out,
+                "vitals_webhook_deliveries_total{{status=\"{status}\"}} {n}"
+            );
+        }
+        out.push_str("# HELP vitals_webhook_attempt_duration_seconds Webhook attempt latency, connection to answer.\n# TYPE vitals_webhook_attempt_duration_seconds histogram\n");
+        self.delivery_latency.lock().expect("metrics").render(
+            out,
+            "vitals_webhook_attempt_duration_seconds",
+            "",
+        );
+        if let Some(depth) = *self.outbox.lock().expect("metrics") {
+            let _ = writeln!(
+                out,
+                "# HELP vitals_outbox_runs_waiting Complete runs whose events are not fanned out into deliveries yet.\n# TYPE vitals_outbox_runs_waiting gauge\nvitals_outbox_runs_waiting {}",
+                depth.runs_waiting
+            );
+            let _ = writeln!(
+                out,
+                "# HELP vitals_outbox_deliveries_pending Webhook deliveries waiting for an attempt.\n# TYPE vitals_outbox_deliveries_pending gauge\nvitals_outbox_deliveries_pending {}",
+                depth.deliveries_pending
+            );
+        }
+    }
+
     /// The text exposition.
     pub fn render(&self) -> String {
         let mut out = String::new();
@@ -209,6 +266,7 @@ impl Metrics {
         for (kind, n) in self.plugin_errors.lock().expect("metrics").iter() {
             let _ = writeln!(out, "vitals_plugin_errors_total{{kind=\"{kind}\"}} {n}");
         }
+        self.render_deliveries(&mut out);
         out
     }
 }
@@ -236,5 +294,39 @@ mod tests {
         );
         assert!(text.contains("route=\"/healthz\",le=\"0.5\"} 2"), "{text}");
         assert!(text.contains("route=\"/healthz\",le=\"+Inf\"} 2"), "{text}");
+    }
+
+    #[test]
+    fn deliveries_are_counted_by_status_with_latency_and_outbox_depth() {
+        let m = Metrics::default();
+        m.delivery_status("delivered");
+        m.delivery_status("delivered");
+        m.delivery_status("dead");
+        m.delivery_attempt(0.02);
+        m.outbox_depth(crate::store::OutboxDepth {
+            runs_waiting: 1,
+            deliveries_pending: 7,
+        });
+        let text = m.render();
+        assert!(
+            text.contains("vitals_webhook_deliveries_total{status=\"delivered\"} 2"),
+            "{text}"
+        );
+        assert!(
+            text.contains("vitals_webhook_deliveries_total{status=\"dead\"} 1"),
+            "{text}"
+        );
+        assert!(
+            text.contains("vitals_webhook_attempt_duration_seconds_bucket{le=\"0.025\"} 1"),
+            "{text}"
+        );
+        assert!(
+            text.contains("vitals_webhook_attempt_duration_seconds_count 1"),
+            "{text}"
+        );
+        assert!(
+            text.contains("vitals_outbox_deliveries_pending 7"),
+            "{text}"
+        );
     }
 }

@@ -23,6 +23,8 @@ mod score;
 pub mod shadow;
 mod triggers;
 mod views;
+mod webhook_views;
+mod webhooks;
 
 pub use error::{ApiError, ErrorBody};
 pub use ingest::{BodyTooLarge, MAX_INGESTS, preview_ingest};
@@ -35,6 +37,8 @@ pub use run_ids::{RunIds, RunIdsError};
 pub use shadow::ShadowReport;
 pub use triggers::{TriggerApi, TriggerSaved, TriggerTest, TriggerTestQuery};
 pub use views::*;
+pub use webhook_views::*;
+pub use webhooks::{ROTATION_WINDOW_MS, WebhookApi};
 
 use crate::runtime::{Limits, Runtime};
 use crate::scoring::{RunSettings, Summary};
@@ -168,6 +172,10 @@ pub struct Service {
     /// for what is written (a configuration checked against the version
     /// an activation is replacing, say).
     lifecycle: std::sync::Mutex<std::collections::HashMap<String, Arc<std::sync::Mutex<()>>>>,
+    /// The operator's webhook settings: where endpoints may point.
+    delivery: crate::delivery::DeliverySettings,
+    /// Wakes the delivery loop (a run completed with events).
+    delivery_wake: Arc<tokio::sync::Notify>,
 }
 
 impl Service {
@@ -184,7 +192,20 @@ impl Service {
             dashboard: Default::default(),
             ingests: Default::default(),
             lifecycle: Default::default(),
+            delivery: Default::default(),
+            delivery_wake: Default::default(),
         }
+    }
+
+    /// The service under the operator's webhook settings (`[webhooks]`).
+    pub fn with_delivery(mut self, settings: crate::delivery::DeliverySettings) -> Self {
+        self.delivery = settings;
+        self
+    }
+
+    /// The operator's webhook settings.
+    pub fn delivery_settings(&self) -> &crate::delivery::DeliverySettings {
+        &self.delivery
     }
 }
 
