@@ -276,17 +276,7 @@ impl Worker {
     fn bury(&self, deliveries: &[Delivery], why: &str) -> Result<PassReport, StoreError> {
         let mut report = PassReport::default();
         for d in deliveries {
-            let record = AttemptRecord {
-                at_ms: now_ms(),
-                code: None,
-                latency_ms: 0,
-                error: Some(format!("not sent: {why}")),
-                response: None,
-            };
-            match self
-                .store
-                .record_attempt(d, record, AfterAttempt::Dead(why.to_string()))
-            {
+            match self.store.mark_dead(d, &format!("not sent: {why}")) {
                 Ok(_) => {
                     report.dead += 1;
                     self.metrics.delivery_status("dead");

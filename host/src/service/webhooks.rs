@@ -55,6 +55,23 @@ impl WebhookApi for Service {
             .policy
             .check_url_now(&req.url)
             .map_err(|why| ApiError::bad_request(format!("webhook {:?}: url {why}", req.name)))?;
+        if req
+            .url
+            .trim_start()
+            .to_ascii_lowercase()
+            .starts_with("https:")
+        {
+            // Refused here rather than failing every attempt later: the
+            // delivery client of this build has no TLS yet.
+            return Err(ApiError::new(
+                422,
+                "no-tls",
+                format!(
+                    "webhook {:?}: url {:?}: this build delivers over http only (TLS for webhook delivery is not built yet); use an http receiver on a network the operator lists in webhooks.destinations",
+                    req.name, req.url
+                ),
+            ));
+        }
         let (secret, generated) = self.secret_for(&req.name, req.secret.as_deref())?;
         let endpoint = Endpoint {
             name: req.name.clone(),

@@ -164,3 +164,17 @@ fn enabling_clears_disabled_flagged_and_failing() {
     assert_eq!(removed.name, "crm");
     assert!(svc.webhooks(T).unwrap().is_empty());
 }
+
+#[test]
+fn https_is_refused_at_add_while_delivery_has_no_tls() {
+    let (_d, svc) = service(&["203.0.113.0/24"]);
+    let err = svc
+        .add_webhook(T, &add("crm", "https://203.0.113.5/in", None))
+        .unwrap_err();
+    assert_eq!(err.body.code, "no-tls", "{:?}", err.body);
+    assert!(err.body.message.contains("http only"), "{:?}", err.body);
+    assert!(
+        svc.add_webhook(T, &add("crm", "http://203.0.113.5/in", None))
+            .is_ok()
+    );
+}

@@ -512,11 +512,9 @@ impl Store {
         attempt: AttemptRecord,
         after: AfterAttempt,
     ) -> Result<Delivery, StoreError> {
-        let key = delivery.key();
         let mut updated = delivery.clone();
         updated.attempts += 1;
         updated.last = Some(attempt);
-        let old_due = delivery.next_at_ms.map(|t| due_key(t, &key));
         match &after {
             AfterAttempt::Delivered => {
                 updated.status = DeliveryStatus::Delivered;
@@ -529,6 +527,32 @@ impl Store {
                 updated.dead_reason = Some(why.clone());
             }
         }
+        self.rewrite_delivery(delivery, updated)
+    }
+
+    /// Gives up on a pending delivery that is not attempted (its endpoint
+    /// removed or disabled): dead, saying why, no attempt counted
+    /// (replayable).
+    pub fn mark_dead(&self, delivery: &Delivery, why: &str) -> Result<Delivery, StoreError> {
+        let updated = Delivery {
+            status: DeliveryStatus::Dead,
+            next_at_ms: None,
+            dead_reason: Some(why.to_string()),
+            ..delivery.clone()
+        };
+        self.rewrite_delivery(delivery, updated)
+    }
+
+    /// Replaces `delivery` (as read) by `updated` with its due entry, in
+    /// one transaction (durable on return); a record changed meanwhile is
+    /// a conflict.
+    fn rewrite_delivery(
+        &self,
+        delivery: &Delivery,
+        updated: Delivery,
+    ) -> Result<Delivery, StoreError> {
+        let key = delivery.key();
+        let old_due = delivery.next_at_ms.map(|t| due_key(t, &key));
         let new_due = updated.next_at_ms.map(|t| due_key(t, &key));
         let value = codec::encode_json(&updated);
         (&self.deliveries, &self.due)

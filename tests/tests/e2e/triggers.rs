@@ -132,7 +132,12 @@ fn a_run_that_turns_accounts_red_fires_exactly_those_once() {
     assert_eq!(a1["run"]["plugin_hash"], health["plugin_hash"]);
     assert_eq!(
         a1["run"]["config"].to_string(),
-        health["config"].as_str().unwrap().parse::<Value>().unwrap().to_string(),
+        health["config"]
+            .as_str()
+            .unwrap()
+            .parse::<Value>()
+            .unwrap()
+            .to_string(),
         "the event names the configuration the run used"
     );
     assert_eq!(a1["run"]["as_of"], "2026-02-01");
