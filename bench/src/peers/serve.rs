@@ -38,7 +38,8 @@ enum Worker {
         accounts: Vec<Account>,
     },
     Store {
-        store: Store,
+        // Boxed: the store handle is much larger than the other variants.
+        store: Box<Store>,
         rt: Runtime,
         accounts: usize,
         _dir: tempfile::TempDir,
@@ -138,7 +139,7 @@ fn open_store(csv: &[u8]) -> Result<Worker, String> {
         .activate(TENANT, &installed.name, &installed.version)
         .map_err(|e| e.to_string())?;
     Ok(Worker::Store {
-        store,
+        store: Box::new(store),
         rt,
         accounts,
         _dir: dir,

@@ -6,7 +6,7 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -39,6 +39,7 @@ pub struct Receiver {
     pub addr: SocketAddr,
     mode: Arc<Mutex<Mode>>,
     arrivals: Arc<Mutex<Vec<Arrival>>>,
+    accepted: Arc<AtomicUsize>,
     stop: Arc<AtomicBool>,
 }
 
@@ -51,12 +52,15 @@ impl Receiver {
         let mode = Arc::new(Mutex::new(mode));
         let arrivals = Arc::new(Mutex::new(Vec::new()));
         let stop = Arc::new(AtomicBool::new(false));
+        let accepted = Arc::new(AtomicUsize::new(0));
+        let seen = accepted.clone();
         let verifier = standardwebhooks::Webhook::new(secret).unwrap();
         let (m, a, s) = (mode.clone(), arrivals.clone(), stop.clone());
         std::thread::spawn(move || {
             while !s.load(Ordering::Relaxed) {
                 match listener.accept() {
                     Ok((stream, _)) => {
+                        seen.fetch_add(1, Ordering::Relaxed);
                         let answer = *m.lock().unwrap();
                         if let Some(arrival) = serve_one(stream, &verifier, answer) {
                             a.lock().unwrap().push(arrival);
@@ -70,6 +74,7 @@ impl Receiver {
             addr,
             mode,
             arrivals,
+            accepted,
             stop,
         }
     }
@@ -82,6 +87,11 @@ impl Receiver {
     /// Answers differently from now on.
     pub fn set_mode(&self, mode: Mode) {
         *self.mode.lock().unwrap() = mode;
+    }
+
+    /// Connections accepted so far (a request being answered counts).
+    pub fn accepted(&self) -> usize {
+        self.accepted.load(Ordering::Relaxed)
     }
 
     /// Everything that arrived so far.

@@ -466,3 +466,73 @@ fn event_ids_on(s: &Server, key: &str) -> (Vec<String>, String) {
     ids.sort();
     (ids, events[0]["run"]["id"].to_string())
 }
+
+#[test]
+fn a_server_killed_during_delivery_loses_nothing_and_repeats_only_the_same_ids() {
+    // The receiver holds the first request for 3 s: a delivery is in flight
+    // when the server is SIGKILLed.
+    let receiver = Receiver::start(0, SECRET, Mode::Hang(Duration::from_secs(3)));
+    let config = "[webhooks]\ndestinations = [\"127.0.0.1/32\"]\nretry_schedule = [\"100ms\", \"200ms\", \"400ms\"]\ntimeout_ms = 10000\n";
+    let cli = fired(config, &[("crm", &receiver.url())]);
+    let ids = event_ids(&cli);
+    assert_eq!(ids.len(), 3);
+    let data = cli.path("data");
+    let admin = crate::served::local(&data, &["key", "issue", "acme", "--role", "admin"])
+        .trim()
+        .to_string();
+    let s = Server::start(&data);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while receiver.accepted() == 0 {
+        assert!(Instant::now() < deadline, "no delivery started");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let killed = std::process::Command::new("kill")
+        .args(["-9", &s.pid().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    drop(s);
+    // Up again, with a receiver that answers: every event arrives, signed,
+    // and anything sent twice carries the same webhook-id.
+    receiver.set_mode(Mode::Ok);
+    let s = Server::start(&data);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let got = arrived(&receiver);
+        if ids.iter().all(|id| got.contains_key(id)) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "{got:?}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let got = arrived(&receiver);
+    assert!(
+        got.keys().all(|id| ids.contains(id)),
+        "an id that is not an event's: {got:?}"
+    );
+    let (status, list) = json_of(
+        s.call(Method::GET, "/v1/tenants/acme/deliveries", Some(&admin))
+            .send()
+            .unwrap(),
+    );
+    assert_eq!(status, 200, "{list}");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut list = list;
+    while !list
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|d| d["status"] == "delivered")
+    {
+        assert!(Instant::now() < deadline, "{list}");
+        std::thread::sleep(Duration::from_millis(100));
+        list = json_of(
+            s.call(Method::GET, "/v1/tenants/acme/deliveries", Some(&admin))
+                .send()
+                .unwrap(),
+        )
+        .1;
+    }
+    assert_eq!(list.as_array().unwrap().len(), 3, "{list}");
+    s.stop();
+}
