@@ -7,7 +7,7 @@ use crate::contract::ContractVersion::V0_2;
 use crate::contract::{PluginKind, PluginMetadata};
 use crate::delivery::WebhooksSection;
 use crate::store::{DeliveryFilter, DeliveryStatus};
-use crate::triggers::{AccountRef, Event, Explanation, RuleRef, RunRef, event_id};
+use crate::triggers::{AccountRef, Event, EventRun, Explanation, RuleRef, event_id};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
 use std::sync::Mutex;
@@ -143,7 +143,7 @@ fn run_with_events(store: &Store, accounts: &[&str], endpoints: &[&str]) -> u64 
             before: serde_json::json!({"band": "yellow"}),
             after: serde_json::json!({"band": "red"}),
             explanation: Explanation::default(),
-            run: RunRef {
+            run: EventRun {
                 id: run.id,
                 plugin: "h".into(),
                 version: "1.0.0".into(),

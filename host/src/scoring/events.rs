@@ -7,7 +7,7 @@
 use crate::contract::{Account, Output, PluginError, PluginKind};
 use crate::store::{ResultCursor, RuleVersion, RunRecord, Store, StoreError};
 use crate::triggers::transition::{self, Compared};
-use crate::triggers::{AccountRef, Condition, Event, Rule, RuleRef, RunRef, event_id, measure};
+use crate::triggers::{AccountRef, Condition, Event, EventRun, Rule, RuleRef, event_id, measure};
 
 /// One rule as a run applies it.
 #[derive(Debug, Clone)]
@@ -39,7 +39,7 @@ pub struct RunEvents {
     as_of: i32,
     previous: RunRecord,
     before: ResultCursor,
-    run: RunRef,
+    run: EventRun,
     /// Where a segment filter reads segments when no segmenter runs beside:
     /// the latest complete segmenter run at or before the instant.
     stored_segments: Option<ResultCursor>,
@@ -161,7 +161,7 @@ impl RunEvents {
             tenant: run.tenant.clone(),
             as_of: run.as_of,
             stored_segments,
-            run: RunRef {
+            run: EventRun {
                 id: run.id,
                 plugin: run.plugin.clone(),
                 version: run.version.clone(),

@@ -4,7 +4,7 @@
 
 use super::*;
 use crate::contract::{Band, Health, Output, PluginKind};
-use crate::triggers::{AccountRef, Event, Explanation, RuleRef, RunRef, event_id};
+use crate::triggers::{AccountRef, Event, EventRun, Explanation, RuleRef, event_id};
 
 fn store() -> (tempfile::TempDir, Store) {
     let dir = tempfile::tempdir().unwrap();
@@ -54,7 +54,7 @@ fn event(tenant: &str, run: u64, account: &str, webhooks: &[&str]) -> Event {
         before: serde_json::json!({"band": "yellow"}),
         after: serde_json::json!({"band": "red"}),
         explanation: Explanation::default(),
-        run: RunRef {
+        run: EventRun {
             id: run,
             plugin: "weighted-health".into(),
             version: "1.0.0".into(),

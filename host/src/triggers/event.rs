@@ -29,7 +29,7 @@ pub struct Event {
     /// Why the plugin said what it said in this run.
     pub explanation: Explanation,
     /// The run that caused it, with its plugin and configuration.
-    pub run: RunRef,
+    pub run: EventRun,
     /// The endpoints it goes to (resolved when it was derived).
     pub webhooks: Vec<String>,
     /// When it was derived (RFC 3339, UTC).
@@ -95,7 +95,7 @@ pub struct Explanation {
 
 /// The run that caused an event.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct RunRef {
+pub struct EventRun {
     /// Its id.
     pub id: u64,
     /// The plugin.

@@ -17,5 +17,5 @@ pub mod measure;
 pub mod rule;
 pub mod transition;
 
-pub use event::{AccountRef, Event, Explanation, RuleRef, RunRef, event_id};
+pub use event::{AccountRef, Event, EventRun, Explanation, RuleRef, event_id};
 pub use rule::{Condition, Direction, Filters, Rule};
