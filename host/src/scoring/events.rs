@@ -51,19 +51,16 @@ pub struct RunEvents {
 /// transitions are history, not news).
 /// `live`: for a run deriving its events as it completes (a past run under
 /// `trigger test` compares with its own previous run whatever came after).
-pub fn previous_run(
-    store: &Store,
-    run: &RunRecord,
-    live: bool,
-) -> Result<Option<RunRecord>, StoreError> {
-    let mut previous: Option<RunRecord> = None;
-    for r in store.runs(&run.tenant)? {
+/// `runs`: the tenant's runs, read once by the caller.
+pub fn previous_run(runs: &[RunRecord], run: &RunRecord, live: bool) -> Option<RunRecord> {
+    let mut previous: Option<&RunRecord> = None;
+    for r in runs {
         if r.id == run.id || r.plugin != run.plugin || !r.is_usable() || r.scored_none() {
             continue;
         }
         if r.as_of > run.as_of {
             if live {
-                return Ok(None);
+                return None;
             }
             continue;
         }
@@ -75,7 +72,7 @@ pub fn previous_run(
             previous = Some(r);
         }
     }
-    Ok(previous)
+    previous.cloned()
 }
 
 /// The tenant's rules that watch `run`, with their endpoints resolved
@@ -119,18 +116,20 @@ impl RunEvents {
     /// The derivation for a run as it goes, under the tenant's `rules`:
     /// `None` when no rule watches it or it has no previous run to compare
     /// with. `segmenter_beside`: a segmenter runs in the same invocation
-    /// (its chunk results are passed to [`RunEvents::chunk`]).
+    /// (its chunk results are passed to [`RunEvents::chunk`]). `runs`: the
+    /// tenant's runs, read once for every run of the invocation.
     pub fn live(
         store: &Store,
         run: &RunRecord,
         rules: &[RuleVersion],
+        runs: &[RunRecord],
         segmenter_beside: bool,
     ) -> Result<Option<RunEvents>, StoreError> {
         let rules = rules_for(store, run, rules)?;
         if rules.is_empty() {
             return Ok(None);
         }
-        let Some(previous) = previous_run(store, run, true)? else {
+        let Some(previous) = previous_run(runs, run, true) else {
             return Ok(None);
         };
         RunEvents::new(store, run, previous, rules, segmenter_beside).map(Some)

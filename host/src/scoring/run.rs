@@ -136,9 +136,21 @@ pub fn run_active(
         .iter()
         .position(|p| p.plugin.kind == PluginKind::Segmenter);
     let rules = store.rules(tenant)?;
+    // Read once for every run's previous run, and only when a rule may need it.
+    let past = if rules.is_empty() {
+        Vec::new()
+    } else {
+        store.runs(tenant)?
+    };
     let mut derivations: Vec<Option<RunEvents>> = Vec::with_capacity(runs.len());
     for run in &runs {
-        derivations.push(RunEvents::live(store, run, &rules, segmenter.is_some())?);
+        derivations.push(RunEvents::live(
+            store,
+            run,
+            &rules,
+            &past,
+            segmenter.is_some(),
+        )?);
     }
     let mut done = 0u64;
     // The store is read on a thread of its own, one chunk ahead, so that

@@ -172,6 +172,8 @@ impl Service {
         let version = self.store.rule(tenant, name)?;
         let rule = version.rule.clone().expect("a rule as it stands has one");
         let watched = |r: &RunRecord| rule.watches(&r.plugin, r.kind);
+        // Read once: the run to test and the run it compares with.
+        let runs = self.store.runs(tenant)?;
         let run = match q.run {
             Some(id) => {
                 let r = self.store.run(tenant, id)?;
@@ -202,19 +204,18 @@ impl Service {
                 }
                 r
             }
-            None => self
-                .store
-                .runs(tenant)?
-                .into_iter()
+            None => runs
+                .iter()
                 .filter(|r| r.is_usable() && watched(r))
                 .max_by_key(|r| (r.as_of, r.id))
+                .cloned()
                 .ok_or_else(|| {
                     ApiError::not_found(format!(
                         "no complete run that rule {name:?} watches yet: run the plugin first"
                     ))
                 })?,
         };
-        let Some(previous) = previous_run(&self.store, &run, false)? else {
+        let Some(previous) = previous_run(&runs, &run, false) else {
             return Ok(TriggerTest {
                 rule: version,
                 run: run.id,
